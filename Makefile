@@ -1,0 +1,38 @@
+# omx: remote memory for Linux over plain Ethernet (OmniXtend).
+#
+#   make demo    set everything up, boot VMs and show omx at work
+#   make check   set everything up and run all tests (ends with "N passed, M failed")
+#
+# Both install what is missing (Debian packages, bindgen), build the guest kernel into a cache
+# outside the repo (~/.cache/omx; OMX_CACHE overrides), the module and the userspace tools.
+# KERNEL_VARIANT=debug selects the KASAN/lockdep guest kernel.
+
+export KERNEL_VARIANT ?= normal
+
+.PHONY: all demo check deps kernel module userspace test clean
+
+all: module userspace
+
+deps:
+	@bash scripts/deps.sh
+
+kernel: deps
+	@bash scripts/build-kernel.sh >/dev/null
+
+module: kernel
+	@bash scripts/build-module.sh
+
+userspace: deps
+	@cargo build --workspace --release --quiet
+
+demo: module userspace
+	@bash scripts/demo.sh
+
+check: module userspace
+	@bash scripts/run-tests.sh $(TESTS)
+
+clean:
+	@rm -f omx_mod.ko omx_mod.o omx_mod.mod omx_mod.mod.c omx_mod.mod.o Module.symvers modules.order
+	@find omx_mod -name '*.o' -o -name '.*.cmd' -o -name '*_generated.rs' | xargs rm -f
+	@rm -f .*.cmd
+	@cargo clean --quiet

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers over the kernel APIs that the 6.12 `kernel` crate lacks.
+//!
+//! Every `unsafe` block of omx_mod lives below this module; the driver logic above it is safe Rust.
+
+pub(crate) mod errno;
+pub(crate) mod netdev;
+pub(crate) mod packet;
+pub(crate) mod skb;
+pub(crate) mod spinlock_bh;
+pub(crate) mod timer;

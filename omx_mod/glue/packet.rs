@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Receiving frames of one EtherType from every device (`dev_add_pack`).
+
+use crate::glue::{netdev::NetDevice, skb::SkBuff};
+use crate::sys;
+use core::pin::Pin;
+use kernel::alloc::{flags, KBox};
+use kernel::error::Result;
+use kernel::types::Opaque;
+
+/// What a registered EtherType hands its frames to.
+pub(crate) trait PacketHandler: Send + Sync {
+    /// Called in the NET_RX softirq for every frame of the EtherType: must not sleep.
+    /// `skb` holds the payload (after the Ethernet header); `dev` is the receiving device.
+    fn receive(&self, skb: SkBuff, dev: &NetDevice);
+
+    /// Called when a frame had to be dropped before reaching `receive` (no memory).
+    fn dropped(&self);
+}
+
+/// A live `dev_add_pack` registration; unregisters (and waits for running handlers) on drop.
+pub(crate) struct PacketTypeRegistration<T: PacketHandler> {
+    ptype: Opaque<sys::packet_type>,
+    handler: T,
+}
+
+// SAFETY: after registration `ptype` is only touched by the networking core under its own
+// locking; `handler` is `Send + Sync`.
+unsafe impl<T: PacketHandler> Send for PacketTypeRegistration<T> {}
+// SAFETY: as above; shared access only reads `handler`, which is `Sync`.
+unsafe impl<T: PacketHandler> Sync for PacketTypeRegistration<T> {}
+
+impl<T: PacketHandler> PacketTypeRegistration<T> {
+    /// Registers `handler` for frames with `ethertype` on all devices of all namespaces'
+    /// initial one. Must be called in process context.
+    pub(crate) fn new(ethertype: u16, handler: T) -> Result<Pin<KBox<Self>>> {
+        let this = KBox::pin(
+            Self {
+                ptype: Opaque::new(sys::packet_type::default()),
+                handler,
+            },
+            flags::GFP_KERNEL,
+        )?;
+        let raw = this.ptype.get();
+        // SAFETY: `raw` points into a pinned allocation that lives until `drop` unregisters it;
+        // the fields are set before `dev_add_pack` publishes the structure.
+        unsafe {
+            (*raw).type_ = ethertype.to_be();
+            (*raw).func = Some(Self::receive_callback);
+            sys::dev_add_pack(raw);
+        }
+        Ok(this)
+    }
+
+    /// The `packet_type.func` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by the networking core with a valid skb whose reference it gives us, the receiving
+    /// device, and the `packet_type` embedded in a live `PacketTypeRegistration<T>`.
+    unsafe extern "C" fn receive_callback(
+        skb: *mut sys::sk_buff,
+        dev: *mut sys::net_device,
+        ptype: *mut sys::packet_type,
+        _orig_dev: *mut sys::net_device,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `ptype` is the `ptype` field of a registration that outlives this call
+        // (`dev_remove_pack` waits for running handlers before `drop` frees it).
+        let this = unsafe { &*kernel::container_of!(ptype, Self, ptype).cast::<Self>() };
+        // SAFETY: the core hands us our own reference to `skb`.
+        match unsafe { SkBuff::from_rx(skb) } {
+            // SAFETY: `dev` is valid for the duration of the callback.
+            Some(skb) => this.handler.receive(skb, unsafe { NetDevice::from_raw(dev) }),
+            None => this.handler.dropped(),
+        }
+        0 // NET_RX_SUCCESS: the core ignores the value of packet_type handlers
+    }
+
+    /// The handler this registration feeds.
+    #[allow(dead_code)]
+    pub(crate) fn handler(&self) -> &T {
+        &self.handler
+    }
+}
+
+impl<T: PacketHandler> Drop for PacketTypeRegistration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ptype` was registered in `new`; `dev_remove_pack` unlinks it and waits
+        // (synchronize_net) until no CPU runs our callback, so freeing afterwards is safe.
+        unsafe { sys::dev_remove_pack(self.ptype.get()) };
+    }
+}

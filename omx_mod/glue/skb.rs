@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Owned socket buffers (`struct sk_buff`).
+
+use crate::glue::{errno, netdev::NetDevice};
+use crate::sys;
+use core::ptr::NonNull;
+use kernel::error::{code::*, Result};
+
+const NET_XMIT_SUCCESS: i32 = 0;
+const NET_XMIT_CN: i32 = 2;
+
+/// Allocation context of a socket buffer, mapped to the kernel's GFP flags.
+#[derive(Clone, Copy)]
+pub(crate) enum Gfp {
+    /// May sleep: process context only.
+    Kernel,
+    /// Never sleeps: softirq, timers, under spinlocks.
+    Atomic,
+}
+
+impl Gfp {
+    fn raw(self) -> sys::gfp_t {
+        match self {
+            Gfp::Kernel => kernel::bindings::GFP_KERNEL,
+            Gfp::Atomic => kernel::bindings::GFP_ATOMIC,
+        }
+    }
+}
+
+/// An `sk_buff` this code owns (one reference); freed on drop unless transmitted.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid `sk_buff` whose reference is owned by this value and whose data is
+/// linear (all `len` bytes lie in the head buffer).
+pub(crate) struct SkBuff {
+    ptr: NonNull<sys::sk_buff>,
+}
+
+// SAFETY: an owned `sk_buff` reference may be handed to and freed on any CPU or context.
+unsafe impl Send for SkBuff {}
+
+impl SkBuff {
+    /// Allocates an empty buffer with room for `headroom + len` bytes and reserves `headroom`.
+    pub(crate) fn alloc(headroom: u32, len: u32, gfp: Gfp) -> Result<Self> {
+        let size = headroom.checked_add(len).ok_or(EINVAL)?;
+        let headroom_int = i32::try_from(headroom).map_err(|_| EINVAL)?;
+        // SAFETY: `omx_alloc_skb` may be called in any context with matching GFP flags.
+        let ptr = NonNull::new(unsafe { sys::omx_alloc_skb(size, gfp.raw()) }).ok_or(ENOMEM)?;
+        // SAFETY: the buffer is fresh and has at least `headroom` bytes of tailroom.
+        unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
+        // INVARIANT: a fresh buffer is linear and owned.
+        Ok(Self { ptr })
+    }
+
+    /// Takes over a received buffer, making it private and linear so it can be read as one slice.
+    ///
+    /// Returns `None` (and frees the buffer) when memory for that is lacking.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid `sk_buff` whose reference the caller owns and gives away.
+    pub(crate) unsafe fn from_rx(ptr: *mut sys::sk_buff) -> Option<Self> {
+        // SAFETY: the caller owns `ptr`; `skb_share_check` frees it and returns NULL on failure,
+        // otherwise returns a buffer that only we reference.
+        let ptr = NonNull::new(unsafe { sys::omx_skb_share_check(ptr, kernel::bindings::GFP_ATOMIC) })?;
+        // SAFETY: `ptr` is valid and unshared, so it may be linearized in place.
+        if unsafe { sys::omx_skb_linearize(ptr.as_ptr()) } != 0 {
+            // SAFETY: we own the reference and drop it.
+            unsafe { sys::omx_kfree_skb(ptr.as_ptr()) };
+            return None;
+        }
+        // INVARIANT: owned and linear.
+        Some(Self { ptr })
+    }
+
+    /// The bytes of the buffer (for a received frame: the payload after the Ethernet header).
+    pub(crate) fn data(&self) -> &[u8] {
+        // SAFETY: by the type invariant the buffer is valid and linear: `len` bytes at `data`.
+        unsafe {
+            let data = sys::omx_skb_data(self.ptr.as_ptr());
+            let len = sys::omx_skb_len(self.ptr.as_ptr()) as usize;
+            if data.is_null() || len == 0 {
+                return &[];
+            }
+            core::slice::from_raw_parts(data, len)
+        }
+    }
+
+    /// The Ethernet source address of a received frame.
+    pub(crate) fn eth_source(&self) -> Option<[u8; 6]> {
+        // SAFETY: the buffer is valid; the helper returns NULL or a pointer to 6 bytes inside it.
+        let src = unsafe { sys::omx_skb_eth_source(self.ptr.as_ptr()) };
+        if src.is_null() {
+            return None;
+        }
+        let mut mac = [0u8; 6];
+        // SAFETY: `src` points to the 6-byte `h_source` of the valid MAC header.
+        unsafe { core::ptr::copy_nonoverlapping(src, mac.as_mut_ptr(), mac.len()) };
+        Some(mac)
+    }
+
+    /// Appends `len` bytes at the tail and returns them for writing (zeroed).
+    pub(crate) fn put(&mut self, len: u32) -> Result<&mut [u8]> {
+        // SAFETY: the buffer is valid and owned.
+        let tailroom = unsafe { sys::omx_skb_tailroom(self.ptr.as_ptr()) };
+        // `skb_put` BUG()s on overrun: refuse instead.
+        if len > tailroom {
+            return Err(errno::emsgsize());
+        }
+        // SAFETY: the buffer is valid, owned, and has `len` bytes of tailroom.
+        let p = unsafe { sys::skb_put(self.ptr.as_ptr(), len) };
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb_put` returned `len` writable bytes owned by this buffer.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(p, len as usize) };
+        bytes.fill(0);
+        Ok(bytes)
+    }
+
+    /// Sends a frame whose Ethernet header is at the start of the data out of `dev`.
+    ///
+    /// Never sleeps; callable from process, softirq and timer context.
+    pub(crate) fn transmit(self, dev: &NetDevice, ethertype: u16) -> Result {
+        let skb = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the buffer is valid and owned, `dev` is a live device (borrowed for this call);
+        // the protocol is stored big-endian as the kernel expects.
+        unsafe { sys::omx_skb_set_dev_protocol(skb.ptr.as_ptr(), dev.as_raw(), ethertype.to_be()) };
+        // SAFETY: `dev_queue_xmit` consumes our reference whatever it returns.
+        let ret = unsafe { sys::omx_dev_queue_xmit(skb.ptr.as_ptr()) };
+        // As `net_xmit_eval()`: congestion notification still means the frame was queued.
+        match ret {
+            NET_XMIT_SUCCESS | NET_XMIT_CN => Ok(()),
+            _ => Err(EIO),
+        }
+    }
+}
+
+impl Drop for SkBuff {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own one reference.
+        unsafe { sys::omx_kfree_skb(self.ptr.as_ptr()) };
+    }
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Load-time link self-test: proves that frames of EtherType 0xAAAA leave this module on one
+//! host and reach omx_mod on another.
+//!
+//! Temporary knob until the control plane exists: on load, omx_mod broadcasts probe frames on
+//! `eth0` and every omx_mod that receives one answers with an echo. Self-test frames are TLoE
+//! frames without TileLink messages on virtual channel 7, which omx reserves for this purpose:
+//! Ack=0 marks a probe, Ack=1 an echo, and the sequence fields carry probe numbers.
+
+use crate::glue::netdev::NetDevice;
+use crate::glue::packet::PacketHandler;
+use crate::glue::skb::{Gfp, SkBuff};
+use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
+use crate::glue::timer::TimerHandler;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::time::Ktime;
+use kernel::types::ARef;
+
+/// EtherType of OmniXtend.
+pub(crate) const ETH_P_OMNIXTEND: u16 = 0xAAAA;
+const ETH_HLEN: usize = 14;
+/// TLoE payload of a frame without messages: header, 4 padding flits, mask (46-byte minimum).
+const SELFTEST_PAYLOAD: usize = 48;
+const SELFTEST_VC: u64 = 7;
+const BROADCAST: [u8; 6] = [0xff; 6];
+/// Probes sent before the self-test gives up, one every `PROBE_INTERVAL_MS`.
+const MAX_PROBES: u32 = 100;
+const PROBE_INTERVAL_MS: u32 = 200;
+/// Echoes after which the self-test has proven the link and stops probing.
+const ECHOES_WANTED: u64 = 5;
+
+/// Counters of the 0xAAAA receive path, reported at unload.
+#[derive(Default)]
+pub(crate) struct RxStats {
+    pub(crate) frames: AtomicU64,
+    pub(crate) malformed: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) probes: AtomicU64,
+    pub(crate) echoes: AtomicU64,
+    pub(crate) other: AtomicU64,
+    pub(crate) tx: AtomicU64,
+    pub(crate) tx_errors: AtomicU64,
+}
+
+struct ProbeState {
+    sent: u32,
+    /// Send time of each probe number modulo 16, for round-trip times.
+    sent_at: [i64; 16],
+    reported: bool,
+}
+
+/// Self-test state shared by the probe timer and the packet handler.
+#[pin_data]
+pub(crate) struct SelfTest {
+    dev: ARef<NetDevice>,
+    pub(crate) stats: RxStats,
+    #[pin]
+    probes: SpinLockBh<ProbeState>,
+}
+
+/// A decoded self-test frame.
+struct SelfTestFrame {
+    echo: bool,
+    number: u32,
+}
+
+impl SelfTest {
+    pub(crate) fn new(dev: ARef<NetDevice>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                dev,
+                stats: RxStats::default(),
+                probes <- new_spinlock_bh!(
+                    ProbeState { sent: 0, sent_at: [0; 16], reported: false },
+                    "omx_selftest_probes"
+                ),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    pub(crate) fn device(&self) -> &NetDevice {
+        &self.dev
+    }
+
+    fn send(&self, dst: [u8; 6], frame: SelfTestFrame, gfp: Gfp) {
+        match build_frame(&self.dev, dst, &frame, gfp).and_then(|skb| skb.transmit(&self.dev, ETH_P_OMNIXTEND)) {
+            Ok(()) => self.stats.tx.fetch_add(1, Relaxed),
+            Err(_) => self.stats.tx_errors.fetch_add(1, Relaxed),
+        };
+    }
+
+    fn on_echo(&self, from: [u8; 6], number: u32) {
+        let echoes = self.stats.echoes.fetch_add(1, Relaxed) + 1;
+        let now = Ktime::ktime_get().to_ns();
+        let mut probes = self.probes.lock();
+        let sent_at = probes.sent_at.get((number % 16) as usize).copied().unwrap_or(0);
+        let rtt_us = now.saturating_sub(sent_at) / 1000;
+        if echoes >= ECHOES_WANTED && !probes.reported {
+            probes.reported = true;
+            drop(probes);
+            pr_info!(
+                "self-test passed on {}: {} echoes from {:02x?}, last round trip {} us\n",
+                self.dev.name(),
+                echoes,
+                from,
+                rtt_us
+            );
+        }
+    }
+}
+
+impl PacketHandler for Arc<SelfTest> {
+    fn receive(&self, skb: SkBuff, dev: &NetDevice) {
+        self.stats.frames.fetch_add(1, Relaxed);
+        let Some(frame) = parse_frame(skb.data()) else {
+            self.stats.malformed.fetch_add(1, Relaxed);
+            return;
+        };
+        let Some(from) = skb.eth_source() else {
+            self.stats.malformed.fetch_add(1, Relaxed);
+            return;
+        };
+        drop(skb);
+        match frame {
+            Some(SelfTestFrame { echo: false, number }) => {
+                self.stats.probes.fetch_add(1, Relaxed);
+                // Answer on the device the probe came in on only if it is ours.
+                if dev.as_raw() == self.dev.as_raw() {
+                    self.send(from, SelfTestFrame { echo: true, number }, Gfp::Atomic);
+                }
+            }
+            Some(SelfTestFrame { echo: true, number }) => self.on_echo(from, number),
+            None => {
+                self.stats.other.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    fn dropped(&self) {
+        self.stats.dropped.fetch_add(1, Relaxed);
+    }
+}
+
+impl TimerHandler for Arc<SelfTest> {
+    fn expired(&self) -> Option<u32> {
+        let number = {
+            let mut probes = self.probes.lock();
+            if probes.reported || probes.sent >= MAX_PROBES {
+                return None;
+            }
+            let number = probes.sent;
+            probes.sent += 1;
+            if let Some(slot) = probes.sent_at.get_mut((number % 16) as usize) {
+                *slot = Ktime::ktime_get().to_ns();
+            }
+            number
+        };
+        self.send(BROADCAST, SelfTestFrame { echo: false, number }, Gfp::Atomic);
+        Some(PROBE_INTERVAL_MS)
+    }
+}
+
+/// Builds a self-test frame: Ethernet header, TLoE header flit, padding, empty frame mask.
+fn build_frame(dev: &NetDevice, dst: [u8; 6], frame: &SelfTestFrame, gfp: Gfp) -> Result<SkBuff> {
+    let mut skb = SkBuff::alloc(16, (ETH_HLEN + SELFTEST_PAYLOAD) as u32, gfp)?;
+    let bytes = skb.put((ETH_HLEN + SELFTEST_PAYLOAD) as u32)?;
+    let (eth, payload) = bytes.split_at_mut(ETH_HLEN);
+    eth[..6].copy_from_slice(&dst);
+    eth[6..12].copy_from_slice(&dev.mac());
+    eth[12..14].copy_from_slice(&ETH_P_OMNIXTEND.to_be_bytes());
+    let seq = u64::from(frame.number & 0x3f_ffff);
+    let header = (SELFTEST_VC << 61) | (seq << 32) | (seq << 10) | (u64::from(frame.echo) << 9);
+    payload[..8].copy_from_slice(&header.to_be_bytes());
+    Ok(skb)
+}
+
+/// Parses a TLoE payload: `None` if malformed, `Some(None)` if it is not a self-test frame.
+fn parse_frame(payload: &[u8]) -> Option<Option<SelfTestFrame>> {
+    if payload.len() < SELFTEST_PAYLOAD || payload.len() % 8 != 0 {
+        return None;
+    }
+    let header = u64::from_be_bytes(payload.get(..8)?.try_into().ok()?);
+    if header >> 61 != SELFTEST_VC {
+        return Some(None);
+    }
+    Some(Some(SelfTestFrame {
+        echo: header & (1 << 9) != 0,
+        number: ((header >> 32) & 0x3f_ffff) as u32,
+    }))
+}

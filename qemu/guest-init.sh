@@ -1,0 +1,31 @@
+#!/bin/bash
+# PID 1 of an omx test guest. The root file system is the host's, shared read-only over 9p,
+# so host-built binaries and Debian tools run unchanged. Runs $OMX_RUN (from the kernel
+# command line), prints its exit status, and powers the guest off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+for dir in /tmp /run /var/tmp /mnt /root; do
+	mount -t tmpfs -o mode=0755 tmpfs "$dir"
+done
+chmod 1777 /tmp /var/tmp
+mkdir -p /dev/shm /mnt/shared && mount -t tmpfs tmpfs /dev/shm
+# The test's shared directory (read-write): barriers, results, module builds.
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none omxshare /mnt/shared 2>/dev/null
+
+hostname "${OMX_NAME:-omx-guest}"
+ip link set lo up
+ip link set eth0 up 2>/dev/null
+
+echo "omx-guest: ${OMX_NAME:-guest} up, running ${OMX_RUN:-nothing}"
+rc=0
+if [ -n "${OMX_RUN:-}" ]; then
+	bash -e "$OMX_RUN" ${OMX_ARGS//,/ }
+	rc=$?
+fi
+echo "omx-guest: exit $rc"
+sync
+exec busybox reboot -f

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs omx's tests: host-side cargo tests, then every VM test in tests/vm/ (each in its own
+# network namespace, under a time limit). Ends with "N passed, M failed".
+#   scripts/run-tests.sh [PATTERN]   only tests whose name matches PATTERN
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pattern=${1:-}
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+kdir=$(kernel_build_dir)
+export OMX_KERNEL=$kdir/arch/x86/boot/bzImage
+export OMX_ROOT
+[ -f "$OMX_KERNEL" ] || die "no guest kernel at $OMX_KERNEL (make kernel)"
+[ -f "$OMX_ROOT/omx_mod.ko" ] || die "omx_mod.ko not built (make module)"
+
+runs=$OMX_CACHE/test-runs/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$runs"
+passed=0 failed=0 failures=()
+
+record() { # name status seconds
+	if [ "$2" = 0 ]; then
+		passed=$((passed + 1)); printf 'PASS  %-40s %4ss\n' "$1" "$3"
+	else
+		failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %-40s %4ss  (logs: %s)\n' "$1" "$3" "$runs/$1"
+	fi
+}
+
+if [ -z "$pattern" ] || [[ host-cargo-test =~ $pattern ]]; then
+	start=$(date +%s)
+	mkdir -p "$runs/host-cargo-test"
+	cargo test --workspace --release >"$runs/host-cargo-test/output.log" 2>&1
+	rc=$?
+	grep -E '^test result:' "$runs/host-cargo-test/output.log" | sed 's/^/      /'
+	record host-cargo-test $rc $(( $(date +%s) - start ))
+	[ $rc = 0 ] || tail -30 "$runs/host-cargo-test/output.log"
+fi
+
+for test in "$OMX_ROOT"/tests/vm/[0-9]*.sh; do
+	name=$(basename "$test" .sh)
+	[ -z "$pattern" ] || [[ $name =~ $pattern ]] || continue
+	export OMX_TEST_DIR=$runs/$name
+	mkdir -p "$OMX_TEST_DIR"
+	start=$(date +%s)
+	timeout --kill-after=15 "$TEST_TIMEOUT" unshare --net bash "$test" >"$OMX_TEST_DIR/output.log" 2>&1
+	rc=$?
+	[ $rc = 124 ] && echo "timed out after ${TEST_TIMEOUT}s" >>"$OMX_TEST_DIR/output.log"
+	record "$name" $rc $(( $(date +%s) - start ))
+	[ $rc = 0 ] || sed 's/^/      /' "$OMX_TEST_DIR/output.log" | tail -25
+done
+
+[ ${#failures[@]} = 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,91 @@
+# VM test harness for omx, sourced by tests/vm/*.sh (WireGuard's netns.sh is the model).
+#
+# A test runs on the host inside its own network namespace (the runner uses `unshare -n`),
+# builds a segment there (a Linux bridge with one tap per VM), boots QEMU guests (TCG, never
+# user-mode networking) that run a guest script from the host's read-only file system, and
+# then checks their serial logs. Functions:
+#   segment_up [MTU]                  create br0 in this namespace
+#   vm_start N GUEST_SCRIPT [ARGS]    boot VM N (MAC 52:54:00:0a:aa:0N) running GUEST_SCRIPT
+#   vm_wait                           wait for all VMs; fail unless every guest script exited 0
+#   capture_start FILE                record the segment into a pcap
+#   log_grep N PATTERN                succeed if VM N's log matches
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+set -euo pipefail
+
+: "${OMX_KERNEL:?OMX_KERNEL (bzImage) must be set by the runner}"
+: "${OMX_TEST_DIR:?OMX_TEST_DIR must be set by the runner}"
+VM_MEM=${VM_MEM:-512}
+VM_CPUS=${VM_CPUS:-1}
+VM_TIMEOUT=${VM_TIMEOUT:-300}
+SHARED=$OMX_TEST_DIR/shared
+mkdir -p "$SHARED"
+declare -a VM_PIDS=()
+CAPTURE_PID=
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+vm_mac() { printf '52:54:00:0a:aa:%02x' "$1"; }
+
+segment_up() {
+	local mtu=${1:-1500}
+	[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
+		fail "refusing to build the test segment in the host's network namespace"
+	ip link set lo up
+	ip link add br0 mtu "$mtu" type bridge stp_state 0 forward_delay 0
+	ip link set br0 up
+}
+
+vm_start() {
+	local n=$1 script=$2 args=${3:-}
+	local tap=tap$n log=$OMX_TEST_DIR/vm$n.log
+	ip tuntap add "$tap" mode tap
+	ip link set "$tap" mtu "$(cat /sys/class/net/br0/mtu)" master br0 up
+	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -cpu max -m "$VM_MEM" -smp "$VM_CPUS" \
+		-nodefaults -no-user-config -display none -no-reboot -monitor none \
+		-serial "file:$log" \
+		-kernel "$OMX_KERNEL" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT" \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+		-fsdev local,id=shared,path="$SHARED",security_model=none \
+		-device virtio-9p-pci,fsdev=shared,mount_tag=omxshare \
+		-netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
+		-device virtio-net-pci,netdev=n0,mac="$(vm_mac "$n")" \
+		>"$OMX_TEST_DIR/vm$n.qemu.log" 2>&1 &
+	VM_PIDS[$n]=$!
+}
+
+capture_start() {
+	tcpdump -i br0 -U -w "$1" >/dev/null 2>&1 &
+	CAPTURE_PID=$!
+	sleep 0.5
+}
+
+# Kernel messages that fail any test: the module must never warn, oops or hang a task.
+BAD_KERNEL_LOG='WARNING:|BUG:|Oops|Kernel panic|blocked for more than|KASAN|UBSAN|possible circular locking|inconsistent lock state|sleeping function called from invalid context|rust_panic|panicked at'
+
+vm_wait() {
+	local n status=0
+	for n in "${!VM_PIDS[@]}"; do
+		wait "${VM_PIDS[$n]}" || true
+	done
+	[ -z "$CAPTURE_PID" ] || { kill "$CAPTURE_PID" 2>/dev/null; wait "$CAPTURE_PID" 2>/dev/null || true; }
+	for n in "${!VM_PIDS[@]}"; do
+		local log=$OMX_TEST_DIR/vm$n.log
+		if grep -qE "$BAD_KERNEL_LOG" "$log"; then
+			echo "vm$n: kernel reported a problem:" >&2
+			grep -E -A3 "$BAD_KERNEL_LOG" "$log" | head -30 >&2
+			status=1
+		fi
+		if ! grep -q '^omx-guest: exit 0' "$log"; then
+			echo "vm$n: guest script did not finish cleanly ($(grep -a '^omx-guest: exit' "$log" || echo 'no exit line: timeout or crash')); last lines:" >&2
+			tail -15 "$log" >&2
+			status=1
+		fi
+	done
+	VM_PIDS=()
+	return $status
+}
+
+log_grep() { grep -qaE "$2" "$OMX_TEST_DIR/vm$1.log"; }
