@@ -7,6 +7,7 @@
 //! EtherType and runs the link self-test of [`selftest`].
 
 mod glue;
+mod mac;
 mod selftest;
 mod sys;
 
@@ -51,7 +52,7 @@ impl kernel::Module for OmxModule {
         let probe_timer = Timer::new(selftest.clone())?;
         probe_timer.arm_ms(0);
         pr_info!(
-            "loaded: OmniXtend on EtherType {:#06x}, self-test on {} (mtu {}, mac {:02x?})\n",
+            "loaded: OmniXtend on EtherType {:#06x}, self-test on {} (mtu {}, mac {})\n",
             ETH_P_OMNIXTEND,
             selftest.device().name(),
             selftest.device().mtu(),

@@ -13,6 +13,7 @@ use crate::glue::packet::PacketHandler;
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::timer::TimerHandler;
+use crate::mac::MacAddr;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -25,7 +26,6 @@ const ETH_HLEN: usize = 14;
 /// TLoE payload of a frame without messages: header, 4 padding flits, mask (46-byte minimum).
 const SELFTEST_PAYLOAD: usize = 48;
 const SELFTEST_VC: u64 = 7;
-const BROADCAST: [u8; 6] = [0xff; 6];
 /// Probes sent before the self-test gives up, one every `PROBE_INTERVAL_MS`.
 const MAX_PROBES: u32 = 100;
 const PROBE_INTERVAL_MS: u32 = 200;
@@ -86,14 +86,14 @@ impl SelfTest {
         &self.dev
     }
 
-    fn send(&self, dst: [u8; 6], frame: SelfTestFrame, gfp: Gfp) {
+    fn send(&self, dst: MacAddr, frame: SelfTestFrame, gfp: Gfp) {
         match build_frame(&self.dev, dst, &frame, gfp).and_then(|skb| skb.transmit(&self.dev, ETH_P_OMNIXTEND)) {
             Ok(()) => self.stats.tx.fetch_add(1, Relaxed),
             Err(_) => self.stats.tx_errors.fetch_add(1, Relaxed),
         };
     }
 
-    fn on_echo(&self, from: [u8; 6], number: u32) {
+    fn on_echo(&self, from: MacAddr, number: u32) {
         let echoes = self.stats.echoes.fetch_add(1, Relaxed) + 1;
         let now = Ktime::ktime_get().to_ns();
         let mut probes = self.probes.lock();
@@ -103,7 +103,7 @@ impl SelfTest {
             probes.reported = true;
             drop(probes);
             pr_info!(
-                "self-test passed on {}: {} echoes from {:02x?}, last round trip {} us\n",
+                "self-test passed on {}: {} echoes, the last from {} after {} us\n",
                 self.dev.name(),
                 echoes,
                 from,
@@ -159,18 +159,18 @@ impl TimerHandler for Arc<SelfTest> {
             }
             number
         };
-        self.send(BROADCAST, SelfTestFrame { echo: false, number }, Gfp::Atomic);
+        self.send(MacAddr::BROADCAST, SelfTestFrame { echo: false, number }, Gfp::Atomic);
         Some(PROBE_INTERVAL_MS)
     }
 }
 
 /// Builds a self-test frame: Ethernet header, TLoE header flit, padding, empty frame mask.
-fn build_frame(dev: &NetDevice, dst: [u8; 6], frame: &SelfTestFrame, gfp: Gfp) -> Result<SkBuff> {
+fn build_frame(dev: &NetDevice, dst: MacAddr, frame: &SelfTestFrame, gfp: Gfp) -> Result<SkBuff> {
     let mut skb = SkBuff::alloc(16, (ETH_HLEN + SELFTEST_PAYLOAD) as u32, gfp)?;
     let bytes = skb.put((ETH_HLEN + SELFTEST_PAYLOAD) as u32)?;
     let (eth, payload) = bytes.split_at_mut(ETH_HLEN);
-    eth[..6].copy_from_slice(&dst);
-    eth[6..12].copy_from_slice(&dev.mac());
+    eth[..6].copy_from_slice(&dst.0);
+    eth[6..12].copy_from_slice(&dev.mac().0);
     eth[12..14].copy_from_slice(&ETH_P_OMNIXTEND.to_be_bytes());
     let seq = u64::from(frame.number & 0x3f_ffff);
     let header = (SELFTEST_VC << 61) | (seq << 32) | (seq << 10) | (u64::from(frame.echo) << 9);

@@ -46,7 +46,7 @@ done)
 note "building kernel ($jobs jobs; 6-10 min cold on 2 cores)"
 start=$(date +%s)
 # shellcheck disable=SC2086
-make -s -C "$src" O="$out" $args -j"$jobs" bzImage modules_prepare >"$out/build.log" 2>&1 ||
+make -s -C "$src" O="$out" $args -j"$jobs" bzImage modules >"$out/build.log" 2>&1 ||
 	die "kernel build failed, see $out/build.log: $(tail -5 "$out/build.log")"
 note "kernel built in $(( $(date +%s) - start )) s"
 touch "$out/.omx-built"

@@ -18,8 +18,10 @@ echo "demo: booting 2 VMs (QEMU, TCG) on a bridge in a private network namespace
 segment_up
 capture_start "$OMX_TEST_DIR/segment.pcap"
 for n in 1 2; do
-	vm_start "$n" "$OMX_ROOT/tests/vm/guest/selftest.sh" 2
+	vm_start "$n" "$OMX_ROOT/tests/vm/guest/selftest.sh"
 done
+wait_for_files "$SHARED"/vm{1,2}.passed
+touch "$SHARED/unload"
 vm_wait || { echo "demo: FAILED, logs in $OMX_TEST_DIR" >&2; exit 1; }
 for n in 1 2; do
 	echo "--- vm$n ($(vm_mac "$n")) kernel log:"

@@ -2,6 +2,7 @@
 
 //! Network devices (`struct net_device`) and counted references to them.
 
+use crate::mac::MacAddr;
 use crate::sys;
 use core::ptr::NonNull;
 use kernel::error::{code::*, Result};
@@ -61,11 +62,11 @@ impl NetDevice {
     }
 
     /// The device's current Ethernet address.
-    pub(crate) fn mac(&self) -> [u8; 6] {
+    pub(crate) fn mac(&self) -> MacAddr {
         let mut mac = [0u8; 6];
         // SAFETY: the device is valid; `dev_addr` of an Ethernet device holds at least 6 bytes.
         unsafe { core::ptr::copy_nonoverlapping(sys::omx_dev_addr(self.as_raw()), mac.as_mut_ptr(), 6) };
-        mac
+        MacAddr(mac)
     }
 
     /// The device's MTU (payload bytes per frame).

@@ -11,7 +11,8 @@ use kernel::types::Opaque;
 
 /// What a registered EtherType hands its frames to.
 pub(crate) trait PacketHandler: Send + Sync {
-    /// Called in the NET_RX softirq for every frame of the EtherType: must not sleep.
+    /// Called in the NET_RX softirq for every frame of the EtherType addressed to this host
+    /// (unicast to the device, broadcast or multicast): must not sleep.
     /// `skb` holds the payload (after the Ethernet header); `dev` is the receiving device.
     fn receive(&self, skb: SkBuff, dev: &NetDevice);
 
@@ -71,6 +72,7 @@ impl<T: PacketHandler> PacketTypeRegistration<T> {
         // SAFETY: the core hands us our own reference to `skb`.
         match unsafe { SkBuff::from_rx(skb) } {
             // SAFETY: `dev` is valid for the duration of the callback.
+            Some(skb) if skb.is_for_other_host() => drop(skb),
             Some(skb) => this.handler.receive(skb, unsafe { NetDevice::from_raw(dev) }),
             None => this.handler.dropped(),
         }

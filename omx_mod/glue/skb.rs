@@ -3,6 +3,7 @@
 //! Owned socket buffers (`struct sk_buff`).
 
 use crate::glue::{errno, netdev::NetDevice};
+use crate::mac::MacAddr;
 use crate::sys;
 use core::ptr::NonNull;
 use kernel::error::{code::*, Result};
@@ -13,8 +14,6 @@ const NET_XMIT_CN: i32 = 2;
 /// Allocation context of a socket buffer, mapped to the kernel's GFP flags.
 #[derive(Clone, Copy)]
 pub(crate) enum Gfp {
-    /// May sleep: process context only.
-    Kernel,
     /// Never sleeps: softirq, timers, under spinlocks.
     Atomic,
 }
@@ -22,7 +21,6 @@ pub(crate) enum Gfp {
 impl Gfp {
     fn raw(self) -> sys::gfp_t {
         match self {
-            Gfp::Kernel => kernel::bindings::GFP_KERNEL,
             Gfp::Atomic => kernel::bindings::GFP_ATOMIC,
         }
     }
@@ -89,7 +87,7 @@ impl SkBuff {
     }
 
     /// The Ethernet source address of a received frame.
-    pub(crate) fn eth_source(&self) -> Option<[u8; 6]> {
+    pub(crate) fn eth_source(&self) -> Option<MacAddr> {
         // SAFETY: the buffer is valid; the helper returns NULL or a pointer to 6 bytes inside it.
         let src = unsafe { sys::omx_skb_eth_source(self.ptr.as_ptr()) };
         if src.is_null() {
@@ -98,7 +96,14 @@ impl SkBuff {
         let mut mac = [0u8; 6];
         // SAFETY: `src` points to the 6-byte `h_source` of the valid MAC header.
         unsafe { core::ptr::copy_nonoverlapping(src, mac.as_mut_ptr(), mac.len()) };
-        Some(mac)
+        Some(MacAddr(mac))
+    }
+
+    /// Whether a received frame was addressed to another host (seen only in promiscuous mode
+    /// or when a switch floods unicast): protocols must ignore those.
+    pub(crate) fn is_for_other_host(&self) -> bool {
+        // SAFETY: the buffer is valid.
+        u32::from(unsafe { sys::omx_skb_pkt_type(self.ptr.as_ptr()) }) == kernel::bindings::PACKET_OTHERHOST
     }
 
     /// Appends `len` bytes at the tail and returns them for writing (zeroed).
@@ -115,7 +120,7 @@ impl SkBuff {
             return Err(ENOMEM);
         }
         // SAFETY: `skb_put` returned `len` writable bytes owned by this buffer.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(p, len as usize) };
+        let bytes = unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len as usize) };
         bytes.fill(0);
         Ok(bytes)
     }

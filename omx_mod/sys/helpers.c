@@ -53,6 +53,11 @@ const unsigned char *omx_skb_eth_source(const struct sk_buff *skb)
 	return eth_hdr(skb)->h_source;
 }
 
+unsigned char omx_skb_pkt_type(const struct sk_buff *skb)
+{
+	return skb->pkt_type;
+}
+
 /* What dev_queue_xmit() expects of a frame built with its Ethernet header at skb->data. */
 void omx_skb_set_dev_protocol(struct sk_buff *skb, struct net_device *dev, __be16 protocol)
 {

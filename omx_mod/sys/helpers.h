@@ -20,6 +20,7 @@ unsigned int omx_skb_tailroom(const struct sk_buff *skb);
 unsigned char *omx_skb_data(const struct sk_buff *skb);
 unsigned int omx_skb_len(const struct sk_buff *skb);
 const unsigned char *omx_skb_eth_source(const struct sk_buff *skb);
+unsigned char omx_skb_pkt_type(const struct sk_buff *skb);
 void omx_skb_set_dev_protocol(struct sk_buff *skb, struct net_device *dev, __be16 protocol);
 int omx_dev_queue_xmit(struct sk_buff *skb);
 

@@ -8,6 +8,7 @@
 #   vm_start N GUEST_SCRIPT [ARGS]    boot VM N (MAC 52:54:00:0a:aa:0N) running GUEST_SCRIPT
 #   vm_wait                           wait for all VMs; fail unless every guest script exited 0
 #   capture_start FILE                record the segment into a pcap
+#   wait_for_files FILE...            wait until guests created these (in $SHARED)
 #   log_grep N PATTERN                succeed if VM N's log matches
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 set -euo pipefail
@@ -21,6 +22,7 @@ SHARED=$OMX_TEST_DIR/shared
 mkdir -p "$SHARED"
 declare -a VM_PIDS=()
 CAPTURE_PID=
+SEGMENT_MTU=1500
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -28,6 +30,7 @@ vm_mac() { printf '52:54:00:0a:aa:%02x' "$1"; }
 
 segment_up() {
 	local mtu=${1:-1500}
+	SEGMENT_MTU=$mtu
 	[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
 		fail "refusing to build the test segment in the host's network namespace"
 	ip link set lo up
@@ -39,7 +42,7 @@ vm_start() {
 	local n=$1 script=$2 args=${3:-}
 	local tap=tap$n log=$OMX_TEST_DIR/vm$n.log
 	ip tuntap add "$tap" mode tap
-	ip link set "$tap" mtu "$(cat /sys/class/net/br0/mtu)" master br0 up
+	ip link set "$tap" mtu "$SEGMENT_MTU" master br0 up
 	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -cpu max -m "$VM_MEM" -smp "$VM_CPUS" \
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
@@ -86,6 +89,17 @@ vm_wait() {
 	done
 	VM_PIDS=()
 	return $status
+}
+
+# Waits (up to VM_TIMEOUT) until all FILES exist, e.g. guests' markers in $SHARED.
+wait_for_files() {
+	local deadline=$((SECONDS + VM_TIMEOUT)) f
+	for f in "$@"; do
+		while [ ! -e "$f" ]; do
+			[ $SECONDS -lt $deadline ] || fail "timed out waiting for $f"
+			sleep 0.5
+		done
+	done
 }
 
 log_grep() { grep -qaE "$2" "$OMX_TEST_DIR/vm$1.log"; }
