@@ -18,19 +18,70 @@
 //!
 //! # Driving a connection
 //!
+//! ```
+//! use omx_proto::{Config, Connection, EthHeader, Message, Version};
+//!
+//! const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
+//! const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
+//! let mut cfg_a = Config::new(Version::V1_1);
+//! cfg_a.ethernet = Some(EthHeader::new(MAC_B, MAC_A)); // dst, src
+//! let mut cfg_b = cfg_a.clone();
+//! cfg_b.ethernet = Some(EthHeader::new(MAC_A, MAC_B));
+//!
+//! // 8 retransmit slots; memory from anything that derefs to [u8].
+//! type Conn = Connection<Vec<u8>, 8>;
+//! let mem_a = vec![0u8; Conn::required_memory(&cfg_a)];
+//! let mem_b = vec![0u8; Conn::required_memory(&cfg_b)];
+//! let mut a = Conn::new(cfg_a, mem_a).unwrap();
+//! let mut b = Conn::new(cfg_b, mem_b).unwrap(); // 1.1 responder: Listening
+//!
+//! let mut now = 0u64;
+//! a.open(now).unwrap();
+//! a.send(&Message::get(7, 0x1000, 6), now).unwrap();
+//!
+//! let mut buf = [0u8; 1600];
+//! let mut got = 0;
+//! for _ in 0..10 {
+//!     // Everything A wants to send goes to B ...
+//!     while let Some(n) = a.poll_transmit(now, &mut buf).unwrap() {
+//!         let frame = buf[..n].to_vec();
+//!         let rx = b.on_frame(&frame, now).unwrap();
+//!         for msg in rx.messages() {
+//!             assert_eq!(msg.source, 7);
+//!             got += 1;
+//!         }
+//!     }
+//!     // ... and everything B wants to send goes back to A.
+//!     while let Some(n) = b.poll_transmit(now, &mut buf).unwrap() {
+//!         let frame = buf[..n].to_vec();
+//!         let _ = a.on_frame(&frame, now);
+//!     }
+//!     // Sleep until the next timer (delayed ACK, retransmit, ...).
+//!     now = [a.next_deadline(), b.next_deadline()]
+//!         .into_iter()
+//!         .flatten()
+//!         .min()
+//!         .unwrap_or(now)
+//!         .max(now + 1);
+//! }
+//! assert_eq!(got, 1);
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod connection;
+pub mod credit;
 pub mod error;
 pub mod ethernet;
 pub mod frame;
 pub mod header;
-
+pub mod reliability;
 pub mod seq;
 pub mod tilelink;
 pub mod wire;
 
+pub use connection::{Config, Connection, Disposition, Received, State, Stats, Version};
 pub use error::Error;
 pub use ethernet::{EthHeader, ETHERTYPE_OMNIXTEND};
 pub use frame::{FrameBuilder, FrameLimits, FrameView, Messages, Packer};

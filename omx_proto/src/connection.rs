@@ -1,0 +1,851 @@
+//! The connection state machine: one OmniXtend link to one peer (one VC).
+//!
+//! Sans-IO: the driver feeds received frames and a monotonic clock (`now`,
+//! nanoseconds) in, and pulls frames to send out, writing each into its own
+//! buffer. Nothing here sleeps, allocates or touches a socket.
+//!
+//! Driver loop (kernel module and userspace daemon alike):
+//! 1. [`Connection::new`] with a [`Config`] and the retransmit-buffer memory
+//!    ([`Connection::required_memory`] bytes); 1.1 initiators call
+//!    [`Connection::open`], 1.1 responders just wait (state
+//!    [`State::Listening`]), 1.0.3 connections start [`State::Open`].
+//! 2. To send a TileLink message call [`Connection::send`]. It either packs
+//!    the message into the frame being built (spending credits) or returns
+//!    [`Error::NoCredit`] / [`Error::WindowFull`]: keep it queued and retry
+//!    after the next received frame.
+//! 3. For every received frame call [`Connection::on_frame`] (Ethernet
+//!    frame) or [`Connection::on_payload`] (bytes after the Ethernet header)
+//!    and consume [`Received::messages`]: they are delivered exactly once and
+//!    in order, and their credits are returned to the peer automatically.
+//! 4. After each of the above, and whenever the timer fires, call
+//!    [`Connection::poll_transmit`] repeatedly until it returns `None`,
+//!    sending each frame it writes.
+//! 5. Arm a timer for [`Connection::next_deadline`].
+//! 6. Watch [`Connection::state`]: [`State::Dead`] means the peer stopped
+//!    acknowledging within `rto_ns * (max_retransmits + 1)`; fail outstanding
+//!    requests.
+
+use core::ops::DerefMut;
+
+use super::credit::{RxCredits, TxCredits, V11_DEFAULT_CREDITS};
+use super::error::Error;
+use super::ethernet::EthHeader;
+use super::frame::{FrameLimits, FrameView, Messages, DEFAULT_MTU, MIN_PAYLOAD};
+use super::header::{MessageType, TloeHeader};
+use super::reliability::{RxState, TimerOutcome, TxWindow};
+use super::seq::{Seq, SeqClass};
+use super::tilelink::{ByteOrder, Message};
+use super::wire::{read_flit, write_flit};
+
+/// Protocol version spoken on the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// OmniXtend 1.0.3: no message types, connection implicitly open, no
+    /// credits until granted, ack-only frames are sequenced empty frames.
+    V1_0_3,
+    /// "OmniXtend 1.1" as implemented by WD's endpoint and ETRI: the
+    /// OpenConnection / AckOnly / CloseConnection message types and 128
+    /// credits per channel assumed at open.
+    V1_1,
+}
+
+/// Connection parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Protocol version.
+    pub version: Version,
+    /// Byte order of TileLink data on the wire.
+    pub order: ByteOrder,
+    /// Maximum TLoE payload bytes per frame (interface MTU, default 1500).
+    pub mtu: usize,
+    /// MaxStartOfMessageFlit (1..=64, default 64).
+    pub max_start_flit: u8,
+    /// Ethernet header written in front of every sent frame (`dst` = peer);
+    /// `None` makes [`Connection::poll_transmit`] write bare TLoE payloads.
+    pub ethernet: Option<EthHeader>,
+    /// Virtual channel of this connection; frames of other VCs are ignored.
+    pub vc: u8,
+    /// Maximum unacknowledged frames (clamped to the slot count and 2^21-1).
+    pub window: u32,
+    /// Retransmit timeout in ns (e.g. 2 x RTT).
+    pub rto_ns: u64,
+    /// Maximum delay of an acknowledgement in ns (e.g. RTT / 4); also the
+    /// delay before returning non-urgent credits.
+    pub ack_delay_ns: u64,
+    /// Maximum time a partly packed frame waits for more messages.
+    pub pack_delay_ns: u64,
+    /// Minimum spacing of NAKs for the same gap / go-backs to the same point.
+    pub nak_holdoff_ns: u64,
+    /// Consecutive retransmit timeouts tolerated before the peer is dead.
+    pub max_retransmits: u32,
+    /// How long a 1.1 close waits for the peer's CloseConnection.
+    pub close_timeout_ns: u64,
+    /// Our receive buffer per channel A..E in flits: what we grant the peer.
+    pub rx_buffer_flits: [u32; 5],
+    /// Credits assumed granted by the peer at start; `None` = version
+    /// default (0 for 1.0.3, 128 for 1.1).
+    pub initial_tx_credits: Option<u32>,
+    /// First sequence number in both directions (0 per spec; both peers
+    /// must agree; other values only for tests of the wrap-around).
+    pub start_seq: u32,
+    /// Reject frames whose frame mask disagrees with the message lengths.
+    pub strict_mask: bool,
+}
+
+impl Config {
+    /// Defaults for `version`: spec byte order, MTU 1500, RTO 100 ms, ACK
+    /// delay 10 µs... see the field docs.
+    pub const fn new(version: Version) -> Self {
+        Config {
+            version,
+            order: ByteOrder::Spec,
+            mtu: DEFAULT_MTU,
+            max_start_flit: 64,
+            ethernet: None,
+            vc: 0,
+            window: 1 << 20,
+            rto_ns: 100_000_000,
+            ack_delay_ns: 50_000,
+            pack_delay_ns: 0,
+            nak_holdoff_ns: 25_000_000,
+            max_retransmits: 10,
+            close_timeout_ns: 500_000_000,
+            rx_buffer_flits: [1024; 5],
+            initial_tx_credits: None,
+            start_seq: 0,
+            strict_mask: true,
+        }
+    }
+
+    /// Frame limits derived from `mtu` and `max_start_flit`.
+    pub const fn limits(&self) -> FrameLimits {
+        FrameLimits {
+            mtu: self.mtu,
+            max_start_flit: self.max_start_flit,
+            min_payload: MIN_PAYLOAD,
+        }
+    }
+}
+
+/// Connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// 1.1: waiting for the peer's OpenConnection (or our [`Connection::open`]).
+    Listening,
+    /// 1.1: OpenConnection sent, not yet acknowledged. Sending is allowed.
+    Opening,
+    /// Open for traffic.
+    Open,
+    /// 1.1: the peer sent CloseConnection; finish outstanding work, then call
+    /// [`Connection::close`]. Sending is still allowed.
+    PeerClosing,
+    /// We sent CloseConnection (1.1) or wait for our frames to be
+    /// acknowledged (1.0.3). No new messages.
+    Closing,
+    /// Closed cleanly.
+    Closed,
+    /// The peer stopped acknowledging; all outstanding requests have failed.
+    Dead,
+}
+
+/// What happened to a received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// In order: its messages are delivered.
+    Accepted,
+    /// Already received: dropped (and acknowledged).
+    Duplicate,
+    /// From the future (frames were lost): dropped, NAK sent.
+    OutOfOrder,
+    /// A 1.1 AckOnly frame: only its acknowledgement was used.
+    AckOnly,
+    /// Ignored (other VC, or not an OpenConnection while listening).
+    Ignored,
+}
+
+/// Result of feeding one frame to [`Connection::on_payload`].
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'f> {
+    /// The frame's TLoE header.
+    pub header: TloeHeader,
+    /// What was done with the frame.
+    pub disposition: Disposition,
+    view: Option<FrameView<'f>>,
+}
+
+impl<'f> Received<'f> {
+    /// The messages delivered by this frame (empty unless
+    /// [`Disposition::Accepted`]). They borrow the frame buffer.
+    pub fn messages(&self) -> Messages<'f> {
+        match &self.view {
+            Some(v) => v.messages(),
+            None => Messages::empty(),
+        }
+    }
+
+    /// Number of messages delivered.
+    pub fn message_count(&self) -> usize {
+        self.view.as_ref().map_or(0, |v| v.message_count())
+    }
+}
+
+/// Counters for diagnostics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Frames written by `poll_transmit` (including retransmissions).
+    pub frames_tx: u64,
+    /// Retransmitted frames.
+    pub frames_retx: u64,
+    /// 1.1 AckOnly frames sent.
+    pub ack_only_tx: u64,
+    /// NAKs sent.
+    pub naks_tx: u64,
+    /// NAKs received.
+    pub naks_rx: u64,
+    /// Go-Back-N restarts caused by a NAK.
+    pub gobacks: u64,
+    /// Retransmit timer expiries that caused a resend.
+    pub timeouts: u64,
+    /// Frames successfully parsed.
+    pub frames_rx: u64,
+    /// In-order frames accepted.
+    pub frames_accepted: u64,
+    /// Duplicate frames dropped.
+    pub duplicates: u64,
+    /// Out-of-order frames dropped.
+    pub out_of_order: u64,
+    /// Frames that failed to parse.
+    pub rx_errors: u64,
+    /// Frames ignored.
+    pub rx_ignored: u64,
+    /// TileLink messages sent (first transmission only).
+    pub msgs_tx: u64,
+    /// TileLink messages delivered.
+    pub msgs_rx: u64,
+}
+
+fn inc(x: &mut u64) {
+    *x = x.wrapping_add(1);
+}
+
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// One OmniXtend connection.
+///
+/// `B` is the retransmit-buffer memory (anything that derefs to `[u8]`:
+/// `&mut [u8]`, `Vec<u8>`, `Box<[u8]>`, the kernel's `KVec<u8>`); `N` is the
+/// number of frame slots in it.
+#[derive(Debug)]
+pub struct Connection<B, const N: usize> {
+    cfg: Config,
+    limits: FrameLimits,
+    state: State,
+    tx: TxWindow<B, N>,
+    rx: RxState,
+    txc: TxCredits,
+    rxc: RxCredits,
+    credit_deadline: Option<u64>,
+    pack_deadline: Option<u64>,
+    close_deadline: Option<u64>,
+    open_seq: Option<Seq>,
+    close_seq: Option<Seq>,
+    peer_closed: bool,
+    last_rx: Option<u64>,
+    last_now: u64,
+    stats: Stats,
+}
+
+impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
+    /// Bytes per retransmit slot for `cfg` (one maximal TLoE payload).
+    pub const fn slot_size(cfg: &Config) -> usize {
+        cfg.limits().max_payload()
+    }
+
+    /// Retransmit-buffer memory needed for `cfg` and `N` slots.
+    pub const fn required_memory(cfg: &Config) -> usize {
+        Self::slot_size(cfg).saturating_mul(N)
+    }
+
+    /// Largest frame [`Connection::poll_transmit`] can write (Ethernet
+    /// header included): the size of the caller's transmit buffer.
+    pub fn max_frame_len(&self) -> usize {
+        let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
+        Self::slot_size(&self.cfg).saturating_add(eth)
+    }
+
+    /// Creates a connection. `mem` must hold at least
+    /// [`Connection::required_memory`] bytes.
+    pub fn new(cfg: Config, mem: B) -> Result<Self, Error> {
+        let limits = cfg.limits();
+        if cfg.mtu < MIN_PAYLOAD
+            || cfg.max_start_flit == 0
+            || cfg.max_start_flit > 64
+            || cfg.vc > 7
+            || N < 2
+            || cfg.rto_ns == 0
+        {
+            return Err(Error::BadConfig);
+        }
+        let start = Seq::new(cfg.start_seq);
+        let tx = TxWindow::new(mem, Self::slot_size(&cfg), cfg.window, start)?;
+        let (state, default_credits) = match cfg.version {
+            Version::V1_0_3 => (State::Open, 0),
+            Version::V1_1 => (State::Listening, V11_DEFAULT_CREDITS),
+        };
+        let initial = cfg.initial_tx_credits.unwrap_or(default_credits);
+        let rxc = RxCredits::new(cfg.rx_buffer_flits, default_credits);
+        Ok(Connection {
+            limits,
+            state,
+            tx,
+            rx: RxState::new(start),
+            txc: TxCredits::new(initial),
+            rxc,
+            credit_deadline: if rxc.any_pending() { Some(0) } else { None },
+            pack_deadline: None,
+            close_deadline: None,
+            open_seq: None,
+            close_seq: None,
+            peer_closed: false,
+            last_rx: None,
+            last_now: 0,
+            stats: Stats::default(),
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Current state.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// Counters.
+    pub const fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Time of the last valid frame received from the peer.
+    pub const fn last_rx(&self) -> Option<u64> {
+        self.last_rx
+    }
+
+    /// Flits we may still send on `ch`.
+    pub fn tx_credits(&self, ch: super::tilelink::Channel) -> u32 {
+        self.txc.available(ch)
+    }
+
+    /// Flits of receive buffer on `ch` not yet returned to the peer.
+    pub fn owed_credits(&self, ch: super::tilelink::Channel) -> u64 {
+        self.rxc.pending(ch)
+    }
+
+    /// Number of sealed frames not yet acknowledged.
+    pub fn unacked_frames(&self) -> usize {
+        self.tx.unacked()
+    }
+
+    /// `NEXT_TX_SEQ`.
+    pub fn next_tx_seq(&self) -> Seq {
+        self.tx.next_seq()
+    }
+
+    /// `NEXT_RX_SEQ`.
+    pub fn next_rx_seq(&self) -> Seq {
+        self.rx.next()
+    }
+
+    /// Declares the connection dead (e.g. on an administrative timeout).
+    pub fn abort(&mut self) {
+        self.state = State::Dead;
+    }
+
+    fn sending_allowed(&self) -> bool {
+        matches!(
+            self.state,
+            State::Opening | State::Open | State::PeerClosing
+        )
+    }
+
+    fn sequenced_allowed(&self) -> bool {
+        self.sending_allowed()
+    }
+
+    /// 1.1: starts the connection by sending OpenConnection (sequence
+    /// number 0). A no-op for 1.0.3, which is open from the start.
+    pub fn open(&mut self, now: u64) -> Result<(), Error> {
+        self.last_now = now;
+        match (self.cfg.version, self.state) {
+            (Version::V1_0_3, _) => Ok(()),
+            (Version::V1_1, State::Listening) => {
+                let mut h = TloeHeader::new(Seq::new(0), Seq::new(0), false);
+                h.vc = self.cfg.vc;
+                h.msg_type = MessageType::OpenConnection;
+                let grant = self.rxc.take_grant();
+                h.set_credit(grant);
+                match self.tx.seal(&self.limits, h, true) {
+                    Ok(s) => {
+                        self.open_seq = Some(s);
+                        self.state = State::Opening;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        if let Some(g) = grant {
+                            self.rxc.untake(g);
+                        }
+                        Err(e)
+                    }
+                }
+            }
+            (_, State::Dead) => Err(Error::Dead),
+            (_, State::Opening | State::Open) => Ok(()),
+            _ => Err(Error::NotOpen),
+        }
+    }
+
+    /// Starts closing. 1.1: seals pending messages, sends CloseConnection
+    /// and waits for the peer's CloseConnection (or `close_timeout_ns`).
+    /// 1.0.3: waits until everything sent is acknowledged.
+    pub fn close(&mut self, now: u64) -> Result<(), Error> {
+        self.last_now = now;
+        match self.state {
+            State::Dead => return Err(Error::Dead),
+            State::Closing | State::Closed => return Ok(()),
+            State::Listening => {
+                self.state = State::Closed;
+                return Ok(());
+            }
+            _ => {}
+        }
+        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) {
+            self.seal_open()?;
+        }
+        if self.cfg.version == Version::V1_1 {
+            if !self.tx.can_open() && !self.tx.has_open() {
+                return Err(Error::WindowFull);
+            }
+            let mut h = self.base_header();
+            h.msg_type = MessageType::CloseConnection;
+            let s = self.tx.seal(&self.limits, h, true)?;
+            self.close_seq = Some(s);
+        }
+        self.state = State::Closing;
+        self.close_deadline = Some(now.saturating_add(self.cfg.close_timeout_ns));
+        self.update_state();
+        Ok(())
+    }
+
+    fn base_header(&self) -> TloeHeader {
+        let mut h = TloeHeader::new(Seq::new(0), Seq::new(0), true);
+        h.vc = self.cfg.vc;
+        h
+    }
+
+    /// Seals the open frame with a piggy-backed credit grant.
+    fn seal_open(&mut self) -> Result<Seq, Error> {
+        let mut h = self.base_header();
+        let grant = if self.sequenced_allowed() {
+            self.rxc.take_grant()
+        } else {
+            None
+        };
+        h.set_credit(grant);
+        let eliciting = grant.is_some() || self.cfg.version == Version::V1_1;
+        match self.tx.seal(&self.limits, h, eliciting) {
+            Ok(s) => {
+                self.pack_deadline = None;
+                if !self.rxc.any_pending() {
+                    self.credit_deadline = None;
+                }
+                Ok(s)
+            }
+            Err(e) => {
+                if let Some(g) = grant {
+                    self.rxc.untake(g);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks whether `msg` could be sent now without sending it.
+    pub fn can_send(&self, msg: &Message<'_>) -> Result<(), Error> {
+        match self.state {
+            State::Dead => return Err(Error::Dead),
+            _ if !self.sending_allowed() => return Err(Error::NotOpen),
+            _ => {}
+        }
+        msg.validate()?;
+        let flits = msg.flits();
+        if flits.saturating_add(2) > self.limits.max_payload() / 8 {
+            return Err(Error::TooLarge);
+        }
+        if !self.txc.can_send(msg.chan, flits) {
+            return Err(Error::NoCredit);
+        }
+        let fits_open = self
+            .tx
+            .open_packer()
+            .is_some_and(|p| p.check_fit(&self.limits, flits, usize::MAX).is_ok());
+        if fits_open || self.tx.can_open() || self.tx.can_open_after_seal() {
+            Ok(())
+        } else {
+            Err(Error::WindowFull)
+        }
+    }
+
+    /// Queues `msg` for sending: packs it into the frame being built and
+    /// spends its credits. On [`Error::NoCredit`] or [`Error::WindowFull`]
+    /// nothing was consumed; retry after the next received frame.
+    pub fn send(&mut self, msg: &Message<'_>, now: u64) -> Result<(), Error> {
+        self.last_now = now;
+        self.can_send(msg)?;
+        let flits = msg.flits();
+        let fits =
+            |p: &super::frame::Packer, l: &FrameLimits| p.check_fit(l, flits, usize::MAX).is_ok();
+        if self
+            .tx
+            .open_packer()
+            .is_some_and(|p| !fits(p, &self.limits))
+        {
+            self.seal_open()?;
+        }
+        if !self.tx.has_open() {
+            self.tx.open_new()?;
+            self.pack_deadline = Some(now.saturating_add(self.cfg.pack_delay_ns));
+        }
+        let (limits, order) = (self.limits, self.cfg.order);
+        self.tx
+            .with_open(|buf, p| p.push(buf, &limits, msg, order))
+            .ok_or(Error::WindowFull)??;
+        if !self.txc.consume(msg.chan, flits) {
+            return Err(Error::NoCredit); // unreachable: checked above
+        }
+        inc(&mut self.stats.msgs_tx);
+        Ok(())
+    }
+
+    /// Feeds a received Ethernet frame (EtherType 0xAAAA, optional VLAN
+    /// tag). Demultiplexing by MAC address is the caller's job.
+    pub fn on_frame<'f>(&mut self, frame: &'f [u8], now: u64) -> Result<Received<'f>, Error> {
+        match EthHeader::parse_omnixtend(frame) {
+            Ok((_, payload)) => self.on_payload(payload, now),
+            Err(e) => {
+                inc(&mut self.stats.rx_errors);
+                Err(e)
+            }
+        }
+    }
+
+    /// Feeds a received TLoE payload (the bytes after the Ethernet header).
+    /// Returns the delivered messages, which borrow `payload`.
+    pub fn on_payload<'f>(&mut self, payload: &'f [u8], now: u64) -> Result<Received<'f>, Error> {
+        self.last_now = now;
+        if self.state == State::Dead {
+            return Err(Error::Dead);
+        }
+        let view = match FrameView::parse(payload, self.cfg.order, self.cfg.strict_mask) {
+            Ok(v) => v,
+            Err(e) => {
+                inc(&mut self.stats.rx_errors);
+                return Err(e);
+            }
+        };
+        let h = view.header;
+        let mut r = Received {
+            header: h,
+            disposition: Disposition::Ignored,
+            view: None,
+        };
+        if h.vc != self.cfg.vc {
+            inc(&mut self.stats.rx_ignored);
+            return Ok(r);
+        }
+        let v11 = self.cfg.version == Version::V1_1;
+        if v11 && self.state == State::Listening {
+            if h.msg_type != MessageType::OpenConnection || h.seq != self.rx.next() {
+                inc(&mut self.stats.rx_ignored);
+                return Ok(r);
+            }
+            self.state = State::Open;
+        }
+        inc(&mut self.stats.frames_rx);
+        self.last_rx = Some(now);
+        self.apply_ack(&h, now);
+
+        if v11 && h.msg_type == MessageType::AckOnly {
+            if self.rx.classify(h.seq) == SeqClass::Ahead {
+                self.request_nak(now);
+            }
+            r.disposition = Disposition::AckOnly;
+            self.update_state();
+            return Ok(r);
+        }
+
+        let has_credit = h.credit_grant().is_some();
+        let special = matches!(
+            h.msg_type,
+            MessageType::OpenConnection | MessageType::CloseConnection
+        );
+        let eliciting = v11 || view.message_count() > 0 || has_credit || special;
+        match self.rx.classify(h.seq) {
+            SeqClass::InOrder => {
+                self.rx.accept();
+                inc(&mut self.stats.frames_accepted);
+                if let Some((ch, n)) = h.credit_grant() {
+                    self.txc.grant(ch, n);
+                }
+                for m in view.messages() {
+                    self.rxc.release(m.chan, m.flits());
+                    inc(&mut self.stats.msgs_rx);
+                }
+                if self.rxc.any_pending() {
+                    let at = now.saturating_add(self.cfg.ack_delay_ns);
+                    self.credit_deadline = earliest(self.credit_deadline, Some(at));
+                }
+                if eliciting {
+                    self.rx
+                        .schedule_ack(now.saturating_add(self.cfg.ack_delay_ns));
+                }
+                if self.state == State::Opening {
+                    self.state = State::Open;
+                }
+                if v11 && h.msg_type == MessageType::CloseConnection {
+                    self.peer_closed = true;
+                    self.rx.schedule_ack(now);
+                    if matches!(self.state, State::Open | State::Opening) {
+                        self.state = State::PeerClosing;
+                    }
+                }
+                r.disposition = Disposition::Accepted;
+                r.view = Some(view);
+            }
+            SeqClass::Duplicate => {
+                inc(&mut self.stats.duplicates);
+                self.rx.schedule_ack(now);
+                r.disposition = Disposition::Duplicate;
+            }
+            SeqClass::Ahead => {
+                inc(&mut self.stats.out_of_order);
+                self.request_nak(now);
+                r.disposition = Disposition::OutOfOrder;
+            }
+        }
+        self.update_state();
+        Ok(r)
+    }
+
+    fn request_nak(&mut self, now: u64) {
+        self.rx.request_nak(now, self.cfg.nak_holdoff_ns);
+    }
+
+    fn apply_ack(&mut self, h: &TloeHeader, now: u64) {
+        if h.msg_type == MessageType::OpenConnection {
+            return; // carries Ack=0 / SeqAck=-1 by convention, nothing to learn
+        }
+        if h.ack {
+            self.tx.on_ack(h.seq_ack, now, self.cfg.rto_ns);
+        } else {
+            inc(&mut self.stats.naks_rx);
+            if self
+                .tx
+                .on_nak(h.seq_ack, now, self.cfg.rto_ns, self.cfg.nak_holdoff_ns)
+            {
+                inc(&mut self.stats.gobacks);
+            }
+        }
+    }
+
+    fn update_state(&mut self) {
+        if self.state == State::Opening && self.open_seq.is_some_and(|s| self.tx.is_acked(s)) {
+            self.state = State::Open;
+        }
+        if self.state == State::Closing {
+            let local_done = match self.close_seq {
+                Some(s) => self.tx.is_acked(s),
+                None => !self.tx.unacked_eliciting(),
+            };
+            let peer_done = self.peer_closed || self.cfg.version == Version::V1_0_3;
+            if local_done && peer_done {
+                self.state = State::Closed;
+            }
+        }
+    }
+
+    /// Runs the timers (retransmission, dead-peer detection, close timeout)
+    /// without producing frames. [`Connection::poll_transmit`] calls it.
+    pub fn poll(&mut self, now: u64) {
+        self.last_now = now;
+        if matches!(self.state, State::Dead | State::Listening) {
+            return;
+        }
+        match self.tx.on_timer(now, self.cfg.max_retransmits) {
+            TimerOutcome::Idle => {}
+            TimerOutcome::Retransmit => inc(&mut self.stats.timeouts),
+            TimerOutcome::Exhausted => {
+                self.state = if self.state == State::Closing && self.peer_closed {
+                    State::Closed
+                } else {
+                    State::Dead
+                };
+                return;
+            }
+        }
+        if self.state == State::Closing && self.close_deadline.is_some_and(|d| now >= d) {
+            self.state = State::Closed;
+        }
+        self.update_state();
+    }
+
+    fn credits_due(&self, now: u64) -> bool {
+        self.rxc.any_pending()
+            && (self.rxc.urgent() || self.credit_deadline.is_some_and(|d| now >= d))
+    }
+
+    /// Writes the next frame to send into `out` and returns its length, or
+    /// `None` when nothing is due. Call repeatedly until `None`. `out` must
+    /// hold [`Connection::max_frame_len`] bytes.
+    pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.poll(now);
+        if matches!(self.state, State::Dead | State::Listening) {
+            return Ok(None);
+        }
+        // A partly filled frame whose packing delay expired.
+        if self.pack_deadline.is_some_and(|d| now >= d)
+            && self.tx.open_packer().is_some_and(|p| !p.is_empty())
+        {
+            self.seal_open()?;
+        }
+        // Credits owed: piggy-back on the open frame or send a credit frame.
+        if self.sequenced_allowed()
+            && self.credits_due(now)
+            && !self.tx.has_pending_transmit()
+            && (self.tx.has_open() || self.tx.can_open())
+        {
+            self.seal_open()?;
+        }
+        if self.tx.has_pending_transmit() {
+            return self.transmit_sealed(now, out).map(Some);
+        }
+        if self.rx.ack_due(now) {
+            match self.cfg.version {
+                Version::V1_1 => return self.transmit_ack_only(now, out).map(Some),
+                Version::V1_0_3 => {
+                    if self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open()) {
+                        self.seal_open()?;
+                        return self.transmit_sealed(now, out).map(Some);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn write_eth(&self, out: &mut [u8]) -> Result<usize, Error> {
+        match &self.cfg.ethernet {
+            Some(e) => e.write(out),
+            None => Ok(0),
+        }
+    }
+
+    fn transmit_sealed(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {
+        let eth = self.write_eth(out)?;
+        let (frame, msg_type, retx) = self.tx.peek_transmit().ok_or(Error::WindowFull)?;
+        let len = frame.len();
+        let total = eth.checked_add(len).ok_or(Error::BufferTooSmall)?;
+        let dst = out.get_mut(eth..total).ok_or(Error::BufferTooSmall)?;
+        dst.copy_from_slice(frame);
+        let mut h = TloeHeader::from_flit(read_flit(dst, 0).ok_or(Error::BufferTooSmall)?);
+        if msg_type == MessageType::OpenConnection {
+            h.seq_ack = self.rx.next().prev();
+            h.ack = false;
+        } else {
+            let was_nak = self.rx.nak_pending();
+            let (sa, ack) = self.rx.take_ack_fields(now);
+            h.seq_ack = sa;
+            h.ack = ack;
+            if was_nak {
+                inc(&mut self.stats.naks_tx);
+            }
+        }
+        write_flit(dst, 0, h.to_flit()).ok_or(Error::BufferTooSmall)?;
+        self.tx.mark_transmitted(now, self.cfg.rto_ns);
+        inc(&mut self.stats.frames_tx);
+        if retx {
+            inc(&mut self.stats.frames_retx);
+        }
+        Ok(total)
+    }
+
+    fn transmit_ack_only(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {
+        let eth = self.write_eth(out)?;
+        let payload = out.get_mut(eth..).ok_or(Error::BufferTooSmall)?;
+        let was_nak = self.rx.nak_pending();
+        let (sa, ack) = self.rx.ack_fields();
+        let mut h = self.base_header();
+        h.msg_type = MessageType::AckOnly;
+        h.seq = self.tx.next_seq();
+        h.seq_ack = sa;
+        h.ack = ack;
+        let n = super::frame::Packer::new().finish(payload, &self.limits, &h)?;
+        self.rx.take_ack_fields(now);
+        inc(&mut self.stats.frames_tx);
+        inc(&mut self.stats.ack_only_tx);
+        if was_nak {
+            inc(&mut self.stats.naks_tx);
+        }
+        eth.checked_add(n).ok_or(Error::BufferTooSmall)
+    }
+
+    fn has_immediate_work(&self, now: u64) -> bool {
+        if matches!(self.state, State::Dead | State::Listening) {
+            return false;
+        }
+        if self.tx.has_pending_transmit() || self.rx.nak_pending() {
+            return true;
+        }
+        let can_seq = self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open());
+        can_seq && self.rxc.any_pending() && self.rxc.urgent() && now >= self.last_now
+    }
+
+    /// When [`Connection::poll_transmit`] / [`Connection::poll`] must be
+    /// called next (absolute time in the caller's clock), or `None` if no
+    /// timer is armed. A value at or before the last `now` means "at once".
+    pub fn next_deadline(&self) -> Option<u64> {
+        if matches!(self.state, State::Dead | State::Listening | State::Closed)
+            && !self.rx.nak_pending()
+        {
+            return if self.state == State::Closed {
+                self.rx.ack_deadline()
+            } else {
+                None
+            };
+        }
+        if self.has_immediate_work(self.last_now) {
+            return Some(self.last_now);
+        }
+        let mut d = self.tx.rto_deadline();
+        d = earliest(d, self.rx.ack_deadline());
+        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) {
+            d = earliest(d, self.pack_deadline);
+        }
+        let can_seq = self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open());
+        if can_seq && self.rxc.any_pending() {
+            d = earliest(d, self.credit_deadline);
+        }
+        if self.state == State::Closing {
+            d = earliest(d, self.close_deadline);
+        }
+        d
+    }
+}
