@@ -196,7 +196,8 @@ pub struct Stats {
     pub frames_tx: u64,
     /// Retransmitted frames.
     pub frames_retx: u64,
-    /// 1.1 AckOnly frames sent.
+    /// Unsequenced acknowledgements sent (1.1 AckOnly; in 1.0.3 empty
+    /// frames numbered ACKD_SEQ, used when the window is full).
     pub ack_only_tx: u64,
     /// NAKs sent.
     pub naks_tx: u64,
@@ -632,7 +633,9 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             }
             SeqClass::Duplicate => {
                 inc(&mut self.stats.duplicates);
-                self.rx.schedule_ack(now);
+                if eliciting {
+                    self.rx.schedule_ack(now);
+                }
                 r.disposition = Disposition::Duplicate;
             }
             SeqClass::Ahead => {
@@ -741,10 +744,22 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             match self.cfg.version {
                 Version::V1_1 => return self.transmit_ack_only(now, out).map(Some),
                 Version::V1_0_3 => {
-                    if self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open()) {
+                    // Sequenced empty frames are never acknowledged on their
+                    // own (that would ping-pong), so cap how many may sit in
+                    // the window; otherwise a run of lost ones could fill it.
+                    let cap = (self.tx.window() / 4).max(1);
+                    if self.sequenced_allowed()
+                        && (self.tx.has_open() || self.tx.can_open())
+                        && self.tx.unacked_non_eliciting() < cap
+                    {
                         self.seal_open()?;
                         return self.transmit_sealed(now, out).map(Some);
                     }
+                    // No room for a sequenced ack frame: send an empty frame
+                    // numbered ACKD_SEQ, which every receiver classifies as a
+                    // duplicate (dropped, never delivered) but whose ACK/NAK
+                    // fields our receivers still use.
+                    return self.transmit_ack_only(now, out).map(Some);
                 }
             }
         }
@@ -793,8 +808,13 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         let was_nak = self.rx.nak_pending();
         let (sa, ack) = self.rx.ack_fields();
         let mut h = self.base_header();
-        h.msg_type = MessageType::AckOnly;
-        h.seq = self.tx.next_seq();
+        match self.cfg.version {
+            Version::V1_1 => {
+                h.msg_type = MessageType::AckOnly;
+                h.seq = self.tx.next_seq();
+            }
+            Version::V1_0_3 => h.seq = self.tx.ackd(),
+        }
         h.seq_ack = sa;
         h.ack = ack;
         let n = super::frame::Packer::new().finish(payload, &self.limits, &h)?;

@@ -23,6 +23,7 @@ pub struct SlotMeta {
     eliciting: bool,
     msg_type: MessageType,
     packer: Packer,
+    sent_at: u64,
 }
 
 impl SlotMeta {
@@ -32,6 +33,7 @@ impl SlotMeta {
         eliciting: false,
         msg_type: MessageType::Normal,
         packer: Packer::new(),
+        sent_at: 0,
     };
 }
 
@@ -65,7 +67,6 @@ pub struct TxWindow<B, const N: usize> {
     window: usize,
     rto_deadline: Option<u64>,
     timeouts: u32,
-    last_goback: Option<(Seq, u64)>,
 }
 
 impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
@@ -91,7 +92,6 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
             window,
             rto_deadline: None,
             timeouts: 0,
-            last_goback: None,
         })
     }
 
@@ -227,6 +227,10 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         if self.next_send >= self.sealed {
             return;
         }
+        let i = self.idx(self.next_send);
+        if let Some(m) = self.meta.get_mut(i) {
+            m.sent_at = now;
+        }
         self.next_send = self.next_send.saturating_add(1);
         self.highest_sent = self.highest_sent.max(self.next_send);
         if self.rto_deadline.is_none() && self.outstanding_eliciting() {
@@ -237,6 +241,18 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
     /// Whether a transmitted, unacknowledged frame needs an acknowledgement.
     pub fn outstanding_eliciting(&self) -> bool {
         (0..self.highest_sent).any(|off| self.meta.get(self.idx(off)).is_some_and(|m| m.eliciting))
+    }
+
+    /// Number of sealed, unacknowledged frames that need no acknowledgement.
+    pub fn unacked_non_eliciting(&self) -> usize {
+        (0..self.sealed)
+            .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| !m.eliciting))
+            .count()
+    }
+
+    /// The effective window (frames).
+    pub const fn window(&self) -> usize {
+        self.window
     }
 
     /// Whether any sealed, unacknowledged frame needs an acknowledgement.
@@ -267,8 +283,9 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
     }
 
     /// Applies a NAK: acknowledges up to `n`, then goes back to resend
-    /// everything after `n` unless the same go-back happened less than
-    /// `holdoff` ago. Returns whether a go-back was started.
+    /// everything after `n`, unless the frame after `n` was (re)sent less
+    /// than `holdoff` ago (the NAK then predates that transmission, e.g. it
+    /// was caused by reordering). Returns whether a go-back was started.
     pub fn on_nak(&mut self, n: Seq, now: u64, rto: u64, holdoff: u64) -> bool {
         let behind = self.ackd.distance_from(n);
         if behind != 0 && behind <= SEQ_HALF {
@@ -278,12 +295,11 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         if self.ackd != n || self.highest_sent == 0 {
             return false;
         }
-        if let Some((s, t)) = self.last_goback {
-            if s == n && now < t.saturating_add(holdoff) {
+        if let Some(m) = self.meta.get(self.idx(0)) {
+            if now < m.sent_at.saturating_add(holdoff) {
                 return false;
             }
         }
-        self.last_goback = Some((n, now));
         self.next_send = 0;
         true
     }
@@ -441,14 +457,16 @@ mod tests {
         assert_eq!(t.unacked(), 2);
         assert!(!t.on_ack(Seq::new(1), 10, 100));
         assert!(!t.on_ack(Seq::new(9), 10, 100)); // never sent
-        assert!(t.on_nak(Seq::new(1), 20, 100, 50));
+        assert!(!t.on_nak(Seq::new(1), 20, 100, 50)); // frame 2 sent at 0 < 50
+        assert!(t.on_nak(Seq::new(1), 50, 100, 50));
         let (f, _, retx) = t.peek_transmit().unwrap();
         assert!(retx);
         assert_eq!(
             TloeHeader::from_flit(u64::from_be_bytes(f[..8].try_into().unwrap())).seq,
             Seq::new(2)
         );
-        assert!(!t.on_nak(Seq::new(1), 30, 100, 50)); // holdoff
+        t.mark_transmitted(50, 100);
+        assert!(!t.on_nak(Seq::new(1), 60, 100, 50)); // holdoff: just resent
         assert!(!t.on_nak(Seq::new(0), 30, 100, 50)); // stale
         assert_eq!(t.on_timer(109, 1), TimerOutcome::Idle);
         assert_eq!(t.on_timer(110, 1), TimerOutcome::Retransmit);

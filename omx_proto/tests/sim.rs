@@ -1,0 +1,526 @@
+//! Seeded simulation: two endpoints over a link that loses, reorders,
+//! duplicates and delays frames. Every request must be delivered exactly
+//! once and in order, every response must come back, credits must never
+//! deadlock, and the 22-bit sequence numbers must wrap.
+
+use std::collections::VecDeque;
+
+use omx_proto::seq::SEQ_MODULUS;
+use omx_proto::tilelink::{Channel, Opcode};
+use omx_proto::{ByteOrder, Config, Connection, EthHeader, Message, State, Version};
+
+const MAC_C: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
+const MAC_S: [u8; 6] = [2, 0, 0, 0, 0, 0xa1];
+const SLOTS: usize = 32;
+type Conn = Connection<Vec<u8>, SLOTS>;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, permille: u64) -> bool {
+        self.below(1000) < permille
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LinkParams {
+    loss: u64, // per mille
+    dup: u64,
+    delay: u64, // ns
+    jitter: u64,
+}
+
+struct InFlight {
+    at: u64,
+    id: u64,
+    to_server: bool,
+    bytes: Vec<u8>,
+}
+
+struct Link {
+    p: LinkParams,
+    q: Vec<InFlight>,
+    cut: bool,
+    ids: u64,
+}
+
+impl Link {
+    fn send(&mut self, rng: &mut Rng, now: u64, to_server: bool, bytes: &[u8]) {
+        if self.cut || rng.chance(self.p.loss) {
+            return;
+        }
+        let copies = if rng.chance(self.p.dup) { 2 } else { 1 };
+        for _ in 0..copies {
+            let at = now + self.p.delay + rng.below(self.p.jitter + 1);
+            self.ids += 1;
+            self.q.push(InFlight {
+                at,
+                id: self.ids,
+                to_server,
+                bytes: bytes.to_vec(),
+            });
+        }
+    }
+    fn next_time(&self) -> Option<u64> {
+        self.q.iter().map(|f| f.at).min()
+    }
+    fn pop_due(&mut self, now: u64) -> Option<InFlight> {
+        let i = self
+            .q
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.at <= now)
+            .min_by_key(|(_, f)| (f.at, f.id))?
+            .0;
+        Some(self.q.swap_remove(i))
+    }
+}
+
+/// A request the client issues; everything is derived from its number.
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    n: u64,
+    kind: u8, // 0 Get, 1 PutFull, 2 PutPartial, 3 Logical, 4 Intent
+    size: u8,
+}
+
+fn req_for(n: u64, max_size: u8, rng: &mut Rng) -> Req {
+    Req {
+        n,
+        kind: rng.below(5) as u8,
+        size: 3 + rng.below(u64::from(max_size) - 2) as u8,
+    }
+}
+
+fn pattern(n: u64, len: usize, salt: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (n as u8)
+                .wrapping_mul(31)
+                .wrapping_add(i as u8)
+                .wrapping_add(salt)
+        })
+        .collect()
+}
+
+fn addr_of(n: u64) -> u64 {
+    n << 16
+}
+
+/// Owned copy of what the client sends / expects.
+struct OwnedReq {
+    req: Req,
+    data: Vec<u8>,
+    mask: Vec<u64>,
+}
+
+fn build(req: Req) -> OwnedReq {
+    let len = 1usize << req.size;
+    let data = pattern(req.n, len, 1);
+    let mask = (0..len.div_ceil(64))
+        .map(|g| 0xF0F0_F0F0_F0F0_F0F0u64.rotate_left((req.n + g as u64) as u32))
+        .collect();
+    OwnedReq { req, data, mask }
+}
+
+fn as_message(o: &OwnedReq, source: u32) -> Message<'_> {
+    let a = addr_of(o.req.n);
+    match o.req.kind {
+        0 => Message::get(source, a, o.req.size),
+        1 => Message::put_full(source, a, &o.data),
+        2 => Message::put_partial(source, a, o.req.size, &o.data, &o.mask),
+        3 => Message::logical(source, a, 1, &o.data),
+        _ => Message::intent(source, a, o.req.size, 0),
+    }
+}
+
+/// Server's response to a delivered request, owned.
+struct Resp {
+    source: u32,
+    opcode: Opcode,
+    size: u8,
+    data: Vec<u8>,
+}
+
+struct Scenario {
+    version: Version,
+    order: ByteOrder,
+    mtu: usize,
+    max_start: u8,
+    pack_delay: u64,
+    requests: u64,
+    max_size: u8,
+    max_outstanding: usize,
+    link: LinkParams,
+    start_seq: u32,
+    rx_buf: u32,
+}
+
+fn config(s: &Scenario, dst: [u8; 6], src: [u8; 6]) -> Config {
+    let mut c = Config::new(s.version);
+    c.order = s.order;
+    c.mtu = s.mtu;
+    c.max_start_flit = s.max_start;
+    c.ethernet = Some(EthHeader::new(dst, src));
+    let rtt = 2 * (s.link.delay + s.link.jitter);
+    c.rto_ns = 3 * rtt + 20_000;
+    c.ack_delay_ns = rtt / 8 + 1_000;
+    c.nak_holdoff_ns = rtt + 1_000;
+    c.pack_delay_ns = s.pack_delay;
+    c.max_retransmits = 60;
+    c.rx_buffer_flits = [s.rx_buf; 5];
+    c.start_seq = s.start_seq;
+    c
+}
+
+/// Runs one scenario; returns (frames sent by client, stats) for checks.
+fn run(seed: u64, s: &Scenario) -> (u64, u64) {
+    let mut rng = Rng(seed);
+    let cc = config(s, MAC_S, MAC_C);
+    let sc = config(s, MAC_C, MAC_S);
+    let mut c = Conn::new(cc.clone(), vec![0u8; Conn::required_memory(&cc)]).unwrap();
+    let mut srv = Conn::new(sc.clone(), vec![0u8; Conn::required_memory(&sc)]).unwrap();
+    let mut link = Link {
+        p: s.link,
+        q: Vec::new(),
+        cut: false,
+        ids: 0,
+    };
+    let mut now = 0u64;
+    c.open(now).unwrap();
+
+    let mut next_req = 0u64; // next request number to issue
+    let mut pending_issue: Option<OwnedReq> = None;
+    let mut outstanding: VecDeque<(u32, OwnedReq)> = VecDeque::new();
+    let mut server_expect = 0u64; // next request number the server must see
+    let mut server_queue: VecDeque<Resp> = VecDeque::new();
+    let mut completed = 0u64;
+    let mut buf = vec![0u8; c.max_frame_len().max(srv.max_frame_len())];
+    let mut iterations = 0u64;
+    let mut closing = false;
+
+    loop {
+        iterations += 1;
+        assert!(
+            iterations < 5_000_000,
+            "seed {seed}: no progress (livelock)"
+        );
+        // 1. deliver frames due now
+        while let Some(f) = link.pop_due(now) {
+            if f.to_server {
+                let rx = srv.on_frame(&f.bytes, now).unwrap();
+                for m in rx.messages() {
+                    assert_eq!(m.chan, Channel::A, "seed {seed}");
+                    let n = m.address >> 16;
+                    assert_eq!(
+                        n, server_expect,
+                        "seed {seed}: request out of order / duplicated"
+                    );
+                    server_expect += 1;
+                    let mut rng2 = Rng(seed ^ n.wrapping_mul(0x1234_5678_9abc));
+                    let _ = &mut rng2;
+                    // Check data of writes.
+                    let exp = build(Req {
+                        n,
+                        kind: 0,
+                        size: m.size,
+                    });
+                    match m.opcode {
+                        Opcode::PutFullData | Opcode::LogicalData => {
+                            let mut d = vec![0u8; m.data.len()];
+                            m.data.copy_to(&mut d);
+                            assert_eq!(
+                                &d[..exp.data.len().min(d.len())],
+                                &exp.data[..exp.data.len().min(d.len())],
+                                "seed {seed}: write data"
+                            );
+                        }
+                        Opcode::PutPartialData => {
+                            for (g, w) in exp.mask.iter().enumerate() {
+                                assert_eq!(m.data.mask_word(g), Some(*w), "seed {seed}: mask");
+                            }
+                        }
+                        _ => {}
+                    }
+                    let (opcode, data) = match m.opcode {
+                        Opcode::Get | Opcode::LogicalData => {
+                            (Opcode::AccessAckData, pattern(n, 1 << m.size, 7))
+                        }
+                        Opcode::Intent => (Opcode::HintAck, Vec::new()),
+                        _ => (Opcode::AccessAck, Vec::new()),
+                    };
+                    server_queue.push_back(Resp {
+                        source: m.source,
+                        opcode,
+                        size: m.size,
+                        data,
+                    });
+                }
+            } else {
+                let rx = c.on_frame(&f.bytes, now).unwrap();
+                for m in rx.messages() {
+                    assert_eq!(m.chan, Channel::D, "seed {seed}");
+                    let (src, o) = outstanding.pop_front().expect("response without request");
+                    assert_eq!(m.source, src, "seed {seed}: responses out of order");
+                    let want = match o.req.kind {
+                        0 | 3 => Opcode::AccessAckData,
+                        4 => Opcode::HintAck,
+                        _ => Opcode::AccessAck,
+                    };
+                    assert_eq!(m.opcode, want, "seed {seed}");
+                    assert_eq!(m.size, o.req.size);
+                    if want == Opcode::AccessAckData {
+                        let mut d = vec![0u8; m.data.len()];
+                        m.data.copy_to(&mut d);
+                        assert_eq!(
+                            d,
+                            pattern(o.req.n, 1 << o.req.size, 7),
+                            "seed {seed}: read data"
+                        );
+                    }
+                    completed += 1;
+                }
+            }
+        }
+        // 2. applications send what they can
+        while let Some(r) = server_queue.front() {
+            let msg = match r.opcode {
+                Opcode::AccessAckData => Message::access_ack_data(r.source, r.size, &r.data),
+                Opcode::HintAck => Message::hint_ack(r.source, r.size),
+                _ => Message::access_ack(r.source, r.size),
+            };
+            match srv.send(&msg, now) {
+                Ok(()) => {
+                    server_queue.pop_front();
+                }
+                Err(omx_proto::Error::NoCredit | omx_proto::Error::WindowFull) => break,
+                Err(e) => panic!("seed {seed}: server send {e:?}"),
+            }
+        }
+        loop {
+            if pending_issue.is_none()
+                && next_req < s.requests
+                && outstanding.len() < s.max_outstanding
+            {
+                pending_issue = Some(build(req_for(next_req, s.max_size, &mut rng)));
+                next_req += 1;
+            }
+            let Some(o) = pending_issue.as_ref() else {
+                break;
+            };
+            let source = (o.req.n % 4096) as u32;
+            match c.send(&as_message(o, source), now) {
+                Ok(()) => {
+                    let o = pending_issue.take().unwrap();
+                    outstanding.push_back((source, o));
+                }
+                Err(omx_proto::Error::NoCredit | omx_proto::Error::WindowFull) => break,
+                Err(e) => panic!("seed {seed}: client send {e:?}"),
+            }
+        }
+        if completed == s.requests && !closing && server_queue.is_empty() {
+            closing = true;
+            c.close(now).unwrap();
+        }
+        if closing && srv.state() == State::PeerClosing {
+            srv.close(now).unwrap();
+        }
+        // 3. transmit
+        while let Some(n) = c.poll_transmit(now, &mut buf).unwrap() {
+            trace(now, "C->S", &buf[..n]);
+            link.send(&mut rng, now, true, &buf[..n]);
+        }
+        while let Some(n) = srv.poll_transmit(now, &mut buf).unwrap() {
+            trace(now, "S->C", &buf[..n]);
+            link.send(&mut rng, now, false, &buf[..n]);
+        }
+        assert_ne!(c.state(), State::Dead, "seed {seed}: client dead");
+        assert_ne!(srv.state(), State::Dead, "seed {seed}: server dead");
+        if closing
+            && (c.state() == State::Closed || s.version == Version::V1_0_3)
+            && (srv.state() == State::Closed || s.version == Version::V1_0_3)
+        {
+            if s.version == Version::V1_0_3 {
+                if c.state() == State::Closed {
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
+        // 4. advance time
+        let next = [link.next_time(), c.next_deadline(), srv.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        match next {
+            Some(t) => now = t.max(now),
+            None => panic!(
+                "seed {seed}: deadlock at t={now}: completed {completed}/{} c={:?} s={:?} cred c.A={} s.D={}",
+                s.requests,
+                c.state(),
+                srv.state(),
+                c.tx_credits(Channel::A),
+                srv.tx_credits(Channel::D)
+            ),
+        }
+        if next == Some(now) && link.next_time() != Some(now) {
+            // immediate work only: make sure we do not spin forever at one instant
+            now += 1;
+        }
+    }
+    assert_eq!(server_expect, s.requests, "seed {seed}");
+    assert_eq!(completed, s.requests, "seed {seed}");
+    assert!(outstanding.is_empty());
+    let wrapped = c.next_tx_seq().get() < s.start_seq && srv.next_tx_seq().get() < s.start_seq;
+    if s.start_seq > SEQ_MODULUS - 100 {
+        assert!(
+            wrapped,
+            "seed {seed}: sequence numbers did not wrap ({:?})",
+            c.next_tx_seq()
+        );
+    }
+    (
+        c.stats().frames_tx,
+        c.stats().frames_retx + srv.stats().frames_retx,
+    )
+}
+
+fn trace(now: u64, dir: &str, f: &[u8]) {
+    if std::env::var_os("OMX_SIM_TRACE").is_none() {
+        return;
+    }
+    let (_, v) = omx_proto::FrameView::parse_ethernet(f, ByteOrder::Raw, true).unwrap();
+    let h = v.header;
+    eprintln!(
+        "{now:>10} {dir} {:?} seq={} ack={}{} cr={}:{} msgs={}",
+        h.msg_type,
+        h.seq.get(),
+        if h.ack { "A" } else { "N" },
+        h.seq_ack.get(),
+        h.credit_chan,
+        h.credit,
+        v.message_count()
+    );
+}
+
+fn scenario_for(seed: u64) -> Scenario {
+    let mut r = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
+    let jumbo = r.chance(250);
+    Scenario {
+        version: if r.chance(500) {
+            Version::V1_1
+        } else {
+            Version::V1_0_3
+        },
+        order: if r.chance(500) {
+            ByteOrder::Spec
+        } else {
+            ByteOrder::Raw
+        },
+        mtu: if jumbo { 9000 } else { 1500 },
+        max_start: if r.chance(200) {
+            1 + r.below(64) as u8
+        } else {
+            64
+        },
+        pack_delay: if r.chance(300) { r.below(20_000) } else { 0 },
+        requests: 150 + r.below(150),
+        max_size: if jumbo { 12 } else { 10 },
+        max_outstanding: 1 + r.below(48) as usize,
+        link: LinkParams {
+            loss: r.below(150),
+            dup: r.below(50),
+            delay: 1_000 + r.below(20_000),
+            jitter: if r.chance(200) {
+                r.below(30_000)
+            } else {
+                r.below(3_000)
+            },
+        },
+        start_seq: SEQ_MODULUS - 1 - r.below(60) as u32,
+        rx_buf: if jumbo { 1024 } else { 256 << r.below(3) },
+    }
+}
+
+#[test]
+fn simulation_many_seeds() {
+    let mut retx = 0;
+    for seed in 0..120u64 {
+        let s = scenario_for(seed);
+        let (_, r) = run(seed, &s);
+        retx += r;
+    }
+    assert!(retx > 0, "the lossy link never forced a retransmission");
+}
+
+#[test]
+fn simulation_perfect_link_no_retransmissions() {
+    for seed in 0..4u64 {
+        let mut s = scenario_for(seed);
+        s.link = LinkParams {
+            loss: 0,
+            dup: 0,
+            delay: 5_000,
+            jitter: 0,
+        };
+        let (_, retx) = run(1000 + seed, &s);
+        assert_eq!(retx, 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn simulation_heavy_loss() {
+    for seed in 0..6u64 {
+        let mut s = scenario_for(seed + 500);
+        s.link.loss = 300;
+        s.link.dup = 100;
+        s.requests = 60;
+        run(2000 + seed, &s);
+    }
+}
+
+#[test]
+fn dead_peer_is_detected_in_bounded_time() {
+    for version in [Version::V1_0_3, Version::V1_1] {
+        let mut cfg = Config::new(version);
+        cfg.ethernet = Some(EthHeader::new(MAC_S, MAC_C));
+        cfg.rto_ns = 1_000_000;
+        cfg.max_retransmits = 3;
+        cfg.initial_tx_credits = Some(1024);
+        let mut c = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+        c.open(0).unwrap();
+        c.send(&Message::get(1, 0, 6), 0).unwrap();
+        let mut buf = vec![0u8; c.max_frame_len()];
+        let mut now = 0;
+        let mut sent = 0;
+        while c.state() != State::Dead {
+            while c.poll_transmit(now, &mut buf).unwrap().is_some() {
+                sent += 1;
+            }
+            if c.state() == State::Dead {
+                break;
+            }
+            now = c
+                .next_deadline()
+                .expect("a timer must be armed")
+                .max(now + 1);
+            assert!(now <= 5_000_000, "{version:?}: not dead after {now} ns");
+        }
+        assert!(sent >= 4);
+        assert_eq!(
+            c.send(&Message::get(2, 0, 6), now),
+            Err(omx_proto::Error::Dead)
+        );
+    }
+}
