@@ -1,5 +1,211 @@
-//! omxctl: placeholder until the control-plane issue lands.
-fn main() {
-    eprintln!("omxctl: not implemented yet");
-    std::process::exit(1);
+//! omxctl: control tool of the omx remote-memory kernel module.
+//!
+//! Dispatches the command line to the netlink client and prints the result;
+//! errors go to stderr as `omxctl: <cause>` with exit code 1 (2 for usage
+//! errors, as clap does).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{error::ErrorKind, CommandFactory, Parser};
+
+use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, NodeCommand, VersionArg};
+use omxctl::error::{Error, Result};
+use omxctl::model::{Overview, StatsReport};
+use omxctl::netlink::attrs::{ByteOrder, Version, DEVNAME_MAX, IFNAME_MAX};
+use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
+use omxctl::{mac, monitor, show, units};
+
+/// Exit with a clap-style usage error (exit code 2).
+fn usage_error(msg: impl std::fmt::Display) -> ! {
+    Cli::command().error(ErrorKind::ValueValidation, msg).exit()
+}
+
+/// Check arguments that clap cannot (MAC, sizes, name lengths) and build
+/// the requests; bad values end the program with a usage error.
+enum Action {
+    NodeAdd(NodeAddRequest),
+    NodeDel(u32),
+    NodeShow(Option<u32>),
+    DevAdd(DevAddRequest),
+    DevDel(String),
+    DevShow(Option<String>),
+    Show,
+    Monitor,
+    Stats(Option<u64>),
+}
+
+fn check_name(kind: &str, name: &str, max: usize) {
+    if name.is_empty() || name.len() > max {
+        usage_error(format!(
+            "invalid {kind} '{name}': must be 1 to {max} bytes long"
+        ));
+    }
+    if name.contains(['\0', '/']) || name.chars().any(char::is_whitespace) {
+        usage_error(format!(
+            "invalid {kind} '{name}': must not contain '/', NUL or whitespace"
+        ));
+    }
+}
+
+fn validate(cmd: Command) -> Action {
+    match cmd {
+        Command::Node(NodeCommand::Add(a)) => {
+            check_name("interface name", &a.iface, IFNAME_MAX);
+            let peer_mac = mac::parse_mac(&a.mac).unwrap_or_else(|e| usage_error(e));
+            let size = units::parse_size(&a.size).unwrap_or_else(|e| usage_error(e));
+            Action::NodeAdd(NodeAddRequest {
+                ifname: a.iface,
+                peer_mac,
+                size,
+                byte_order: match a.byte_order {
+                    ByteOrderArg::Spec => ByteOrder::Spec,
+                    ByteOrderArg::Raw => ByteOrder::Raw,
+                },
+                version: match a.omx_version {
+                    VersionArg::V1_1 => Version::V1_1,
+                    VersionArg::V1_0_3 => Version::V1_0_3,
+                },
+                mtu: a.mtu,
+            })
+        }
+        Command::Node(NodeCommand::Del { id }) => Action::NodeDel(id),
+        Command::Node(NodeCommand::Show { id }) => Action::NodeShow(id),
+        Command::Dev(DevCommand::Add(a)) => {
+            check_name("device name", &a.name, DEVNAME_MAX);
+            let size = units::parse_dev_size(&a.size).unwrap_or_else(|e| usage_error(e));
+            let mut nodes = a.nodes;
+            let n = nodes.len();
+            nodes.dedup();
+            if nodes.len() != n {
+                usage_error("--nodes lists a node twice");
+            }
+            Action::DevAdd(DevAddRequest {
+                name: a.name,
+                size,
+                nodes,
+                replicas: a.replicas,
+            })
+        }
+        Command::Dev(DevCommand::Del { name }) => {
+            check_name("device name", &name, DEVNAME_MAX);
+            Action::DevDel(name)
+        }
+        Command::Dev(DevCommand::Show { name }) => {
+            if let Some(n) = &name {
+                check_name("device name", n, DEVNAME_MAX);
+            }
+            Action::DevShow(name)
+        }
+        Command::Show => Action::Show,
+        Command::Monitor => Action::Monitor,
+        Command::Stats(s) => Action::Stats(s.watch),
+    }
+}
+
+fn print(s: &str) {
+    print!("{s}");
+    if !s.ends_with('\n') {
+        println!();
+    }
+}
+
+fn run(action: Action, json: bool) -> Result<()> {
+    let mut omx = Omx::connect()?;
+    match action {
+        Action::NodeAdd(req) => {
+            let id = omx.node_add(&req)?;
+            if json {
+                print(&show::json_pretty(&serde_json::json!({ "id": id })));
+            } else {
+                println!("{id}");
+            }
+        }
+        Action::NodeDel(id) => omx.node_del(id)?,
+        Action::NodeShow(Some(id)) => {
+            let node = omx.node_get(id)?;
+            print(&if json {
+                show::json_pretty(&node)
+            } else {
+                show::node_detail(&node)
+            });
+        }
+        Action::NodeShow(None) => {
+            let nodes = omx.node_dump()?;
+            print(&if json {
+                show::json_pretty(&nodes)
+            } else {
+                show::nodes_table(&nodes)
+            });
+        }
+        Action::DevAdd(req) => omx.dev_add(&req)?,
+        Action::DevDel(name) => omx.dev_del(&name)?,
+        Action::DevShow(Some(name)) => {
+            let dev = omx.dev_get(&name)?;
+            print(&if json {
+                show::json_pretty(&dev)
+            } else {
+                show::dev_detail(&dev)
+            });
+        }
+        Action::DevShow(None) => {
+            let devs = omx.dev_dump()?;
+            print(&if json {
+                show::json_pretty(&devs)
+            } else {
+                show::devs_table(&devs)
+            });
+        }
+        Action::Show => {
+            let o = Overview {
+                nodes: omx.node_dump()?,
+                devices: omx.dev_dump()?,
+            };
+            print(&if json {
+                show::json_pretty(&o)
+            } else {
+                show::overview(&o)
+            });
+        }
+        Action::Monitor => monitor::run(&mut omx, json)?,
+        Action::Stats(watch) => loop {
+            let module = omx.stats_get()?;
+            let nodes = omx.node_dump()?;
+            let devs = omx.dev_dump()?;
+            let report = StatsReport::new(module, &nodes, &devs);
+            match (json, watch) {
+                (true, None) => print(&show::json_pretty(&report)),
+                (true, Some(_)) => print(&show::json_line(&report)),
+                (false, None) => print(&show::stats(&report)),
+                (false, Some(_)) => print(&format!("{}\n", show::stats(&report))),
+            }
+            match watch {
+                Some(secs) => std::thread::sleep(Duration::from_secs(secs)),
+                None => break,
+            }
+        },
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`omxctl monitor | head`), like C tools.
+    // SAFETY: restoring the default disposition of SIGPIPE before any
+    // thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let action = validate(cli.command);
+    match run(action, cli.json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn report(e: &Error) {
+    eprintln!("omxctl: {e}");
 }

@@ -1,0 +1,200 @@
+// Command-line definition of omxctl.
+//
+// This file is shared with build.rs through `include!` (to generate the man
+// pages and shell completions), so it must stay self-contained: only clap's
+// derive API and std, no `crate::` paths and no inner doc comments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Control remote memory over OmniXtend (the omx kernel module)";
+
+const LONG_ABOUT: &str = "\
+omxctl drives the omx kernel module (omx_mod) through its generic netlink \
+family \"omx\": it registers pool nodes (peers that lend memory over raw \
+Ethernet with OmniXtend), creates block devices (/dev/omxN) striped over \
+them, shows their state and counters, and follows events.
+
+Commands that change state need CAP_NET_ADMIN (run them as root).";
+
+const AFTER_HELP: &str = "\
+Examples:
+  omxctl node add eth1 02:00:00:00:00:02 --size 4G
+  omxctl dev add omx0 --size 8G --nodes 1,2 --replicas 2
+  omxctl show
+  omxctl -j node show 1
+  omxctl monitor
+  omxctl stats --watch 1";
+
+/// Top-level command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "omxctl",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of tables (read commands, monitor,
+    /// stats and node add)
+    #[arg(short = 'j', long = "json", global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage pool nodes (peers that lend memory)
+    #[command(subcommand)]
+    Node(NodeCommand),
+
+    /// Manage remote-memory block devices (/dev/omxN)
+    #[command(subcommand)]
+    Dev(DevCommand),
+
+    /// Show all nodes and devices (like `wg show`)
+    #[command(after_help = "Example:\n  omxctl show\n  omxctl -j show")]
+    Show,
+
+    /// Print node state changes and device errors as they happen, until killed
+    #[command(
+        long_about = "Subscribe to the \"events\" multicast group of the omx family and print \
+one line per event (node-state-ntf: a node's connection changed state; dev-error-ntf: a \
+device failed I/O). With -j each event is one JSON object per line. Runs until killed.",
+        after_help = "Example:\n  omxctl monitor\n  omxctl -j monitor | jq -c ."
+    )]
+    Monitor,
+
+    /// Show module-wide, per-node and per-device counters
+    #[command(after_help = "Example:\n  omxctl stats\n  omxctl stats --watch 2")]
+    Stats(StatsArgs),
+}
+
+/// Arguments of `omxctl stats`.
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Repeat every SECS seconds until interrupted
+    #[arg(short, long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub watch: Option<u64>,
+}
+
+/// `omxctl node ...`
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Register a pool node and open an OmniXtend connection to it; prints the new node id
+    #[command(after_help = "\
+Examples:
+  omxctl node add eth1 02:00:00:00:00:02 --size 4G
+  omxctl node add eth1 02:00:00:00:00:03 --size 512M --version 1.0.3 --byte-order raw --mtu 1500")]
+    Add(NodeAddArgs),
+
+    /// Close the connection to a node and forget it (refused while a device uses it)
+    #[command(after_help = "Example:\n  omxctl node del 1")]
+    Del {
+        /// Node id (as printed by `node add` / `node show`)
+        id: u32,
+    },
+
+    /// List pool nodes, or show one
+    #[command(after_help = "Examples:\n  omxctl node show\n  omxctl -j node show 1")]
+    Show {
+        /// Only this node
+        id: Option<u32>,
+    },
+}
+
+/// Arguments of `omxctl node add`.
+#[derive(Args, Debug)]
+pub struct NodeAddArgs {
+    /// Network interface the node is reached on (e.g. eth1)
+    #[arg(value_name = "IFACE")]
+    pub iface: String,
+
+    /// Ethernet address of the pool node, aa:bb:cc:dd:ee:ff
+    #[arg(value_name = "MAC")]
+    pub mac: String,
+
+    /// Memory the node lends: bytes, or with a K/M/G/T suffix (1024-based), e.g. 4G
+    #[arg(short, long, value_name = "SIZE")]
+    pub size: String,
+
+    /// Byte order of data in TileLink data flits
+    #[arg(long, value_enum, default_value_t = ByteOrderArg::Spec)]
+    pub byte_order: ByteOrderArg,
+
+    /// OmniXtend protocol version of the connection
+    #[arg(long = "version", value_enum, default_value_t = VersionArg::V1_1, value_name = "VERSION")]
+    pub omx_version: VersionArg,
+
+    /// Largest frame payload to use (default: the interface MTU)
+    #[arg(long, value_name = "N")]
+    pub mtu: Option<u32>,
+}
+
+/// `--byte-order` values (spec enum `byte-order`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOrderArg {
+    /// OmniXtend 1.0.3 order (each 8-byte word byte-reversed vs memory)
+    Spec,
+    /// Plain memory order, as ETRI's newer software sends
+    Raw,
+}
+
+/// `--version` values (spec enum `version`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionArg {
+    /// OmniXtend 1.1, with OpenConnection/CloseConnection handshake
+    #[value(name = "1.1")]
+    V1_1,
+    /// OmniXtend 1.0.3, no connection management
+    #[value(name = "1.0.3")]
+    V1_0_3,
+}
+
+/// `omxctl dev ...`
+#[derive(Subcommand, Debug)]
+pub enum DevCommand {
+    /// Create a block device striped (and optionally mirrored) over pool nodes
+    #[command(after_help = "\
+Examples:
+  omxctl dev add omx0 --size 8G
+  omxctl dev add omx1 --size 2G --nodes 1,2 --replicas 2")]
+    Add(DevAddArgs),
+
+    /// Remove a block device (refused while it is open or swapped on)
+    #[command(after_help = "Example:\n  omxctl dev del omx0")]
+    Del {
+        /// Device name, e.g. omx0
+        name: String,
+    },
+
+    /// List block devices, or show one
+    #[command(after_help = "Examples:\n  omxctl dev show\n  omxctl -j dev show omx0")]
+    Show {
+        /// Only this device
+        name: Option<String>,
+    },
+}
+
+/// Arguments of `omxctl dev add`.
+#[derive(Args, Debug)]
+pub struct DevAddArgs {
+    /// Block device name, e.g. omx0
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Capacity: bytes, or with a K/M/G/T suffix (1024-based); a multiple of 4096
+    #[arg(short, long, value_name = "SIZE")]
+    pub size: String,
+
+    /// Member node ids, comma-separated (default: all nodes)
+    #[arg(short, long, value_name = "ID,...", value_delimiter = ',')]
+    pub nodes: Vec<u32>,
+
+    /// Copies of each chunk (1 or 2)
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub replicas: Option<u32>,
+}

@@ -1,0 +1,148 @@
+//! Plain views of what the kernel reports (built from decoded attributes),
+//! with the JSON shapes omxctl prints.
+
+use serde::{Serialize, Serializer};
+
+use crate::mac::format_mac;
+use crate::netlink::attrs::{
+    ByteOrder, DevAttr, DevStats, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
+};
+
+fn mac_json<S: Serializer>(mac: &Option<[u8; 6]>, s: S) -> Result<S::Ok, S::Error> {
+    match mac {
+        Some(m) => s.serialize_str(&format_mac(m)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A pool node. Attributes the kernel did not send are `None` (JSON null).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub id: u32,
+    pub ifname: Option<String>,
+    pub ifindex: Option<u32>,
+    #[serde(serialize_with = "mac_json")]
+    pub peer_mac: Option<[u8; 6]>,
+    pub size: Option<u64>,
+    pub byte_order: Option<ByteOrder>,
+    pub version: Option<Version>,
+    pub mtu: Option<u32>,
+    pub state: Option<NodeState>,
+    pub stats: Option<NodeStats>,
+}
+
+impl Node {
+    /// Collect a node from its attributes.
+    pub fn from_attrs(attrs: &[NodeAttr]) -> Self {
+        let mut n = Node::default();
+        for a in attrs {
+            match a {
+                NodeAttr::Id(v) => n.id = *v,
+                NodeAttr::Ifname(v) => n.ifname = Some(v.clone()),
+                NodeAttr::Ifindex(v) => n.ifindex = Some(*v),
+                NodeAttr::PeerMac(v) => n.peer_mac = Some(*v),
+                NodeAttr::Size(v) => n.size = Some(*v),
+                NodeAttr::ByteOrder(v) => n.byte_order = Some(*v),
+                NodeAttr::Version(v) => n.version = Some(*v),
+                NodeAttr::Mtu(v) => n.mtu = Some(*v),
+                NodeAttr::State(v) => n.state = Some(*v),
+                NodeAttr::Stats(v) => n.stats = Some(NodeStats::from_attrs(v)),
+                NodeAttr::Other(_) => {}
+            }
+        }
+        n
+    }
+}
+
+/// A block device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Dev {
+    pub name: String,
+    pub size: Option<u64>,
+    /// Member nodes, in the order the kernel listed them.
+    pub nodes: Vec<u32>,
+    pub replicas: Option<u32>,
+    pub stats: Option<DevStats>,
+}
+
+impl Dev {
+    /// Collect a device from its attributes (node-id is multi-attr).
+    pub fn from_attrs(attrs: &[DevAttr]) -> Self {
+        let mut d = Dev::default();
+        for a in attrs {
+            match a {
+                DevAttr::Name(v) => d.name = v.clone(),
+                DevAttr::Size(v) => d.size = Some(*v),
+                DevAttr::NodeId(v) => d.nodes.push(*v),
+                DevAttr::Replicas(v) => d.replicas = Some(*v),
+                DevAttr::Stats(v) => d.stats = Some(DevStats::from_attrs(v)),
+                DevAttr::Other(_) => {}
+            }
+        }
+        d
+    }
+}
+
+/// Everything `omxctl show` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    pub nodes: Vec<Node>,
+    pub devices: Vec<Dev>,
+}
+
+/// A node's counters, for `omxctl stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeCounters {
+    pub id: u32,
+    pub ifname: Option<String>,
+    pub stats: NodeStats,
+}
+
+/// A device's counters, for `omxctl stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DevCounters {
+    pub name: String,
+    pub stats: DevStats,
+}
+
+/// Everything `omxctl stats` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsReport {
+    pub module: ModuleStats,
+    pub nodes: Vec<NodeCounters>,
+    pub devices: Vec<DevCounters>,
+}
+
+impl StatsReport {
+    /// Build from stats-get and the node/dev dumps.
+    pub fn new(module: ModuleStats, nodes: &[Node], devices: &[Dev]) -> Self {
+        StatsReport {
+            module,
+            nodes: nodes
+                .iter()
+                .map(|n| NodeCounters {
+                    id: n.id,
+                    ifname: n.ifname.clone(),
+                    stats: n.stats.clone().unwrap_or_default(),
+                })
+                .collect(),
+            devices: devices
+                .iter()
+                .map(|d| DevCounters {
+                    name: d.name.clone(),
+                    stats: d.stats.clone().unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A notification from the "events" group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// node-state-ntf
+    NodeState { node: Node },
+    /// dev-error-ntf
+    DevError { dev: Dev },
+}

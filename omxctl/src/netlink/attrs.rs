@@ -1,0 +1,455 @@
+//! Attributes of the `omx` family, per Documentation/netlink/specs/omx.yaml.
+//!
+//! YNL numbering: attributes start at 1 in listed order, enum values at 0.
+//! Every attribute set has an `Other(DefaultNla)` variant so that a newer
+//! kernel's extra attributes (or padding attributes) are carried, not fatal.
+
+use std::fmt;
+
+use netlink_packet_core::{
+    emit_u32, emit_u64, parse_mac, parse_string, parse_u32, parse_u64, DecodeError, DefaultNla,
+    Emitable, ErrorContext, Nla, NlaBuffer, NlasIterator, Parseable, NLA_F_NESTED,
+};
+use serde::Serialize;
+
+/// `node` attribute set.
+pub mod node {
+    pub const ID: u16 = 1;
+    pub const IFNAME: u16 = 2;
+    pub const IFINDEX: u16 = 3;
+    pub const PEER_MAC: u16 = 4;
+    pub const SIZE: u16 = 5;
+    pub const BYTE_ORDER: u16 = 6;
+    pub const VERSION: u16 = 7;
+    pub const MTU: u16 = 8;
+    pub const STATE: u16 = 9;
+    pub const STATS: u16 = 10;
+}
+
+/// `dev` attribute set.
+pub mod dev {
+    pub const NAME: u16 = 1;
+    pub const SIZE: u16 = 2;
+    pub const NODE_ID: u16 = 3;
+    pub const REPLICAS: u16 = 4;
+    pub const STATS: u16 = 5;
+}
+
+/// Longest interface name the kernel accepts (`max-len: 15`, IFNAMSIZ - 1).
+pub const IFNAME_MAX: usize = 15;
+/// Longest device name the kernel accepts (`max-len: 31`).
+pub const DEVNAME_MAX: usize = 31;
+
+/// Read an unsigned integer attribute of the spec type u64. A 4-byte value is
+/// also accepted (as the kernel's `nla_put_uint` would send for small values).
+fn parse_u64_attr(value: &[u8]) -> Result<u64, DecodeError> {
+    match value.len() {
+        8 => parse_u64(value),
+        4 => parse_u32(value).map(u64::from),
+        n => Err(DecodeError::invalid_number(8, n)),
+    }
+}
+
+fn parse_nested<A, F>(value: &[u8], parse: F) -> Result<Vec<A>, DecodeError>
+where
+    F: Fn(&NlaBuffer<&[u8]>) -> Result<A, DecodeError>,
+{
+    NlasIterator::new(value)
+        .map(|nla| nla.and_then(|nla| parse(&nla)))
+        .collect()
+}
+
+/// Emit a string attribute value: the bytes plus the terminating NUL
+/// (`type: string` is NLA_NUL_STRING-compatible).
+fn emit_string(buffer: &mut [u8], s: &str) {
+    buffer[..s.len()].copy_from_slice(s.as_bytes());
+    buffer[s.len()] = 0;
+}
+
+// ---------------------------------------------------------------------------
+// u32 enums (definitions: byte-order, version, node-state)
+// ---------------------------------------------------------------------------
+
+macro_rules! u32_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal => $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)*
+            /// A value this omxctl does not know (newer kernel).
+            Other(u32),
+        }
+
+        impl From<u32> for $name {
+            fn from(v: u32) -> Self {
+                match v {
+                    $($value => Self::$variant,)*
+                    other => Self::Other(other),
+                }
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(v: $name) -> u32 {
+                match v {
+                    $($name::$variant => $value,)*
+                    $name::Other(other) => other,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $(Self::$variant => f.write_str($text),)*
+                    Self::Other(v) => write!(f, "unknown({v})"),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+
+u32_enum! {
+    /// `byte-order` enum: order of data bytes in TileLink data flits.
+    ByteOrder { Spec = 0 => "spec", Raw = 1 => "raw", }
+}
+
+u32_enum! {
+    /// `version` enum: OmniXtend protocol version of a connection.
+    Version { V1_1 = 0 => "1.1", V1_0_3 = 1 => "1.0.3", }
+}
+
+u32_enum! {
+    /// `node-state` enum.
+    NodeState {
+        Connecting = 0 => "connecting",
+        Up = 1 => "up",
+        Dead = 2 => "dead",
+        Closing = 3 => "closing",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Counter sets (all u64): node-stats, dev-stats, stats
+// ---------------------------------------------------------------------------
+
+macro_rules! counter_set {
+    (
+        $(#[$meta:meta])*
+        $attr:ident, $stats:ident {
+            $($variant:ident / $field:ident = $kind:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $attr {
+            $($variant(u64),)*
+            /// An attribute this omxctl does not know.
+            Other(DefaultNla),
+        }
+
+        impl Nla for $attr {
+            fn value_len(&self) -> usize {
+                match self {
+                    Self::Other(nla) => nla.value_len(),
+                    _ => 8,
+                }
+            }
+
+            fn kind(&self) -> u16 {
+                match self {
+                    $(Self::$variant(_) => $kind,)*
+                    Self::Other(nla) => nla.kind(),
+                }
+            }
+
+            fn emit_value(&self, buffer: &mut [u8]) {
+                match self {
+                    $(Self::$variant(v) => emit_u64(buffer, *v).unwrap(),)*
+                    Self::Other(nla) => nla.emit_value(buffer),
+                }
+            }
+        }
+
+        impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for $attr {
+            fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+                let value = buf.value();
+                Ok(match buf.kind() {
+                    $($kind => Self::$variant(
+                        parse_u64_attr(value)
+                            .context(concat!("invalid ", stringify!($attr), "::", stringify!($variant)))?,
+                    ),)*
+                    _ => Self::Other(DefaultNla::parse(buf)?),
+                })
+            }
+        }
+
+        /// Counters as a struct (absent counters read as 0); JSON keys are
+        /// the spec's attribute names with `_` for `-`.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+        pub struct $stats {
+            $(pub $field: u64,)*
+        }
+
+        impl $stats {
+            /// Collect known counters from decoded attributes.
+            pub fn from_attrs(attrs: &[$attr]) -> Self {
+                let mut s = Self::default();
+                for a in attrs {
+                    match a {
+                        $($attr::$variant(v) => s.$field = *v,)*
+                        $attr::Other(_) => {}
+                    }
+                }
+                s
+            }
+
+            /// All counters as attributes, in spec order.
+            pub fn to_attrs(&self) -> Vec<$attr> {
+                vec![$($attr::$variant(self.$field),)*]
+            }
+
+            /// (label, value) pairs in spec order, labels as in the spec.
+            pub fn fields(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($field), self.$field),)*]
+            }
+        }
+    };
+}
+
+counter_set! {
+    /// `node-stats` attribute set (nested in node `stats`).
+    NodeStatsAttr, NodeStats {
+        TxFrames / tx_frames = 1,
+        RxFrames / rx_frames = 2,
+        TxBytes / tx_bytes = 3,
+        RxBytes / rx_bytes = 4,
+        Retransmits / retransmits = 5,
+        NaksSent / naks_sent = 6,
+        NaksReceived / naks_received = 7,
+        Malformed / malformed = 8,
+        Timeouts / timeouts = 9,
+        Reconnects / reconnects = 10,
+    }
+}
+
+counter_set! {
+    /// `dev-stats` attribute set (nested in dev `stats`).
+    DevStatsAttr, DevStats {
+        Reads / reads = 1,
+        Writes / writes = 2,
+        ReadBytes / read_bytes = 3,
+        WriteBytes / write_bytes = 4,
+        Discards / discards = 5,
+        Errors / errors = 6,
+        InFlight / in_flight = 7,
+    }
+}
+
+counter_set! {
+    /// `stats` attribute set (stats-get reply: module-wide receive counters).
+    StatsAttr, ModuleStats {
+        RxFrames / rx_frames = 1,
+        RxMalformed / rx_malformed = 2,
+        RxUnknownPeer / rx_unknown_peer = 3,
+        RxDropped / rx_dropped = 4,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// node attribute set
+// ---------------------------------------------------------------------------
+
+/// `node` attribute set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeAttr {
+    Id(u32),
+    Ifname(String),
+    Ifindex(u32),
+    PeerMac([u8; 6]),
+    Size(u64),
+    ByteOrder(ByteOrder),
+    Version(Version),
+    Mtu(u32),
+    State(NodeState),
+    Stats(Vec<NodeStatsAttr>),
+    Other(DefaultNla),
+}
+
+impl Nla for NodeAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Id(_)
+            | Self::Ifindex(_)
+            | Self::ByteOrder(_)
+            | Self::Version(_)
+            | Self::Mtu(_)
+            | Self::State(_) => 4,
+            Self::Ifname(s) => s.len() + 1,
+            Self::PeerMac(_) => 6,
+            Self::Size(_) => 8,
+            Self::Stats(attrs) => attrs.as_slice().buffer_len(),
+            Self::Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            Self::Id(_) => node::ID,
+            Self::Ifname(_) => node::IFNAME,
+            Self::Ifindex(_) => node::IFINDEX,
+            Self::PeerMac(_) => node::PEER_MAC,
+            Self::Size(_) => node::SIZE,
+            Self::ByteOrder(_) => node::BYTE_ORDER,
+            Self::Version(_) => node::VERSION,
+            Self::Mtu(_) => node::MTU,
+            Self::State(_) => node::STATE,
+            Self::Stats(_) => node::STATS | NLA_F_NESTED,
+            Self::Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            Self::Id(v) | Self::Ifindex(v) | Self::Mtu(v) => emit_u32(buffer, *v).unwrap(),
+            Self::ByteOrder(v) => emit_u32(buffer, (*v).into()).unwrap(),
+            Self::Version(v) => emit_u32(buffer, (*v).into()).unwrap(),
+            Self::State(v) => emit_u32(buffer, (*v).into()).unwrap(),
+            Self::Ifname(s) => emit_string(buffer, s),
+            Self::PeerMac(mac) => buffer.copy_from_slice(mac),
+            Self::Size(v) => emit_u64(buffer, *v).unwrap(),
+            Self::Stats(attrs) => attrs.as_slice().emit(buffer),
+            Self::Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        Ok(match buf.kind() {
+            node::ID => Self::Id(parse_u32(v).context("invalid node id")?),
+            node::IFNAME => Self::Ifname(parse_string(v).context("invalid node ifname")?),
+            node::IFINDEX => Self::Ifindex(parse_u32(v).context("invalid node ifindex")?),
+            node::PEER_MAC => Self::PeerMac(parse_mac(v).context("invalid node peer-mac")?),
+            node::SIZE => Self::Size(parse_u64_attr(v).context("invalid node size")?),
+            node::BYTE_ORDER => {
+                Self::ByteOrder(parse_u32(v).context("invalid node byte-order")?.into())
+            }
+            node::VERSION => Self::Version(parse_u32(v).context("invalid node version")?.into()),
+            node::MTU => Self::Mtu(parse_u32(v).context("invalid node mtu")?),
+            node::STATE => Self::State(parse_u32(v).context("invalid node state")?.into()),
+            node::STATS => Self::Stats(
+                parse_nested(v, |nla| NodeStatsAttr::parse(nla)).context("invalid node stats")?,
+            ),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// dev attribute set
+// ---------------------------------------------------------------------------
+
+/// `dev` attribute set. `NodeId` is multi-attr: one attribute per member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevAttr {
+    Name(String),
+    Size(u64),
+    NodeId(u32),
+    Replicas(u32),
+    Stats(Vec<DevStatsAttr>),
+    Other(DefaultNla),
+}
+
+impl Nla for DevAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Name(s) => s.len() + 1,
+            Self::Size(_) => 8,
+            Self::NodeId(_) | Self::Replicas(_) => 4,
+            Self::Stats(attrs) => attrs.as_slice().buffer_len(),
+            Self::Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            Self::Name(_) => dev::NAME,
+            Self::Size(_) => dev::SIZE,
+            Self::NodeId(_) => dev::NODE_ID,
+            Self::Replicas(_) => dev::REPLICAS,
+            Self::Stats(_) => dev::STATS | NLA_F_NESTED,
+            Self::Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            Self::Name(s) => emit_string(buffer, s),
+            Self::Size(v) => emit_u64(buffer, *v).unwrap(),
+            Self::NodeId(v) | Self::Replicas(v) => emit_u32(buffer, *v).unwrap(),
+            Self::Stats(attrs) => attrs.as_slice().emit(buffer),
+            Self::Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DevAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        Ok(match buf.kind() {
+            dev::NAME => Self::Name(parse_string(v).context("invalid dev name")?),
+            dev::SIZE => Self::Size(parse_u64_attr(v).context("invalid dev size")?),
+            dev::NODE_ID => Self::NodeId(parse_u32(v).context("invalid dev node-id")?),
+            dev::REPLICAS => Self::Replicas(parse_u32(v).context("invalid dev replicas")?),
+            dev::STATS => Self::Stats(
+                parse_nested(v, |nla| DevStatsAttr::parse(nla)).context("invalid dev stats")?,
+            ),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+/// Parse a flat attribute stream (a message body) with `parse`.
+pub fn parse_attrs<A, F>(buf: &[u8], parse: F) -> Result<Vec<A>, DecodeError>
+where
+    F: Fn(&NlaBuffer<&[u8]>) -> Result<A, DecodeError>,
+{
+    parse_nested(buf, parse)
+}
+
+/// Spec name of a `node` attribute type.
+pub fn node_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        node::ID => "id",
+        node::IFNAME => "ifname",
+        node::IFINDEX => "ifindex",
+        node::PEER_MAC => "peer-mac",
+        node::SIZE => "size",
+        node::BYTE_ORDER => "byte-order",
+        node::VERSION => "version",
+        node::MTU => "mtu",
+        node::STATE => "state",
+        node::STATS => "stats",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `dev` attribute type.
+pub fn dev_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        dev::NAME => "name",
+        dev::SIZE => "size",
+        dev::NODE_ID => "node-id",
+        dev::REPLICAS => "replicas",
+        dev::STATS => "stats",
+        _ => return None,
+    })
+}

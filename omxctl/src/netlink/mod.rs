@@ -1,0 +1,260 @@
+//! The `omx` generic netlink family: a typed client over a sync socket.
+
+pub mod attrs;
+pub mod family;
+pub mod messages;
+pub mod socket;
+
+use crate::error::{Error, Result, Target};
+use crate::model::{Dev, Event, Node};
+use attrs::{ByteOrder, DevAttr, ModuleStats, NodeAttr, Version};
+use family::FamilyInfo;
+use messages::{OmxCmd, OmxMessage, FAMILY_NAME, FAMILY_VERSION, MCAST_GROUP_EVENTS};
+use socket::GenlSocket;
+
+/// Parameters of node-add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAddRequest {
+    pub ifname: String,
+    pub peer_mac: [u8; 6],
+    pub size: u64,
+    pub byte_order: ByteOrder,
+    pub version: Version,
+    pub mtu: Option<u32>,
+}
+
+impl NodeAddRequest {
+    /// The request's attributes, in spec order.
+    pub fn to_message(&self) -> OmxMessage {
+        let mut a = vec![
+            NodeAttr::Ifname(self.ifname.clone()),
+            NodeAttr::PeerMac(self.peer_mac),
+            NodeAttr::Size(self.size),
+            NodeAttr::ByteOrder(self.byte_order),
+            NodeAttr::Version(self.version),
+        ];
+        if let Some(mtu) = self.mtu {
+            a.push(NodeAttr::Mtu(mtu));
+        }
+        OmxMessage::node(OmxCmd::NodeAdd, a)
+    }
+}
+
+/// Parameters of dev-add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevAddRequest {
+    pub name: String,
+    pub size: u64,
+    /// Member nodes; empty = all nodes.
+    pub nodes: Vec<u32>,
+    pub replicas: Option<u32>,
+}
+
+impl DevAddRequest {
+    /// The request's attributes: name, size, one node-id per member,
+    /// replicas.
+    pub fn to_message(&self) -> OmxMessage {
+        let mut a = vec![DevAttr::Name(self.name.clone()), DevAttr::Size(self.size)];
+        a.extend(self.nodes.iter().map(|id| DevAttr::NodeId(*id)));
+        if let Some(r) = self.replicas {
+            a.push(DevAttr::Replicas(r));
+        }
+        OmxMessage::dev(OmxCmd::DevAdd, a)
+    }
+}
+
+/// A connection to the omx family.
+pub struct Omx {
+    sock: GenlSocket,
+    family: FamilyInfo,
+}
+
+impl Omx {
+    /// Open a socket and resolve the family (Error::NotLoaded if absent).
+    pub fn connect() -> Result<Self> {
+        let mut sock = GenlSocket::open()?;
+        let family = family::resolve(&mut sock, FAMILY_NAME)?;
+        if family.version != 0 && family.version < u32::from(FAMILY_VERSION) {
+            return Err(Error::Protocol(format!(
+                "omx_mod registered family version {}, omxctl needs {}",
+                family.version, FAMILY_VERSION
+            )));
+        }
+        Ok(Omx { sock, family })
+    }
+
+    /// What the controller reported about the family.
+    pub fn family(&self) -> &FamilyInfo {
+        &self.family
+    }
+
+    fn call(&mut self, msg: OmxMessage, dump: bool) -> Result<Vec<OmxMessage>> {
+        let cmd = msg.cmd;
+        let replies = self.sock.request(self.family.id, msg, dump)?;
+        // Replies carry the request's command; anything else is ignored.
+        Ok(replies.into_iter().filter(|m| m.cmd == cmd).collect())
+    }
+
+    /// node-add; returns the new node's id.
+    pub fn node_add(&mut self, req: &NodeAddRequest) -> Result<u32> {
+        let target = Target::NodeAdd {
+            ifname: req.ifname.clone(),
+        };
+        let replies = self
+            .call(req.to_message(), false)
+            .map_err(|e| e.with_target(target))?;
+        replies
+            .iter()
+            .filter_map(|m| m.node_attrs())
+            .flatten()
+            .find_map(|a| match a {
+                NodeAttr::Id(id) => Some(*id),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Protocol("node-add reply carried no node id".into()))
+    }
+
+    /// node-del.
+    pub fn node_del(&mut self, id: u32) -> Result<()> {
+        self.call(
+            OmxMessage::node(OmxCmd::NodeDel, vec![NodeAttr::Id(id)]),
+            false,
+        )
+        .map_err(|e| e.with_target(Target::Node(id)))?;
+        Ok(())
+    }
+
+    /// node-get (do) for one node.
+    pub fn node_get(&mut self, id: u32) -> Result<Node> {
+        let replies = self
+            .call(
+                OmxMessage::node(OmxCmd::NodeGet, vec![NodeAttr::Id(id)]),
+                false,
+            )
+            .map_err(|e| e.with_target(Target::Node(id)))?;
+        let node = replies
+            .iter()
+            .filter_map(|m| m.node_attrs())
+            .map(Node::from_attrs)
+            .next();
+        node.ok_or_else(|| {
+            Error::Kernel(crate::error::KernelError {
+                errno: libc::ENOENT,
+                extack: Default::default(),
+                bad_attr: None,
+                cmd: Some(OmxCmd::NodeGet as u8),
+                target: Target::Node(id),
+            })
+        })
+    }
+
+    /// node-get dump: all nodes, sorted by id.
+    pub fn node_dump(&mut self) -> Result<Vec<Node>> {
+        let replies = self.call(OmxMessage::node(OmxCmd::NodeGet, vec![]), true)?;
+        let mut nodes: Vec<Node> = replies
+            .iter()
+            .filter_map(|m| m.node_attrs())
+            .map(Node::from_attrs)
+            .collect();
+        nodes.sort_by_key(|n| n.id);
+        Ok(nodes)
+    }
+
+    /// dev-add.
+    pub fn dev_add(&mut self, req: &DevAddRequest) -> Result<()> {
+        let target = Target::DevAdd {
+            name: req.name.clone(),
+            nodes: req.nodes.clone(),
+        };
+        self.call(req.to_message(), false)
+            .map_err(|e| e.with_target(target))?;
+        Ok(())
+    }
+
+    /// dev-del.
+    pub fn dev_del(&mut self, name: &str) -> Result<()> {
+        self.call(
+            OmxMessage::dev(OmxCmd::DevDel, vec![DevAttr::Name(name.to_string())]),
+            false,
+        )
+        .map_err(|e| e.with_target(Target::Dev(name.to_string())))?;
+        Ok(())
+    }
+
+    /// dev-get (do) for one device.
+    pub fn dev_get(&mut self, name: &str) -> Result<Dev> {
+        let replies = self
+            .call(
+                OmxMessage::dev(OmxCmd::DevGet, vec![DevAttr::Name(name.to_string())]),
+                false,
+            )
+            .map_err(|e| e.with_target(Target::Dev(name.to_string())))?;
+        let dev = replies
+            .iter()
+            .filter_map(|m| m.dev_attrs())
+            .map(Dev::from_attrs)
+            .next();
+        dev.ok_or_else(|| {
+            Error::Kernel(crate::error::KernelError {
+                errno: libc::ENOENT,
+                extack: Default::default(),
+                bad_attr: None,
+                cmd: Some(OmxCmd::DevGet as u8),
+                target: Target::Dev(name.to_string()),
+            })
+        })
+    }
+
+    /// dev-get dump: all devices, sorted by name.
+    pub fn dev_dump(&mut self) -> Result<Vec<Dev>> {
+        let replies = self.call(OmxMessage::dev(OmxCmd::DevGet, vec![]), true)?;
+        let mut devs: Vec<Dev> = replies
+            .iter()
+            .filter_map(|m| m.dev_attrs())
+            .map(Dev::from_attrs)
+            .collect();
+        devs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(devs)
+    }
+
+    /// stats-get.
+    pub fn stats_get(&mut self) -> Result<ModuleStats> {
+        let replies = self.call(OmxMessage::stats(vec![]), false)?;
+        let attrs: Vec<_> = replies
+            .iter()
+            .filter_map(|m| m.stats_attrs())
+            .flatten()
+            .cloned()
+            .collect();
+        Ok(ModuleStats::from_attrs(&attrs))
+    }
+
+    /// Join the "events" multicast group.
+    pub fn subscribe_events(&mut self) -> Result<()> {
+        let group = self.family.group(MCAST_GROUP_EVENTS).ok_or_else(|| {
+            Error::Protocol(format!(
+                "family '{FAMILY_NAME}' has no multicast group '{MCAST_GROUP_EVENTS}'"
+            ))
+        })?;
+        self.sock.add_membership(group)
+    }
+
+    /// Block for the next notifications (after [`Omx::subscribe_events`]).
+    pub fn next_events(&mut self) -> Result<Vec<Event>> {
+        let msgs: Vec<OmxMessage> = self.sock.recv_notifications(self.family.id)?;
+        Ok(msgs.iter().filter_map(event_from_message).collect())
+    }
+}
+
+/// Turn a notification into an [`Event`] (other commands give `None`).
+pub fn event_from_message(m: &OmxMessage) -> Option<Event> {
+    match m.cmd {
+        OmxCmd::NodeStateNtf => Some(Event::NodeState {
+            node: Node::from_attrs(m.node_attrs()?),
+        }),
+        OmxCmd::DevErrorNtf => Some(Event::DevError {
+            dev: Dev::from_attrs(m.dev_attrs()?),
+        }),
+        _ => None,
+    }
+}
