@@ -80,6 +80,14 @@ pub struct Config {
     pub max_retransmits: u32,
     /// How long a 1.1 close waits for the peer's CloseConnection.
     pub close_timeout_ns: u64,
+    /// 1.1 only, 0 = off: after this long without receiving anything while
+    /// nothing is outstanding, send an empty sequenced frame, which the peer
+    /// must acknowledge (1.0.3 has no such frame: probe with a TileLink
+    /// request instead).
+    pub keepalive_ns: u64,
+    /// 0 = off: declare the peer [`State::Dead`] after this long without
+    /// receiving any valid frame (use with `keepalive_ns` or steady traffic).
+    pub idle_timeout_ns: u64,
     /// Our receive buffer per channel A..E in flits: what we grant the peer.
     pub rx_buffer_flits: [u32; 5],
     /// Credits assumed granted by the peer at start; `None` = version
@@ -110,6 +118,8 @@ impl Config {
             nak_holdoff_ns: 25_000_000,
             max_retransmits: 10,
             close_timeout_ns: 500_000_000,
+            keepalive_ns: 0,
+            idle_timeout_ns: 0,
             rx_buffer_flits: [1024; 5],
             initial_tx_credits: None,
             start_seq: 0,
@@ -258,6 +268,9 @@ pub struct Connection<B, const N: usize> {
     close_seq: Option<Seq>,
     peer_closed: bool,
     last_rx: Option<u64>,
+    /// Last time the peer showed life (a frame) or the connection started.
+    alive_at: Option<u64>,
+    keepalive_at: u64,
     last_now: u64,
     stats: Stats,
 }
@@ -315,6 +328,8 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             close_seq: None,
             peer_closed: false,
             last_rx: None,
+            alive_at: None,
+            keepalive_at: 0,
             last_now: 0,
             stats: Stats::default(),
             cfg,
@@ -582,6 +597,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         }
         inc(&mut self.stats.frames_rx);
         self.last_rx = Some(now);
+        self.alive_at = Some(now);
         self.apply_ack(&h, now);
 
         if v11 && h.msg_type == MessageType::AckOnly {
@@ -692,6 +708,14 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         if matches!(self.state, State::Dead | State::Listening) {
             return;
         }
+        let since = *self.alive_at.get_or_insert(now);
+        if self.cfg.idle_timeout_ns > 0
+            && self.state != State::Closed
+            && now >= since.saturating_add(self.cfg.idle_timeout_ns)
+        {
+            self.state = State::Dead;
+            return;
+        }
         match self.tx.on_timer(now, self.cfg.max_retransmits) {
             TimerOutcome::Idle => {}
             TimerOutcome::Retransmit => inc(&mut self.stats.timeouts),
@@ -708,6 +732,23 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             self.state = State::Closed;
         }
         self.update_state();
+    }
+
+    fn keepalive_deadline(&self) -> Option<u64> {
+        if self.cfg.keepalive_ns == 0
+            || self.cfg.version != Version::V1_1
+            || self.state != State::Open
+            || self.tx.unacked() > 0
+            || self.tx.has_open()
+        {
+            return None;
+        }
+        let base = self.alive_at?.max(self.keepalive_at);
+        Some(base.saturating_add(self.cfg.keepalive_ns))
+    }
+
+    fn keepalive_due(&self, now: u64) -> bool {
+        self.keepalive_deadline().is_some_and(|d| now >= d)
     }
 
     fn credits_due(&self, now: u64) -> bool {
@@ -735,6 +776,10 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             && !self.tx.has_pending_transmit()
             && (self.tx.has_open() || self.tx.can_open())
         {
+            self.seal_open()?;
+        }
+        if self.keepalive_due(now) && self.tx.can_open() {
+            self.keepalive_at = now;
             self.seal_open()?;
         }
         if self.tx.has_pending_transmit() {
@@ -842,14 +887,18 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// called next (absolute time in the caller's clock), or `None` if no
     /// timer is armed. A value at or before the last `now` means "at once".
     pub fn next_deadline(&self) -> Option<u64> {
-        if matches!(self.state, State::Dead | State::Listening | State::Closed)
-            && !self.rx.nak_pending()
-        {
-            return if self.state == State::Closed {
-                self.rx.ack_deadline()
-            } else {
-                None
-            };
+        match self.state {
+            State::Dead | State::Listening => return None,
+            State::Closed => {
+                // Only acknowledgements of the peer's retransmissions remain.
+                let nak = if self.rx.nak_pending() {
+                    Some(self.last_now)
+                } else {
+                    None
+                };
+                return earliest(nak, self.rx.ack_deadline());
+            }
+            _ => {}
         }
         if self.has_immediate_work(self.last_now) {
             return Some(self.last_now);
@@ -865,6 +914,12 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         }
         if self.state == State::Closing {
             d = earliest(d, self.close_deadline);
+        }
+        d = earliest(d, self.keepalive_deadline());
+        if self.cfg.idle_timeout_ns > 0 {
+            if let Some(a) = self.alive_at {
+                d = earliest(d, Some(a.saturating_add(self.cfg.idle_timeout_ns)));
+            }
         }
         d
     }
