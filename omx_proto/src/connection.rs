@@ -276,6 +276,12 @@ pub struct Connection<B, const N: usize> {
 }
 
 impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
+    /// Ends the connection and gives its retransmit memory back, so a
+    /// reconnect can build a fresh connection without allocating.
+    pub fn into_memory(self) -> B {
+        self.tx.into_memory()
+    }
+
     /// Bytes per retransmit slot for `cfg` (one maximal TLoE payload).
     pub const fn slot_size(cfg: &Config) -> usize {
         cfg.limits().max_payload()

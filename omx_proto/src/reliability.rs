@@ -70,6 +70,11 @@ pub struct TxWindow<B, const N: usize> {
 }
 
 impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
+    /// Gives the slot memory back (e.g. to build a fresh window on it).
+    pub fn into_memory(self) -> B {
+        self.mem
+    }
+
     /// A window over `mem` split into `N` slots of `slot_size` bytes, at most
     /// `window` frames unacknowledged, first sequence number `start`.
     pub fn new(mem: B, slot_size: usize, window: u32, start: Seq) -> Result<Self, Error> {
