@@ -16,9 +16,18 @@ use omxctl::netlink::attrs::{ByteOrder, Version, DEVNAME_MAX, IFNAME_MAX};
 use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
 use omxctl::{mac, monitor, show, units};
 
-/// Exit with a clap-style usage error (exit code 2).
-fn usage_error(msg: impl std::fmt::Display) -> ! {
-    Cli::command().error(ErrorKind::ValueValidation, msg).exit()
+/// Exit with a clap-style usage error (exit code 2), showing the usage of
+/// subcommand `path` (e.g. `["node", "add"]`).
+fn usage_error(path: &[&str], msg: impl std::fmt::Display) -> ! {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut sub = &mut cmd;
+    for name in path {
+        sub = sub
+            .find_subcommand_mut(name)
+            .expect("usage_error path names a subcommand");
+    }
+    sub.error(ErrorKind::ValueValidation, msg).exit()
 }
 
 /// Check arguments that clap cannot (MAC, sizes, name lengths) and build
@@ -35,25 +44,29 @@ enum Action {
     Stats(Option<u64>),
 }
 
-fn check_name(kind: &str, name: &str, max: usize) {
+fn check_name(path: &[&str], kind: &str, name: &str, max: usize) {
     if name.is_empty() || name.len() > max {
-        usage_error(format!(
-            "invalid {kind} '{name}': must be 1 to {max} bytes long"
-        ));
+        usage_error(
+            path,
+            format!("invalid {kind} '{name}': must be 1 to {max} bytes long"),
+        );
     }
     if name.contains(['\0', '/']) || name.chars().any(char::is_whitespace) {
-        usage_error(format!(
-            "invalid {kind} '{name}': must not contain '/', NUL or whitespace"
-        ));
+        usage_error(
+            path,
+            format!("invalid {kind} '{name}': must not contain '/', NUL or whitespace"),
+        );
     }
 }
 
 fn validate(cmd: Command) -> Action {
     match cmd {
         Command::Node(NodeCommand::Add(a)) => {
-            check_name("interface name", &a.iface, IFNAME_MAX);
-            let peer_mac = mac::parse_mac(&a.mac).unwrap_or_else(|e| usage_error(e));
-            let size = units::parse_size(&a.size).unwrap_or_else(|e| usage_error(e));
+            check_name(&["node", "add"], "interface name", &a.iface, IFNAME_MAX);
+            let peer_mac =
+                mac::parse_mac(&a.mac).unwrap_or_else(|e| usage_error(&["node", "add"], e));
+            let size =
+                units::parse_size(&a.size).unwrap_or_else(|e| usage_error(&["node", "add"], e));
             Action::NodeAdd(NodeAddRequest {
                 ifname: a.iface,
                 peer_mac,
@@ -72,13 +85,19 @@ fn validate(cmd: Command) -> Action {
         Command::Node(NodeCommand::Del { id }) => Action::NodeDel(id),
         Command::Node(NodeCommand::Show { id }) => Action::NodeShow(id),
         Command::Dev(DevCommand::Add(a)) => {
-            check_name("device name", &a.name, DEVNAME_MAX);
-            let size = units::parse_dev_size(&a.size).unwrap_or_else(|e| usage_error(e));
-            let mut nodes = a.nodes;
-            let n = nodes.len();
-            nodes.dedup();
-            if nodes.len() != n {
-                usage_error("--nodes lists a node twice");
+            check_name(&["dev", "add"], "device name", &a.name, DEVNAME_MAX);
+            let size =
+                units::parse_dev_size(&a.size).unwrap_or_else(|e| usage_error(&["dev", "add"], e));
+            let nodes = a.nodes;
+            if let Some(dup) = nodes
+                .iter()
+                .enumerate()
+                .find(|(i, id)| nodes[..*i].contains(id))
+            {
+                usage_error(
+                    &["dev", "add"],
+                    format!("--nodes lists node {} twice", dup.1),
+                );
             }
             Action::DevAdd(DevAddRequest {
                 name: a.name,
@@ -88,12 +107,12 @@ fn validate(cmd: Command) -> Action {
             })
         }
         Command::Dev(DevCommand::Del { name }) => {
-            check_name("device name", &name, DEVNAME_MAX);
+            check_name(&["dev", "del"], "device name", &name, DEVNAME_MAX);
             Action::DevDel(name)
         }
         Command::Dev(DevCommand::Show { name }) => {
             if let Some(n) = &name {
-                check_name("device name", n, DEVNAME_MAX);
+                check_name(&["dev", "show"], "device name", n, DEVNAME_MAX);
             }
             Action::DevShow(name)
         }

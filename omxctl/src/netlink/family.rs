@@ -104,3 +104,70 @@ mod tests {
         assert_eq!(info.group("other"), None);
     }
 }
+
+/// Against the running kernel: the controller always exists, `omx` only
+/// when the module is loaded.
+#[cfg(test)]
+mod kernel_tests {
+    use super::*;
+
+    #[test]
+    fn resolves_the_controller_itself() {
+        let Ok(mut sock) = GenlSocket::open() else {
+            eprintln!("no generic netlink here; skipping");
+            return;
+        };
+        let info = resolve(&mut sock, "nlctrl").unwrap();
+        assert_eq!(info.id, 0x10); // GENL_ID_CTRL
+        assert!(info.group("notify").is_some());
+    }
+
+    #[test]
+    fn missing_family_is_not_loaded() {
+        let Ok(mut sock) = GenlSocket::open() else {
+            return;
+        };
+        let e = resolve(&mut sock, "omxnosuchfam").unwrap_err();
+        assert!(matches!(e, Error::NotLoaded), "{e:?}");
+    }
+
+    #[test]
+    fn dump_loops_until_done() {
+        let Ok(mut sock) = GenlSocket::open() else {
+            return;
+        };
+        let request = GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![],
+        };
+        let families = sock.request(0, request, true).unwrap();
+        let names: Vec<String> = families
+            .iter()
+            .flat_map(|m| &m.nlas)
+            .filter_map(|a| match a {
+                GenlCtrlAttrs::FamilyName(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(names.iter().any(|n| n == "nlctrl"), "{names:?}");
+        // The socket is usable again after the dump (sequence numbers).
+        assert_eq!(resolve(&mut sock, "nlctrl").unwrap().id, 0x10);
+    }
+
+    #[test]
+    fn kernel_extack_is_parsed() {
+        let Ok(mut sock) = GenlSocket::open() else {
+            return;
+        };
+        // Family names are at most 15 bytes: the policy rejects this one.
+        let e = resolve(&mut sock, "a-family-name-too-long-for-genl").unwrap_err();
+        let Error::Kernel(k) = e else {
+            panic!("expected a kernel error, got {e:?}");
+        };
+        assert_eq!(k.errno, libc::EINVAL);
+        // Kernels since 4.12 send extack; the offset points at the name.
+        if k.extack.msg.is_some() {
+            assert_eq!(k.bad_attr, Some(2)); // CTRL_ATTR_FAMILY_NAME
+        }
+    }
+}

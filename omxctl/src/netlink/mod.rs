@@ -258,3 +258,6 @@ pub fn event_from_message(m: &OmxMessage) -> Option<Event> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

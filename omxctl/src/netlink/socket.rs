@@ -238,6 +238,11 @@ impl GenlSocket {
     {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
+        // Families with a static id (nlctrl) ignore the resolved one.
+        let family_id = match payload.family_id() {
+            0 => family_id,
+            fixed => fixed,
+        };
         let flags = NLM_F_REQUEST | if dump { NLM_F_DUMP } else { NLM_F_ACK };
         let request = encode_request(family_id, payload, flags, seq);
         let sent = self
@@ -380,10 +385,10 @@ mod tests {
 
     #[test]
     fn parses_uncapped_error_skipping_echoed_request() {
-        // The whole 30-byte request is echoed (padded to 32), then TLVs.
-        let mut req = nlmsghdr(30, 0x20, NLM_F_REQUEST | NLM_F_ACK, 3, 0);
+        // The whole 26-byte request is echoed (padded to 28), then TLVs.
+        let mut req = nlmsghdr(26, 0x20, NLM_F_REQUEST | NLM_F_ACK, 3, 0);
         req.extend([1, 1, 0, 0]); // genlmsghdr
-        req.extend([6, 0, 2, 0, b'x', b'y']); // partial attr: 30 bytes total
+        req.extend([6, 0, 2, 0, b'x', b'y']); // a 6-byte attribute
         let mut payload = (-libc::EINVAL).to_ne_bytes().to_vec();
         payload.extend(&req);
         payload.extend([0, 0]); // pad to 4
