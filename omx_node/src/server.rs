@@ -1,0 +1,935 @@
+//! The pool node's core: demultiplexes frames by source MAC onto one
+//! [`omx_proto::Connection`] per client, executes TileLink requests on the
+//! client's region and queues the responses.
+//!
+//! [`Server`] is sans-IO like the protocol core: [`Server::handle_frame`]
+//! takes a received Ethernet frame, [`Server::transmit`] writes the frames to
+//! send into a [`FrameOut`]. [`run`] is the socket loop around it.
+//!
+//! Fast path: one thread, an explicit `ppoll` loop, `recvmmsg` of up to
+//! `batch` frames, all responses of the batch packed by the connections and
+//! sent with one `sendmmsg`. Responses are built straight from the region
+//! (no copy, no allocation); only responses that must wait for credits or
+//! window space are copied, into buffers recycled from a pool.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use omx_proto::tilelink::{Channel, Opcode};
+use omx_proto::{
+    ByteOrder, Config, Connection, Error as ProtoError, EthHeader, Message, MessageType, State,
+    TloeHeader, Version,
+};
+
+use crate::memory::Memory;
+use crate::stats::{ClientReport, LinkCounters, NodeStats};
+use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
+use crate::util::{fmt_mac, now_ns, Mac};
+
+/// Retransmit slots per connection (frames in flight towards one client).
+pub const SLOTS: usize = 64;
+/// Connection type used on both sides.
+pub type Conn = Connection<Vec<u8>, SLOTS>;
+/// Responses a client may have queued before its frames are dropped
+/// (back-pressure through the protocol's retransmission).
+pub const MAX_QUEUE: usize = 8192;
+/// Largest data block ever returned (2^15, the size field's limit).
+const MAX_DATA: usize = 1 << 15;
+static ZEROS: [u8; MAX_DATA] = [0u8; MAX_DATA];
+const BROADCAST: Mac = [0xff; 6];
+
+/// Which protocol versions the node accepts from new clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VersionPolicy {
+    /// 1.1 when the first frame is OpenConnection, else 1.0.3 (seq 0).
+    Auto,
+    /// Only 1.1 (OpenConnection required).
+    #[value(name = "1.1")]
+    V11,
+    /// Only 1.0.3.
+    #[value(name = "1.0.3")]
+    V103,
+}
+
+/// Server parameters.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Our MAC (frames to other unicast MACs are ignored).
+    pub mac: Mac,
+    /// Interface MTU (max TLoE payload bytes).
+    pub mtu: usize,
+    /// Data byte order.
+    pub order: ByteOrder,
+    /// Accepted protocol versions.
+    pub versions: VersionPolicy,
+    /// Retransmit timeout.
+    pub rto_ns: u64,
+    /// Consecutive timeouts before a client is considered gone.
+    pub max_retransmits: u32,
+    /// Acknowledgement delay.
+    pub ack_delay_ns: u64,
+    /// Free a departed client's region after this long.
+    pub forget_after_ns: Option<u64>,
+    /// Maximum simultaneous connections.
+    pub max_peers: usize,
+    /// An OpenConnection from a MAC whose connection received a frame less
+    /// than this long ago is taken for a stale duplicate, not a reconnect.
+    pub reconnect_guard_ns: u64,
+}
+
+impl ServerConfig {
+    /// Defaults for `mac` and `mtu`.
+    pub fn new(mac: Mac, mtu: usize) -> Self {
+        ServerConfig {
+            mac,
+            mtu,
+            order: ByteOrder::Spec,
+            versions: VersionPolicy::Auto,
+            rto_ns: 50_000_000,
+            max_retransmits: 40,
+            ack_delay_ns: 50_000,
+            forget_after_ns: None,
+            max_peers: 64,
+            reconnect_guard_ns: 300_000_000,
+        }
+    }
+
+    fn conn_config(&self, peer: Mac, version: Version) -> Config {
+        let mut c = Config::new(version);
+        c.order = self.order;
+        c.mtu = self.mtu;
+        c.ethernet = Some(EthHeader::new(peer, self.mac));
+        c.rto_ns = self.rto_ns;
+        c.max_retransmits = self.max_retransmits;
+        c.ack_delay_ns = self.ack_delay_ns;
+        c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
+        // A: large, we drain it at once. C/E: little (GrantAck only).
+        c.rx_buffer_flits = [(1 << 16) + 128, 0, 256, 0, 256];
+        c
+    }
+}
+
+/// Where [`Server::transmit`] writes frames.
+pub trait FrameOut {
+    /// A buffer for the next frame (at least MTU + Ethernet header bytes).
+    fn buf(&mut self) -> &mut [u8];
+    /// The frame just written into [`FrameOut::buf`] is `len` bytes.
+    fn commit(&mut self, len: usize);
+}
+
+/// A response waiting for credits or window space.
+#[derive(Debug)]
+struct Pending {
+    opcode: Opcode,
+    source: u32,
+    size: u8,
+    err: u8,
+    data: Vec<u8>,
+}
+
+/// Where a response's data comes from.
+enum Src {
+    None,
+    Region(usize),
+    Zero,
+    Inline([u8; 8]),
+}
+
+struct Response {
+    opcode: Opcode,
+    source: u32,
+    size: u8,
+    err: u8,
+    src: Src,
+}
+
+struct Peer {
+    conn: Conn,
+    version: Version,
+    region: Option<usize>,
+    queue: VecDeque<Pending>,
+    requests: u64,
+    denied: u64,
+}
+
+/// The node: connections, memory, counters.
+pub struct Server {
+    cfg: ServerConfig,
+    mem: Memory,
+    peers: HashMap<Mac, Peer>,
+    stats: NodeStats,
+    pool: Vec<Vec<u8>>,
+    last_housekeeping: u64,
+}
+
+fn data_len(size: u8) -> usize {
+    1usize << size.min(15)
+}
+
+fn sign_extend(v: u64, bits: u32) -> i64 {
+    let sh = 64 - bits;
+    ((v << sh) as i64) >> sh
+}
+
+/// Computes a TileLink atomic on an `n`-byte little-endian value; `None`
+/// for an undefined param.
+pub fn atomic(op: Opcode, param: u8, old: u64, operand: u64, n: usize) -> Option<u64> {
+    let bits = (n.clamp(1, 8) * 8) as u32;
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let (a, b) = (old & mask, operand & mask);
+    let r = match (op, param) {
+        (Opcode::ArithmeticData, 0) => {
+            if sign_extend(b, bits) < sign_extend(a, bits) {
+                b
+            } else {
+                a
+            }
+        }
+        (Opcode::ArithmeticData, 1) => {
+            if sign_extend(b, bits) > sign_extend(a, bits) {
+                b
+            } else {
+                a
+            }
+        }
+        (Opcode::ArithmeticData, 2) => a.min(b),
+        (Opcode::ArithmeticData, 3) => a.max(b),
+        (Opcode::ArithmeticData, 4) => a.wrapping_add(b),
+        (Opcode::LogicalData, 0) => a ^ b,
+        (Opcode::LogicalData, 1) => a | b,
+        (Opcode::LogicalData, 2) => a & b,
+        (Opcode::LogicalData, 3) => b,
+        _ => return None,
+    };
+    Some(r & mask)
+}
+
+/// Executes one request on `region` (empty when the client has none).
+/// Returns the response, or `None` for messages that get none.
+fn execute(
+    msg: &Message<'_>,
+    region: &mut [u8],
+    stats: &mut NodeStats,
+    peer_req: &mut u64,
+    peer_denied: &mut u64,
+) -> Option<Response> {
+    if msg.chan != Channel::A {
+        // GrantAck (E) and anything on B/C: nothing to answer.
+        if msg.chan != Channel::E {
+            stats.requests[6] += 1;
+        }
+        return None;
+    }
+    *peer_req += 1;
+    let n = data_len(msg.size);
+    let addr = msg.address;
+    let in_range = usize::try_from(addr)
+        .ok()
+        .filter(|a| a % n == 0)
+        .and_then(|a| a.checked_add(n).filter(|e| *e <= region.len()).map(|_| a));
+    let mut resp = Response {
+        opcode: Opcode::AccessAck,
+        source: msg.source,
+        size: msg.size,
+        err: 0,
+        src: Src::None,
+    };
+    let deny = |r: &mut Response, stats: &mut NodeStats, d: &mut u64, data: bool| {
+        stats.denied += 1;
+        *d += 1;
+        // TileLink: a denied response with data must also be corrupt.
+        if data {
+            r.err = 3;
+            r.src = Src::Zero;
+        } else {
+            r.err = 2;
+            r.src = Src::None;
+        }
+    };
+    match msg.opcode {
+        Opcode::Get => {
+            stats.requests[0] += 1;
+            resp.opcode = Opcode::AccessAckData;
+            match in_range {
+                Some(a) => {
+                    resp.src = Src::Region(a);
+                    stats.data_read += n as u64;
+                }
+                None => deny(&mut resp, stats, peer_denied, true),
+            }
+        }
+        Opcode::PutFullData => {
+            stats.requests[1] += 1;
+            match in_range {
+                Some(a) => {
+                    msg.data.copy_to(&mut region[a..a + n]);
+                    stats.data_written += n as u64;
+                }
+                None => deny(&mut resp, stats, peer_denied, false),
+            }
+        }
+        Opcode::PutPartialData => {
+            stats.requests[2] += 1;
+            match in_range {
+                Some(a) => {
+                    let dst = &mut region[a..a + n];
+                    for (k, chunk) in dst.chunks_mut(8).enumerate() {
+                        let Some(f) = msg.data.flit(k) else { break };
+                        let w = msg.data.mask_word(k / 8).unwrap_or(0);
+                        let bits = (w >> ((k % 8) * 8)) as u8;
+                        if bits == 0xff && chunk.len() == 8 {
+                            chunk.copy_from_slice(&f);
+                        } else {
+                            for (i, b) in chunk.iter_mut().enumerate() {
+                                if bits & (1 << i) != 0 {
+                                    *b = f[i];
+                                }
+                            }
+                        }
+                    }
+                    stats.data_written += n as u64;
+                }
+                None => deny(&mut resp, stats, peer_denied, false),
+            }
+        }
+        Opcode::ArithmeticData | Opcode::LogicalData => {
+            let idx = if msg.opcode == Opcode::ArithmeticData {
+                3
+            } else {
+                4
+            };
+            stats.requests[idx] += 1;
+            resp.opcode = Opcode::AccessAckData;
+            let mut operand = [0u8; 8];
+            msg.data.copy_to(&mut operand[..n.min(8)]);
+            match in_range.filter(|_| n <= 8) {
+                Some(a) => {
+                    let mut old = [0u8; 8];
+                    old[..n].copy_from_slice(&region[a..a + n]);
+                    match atomic(
+                        msg.opcode,
+                        msg.param,
+                        u64::from_le_bytes(old),
+                        u64::from_le_bytes(operand),
+                        n,
+                    ) {
+                        Some(new) => {
+                            region[a..a + n].copy_from_slice(&new.to_le_bytes()[..n]);
+                            resp.src = Src::Inline(old);
+                            stats.data_written += n as u64;
+                        }
+                        None => deny(&mut resp, stats, peer_denied, true),
+                    }
+                }
+                None => deny(&mut resp, stats, peer_denied, true),
+            }
+        }
+        Opcode::Intent => {
+            stats.requests[5] += 1;
+            resp.opcode = Opcode::HintAck;
+            if in_range.is_none() {
+                deny(&mut resp, stats, peer_denied, false);
+            }
+        }
+        _ => {
+            // AcquireBlock / AcquirePerm: this node is not a coherence
+            // manager; answer with a denied Grant (no data).
+            stats.requests[6] += 1;
+            resp.opcode = Opcode::Grant;
+            deny(&mut resp, stats, peer_denied, false);
+        }
+    }
+    Some(resp)
+}
+
+fn response_message<'a>(
+    p_op: Opcode,
+    source: u32,
+    size: u8,
+    err: u8,
+    data: &'a [u8],
+) -> Message<'a> {
+    let mut m = match p_op {
+        Opcode::AccessAckData => Message::access_ack_data(source, size, data),
+        Opcode::HintAck => Message::hint_ack(source, size),
+        Opcode::Grant => Message::new(Channel::D, Opcode::Grant, size, source),
+        _ => Message::access_ack(source, size),
+    };
+    m.err = err;
+    m
+}
+
+fn is_retryable(e: ProtoError) -> bool {
+    matches!(e, ProtoError::NoCredit | ProtoError::WindowFull)
+}
+
+impl Server {
+    /// A server over `mem`.
+    pub fn new(cfg: ServerConfig, mem: Memory) -> Self {
+        Server {
+            cfg,
+            mem,
+            peers: HashMap::new(),
+            stats: NodeStats::default(),
+            pool: Vec::new(),
+            last_housekeeping: 0,
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    /// Counters, mutable (the socket loop adds its own).
+    pub fn stats_mut(&mut self) -> &mut NodeStats {
+        &mut self.stats
+    }
+
+    /// The memory.
+    pub fn memory(&self) -> &Memory {
+        &self.mem
+    }
+
+    /// Number of live connections.
+    pub fn connections(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Protocol counters of live and retired connections.
+    pub fn link_counters(&self) -> LinkCounters {
+        let mut l = LinkCounters::default();
+        for p in self.peers.values() {
+            l.add(p.conn.stats());
+        }
+        l.plus(&self.stats.retired)
+    }
+
+    /// Per-client report lines.
+    pub fn client_reports(&self) -> Vec<ClientReport> {
+        let mut out: Vec<ClientReport> = self
+            .peers
+            .iter()
+            .map(|(mac, p)| ClientReport {
+                mac: fmt_mac(mac),
+                state: format!("{:?}", p.conn.state()).to_lowercase(),
+                version: match p.version {
+                    Version::V1_1 => "1.1".into(),
+                    Version::V1_0_3 => "1.0.3".into(),
+                },
+                region_size: p.region.map_or(0, |r| self.mem.region_len(r) as u64),
+                requests: p.requests,
+                denied: p.denied,
+            })
+            .collect();
+        for r in self.mem.regions() {
+            if let (Some(m), Some(_)) = (r.owner, r.released_at) {
+                if !self.peers.contains_key(&m) {
+                    out.push(ClientReport {
+                        mac: fmt_mac(&m),
+                        state: "away".into(),
+                        version: String::new(),
+                        region_size: r.len as u64,
+                        requests: 0,
+                        denied: 0,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.mac.cmp(&b.mac));
+        out
+    }
+
+    /// JSON counters.
+    pub fn stats_json(&self) -> String {
+        self.stats
+            .to_json(&self.link_counters(), &self.client_reports())
+    }
+
+    /// Text counters.
+    pub fn stats_text(&self) -> String {
+        self.stats
+            .to_text(&self.link_counters(), &self.client_reports())
+    }
+
+    fn new_conn(&self, mac: Mac, version: Version) -> Option<Conn> {
+        let cfg = self.cfg.conn_config(mac, version);
+        let mem = vec![0u8; Conn::required_memory(&cfg)];
+        Conn::new(cfg, mem).ok()
+    }
+
+    /// Version for a MAC without connection whose frame has header `h`,
+    /// or `None` if the frame does not open a connection.
+    fn opening_version(&self, h: &TloeHeader) -> Option<Version> {
+        match (h.msg_type, self.cfg.versions) {
+            (MessageType::OpenConnection, VersionPolicy::Auto | VersionPolicy::V11) => {
+                Some(Version::V1_1)
+            }
+            (MessageType::Normal, VersionPolicy::Auto | VersionPolicy::V103)
+                if h.seq.get() == 0 =>
+            {
+                Some(Version::V1_0_3)
+            }
+            _ => None,
+        }
+    }
+
+    fn retire(&mut self, mac: &Mac, now: u64) {
+        if let Some(mut p) = self.peers.remove(mac) {
+            self.stats.retired.add(p.conn.stats());
+            if let Some(r) = p.region {
+                self.mem.release(r, now);
+            }
+            for q in p.queue.drain(..) {
+                self.pool.push(q.data);
+            }
+        }
+    }
+
+    /// Processes one received Ethernet frame.
+    pub fn handle_frame(&mut self, frame: &[u8], now: u64) {
+        self.stats.frames_rx += 1;
+        self.stats.bytes_rx += frame.len() as u64;
+        let (eth, payload) = match EthHeader::parse_omnixtend(frame) {
+            Ok(x) => x,
+            Err(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        if eth.dst != self.cfg.mac && eth.dst != BROADCAST {
+            self.stats.not_for_us += 1;
+            return;
+        }
+        let mac = eth.src;
+        let Some(first) = payload.get(..8) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(first);
+        let h = TloeHeader::from_flit(u64::from_be_bytes(w));
+
+        // A reconnecting 1.1 client (its link or host restarted) opens anew.
+        if let Some(p) = self.peers.get(&mac) {
+            if h.msg_type == MessageType::OpenConnection && p.version == Version::V1_1 {
+                let st = p.conn.state();
+                let stale = p
+                    .conn
+                    .last_rx()
+                    .is_none_or(|t| now.saturating_sub(t) > self.cfg.reconnect_guard_ns);
+                if matches!(st, State::Closed | State::Closing | State::Dead)
+                    || (st != State::Listening && stale)
+                {
+                    crate::info!("client {} reconnects", fmt_mac(&mac));
+                    self.retire(&mac, now);
+                }
+            }
+        }
+        if !self.peers.contains_key(&mac) {
+            let Some(version) = self.opening_version(&h) else {
+                self.stats.no_connection += 1;
+                return;
+            };
+            if self.peers.len() >= self.cfg.max_peers {
+                self.stats.no_connection += 1;
+                crate::warn!(
+                    "client {}: refused, already {} connections (--max-clients)",
+                    fmt_mac(&mac),
+                    self.peers.len()
+                );
+                return;
+            }
+            let Some(conn) = self.new_conn(mac, version) else {
+                self.stats.malformed += 1;
+                return;
+            };
+            let region = self.mem.attach(mac);
+            match region {
+                Some(r) => crate::info!(
+                    "client {} connected ({}), region of {} bytes",
+                    fmt_mac(&mac),
+                    if version == Version::V1_1 {
+                        "1.1"
+                    } else {
+                        "1.0.3"
+                    },
+                    self.mem.region_len(r)
+                ),
+                None => crate::warn!(
+                    "client {} connected but gets no memory ({}): all its requests are denied",
+                    fmt_mac(&mac),
+                    if self.mem.has_allowlist() {
+                        "not in the --client list"
+                    } else {
+                        "no free region"
+                    }
+                ),
+            }
+            self.stats.connections_opened += 1;
+            self.peers.insert(
+                mac,
+                Peer {
+                    conn,
+                    version,
+                    region,
+                    queue: VecDeque::new(),
+                    requests: 0,
+                    denied: 0,
+                },
+            );
+        }
+
+        let Server {
+            peers,
+            mem,
+            stats,
+            pool,
+            ..
+        } = self;
+        let Some(peer) = peers.get_mut(&mac) else {
+            return;
+        };
+        if peer.queue.len() >= MAX_QUEUE {
+            stats.backpressure_drops += 1;
+            return;
+        }
+        let rx = match peer.conn.on_payload(payload, now) {
+            Ok(rx) => rx,
+            Err(ProtoError::Dead) => return,
+            Err(_) => {
+                stats.malformed += 1;
+                return;
+            }
+        };
+        let mut empty: [u8; 0] = [];
+        for msg in rx.messages() {
+            let region: &mut [u8] = match peer.region {
+                Some(r) => mem.region_mut(r),
+                None => &mut empty,
+            };
+            let Some(resp) = execute(&msg, region, stats, &mut peer.requests, &mut peer.denied)
+            else {
+                continue;
+            };
+            let n = data_len(resp.size);
+            let data: &[u8] = match &resp.src {
+                Src::None => &[],
+                Src::Region(a) => &region[*a..*a + n],
+                Src::Zero => &ZEROS[..n],
+                Src::Inline(b) => &b[..n.min(8)],
+            };
+            let m = response_message(resp.opcode, resp.source, resp.size, resp.err, data);
+            let result = if peer.queue.is_empty() {
+                peer.conn.send(&m, now)
+            } else {
+                Err(ProtoError::WindowFull)
+            };
+            match result {
+                Ok(()) => {}
+                Err(e) if is_retryable(e) => {
+                    stats.deferred += 1;
+                    let mut buf = pool.pop().unwrap_or_default();
+                    buf.clear();
+                    buf.extend_from_slice(data);
+                    peer.queue.push_back(Pending {
+                        opcode: resp.opcode,
+                        source: resp.source,
+                        size: resp.size,
+                        err: resp.err,
+                        data: buf,
+                    });
+                }
+                Err(e) => {
+                    // e.g. a Get larger than one frame can carry.
+                    stats.malformed += 1;
+                    crate::debug!(
+                        "client {}: cannot answer {:?} size {}: {e}",
+                        fmt_mac(&mac),
+                        msg.opcode,
+                        msg.size
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sends queued responses and everything the connections want to send
+    /// (responses, acknowledgements, credits, retransmissions); runs the
+    /// timers and housekeeping.
+    pub fn transmit(&mut self, now: u64, out: &mut dyn FrameOut) {
+        let Server {
+            peers, stats, pool, ..
+        } = self;
+        for peer in peers.values_mut() {
+            while let Some(p) = peer.queue.front() {
+                let m = response_message(p.opcode, p.source, p.size, p.err, &p.data);
+                match peer.conn.send(&m, now) {
+                    Ok(()) => {}
+                    Err(e) if is_retryable(e) => break,
+                    Err(_) => stats.malformed += 1,
+                }
+                if let Some(p) = peer.queue.pop_front() {
+                    pool.push(p.data);
+                }
+            }
+            if peer.conn.state() == State::PeerClosing && peer.queue.is_empty() {
+                let _ = peer.conn.close(now);
+            }
+            loop {
+                let buf = out.buf();
+                match peer.conn.poll_transmit(now, buf) {
+                    Ok(Some(n)) => {
+                        stats.frames_tx += 1;
+                        stats.bytes_tx += n as u64;
+                        out.commit(n);
+                    }
+                    Ok(None) => break,
+                    Err(_) => break,
+                }
+            }
+        }
+        if now.saturating_sub(self.last_housekeeping) >= 10_000_000 {
+            self.last_housekeeping = now;
+            self.housekeeping(now);
+        }
+    }
+
+    fn housekeeping(&mut self, now: u64) {
+        let gone: Vec<(Mac, State)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.conn.state(), State::Closed | State::Dead))
+            .map(|(m, p)| (*m, p.conn.state()))
+            .collect();
+        for (mac, st) in gone {
+            if st == State::Dead {
+                self.stats.connections_dead += 1;
+                crate::warn!(
+                    "client {} stopped answering; connection dropped, memory kept",
+                    fmt_mac(&mac)
+                );
+            } else {
+                self.stats.connections_closed += 1;
+                crate::info!("client {} disconnected, memory kept", fmt_mac(&mac));
+            }
+            self.retire(&mac, now);
+        }
+        if let Some(after) = self.cfg.forget_after_ns {
+            for mac in self.mem.forget_expired(now, after) {
+                self.stats.regions_forgotten += 1;
+                crate::info!(
+                    "client {}: away too long, its memory is freed",
+                    fmt_mac(&mac)
+                );
+            }
+        }
+    }
+
+    /// When [`Server::transmit`] must run next (absolute ns), if sooner
+    /// than the periodic housekeeping.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let mut d: Option<u64> = None;
+        for p in self.peers.values() {
+            if let Some(t) = p.conn.next_deadline() {
+                d = Some(d.map_or(t, |x| x.min(t)));
+            }
+            if !p.queue.is_empty() && p.conn.unacked_frames() == 0 {
+                // Queued work that is not waiting for an ack: retry soon.
+                d = Some(d.map_or(now_ns(), |x| x.min(now_ns())));
+            }
+        }
+        d
+    }
+
+    /// Closes every connection (1.1: CloseConnection) for shutdown.
+    pub fn close_all(&mut self, now: u64) {
+        for p in self.peers.values_mut() {
+            let _ = p.conn.close(now);
+        }
+    }
+
+    /// Whether every connection finished closing.
+    pub fn all_closed(&self) -> bool {
+        self.peers.values().all(|p| {
+            matches!(
+                p.conn.state(),
+                State::Closed | State::Dead | State::Listening
+            )
+        })
+    }
+}
+
+struct BatchOut<'a> {
+    sock: &'a PacketSocket,
+    tx: &'a mut TxBatch,
+    stats_batches: u64,
+    dropped: u64,
+}
+
+impl BatchOut<'_> {
+    fn flush(&mut self) {
+        if self.tx.is_empty() {
+            return;
+        }
+        let n = self.tx.len();
+        self.stats_batches += 1;
+        match self.sock.send_batch(self.tx, Duration::from_millis(5)) {
+            Ok(sent) => self.dropped += (n - sent) as u64,
+            Err(e) => {
+                self.dropped += n as u64;
+                crate::warn!("send failed: {e}");
+            }
+        }
+    }
+}
+
+impl FrameOut for BatchOut<'_> {
+    fn buf(&mut self) -> &mut [u8] {
+        if self.tx.is_full() {
+            self.flush();
+        }
+        self.tx.slot_mut().unwrap_or(&mut [])
+    }
+    fn commit(&mut self, len: usize) {
+        self.tx.commit(len);
+    }
+}
+
+/// Socket-loop options.
+#[derive(Debug, Clone)]
+pub struct LoopOptions {
+    /// Frames per recvmmsg/sendmmsg.
+    pub batch: usize,
+    /// Called with the JSON counters on SIGUSR1, periodically and at exit.
+    pub stats_file: Option<std::path::PathBuf>,
+    /// Print JSON counters to stdout on SIGUSR1 and at exit.
+    pub stats_json: bool,
+    /// Write the stats file this often.
+    pub stats_interval: Option<Duration>,
+}
+
+fn write_stats_file(path: &std::path::Path, json: &str) {
+    let tmp = path.with_extension("tmp");
+    let r = std::fs::write(&tmp, format!("{json}\n")).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = r {
+        crate::warn!("cannot write stats file {}: {e}", path.display());
+    }
+}
+
+/// Runs the node on `sock` until SIGTERM/SIGINT.
+pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
+    let slot = server.cfg.mtu + 64;
+    let mut rx = RxBatch::new(opts.batch, slot);
+    let mut tx = TxBatch::new(opts.batch, slot);
+    let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
+    let mut last_stats = now_ns();
+    let mut closing_since: Option<u64> = None;
+    loop {
+        let now = now_ns();
+        if sys::SIG_TERM.load(std::sync::atomic::Ordering::SeqCst) && closing_since.is_none() {
+            crate::info!(
+                "shutting down: closing {} connection(s)",
+                server.connections()
+            );
+            server.close_all(now);
+            closing_since = Some(now);
+        }
+        if let Some(t) = closing_since {
+            if server.all_closed() || now.saturating_sub(t) > 1_000_000_000 {
+                break;
+            }
+        }
+        if sys::SIG_USR1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            eprint!("{}", server.stats_text());
+            let json = server.stats_json();
+            if let Some(p) = &opts.stats_file {
+                write_stats_file(p, &json);
+            }
+            if opts.stats_json {
+                println!("{json}");
+            }
+        }
+        if let (Some(p), Some(iv)) = (&opts.stats_file, opts.stats_interval) {
+            if now.saturating_sub(last_stats) >= iv.as_nanos() as u64 {
+                last_stats = now;
+                write_stats_file(p, &server.stats_json());
+            }
+        }
+        // Wait for frames or the next protocol deadline.
+        let timeout = match server.next_deadline() {
+            Some(d) if d <= now => Some(Duration::ZERO),
+            Some(d) => Some(Duration::from_nanos((d - now).min(100_000_000))),
+            None => Some(Duration::from_millis(100)),
+        };
+        if timeout != Some(Duration::ZERO) {
+            sys::poll_fds(&[(fd, false)], timeout, false)?;
+        }
+        // Drain the socket in batches.
+        let mut rounds = 0;
+        loop {
+            let got = sock.recv_batch(&mut rx)?;
+            if got == 0 {
+                break;
+            }
+            server.stats.rx_batches += 1;
+            let now = now_ns();
+            for i in 0..got {
+                match rx.frame(i) {
+                    Ok([]) => {}
+                    Ok(f) => server.handle_frame(f, now),
+                    Err(()) => server.stats.malformed += 1,
+                }
+            }
+            rounds += 1;
+            if got < rx.capacity() || rounds >= 8 {
+                break;
+            }
+        }
+        let mut out = BatchOut {
+            sock,
+            tx: &mut tx,
+            stats_batches: 0,
+            dropped: 0,
+        };
+        server.transmit(now_ns(), &mut out);
+        out.flush();
+        server.stats.tx_batches += out.stats_batches;
+        server.stats.tx_dropped += out.dropped;
+    }
+    let json = server.stats_json();
+    if let Some(p) = &opts.stats_file {
+        write_stats_file(p, &json);
+    }
+    if opts.stats_json {
+        println!("{json}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomics() {
+        use Opcode::{ArithmeticData as A, LogicalData as L};
+        // 4-byte signed MIN/MAX
+        assert_eq!(atomic(A, 0, 5, 0xffff_ffff, 4), Some(0xffff_ffff));
+        assert_eq!(atomic(A, 1, 5, 0xffff_ffff, 4), Some(5));
+        assert_eq!(atomic(A, 2, 5, 0xffff_ffff, 4), Some(5));
+        assert_eq!(atomic(A, 3, 5, 0xffff_ffff, 4), Some(0xffff_ffff));
+        assert_eq!(atomic(A, 4, 0xff, 1, 1), Some(0));
+        assert_eq!(atomic(A, 4, u64::MAX, 2, 8), Some(1));
+        assert_eq!(atomic(A, 5, 1, 1, 8), None);
+        assert_eq!(atomic(L, 0, 0b1100, 0b1010, 8), Some(0b0110));
+        assert_eq!(atomic(L, 1, 0b1100, 0b1010, 8), Some(0b1110));
+        assert_eq!(atomic(L, 2, 0b1100, 0b1010, 8), Some(0b1000));
+        assert_eq!(atomic(L, 3, 0b1100, 0b1010, 2), Some(0b1010));
+        assert_eq!(atomic(L, 4, 0, 0, 8), None);
+    }
+}

@@ -1,0 +1,228 @@
+//! Node counters, printed on SIGUSR1 and dumped as JSON.
+
+use std::fmt::Write;
+
+/// Request kinds counted separately.
+pub const OPS: [&str; 7] = [
+    "get",
+    "put_full",
+    "put_partial",
+    "arithmetic",
+    "logical",
+    "intent",
+    "other",
+];
+
+/// Protocol counters summed over connections (from omx_proto's `Stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCounters {
+    /// Frames retransmitted.
+    pub retransmits: u64,
+    /// Retransmit timer expiries.
+    pub timeouts: u64,
+    /// NAKs sent.
+    pub naks_tx: u64,
+    /// NAKs received.
+    pub naks_rx: u64,
+    /// Duplicate frames dropped.
+    pub duplicates: u64,
+    /// Out-of-order frames dropped.
+    pub out_of_order: u64,
+    /// Frames that failed to parse.
+    pub rx_errors: u64,
+}
+
+impl LinkCounters {
+    /// Adds one connection's counters.
+    pub fn add(&mut self, s: &omx_proto::Stats) {
+        self.retransmits += s.frames_retx;
+        self.timeouts += s.timeouts;
+        self.naks_tx += s.naks_tx;
+        self.naks_rx += s.naks_rx;
+        self.duplicates += s.duplicates;
+        self.out_of_order += s.out_of_order;
+        self.rx_errors += s.rx_errors;
+    }
+
+    /// Sum of two.
+    pub fn plus(mut self, o: &LinkCounters) -> Self {
+        self.retransmits += o.retransmits;
+        self.timeouts += o.timeouts;
+        self.naks_tx += o.naks_tx;
+        self.naks_rx += o.naks_rx;
+        self.duplicates += o.duplicates;
+        self.out_of_order += o.out_of_order;
+        self.rx_errors += o.rx_errors;
+        self
+    }
+}
+
+/// Node-wide counters.
+#[derive(Debug, Clone, Default)]
+pub struct NodeStats {
+    /// Frames received (OmniXtend EtherType, any destination).
+    pub frames_rx: u64,
+    /// Frames sent.
+    pub frames_tx: u64,
+    /// Bytes received (Ethernet header included, FCS excluded).
+    pub bytes_rx: u64,
+    /// Bytes sent.
+    pub bytes_tx: u64,
+    /// Requests per kind, indexed like [`OPS`].
+    pub requests: [u64; 7],
+    /// Data bytes read by Get.
+    pub data_read: u64,
+    /// Data bytes written by Put / atomics.
+    pub data_written: u64,
+    /// Requests answered with denied.
+    pub denied: u64,
+    /// Malformed frames or messages (bad Ethernet/TLoE/TileLink encoding,
+    /// truncated frames, requests that can never be answered).
+    pub malformed: u64,
+    /// Frames addressed to another MAC.
+    pub not_for_us: u64,
+    /// Frames from a MAC without connection that do not open one.
+    pub no_connection: u64,
+    /// Frames dropped because a client's response queue was full.
+    pub backpressure_drops: u64,
+    /// Responses queued for lack of credits / window.
+    pub deferred: u64,
+    /// Frames that could not be sent (socket full).
+    pub tx_dropped: u64,
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Connections closed by the peer.
+    pub connections_closed: u64,
+    /// Connections declared dead (peer silent).
+    pub connections_dead: u64,
+    /// Regions freed by --forget-after.
+    pub regions_forgotten: u64,
+    /// Receive calls that returned frames, and frames in them (batching).
+    pub rx_batches: u64,
+    /// Send calls and frames in them (batching).
+    pub tx_batches: u64,
+    /// Counters of connections that are gone.
+    pub retired: LinkCounters,
+}
+
+/// Per-client line of the JSON dump.
+#[derive(Debug, Clone)]
+pub struct ClientReport {
+    /// MAC.
+    pub mac: String,
+    /// Connection state or "away".
+    pub state: String,
+    /// Protocol version.
+    pub version: String,
+    /// Region size (0 = none).
+    pub region_size: u64,
+    /// Requests served.
+    pub requests: u64,
+    /// Requests denied.
+    pub denied: u64,
+}
+
+impl NodeStats {
+    /// Counters as one JSON object.
+    pub fn to_json(&self, link: &LinkCounters, clients: &[ClientReport]) -> String {
+        let mut s = String::from("{");
+        let mut kv = |k: &str, v: u64| {
+            let _ = write!(s, "\"{k}\":{v},");
+        };
+        kv("frames_rx", self.frames_rx);
+        kv("frames_tx", self.frames_tx);
+        kv("bytes_rx", self.bytes_rx);
+        kv("bytes_tx", self.bytes_tx);
+        kv("data_read", self.data_read);
+        kv("data_written", self.data_written);
+        kv("denied", self.denied);
+        kv("malformed", self.malformed);
+        kv("not_for_us", self.not_for_us);
+        kv("no_connection", self.no_connection);
+        kv("backpressure_drops", self.backpressure_drops);
+        kv("deferred", self.deferred);
+        kv("tx_dropped", self.tx_dropped);
+        kv("connections_opened", self.connections_opened);
+        kv("connections_closed", self.connections_closed);
+        kv("connections_dead", self.connections_dead);
+        kv("regions_forgotten", self.regions_forgotten);
+        kv("rx_batches", self.rx_batches);
+        kv("tx_batches", self.tx_batches);
+        kv("retransmits", link.retransmits);
+        kv("timeouts", link.timeouts);
+        kv("naks_tx", link.naks_tx);
+        kv("naks_rx", link.naks_rx);
+        kv("duplicates", link.duplicates);
+        kv("out_of_order", link.out_of_order);
+        kv("link_rx_errors", link.rx_errors);
+        s.push_str("\"requests\":{");
+        for (i, name) in OPS.iter().enumerate() {
+            let _ = write!(s, "\"{name}\":{}", self.requests[i]);
+            s.push(if i + 1 < OPS.len() { ',' } else { '}' });
+        }
+        s.push_str(",\"clients\":[");
+        for (i, c) in clients.iter().enumerate() {
+            let _ = write!(
+                s,
+                "{{\"mac\":\"{}\",\"state\":\"{}\",\"version\":\"{}\",\"region_size\":{},\"requests\":{},\"denied\":{}}}",
+                c.mac, c.state, c.version, c.region_size, c.requests, c.denied
+            );
+            if i + 1 < clients.len() {
+                s.push(',');
+            }
+        }
+        s.push_str("]}");
+        s
+    }
+
+    /// Counters as readable lines.
+    pub fn to_text(&self, link: &LinkCounters, clients: &[ClientReport]) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "frames rx {} tx {}  bytes rx {} tx {}  data read {} written {}",
+            self.frames_rx,
+            self.frames_tx,
+            self.bytes_rx,
+            self.bytes_tx,
+            self.data_read,
+            self.data_written
+        );
+        let _ = write!(s, "requests:");
+        for (i, name) in OPS.iter().enumerate() {
+            let _ = write!(s, " {name} {}", self.requests[i]);
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "denied {}  malformed {}  retransmits {}  timeouts {}  naks tx {} rx {}  duplicates {}  out-of-order {}",
+            self.denied,
+            self.malformed,
+            link.retransmits,
+            link.timeouts,
+            link.naks_tx,
+            link.naks_rx,
+            link.duplicates,
+            link.out_of_order
+        );
+        let _ = writeln!(
+            s,
+            "connections opened {} closed {} dead {}  deferred {}  backpressure drops {}  tx dropped {}  not-for-us {}",
+            self.connections_opened,
+            self.connections_closed,
+            self.connections_dead,
+            self.deferred,
+            self.backpressure_drops,
+            self.tx_dropped,
+            self.not_for_us
+        );
+        for c in clients {
+            let _ = writeln!(
+                s,
+                "client {} {} {} region {} requests {} denied {}",
+                c.mac, c.state, c.version, c.region_size, c.requests, c.denied
+            );
+        }
+        s
+    }
+}
