@@ -5,7 +5,9 @@
 //! Every `unsafe` block of omx_mod lives below this module; the driver logic above it is safe Rust.
 
 pub(crate) mod errno;
+pub(crate) mod genl;
 pub(crate) mod netdev;
+pub(crate) mod notifier;
 pub(crate) mod packet;
 pub(crate) mod skb;
 pub(crate) mod spinlock_bh;

@@ -10,6 +10,11 @@ pub(crate) struct MacAddr(pub(crate) [u8; 6]);
 
 impl MacAddr {
     pub(crate) const BROADCAST: Self = Self([0xff; 6]);
+
+    /// Group (multicast or broadcast) address: the I/G bit of the first octet.
+    pub(crate) fn is_multicast(&self) -> bool {
+        self.0[0] & 1 != 0
+    }
 }
 
 impl fmt::Display for MacAddr {

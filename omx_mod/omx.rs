@@ -3,22 +3,38 @@
 //! omx_mod: remote memory over plain Ethernet, speaking OmniXtend (TileLink over Ethernet).
 //!
 //! Layers: [`sys`] raw bindings generated at build time, [`glue`] thin safe wrappers (the only
-//! place with `unsafe`), and driver logic above them. This skeleton registers the OmniXtend
-//! EtherType and runs the link self-test of [`selftest`].
+//! place with `unsafe`), the protocol core [`omx_proto`] (shared with userspace), and the
+//! driver logic: [`rx`] (receive path), [`node`]/[`nodes`] (connections to pool nodes),
+//! [`control`] (the `omx` generic netlink family), [`events`], and the link [`selftest`].
 
+mod control;
+mod events;
 mod glue;
 mod mac;
+mod netlink;
+mod node;
+mod nodes;
+// The protocol core, shared with userspace, compiled in as a source module.
+#[path = "../omx_proto/src/lib.rs"]
+#[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
+mod omx_proto;
+mod rx;
 mod selftest;
 mod sys;
 
+use control::{Control, InterfaceWatch};
 use core::pin::Pin;
 use core::sync::atomic::Ordering::Relaxed;
+use events::Events;
+use glue::genl::{GenlFamily, GenlRegistration};
 use glue::netdev::NetDevice;
+use glue::notifier::NetdevNotifier;
 use glue::packet::PacketTypeRegistration;
-use glue::timer::Timer;
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use selftest::{SelfTest, ETH_P_OMNIXTEND};
+use nodes::Nodes;
+use rx::{Receiver, ETH_P_OMNIXTEND};
+use selftest::SelfTest;
 
 module! {
     type: OmxModule,
@@ -28,59 +44,75 @@ module! {
     license: "GPL",
 }
 
-/// Self-test interface until the control plane lets administrators pick one.
+/// Interface of the load-time link self-test (skipped when absent).
 const SELFTEST_IFNAME: &kernel::str::CStr = kernel::c_str!("eth0");
 
 struct OmxModule {
-    // Field order is drop order: stop the timer, then unregister the EtherType.
-    probe_timer: Option<Pin<KBox<Timer<Arc<SelfTest>>>>>,
-    rx: Option<Pin<KBox<PacketTypeRegistration<Arc<SelfTest>>>>>,
+    genl: Option<GenlRegistration<Control>>,
+    netdev_watch: Option<Pin<KBox<NetdevNotifier<InterfaceWatch>>>>,
+    rx: Option<Pin<KBox<PacketTypeRegistration<Arc<Receiver>>>>>,
+    nodes: Arc<Nodes>,
+    events: Arc<Events>,
     selftest: Option<Arc<SelfTest>>,
 }
 
 impl kernel::Module for OmxModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let dev = match NetDevice::get_by_name(SELFTEST_IFNAME) {
-            Ok(dev) => dev,
-            Err(_) => {
-                pr_info!("loaded; no eth0, link self-test off\n");
-                return Ok(Self { probe_timer: None, rx: None, selftest: None });
-            }
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let events = Events::new()?;
+        let nodes = Nodes::new()?;
+        let selftest = match NetDevice::get_by_name(SELFTEST_IFNAME) {
+            Ok(dev) => Some(SelfTest::new(dev)?),
+            Err(_) => None,
         };
-        let selftest = SelfTest::new(dev)?;
-        let rx = PacketTypeRegistration::new(ETH_P_OMNIXTEND, selftest.clone())?;
-        let probe_timer = Timer::new(selftest.clone())?;
-        probe_timer.arm_ms(0);
-        pr_info!(
-            "loaded: OmniXtend on EtherType {:#06x}, self-test on {} (mtu {}, mac {})\n",
-            ETH_P_OMNIXTEND,
-            selftest.device().name(),
-            selftest.device().mtu(),
-            selftest.device().mac()
-        );
-        Ok(Self { probe_timer: Some(probe_timer), rx: Some(rx), selftest: Some(selftest) })
+        let receiver = Arc::new(Receiver::new(nodes.clone(), selftest.clone()), GFP_KERNEL)?;
+        let rx = PacketTypeRegistration::new(ETH_P_OMNIXTEND, receiver.clone())?;
+        let control = Control { nodes: nodes.clone(), events: events.clone(), receiver };
+        let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
+        let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
+        events.attach(genl.family().clone());
+        match &selftest {
+            Some(st) => {
+                st.start();
+                pr_info!(
+                    "loaded: OmniXtend on EtherType {:#06x}, self-test on {} (mtu {}, mac {})\n",
+                    ETH_P_OMNIXTEND,
+                    st.device().name(),
+                    st.device().mtu(),
+                    st.device().mac()
+                );
+            }
+            None => pr_info!("loaded: OmniXtend on EtherType {:#06x}; no eth0, self-test off\n", ETH_P_OMNIXTEND),
+        }
+        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, events, selftest })
     }
 }
 
 impl Drop for OmxModule {
     fn drop(&mut self) {
-        self.probe_timer = None;
+        // Order matters: no more events (this also breaks the family -> nodes -> events
+        // cycle), no more requests, no more timers, then no more received frames.
+        self.events.detach();
+        self.genl = None;
+        self.netdev_watch = None;
+        if let Some(st) = &self.selftest {
+            st.stop();
+        }
+        while let Some(node) = self.nodes.remove_any() {
+            node.shutdown();
+        }
         self.rx = None;
-        if let Some(st) = self.selftest.take() {
-            let s = &st.stats;
-            pr_info!(
-                "unloaded: rx {} frames ({} probes, {} echoes, {} other, {} malformed, {} dropped), tx {} ({} errors)\n",
-                s.frames.load(Relaxed),
-                s.probes.load(Relaxed),
-                s.echoes.load(Relaxed),
-                s.other.load(Relaxed),
-                s.malformed.load(Relaxed),
-                s.dropped.load(Relaxed),
-                s.tx.load(Relaxed),
-                s.tx_errors.load(Relaxed)
-            );
-        } else {
-            pr_info!("unloaded\n");
+        match self.selftest.take() {
+            Some(st) => {
+                let s = &st.stats;
+                pr_info!(
+                    "unloaded: self-test saw {} probes and {} echoes, sent {} frames ({} errors)\n",
+                    s.probes.load(Relaxed),
+                    s.echoes.load(Relaxed),
+                    s.tx.load(Relaxed),
+                    s.tx_errors.load(Relaxed)
+                );
+            }
+            None => pr_info!("unloaded\n"),
         }
     }
 }

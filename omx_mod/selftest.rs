@@ -9,10 +9,9 @@
 //! Ack=0 marks a probe, Ack=1 an echo, and the sequence fields carry probe numbers.
 
 use crate::glue::netdev::NetDevice;
-use crate::glue::packet::PacketHandler;
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
-use crate::glue::timer::TimerHandler;
+use crate::glue::timer::{impl_has_timer, Timer, TimerHandler};
 use crate::mac::MacAddr;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
@@ -20,27 +19,22 @@ use kernel::sync::Arc;
 use kernel::time::Ktime;
 use kernel::types::ARef;
 
-/// EtherType of OmniXtend.
-pub(crate) const ETH_P_OMNIXTEND: u16 = 0xAAAA;
+use crate::rx::{ETH_P_OMNIXTEND, MIN_PAYLOAD};
+
 const ETH_HLEN: usize = 14;
-/// TLoE payload of a frame without messages: header, 4 padding flits, mask (46-byte minimum).
-const SELFTEST_PAYLOAD: usize = 48;
-const SELFTEST_VC: u64 = 7;
+/// Virtual channel that omx reserves for the self-test.
+pub(crate) const SELFTEST_VC: u8 = 7;
 /// Probes sent before the self-test gives up, one every `PROBE_INTERVAL_MS`.
 const MAX_PROBES: u32 = 100;
 const PROBE_INTERVAL_MS: u32 = 200;
 /// Echoes after which the self-test has proven the link and stops probing.
 const ECHOES_WANTED: u64 = 5;
 
-/// Counters of the 0xAAAA receive path, reported at unload.
+/// Counters of the self-test, reported at unload.
 #[derive(Default)]
-pub(crate) struct RxStats {
-    pub(crate) frames: AtomicU64,
-    pub(crate) malformed: AtomicU64,
-    pub(crate) dropped: AtomicU64,
+pub(crate) struct SelfTestStats {
     pub(crate) probes: AtomicU64,
     pub(crate) echoes: AtomicU64,
-    pub(crate) other: AtomicU64,
     pub(crate) tx: AtomicU64,
     pub(crate) tx_errors: AtomicU64,
 }
@@ -55,8 +49,10 @@ struct ProbeState {
 /// Self-test state shared by the probe timer and the packet handler.
 #[pin_data]
 pub(crate) struct SelfTest {
+    #[pin]
+    probe_timer: Timer<SelfTest>,
     dev: ARef<NetDevice>,
-    pub(crate) stats: RxStats,
+    pub(crate) stats: SelfTestStats,
     #[pin]
     probes: SpinLockBh<ProbeState>,
 }
@@ -71,8 +67,9 @@ impl SelfTest {
     pub(crate) fn new(dev: ARef<NetDevice>) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
+                probe_timer <- Timer::new(),
                 dev,
-                stats: RxStats::default(),
+                stats: SelfTestStats::default(),
                 probes <- new_spinlock_bh!(
                     ProbeState { sent: 0, sent_at: [0; 16], reported: false },
                     "omx_selftest_probes"
@@ -80,6 +77,16 @@ impl SelfTest {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Starts probing (every `PROBE_INTERVAL_MS` until enough echoes arrived).
+    pub(crate) fn start(&self) {
+        self.probe_timer.arm_ms(0);
+    }
+
+    /// Stops probing for good; waits for a running probe. Process context.
+    pub(crate) fn stop(&self) {
+        self.probe_timer.shutdown();
     }
 
     pub(crate) fn device(&self) -> &NetDevice {
@@ -113,19 +120,10 @@ impl SelfTest {
     }
 }
 
-impl PacketHandler for Arc<SelfTest> {
-    fn receive(&self, skb: SkBuff, dev: &NetDevice) {
-        self.stats.frames.fetch_add(1, Relaxed);
-        let Some(frame) = parse_frame(skb.data()) else {
-            self.stats.malformed.fetch_add(1, Relaxed);
-            return;
-        };
-        let Some(from) = skb.eth_source() else {
-            self.stats.malformed.fetch_add(1, Relaxed);
-            return;
-        };
-        drop(skb);
-        match frame {
+impl SelfTest {
+    /// A self-test frame (virtual channel 7) from `from`. Softirq context.
+    pub(crate) fn handle(&self, payload: &[u8], from: MacAddr, dev: &NetDevice) {
+        match parse_frame(payload) {
             Some(SelfTestFrame { echo: false, number }) => {
                 self.stats.probes.fetch_add(1, Relaxed);
                 // Answer on the device the probe came in on only if it is ours.
@@ -134,19 +132,24 @@ impl PacketHandler for Arc<SelfTest> {
                 }
             }
             Some(SelfTestFrame { echo: true, number }) => self.on_echo(from, number),
-            None => {
-                self.stats.other.fetch_add(1, Relaxed);
-            }
+            None => {}
         }
-    }
-
-    fn dropped(&self) {
-        self.stats.dropped.fetch_add(1, Relaxed);
     }
 }
 
-impl TimerHandler for Arc<SelfTest> {
-    fn expired(&self) -> Option<u32> {
+impl_has_timer!(SelfTest, probe_timer);
+
+impl TimerHandler for SelfTest {
+    fn timer_expired(&self) {
+        if let Some(msecs) = self.probe() {
+            self.probe_timer.arm_ms(msecs);
+        }
+    }
+}
+
+impl SelfTest {
+    /// Sends the next probe; returns when to send another, if at all.
+    fn probe(&self) -> Option<u32> {
         let number = {
             let mut probes = self.probes.lock();
             if probes.reported || probes.sent >= MAX_PROBES {
@@ -166,29 +169,23 @@ impl TimerHandler for Arc<SelfTest> {
 
 /// Builds a self-test frame: Ethernet header, TLoE header flit, padding, empty frame mask.
 fn build_frame(dev: &NetDevice, dst: MacAddr, frame: &SelfTestFrame, gfp: Gfp) -> Result<SkBuff> {
-    let mut skb = SkBuff::alloc(16, (ETH_HLEN + SELFTEST_PAYLOAD) as u32, gfp)?;
-    let bytes = skb.put((ETH_HLEN + SELFTEST_PAYLOAD) as u32)?;
+    let mut skb = SkBuff::alloc(16, (ETH_HLEN + MIN_PAYLOAD) as u32, gfp)?;
+    let bytes = skb.put((ETH_HLEN + MIN_PAYLOAD) as u32)?;
     let (eth, payload) = bytes.split_at_mut(ETH_HLEN);
     eth[..6].copy_from_slice(&dst.0);
     eth[6..12].copy_from_slice(&dev.mac().0);
     eth[12..14].copy_from_slice(&ETH_P_OMNIXTEND.to_be_bytes());
     let seq = u64::from(frame.number & 0x3f_ffff);
-    let header = (SELFTEST_VC << 61) | (seq << 32) | (seq << 10) | (u64::from(frame.echo) << 9);
+    let header = (u64::from(SELFTEST_VC) << 61) | (seq << 32) | (seq << 10) | (u64::from(frame.echo) << 9);
     payload[..8].copy_from_slice(&header.to_be_bytes());
     Ok(skb)
 }
 
-/// Parses a TLoE payload: `None` if malformed, `Some(None)` if it is not a self-test frame.
-fn parse_frame(payload: &[u8]) -> Option<Option<SelfTestFrame>> {
-    if payload.len() < SELFTEST_PAYLOAD || payload.len() % 8 != 0 {
-        return None;
-    }
+/// Parses the TLoE header of a self-test frame.
+fn parse_frame(payload: &[u8]) -> Option<SelfTestFrame> {
     let header = u64::from_be_bytes(payload.get(..8)?.try_into().ok()?);
-    if header >> 61 != SELFTEST_VC {
-        return Some(None);
-    }
-    Some(Some(SelfTestFrame {
+    Some(SelfTestFrame {
         echo: header & (1 << 9) != 0,
         number: ((header >> 32) & 0x3f_ffff) as u32,
-    }))
+    })
 }

@@ -13,3 +13,8 @@ fn from_bindings(errno: u32) -> Error {
 pub(crate) fn emsgsize() -> Error {
     from_bindings(kernel::bindings::EMSGSIZE)
 }
+
+/// `EOPNOTSUPP`: the operation is not supported.
+pub(crate) fn eopnotsupp() -> Error {
+    from_bindings(kernel::bindings::EOPNOTSUPP)
+}

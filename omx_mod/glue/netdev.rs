@@ -69,6 +69,18 @@ impl NetDevice {
         MacAddr(mac)
     }
 
+    /// The interface index.
+    pub(crate) fn ifindex(&self) -> i32 {
+        // SAFETY: the device is valid.
+        unsafe { sys::omx_dev_ifindex(self.as_raw()) }
+    }
+
+    /// Whether this is an Ethernet device (ARPHRD_ETHER), the only kind OmniXtend runs on.
+    pub(crate) fn is_ethernet(&self) -> bool {
+        // SAFETY: the device is valid.
+        u32::from(unsafe { sys::omx_dev_type(self.as_raw()) }) == sys::ARPHRD_ETHER
+    }
+
     /// The device's MTU (payload bytes per frame).
     pub(crate) fn mtu(&self) -> u32 {
         // SAFETY: the device is valid.

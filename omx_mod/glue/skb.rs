@@ -125,6 +125,12 @@ impl SkBuff {
         Ok(bytes)
     }
 
+    /// Shortens the data to `len` bytes (no-op if it is not longer).
+    pub(crate) fn trim(&mut self, len: u32) {
+        // SAFETY: the buffer is valid, owned and linear.
+        unsafe { sys::skb_trim(self.ptr.as_ptr(), len) };
+    }
+
     /// Sends a frame whose Ethernet header is at the start of the data out of `dev`.
     ///
     /// Never sleeps; callable from process, softirq and timer context.

@@ -102,9 +102,19 @@ int omx_dev_ifindex(const struct net_device *dev)
 	return dev->ifindex;
 }
 
+unsigned short omx_dev_type(const struct net_device *dev)
+{
+	return dev->type;
+}
+
 const char *omx_dev_name(const struct net_device *dev)
 {
 	return dev->name;
+}
+
+struct net_device *omx_netdev_notifier_info_to_dev(void *info)
+{
+	return netdev_notifier_info_to_dev(info);
 }
 
 void omx_spin_lock_bh(spinlock_t *lock)
@@ -130,4 +140,88 @@ int omx_timer_arm_ms(struct timer_list *timer, unsigned int msecs)
 int omx_timer_shutdown_sync(struct timer_list *timer)
 {
 	return timer_shutdown_sync(timer);
+}
+
+/* The request's attributes (after the genl header), already validated by the family policy. */
+const struct nlattr *omx_genl_info_attrs(const struct genl_info *info, int *len)
+{
+	int hdrlen = NLA_ALIGN(info->family->hdrsize);
+
+	*len = genlmsg_len(info->genlhdr) - hdrlen;
+	return genlmsg_data(info->genlhdr) + hdrlen;
+}
+
+/* NL_SET_ERR_MSG_ATTR() for a message that is not a literal (ours are static strings). */
+void omx_genl_info_set_err(struct genl_info *info, const char *msg, const struct nlattr *attr)
+{
+	if (!info->extack)
+		return;
+	info->extack->_msg = msg;
+	info->extack->bad_attr = attr;
+}
+
+const struct genl_family *omx_genl_info_family(const struct genl_info *info)
+{
+	return info->family;
+}
+
+u8 omx_genl_info_cmd(const struct genl_info *info)
+{
+	return info->genlhdr->cmd;
+}
+
+struct sk_buff *omx_genlmsg_new(size_t payload, gfp_t gfp)
+{
+	return genlmsg_new(payload, gfp);
+}
+
+/* genlmsg_put() addressed to the requester of `info` (for replies and dump parts). */
+void *omx_genlmsg_put_reply(struct sk_buff *skb, const struct genl_info *info, const struct genl_family *family, int flags, u8 cmd)
+{
+	return genlmsg_put(skb, info->snd_portid, info->snd_seq, family, flags, cmd);
+}
+
+void omx_genlmsg_end(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+}
+
+void omx_genlmsg_cancel(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_cancel(skb, hdr);
+}
+
+int omx_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+int omx_genlmsg_multicast(const struct genl_family *family, struct sk_buff *skb, unsigned int group, gfp_t gfp)
+{
+	return genlmsg_multicast(family, skb, 0, group, gfp);
+}
+
+struct nlattr *omx_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start(skb, type);
+}
+
+void omx_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+const struct genl_info *omx_genl_info_dump(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb);
+}
+
+long *omx_netlink_cb_args(struct netlink_callback *cb)
+{
+	return cb->args;
+}
+
+unsigned int omx_skb_len_of(const struct sk_buff *skb)
+{
+	return skb->len;
 }

@@ -10,6 +10,7 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <net/genetlink.h>
 
 struct sk_buff *omx_alloc_skb(unsigned int size, gfp_t gfp);
 void omx_kfree_skb(struct sk_buff *skb);
@@ -30,6 +31,7 @@ void omx_dev_put(struct net_device *dev);
 const unsigned char *omx_dev_addr(const struct net_device *dev);
 unsigned int omx_dev_mtu(const struct net_device *dev);
 int omx_dev_ifindex(const struct net_device *dev);
+unsigned short omx_dev_type(const struct net_device *dev);
 const char *omx_dev_name(const struct net_device *dev);
 
 void omx_spin_lock_bh(spinlock_t *lock);
@@ -38,5 +40,24 @@ void omx_spin_unlock_bh(spinlock_t *lock);
 void omx_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
 int omx_timer_arm_ms(struct timer_list *timer, unsigned int msecs);
 int omx_timer_shutdown_sync(struct timer_list *timer);
+
+struct net_device *omx_netdev_notifier_info_to_dev(void *info);
+
+/* generic netlink */
+const struct nlattr *omx_genl_info_attrs(const struct genl_info *info, int *len);
+void omx_genl_info_set_err(struct genl_info *info, const char *msg, const struct nlattr *attr);
+const struct genl_family *omx_genl_info_family(const struct genl_info *info);
+u8 omx_genl_info_cmd(const struct genl_info *info);
+struct sk_buff *omx_genlmsg_new(size_t payload, gfp_t gfp);
+void *omx_genlmsg_put_reply(struct sk_buff *skb, const struct genl_info *info, const struct genl_family *family, int flags, u8 cmd);
+void omx_genlmsg_end(struct sk_buff *skb, void *hdr);
+void omx_genlmsg_cancel(struct sk_buff *skb, void *hdr);
+int omx_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+int omx_genlmsg_multicast(const struct genl_family *family, struct sk_buff *skb, unsigned int group, gfp_t gfp);
+struct nlattr *omx_nla_nest_start(struct sk_buff *skb, int type);
+void omx_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+const struct genl_info *omx_genl_info_dump(struct netlink_callback *cb);
+long *omx_netlink_cb_args(struct netlink_callback *cb);
+unsigned int omx_skb_len_of(const struct sk_buff *skb);
 
 #endif

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A pool node: the OmniXtend connection to one peer that lends memory, kept alive by a
+//! timer, declared dead when it stops answering and reopened when it comes back.
+//!
+//! Contexts: frames arrive in the NET_RX softirq ([`Node::receive`]), the timer runs in the
+//! timer softirq, control requests in process context; the link state is under a BH lock.
+
+use crate::events::Events;
+use crate::glue::netdev::NetDevice;
+use crate::glue::skb::{Gfp, SkBuff};
+use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
+use crate::glue::timer::{impl_has_timer, Timer, TimerHandler};
+use crate::mac::MacAddr;
+use crate::omx_proto::{self as proto, ByteOrder, Config, EthHeader, Message, State, Version};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::time::Ktime;
+use kernel::types::ARef;
+
+/// Frames kept for Go-Back-N retransmission per node.
+const RETRANSMIT_SLOTS: usize = 32;
+type Conn = proto::Connection<KVec<u8>, RETRANSMIT_SLOTS>;
+
+const NS_PER_MS: u64 = 1_000_000;
+/// Retransmit timeout and attempts: an unanswered frame fails the node after
+/// RTO_MS * (MAX_RETRANSMITS + 1) = 1.1 s.
+const RTO_MS: u64 = 100;
+const MAX_RETRANSMITS: u32 = 10;
+/// An idle connection probes the node this often, so a silent node is detected within
+/// KEEPALIVE_MS + 1.1 s even without I/O: 1.1 sends an empty sequenced frame the node must
+/// acknowledge (the protocol core does it); 1.0.3 has no such frame, so a TileLink Intent.
+const KEEPALIVE_MS: u64 = 500;
+/// A dead node is re-opened this often.
+const RECONNECT_MS: u64 = 1000;
+/// Source id of keepalive messages (I/O uses ids from 1).
+const KEEPALIVE_SOURCE: u32 = 0;
+/// Headroom for the device's link-layer needs in front of our Ethernet header.
+const SKB_HEADROOM: u32 = 32;
+
+/// Node states as reported over netlink (`node-state` enum of the spec).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeState {
+    Connecting = 0,
+    Up = 1,
+    Dead = 2,
+    Closing = 3,
+}
+
+/// What an administrator asked for when adding the node.
+pub(crate) struct NodeParams {
+    pub(crate) dev: ARef<NetDevice>,
+    pub(crate) peer: MacAddr,
+    pub(crate) size: u64,
+    pub(crate) order: ByteOrder,
+    pub(crate) version: Version,
+    /// Frame payload limit actually used (the interface MTU unless a smaller one was asked).
+    pub(crate) mtu: u32,
+}
+
+/// Counters of one node beyond the connection's own.
+#[derive(Default)]
+pub(crate) struct NodeCounters {
+    pub(crate) tx_frames: AtomicU64,
+    pub(crate) tx_bytes: AtomicU64,
+    pub(crate) rx_frames: AtomicU64,
+    pub(crate) rx_bytes: AtomicU64,
+    pub(crate) malformed: AtomicU64,
+    pub(crate) tx_errors: AtomicU64,
+    pub(crate) reconnects: AtomicU64,
+}
+
+/// A snapshot of a node's counters, for netlink.
+pub(crate) struct NodeStatsSnapshot {
+    pub(crate) tx_frames: u64,
+    pub(crate) rx_frames: u64,
+    pub(crate) tx_bytes: u64,
+    pub(crate) rx_bytes: u64,
+    pub(crate) retransmits: u64,
+    pub(crate) naks_sent: u64,
+    pub(crate) naks_received: u64,
+    pub(crate) malformed: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) reconnects: u64,
+}
+
+struct Link {
+    conn: Option<Conn>,
+    state: NodeState,
+    /// When to send the next keepalive if nothing else was sent.
+    keepalive_at: u64,
+    /// When a dead node is reopened.
+    reconnect_at: u64,
+    /// Counters of connections replaced by reconnects (the current one counts the rest).
+    past: proto::Stats,
+}
+
+/// One pool node.
+#[pin_data]
+pub(crate) struct Node {
+    #[pin]
+    timer: Timer<Node>,
+    pub(crate) id: u32,
+    pub(crate) params: NodeParams,
+    #[pin]
+    link: SpinLockBh<Link>,
+    pub(crate) counters: NodeCounters,
+    events: Arc<Events>,
+}
+
+impl_has_timer!(Node, timer);
+
+fn now_ns() -> u64 {
+    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
+}
+
+fn add_stats(a: &proto::Stats, b: &proto::Stats) -> proto::Stats {
+    let mut s = *a;
+    s.frames_retx = s.frames_retx.wrapping_add(b.frames_retx);
+    s.naks_tx = s.naks_tx.wrapping_add(b.naks_tx);
+    s.naks_rx = s.naks_rx.wrapping_add(b.naks_rx);
+    s.timeouts = s.timeouts.wrapping_add(b.timeouts);
+    s.rx_errors = s.rx_errors.wrapping_add(b.rx_errors);
+    s
+}
+
+impl Node {
+    fn config(params: &NodeParams) -> Config {
+        let mut cfg = Config::new(params.version);
+        cfg.order = params.order;
+        cfg.mtu = params.mtu as usize;
+        cfg.ethernet = Some(EthHeader::new(params.peer.0, params.dev.mac().0));
+        cfg.rto_ns = RTO_MS * NS_PER_MS;
+        cfg.max_retransmits = MAX_RETRANSMITS;
+        cfg.window = RETRANSMIT_SLOTS as u32;
+        if params.version == Version::V1_1 {
+            cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
+        }
+        cfg
+    }
+
+    /// Creates the node and starts opening its connection. Process context.
+    pub(crate) fn new(id: u32, params: NodeParams, events: Arc<Events>) -> Result<Arc<Self>> {
+        let cfg = Self::config(&params);
+        let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
+        let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;
+        let node = Arc::pin_init(
+            pin_init!(Self {
+                timer <- Timer::new(),
+                id,
+                params,
+                link <- new_spinlock_bh!(
+                    Link {
+                        conn: Some(conn),
+                        state: NodeState::Connecting,
+                        keepalive_at: 0,
+                        reconnect_at: 0,
+                        past: proto::Stats::default(),
+                    },
+                    "omx_node_link"
+                ),
+                counters: NodeCounters::default(),
+                events,
+            }),
+            GFP_KERNEL,
+        )?;
+        node.open_link(&mut node.link.lock(), now_ns());
+        node.kick();
+        Ok(node)
+    }
+
+    /// Current state.
+    pub(crate) fn state(&self) -> NodeState {
+        self.link.lock().state
+    }
+
+    /// Counters of the node and of its connections.
+    pub(crate) fn stats(&self) -> NodeStatsSnapshot {
+        let s = {
+            let link = self.link.lock();
+            match &link.conn {
+                Some(conn) => add_stats(&link.past, conn.stats()),
+                None => link.past,
+            }
+        };
+        let c = &self.counters;
+        NodeStatsSnapshot {
+            tx_frames: c.tx_frames.load(Relaxed),
+            rx_frames: c.rx_frames.load(Relaxed),
+            tx_bytes: c.tx_bytes.load(Relaxed),
+            rx_bytes: c.rx_bytes.load(Relaxed),
+            retransmits: s.frames_retx,
+            naks_sent: s.naks_tx,
+            naks_received: s.naks_rx,
+            malformed: c.malformed.load(Relaxed).wrapping_add(s.rx_errors),
+            timeouts: s.timeouts,
+            reconnects: c.reconnects.load(Relaxed),
+        }
+    }
+
+    /// Whether a frame from `dev`/`peer` belongs to this node.
+    pub(crate) fn matches(&self, dev: &NetDevice, peer: MacAddr) -> bool {
+        self.params.dev.as_raw() == dev.as_raw() && self.params.peer == peer
+    }
+
+    /// A frame from the node (payload after the Ethernet header). Softirq context.
+    pub(crate) fn receive(&self, payload: &[u8]) {
+        self.counters.rx_frames.fetch_add(1, Relaxed);
+        self.counters.rx_bytes.fetch_add(payload.len() as u64, Relaxed);
+        let now = now_ns();
+        let changed = {
+            let mut link = self.link.lock();
+            let Some(conn) = link.conn.as_mut() else { return };
+            match conn.on_payload(payload, now) {
+                // Responses to I/O are consumed here once the block device exists; keepalive
+                // answers (HintAck) need nothing beyond the acknowledgement they carry.
+                Ok(_received) => {}
+                Err(_) => {
+                    self.counters.malformed.fetch_add(1, Relaxed);
+                }
+            }
+            let changed = self.update_state(&mut link, now);
+            self.flush(&mut link, now);
+            changed
+        };
+        if changed {
+            self.events.node_state_changed(self);
+        }
+        self.kick();
+    }
+
+    /// Derives the node state from the connection's; returns whether it changed.
+    fn update_state(&self, link: &mut Link, now: u64) -> bool {
+        let new = match link.conn.as_ref().map(|c| c.state()) {
+            Some(State::Open) => NodeState::Up,
+            Some(State::Listening | State::Opening) => NodeState::Connecting,
+            Some(State::PeerClosing | State::Closing) => NodeState::Closing,
+            Some(State::Closed | State::Dead) | None => NodeState::Dead,
+        };
+        if new == link.state {
+            return false;
+        }
+        if new == NodeState::Dead {
+            link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
+        }
+        if new == NodeState::Up {
+            link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
+        }
+        link.state = new;
+        true
+    }
+
+    /// Starts (or restarts) the connection's open handshake.
+    fn open_link(&self, link: &mut Link, now: u64) {
+        if let Some(conn) = link.conn.as_mut() {
+            let _ = conn.open(now);
+        }
+        self.flush(link, now);
+    }
+
+    /// Replaces a dead connection by a fresh one on the same memory and opens it.
+    fn reconnect(&self, link: &mut Link, now: u64) {
+        let Some(old) = link.conn.take() else { return };
+        link.past = add_stats(&link.past, old.stats());
+        let cfg = old.config().clone();
+        match Conn::new(cfg, old.into_memory()) {
+            Ok(conn) => link.conn = Some(conn),
+            // Cannot happen with the configuration the old connection accepted.
+            Err(_) => return,
+        }
+        self.counters.reconnects.fetch_add(1, Relaxed);
+        link.state = NodeState::Connecting;
+        self.open_link(link, now);
+    }
+
+    /// Sends every frame the connection has ready. Softirq or process context.
+    fn flush(&self, link: &mut Link, now: u64) {
+        let Some(conn) = link.conn.as_mut() else { return };
+        let max = conn.max_frame_len() as u32;
+        loop {
+            let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Atomic) else {
+                self.counters.tx_errors.fetch_add(1, Relaxed);
+                return; // retried from the timer
+            };
+            let Ok(buf) = skb.put(max) else { return };
+            let len = match conn.poll_transmit(now, buf) {
+                Ok(Some(len)) => len,
+                Ok(None) | Err(_) => return,
+            };
+            skb.trim(len as u32);
+            self.counters.tx_frames.fetch_add(1, Relaxed);
+            self.counters.tx_bytes.fetch_add(len as u64, Relaxed);
+            if skb.transmit(&self.params.dev, crate::rx::ETH_P_OMNIXTEND).is_err() {
+                // Counted, then recovered by the retransmit timer.
+                self.counters.tx_errors.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// Re-arms the timer for the earliest thing due.
+    fn kick(&self) {
+        let now = now_ns();
+        let due = {
+            let link = self.link.lock();
+            let conn_due = link.conn.as_ref().and_then(|c| c.next_deadline());
+            let own_due = match link.state {
+                NodeState::Up if self.params.version == Version::V1_0_3 => link.keepalive_at,
+                NodeState::Dead => link.reconnect_at,
+                _ => u64::MAX,
+            };
+            conn_due.map_or(own_due, |d| d.min(own_due))
+        };
+        if due == u64::MAX {
+            return;
+        }
+        let msecs = due.saturating_sub(now).div_ceil(NS_PER_MS);
+        self.timer.arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
+    }
+
+    /// Tells the node we leave (1.1 CloseConnection, best effort: nobody waits for the
+    /// answer), stops the timer and marks the node dead. Process context.
+    pub(crate) fn shutdown(&self) {
+        self.timer.shutdown();
+        let mut link = self.link.lock();
+        let now = now_ns();
+        if let Some(conn) = link.conn.as_mut() {
+            let _ = conn.close(now);
+        }
+        self.flush(&mut link, now);
+        link.state = NodeState::Dead;
+    }
+}
+
+impl TimerHandler for Node {
+    fn timer_expired(&self) {
+        let now = now_ns();
+        let changed = {
+            let mut link = self.link.lock();
+            if let Some(conn) = link.conn.as_mut() {
+                conn.poll(now);
+            }
+            match link.state {
+                NodeState::Dead if now >= link.reconnect_at => self.reconnect(&mut link, now),
+                NodeState::Up if self.params.version == Version::V1_0_3 && now >= link.keepalive_at => {
+                    if let Some(conn) = link.conn.as_mut() {
+                        let _ = conn.send(&Message::intent(KEEPALIVE_SOURCE, 0, 6, 0), now);
+                    }
+                    link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
+                }
+                _ => {}
+            }
+            let changed = self.update_state(&mut link, now);
+            self.flush(&mut link, now);
+            changed
+        };
+        if changed {
+            self.events.node_state_changed(self);
+        }
+        self.kick();
+    }
+}
