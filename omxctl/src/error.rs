@@ -65,6 +65,8 @@ pub enum Error {
     Protocol(String),
     /// A bad value the user gave that clap could not check.
     Invalid(String),
+    /// Notifications were dropped (ENOBUFS on the event socket).
+    EventsLost,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -230,6 +232,7 @@ impl fmt::Display for Error {
             Error::Decode(m) => write!(f, "cannot decode the kernel's reply: {m}"),
             Error::Protocol(m) => write!(f, "netlink protocol error: {m}"),
             Error::Invalid(m) => f.write_str(m),
+            Error::EventsLost => f.write_str("events were lost (socket receive buffer overflow)"),
         }
     }
 }

@@ -11,7 +11,14 @@ pub fn run(omx: &mut Omx, json: bool) -> Result<()> {
     omx.subscribe_events()?;
     let stdout = std::io::stdout();
     loop {
-        let events = omx.next_events()?;
+        let events = match omx.next_events() {
+            Ok(events) => events,
+            Err(Error::EventsLost) => {
+                eprintln!("omxctl: warning: {}", Error::EventsLost);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let mut out = stdout.lock();
         for e in &events {
             let line = if json {

@@ -305,11 +305,7 @@ impl GenlSocket {
         let (buf, _addr) = match self.sock.recv_from_full() {
             Ok(r) => r,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Vec::new()),
-            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                return Err(Error::Protocol(
-                    "events were lost (socket receive buffer overflow, ENOBUFS)".into(),
-                ))
-            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Err(Error::EventsLost),
             Err(e) => return Err(Error::io("cannot receive notifications", e)),
         };
         let mut out = Vec::new();
