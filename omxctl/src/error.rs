@@ -204,8 +204,16 @@ impl KernelError {
 
 impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.cause())?;
-        if let Some(d) = self.detail() {
+        let cause = self.cause();
+        f.write_str(&cause)?;
+        // "no such node 3 (kernel: no such node; bad attribute: id)" says
+        // nothing new: leave the detail out when the cause already has it.
+        let redundant =
+            self.extack.miss_type.is_none()
+                && self.extack.msg.as_deref().is_some_and(|m| {
+                    !m.is_empty() && cause.to_lowercase().contains(&m.to_lowercase())
+                });
+        if let (false, Some(d)) = (redundant, self.detail()) {
             write!(f, " ({d})")?;
         }
         Ok(())
@@ -321,6 +329,22 @@ mod tests {
         assert_eq!(
             k.to_string(),
             "invalid argument (kernel: missing attribute: name)"
+        );
+    }
+
+    #[test]
+    fn leaves_out_redundant_extack() {
+        let mut k = kerr(libc::ENOENT, Target::Node(3));
+        k.extack.msg = Some("no such node".into());
+        k.bad_attr = Some(attrs::node::ID);
+        k.cmd = Some(2);
+        assert_eq!(k.to_string(), "no such node 3");
+        let mut k = kerr(libc::EOPNOTSUPP, Target::Dev("omx0".into()));
+        k.extack.msg = Some("block devices are not available in this version of omx_mod".into());
+        assert_eq!(
+            k.to_string(),
+            "operation not supported by this omx_mod (kernel: block devices are not \
+             available in this version of omx_mod)"
         );
     }
 

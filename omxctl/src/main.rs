@@ -65,8 +65,8 @@ fn validate(cmd: Command) -> Action {
             check_name(&["node", "add"], "interface name", &a.iface, IFNAME_MAX);
             let peer_mac =
                 mac::parse_mac(&a.mac).unwrap_or_else(|e| usage_error(&["node", "add"], e));
-            let size =
-                units::parse_size(&a.size).unwrap_or_else(|e| usage_error(&["node", "add"], e));
+            let size = units::parse_block_size(&a.size)
+                .unwrap_or_else(|e| usage_error(&["node", "add"], e));
             Action::NodeAdd(NodeAddRequest {
                 ifname: a.iface,
                 peer_mac,
@@ -86,8 +86,8 @@ fn validate(cmd: Command) -> Action {
         Command::Node(NodeCommand::Show { id }) => Action::NodeShow(id),
         Command::Dev(DevCommand::Add(a)) => {
             check_name(&["dev", "add"], "device name", &a.name, DEVNAME_MAX);
-            let size =
-                units::parse_dev_size(&a.size).unwrap_or_else(|e| usage_error(&["dev", "add"], e));
+            let size = units::parse_block_size(&a.size)
+                .unwrap_or_else(|e| usage_error(&["dev", "add"], e));
             let nodes = a.nodes;
             if let Some(dup) = nodes
                 .iter()

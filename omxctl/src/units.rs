@@ -66,13 +66,14 @@ pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     Ok(bytes)
 }
 
-/// Parse a device size: like [`parse_size`], and a multiple of 4096.
-pub fn parse_dev_size(s: &str) -> Result<u64, SizeError> {
+/// Parse a node or device size: like [`parse_size`], and a multiple of
+/// 4096 (omx_mod lends and stripes memory in 4 KiB blocks).
+pub fn parse_block_size(s: &str) -> Result<u64, SizeError> {
     let bytes = parse_size(s)?;
     if bytes % BLOCK != 0 {
         return Err(err(
             s,
-            format!("device sizes must be a multiple of {BLOCK} bytes ({bytes} is not)"),
+            format!("sizes must be a multiple of {BLOCK} bytes ({bytes} is not)"),
         ));
     }
     Ok(bytes)
@@ -143,14 +144,14 @@ mod tests {
 
     #[test]
     fn dev_size_must_be_block_multiple() {
-        assert_eq!(parse_dev_size("8G"), Ok(8 << 30));
-        assert_eq!(parse_dev_size("4096"), Ok(4096));
-        let e = parse_dev_size("4097").unwrap_err();
+        assert_eq!(parse_block_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_block_size("4096"), Ok(4096));
+        let e = parse_block_size("4097").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "invalid size '4097': device sizes must be a multiple of 4096 bytes (4097 is not)"
+            "invalid size '4097': sizes must be a multiple of 4096 bytes (4097 is not)"
         );
-        assert!(parse_dev_size("1K").is_err());
+        assert!(parse_block_size("1K").is_err());
     }
 
     #[test]

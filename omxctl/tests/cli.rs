@@ -49,9 +49,13 @@ fn bad_size_is_a_usage_error_naming_the_value() {
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(
-        e.contains("invalid size '4097': device sizes must be a multiple of 4096 bytes"),
+        e.contains("invalid size '4097': sizes must be a multiple of 4096 bytes"),
         "stderr: {e}"
     );
+
+    let o = omxctl(&["node", "add", "eth0", "02:00:00:00:00:01", "--size", "1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid size '1000': sizes must be a multiple of 4096"));
 
     let o = omxctl(&["dev", "add", "omx0", "--size", "0"]);
     assert_eq!(o.status.code(), Some(2));

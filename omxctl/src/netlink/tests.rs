@@ -235,6 +235,21 @@ fn u64_accepts_4_byte_values_and_rejects_odd_sizes() {
 }
 
 #[test]
+fn pad_attributes_before_u64_are_skipped() {
+    // nla_put_64bit() on strict-alignment architectures inserts an empty
+    // attribute of the pad type (0 in omx_mod) before the u64.
+    let mut stream = Vec::new();
+    stream.extend([8, 0, 1, 0, 1, 0, 0, 0]); // id = 1
+    stream.extend([4, 0, 0, 0]); // pad (type 0, no value)
+    stream.extend([12, 0, 5, 0, 0, 0x10, 0, 0, 0, 0, 0, 0]); // size = 4096
+    let attrs = parse_attrs(&stream, |nla| NodeAttr::parse(nla)).unwrap();
+    let node = Node::from_attrs(&attrs);
+    assert_eq!(node.id, 1);
+    assert_eq!(node.size, Some(4096));
+    assert!(matches!(attrs[1], NodeAttr::Other(_)));
+}
+
+#[test]
 fn nested_stats_decode_without_nested_flag() {
     // nla_nest_start_noflag() leaves NLA_F_NESTED clear.
     let bytes = [16u8, 0, 10, 0, 12, 0, 9, 0, 3, 0, 0, 0, 0, 0, 0, 0];
