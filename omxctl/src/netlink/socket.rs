@@ -262,36 +262,8 @@ impl GenlSocket {
                 .sock
                 .recv_from_full()
                 .map_err(|e| Error::io("cannot receive the netlink reply", e))?;
-            for raw in split_messages(&buf).map_err(Error::decode)? {
-                if raw.seq != seq {
-                    continue; // a stale reply or a notification
-                }
-                match raw.msg_type {
-                    NLMSG_NOOP => {}
-                    NLMSG_OVERRUN => {
-                        return Err(Error::Protocol("netlink overrun".into()));
-                    }
-                    NLMSG_ERROR => {
-                        let (errno, extack) =
-                            parse_error_payload(raw.flags, raw.payload).map_err(Error::decode)?;
-                        if errno == 0 {
-                            return Ok(replies);
-                        }
-                        return Err(kernel_error(errno, extack, &request));
-                    }
-                    NLMSG_DONE => {
-                        let (errno, extack) =
-                            parse_done_payload(raw.flags, raw.payload).map_err(Error::decode)?;
-                        if errno != 0 {
-                            return Err(kernel_error(errno, extack, &request));
-                        }
-                        return Ok(replies);
-                    }
-                    t if t == family_id => {
-                        replies.push(decode_genl::<F>(&raw).map_err(Error::decode)?);
-                    }
-                    _ => {}
-                }
+            if handle_datagram(&buf, seq, family_id, &request, &mut replies)? == Progress::Done {
+                return Ok(replies);
             }
         }
     }
@@ -316,6 +288,59 @@ impl GenlSocket {
         }
         Ok(out)
     }
+}
+
+/// Whether a request's replies are complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Keep reading.
+    More,
+    /// The ACK or NLMSG_DONE arrived.
+    Done,
+}
+
+/// Process one received datagram of the replies to `request` (sequence
+/// `seq`): decode `family_id` messages into `replies`, stop at the ACK or
+/// NLMSG_DONE, turn an error into [`Error::Kernel`]. Messages with another
+/// sequence number (stale replies, notifications) are skipped.
+pub fn handle_datagram<F>(
+    buf: &[u8],
+    seq: u32,
+    family_id: u16,
+    request: &[u8],
+    replies: &mut Vec<F>,
+) -> Result<Progress, Error>
+where
+    F: ParseableParametrized<[u8], GenlHeader> + Debug,
+{
+    for raw in split_messages(buf).map_err(Error::decode)? {
+        if raw.seq != seq {
+            continue;
+        }
+        match raw.msg_type {
+            NLMSG_NOOP => {}
+            NLMSG_OVERRUN => return Err(Error::Protocol("netlink overrun".into())),
+            NLMSG_ERROR => {
+                let (errno, extack) =
+                    parse_error_payload(raw.flags, raw.payload).map_err(Error::decode)?;
+                if errno == 0 {
+                    return Ok(Progress::Done);
+                }
+                return Err(kernel_error(errno, extack, request));
+            }
+            NLMSG_DONE => {
+                let (errno, extack) =
+                    parse_done_payload(raw.flags, raw.payload).map_err(Error::decode)?;
+                if errno != 0 {
+                    return Err(kernel_error(errno, extack, request));
+                }
+                return Ok(Progress::Done);
+            }
+            t if t == family_id => replies.push(decode_genl::<F>(&raw).map_err(Error::decode)?),
+            _ => {}
+        }
+    }
+    Ok(Progress::More)
 }
 
 fn kernel_error(errno: i32, extack: Extack, request: &[u8]) -> Error {
@@ -436,6 +461,113 @@ mod tests {
         assert_eq!(raws[0].msg_type, 0x20);
         assert_eq!(raws[0].payload, &[3, 1, 0, 0]);
         assert_eq!(raws[1].msg_type, NLMSG_DONE);
+    }
+
+    fn genl(ty: u16, flags: u16, seq: u32, cmd: u8, attrs: &[u8]) -> Vec<u8> {
+        let mut v = nlmsghdr((NLMSG_HDRLEN + 4 + attrs.len()) as u32, ty, flags, seq, 99);
+        v.extend([cmd, 1, 0, 0]);
+        v.extend(attrs);
+        v
+    }
+
+    fn done(seq: u32, code: i32, tlvs: &[u8]) -> Vec<u8> {
+        let flags = 2 | if tlvs.is_empty() { 0 } else { NLM_F_ACK_TLVS };
+        let mut v = nlmsghdr(
+            (NLMSG_HDRLEN + 4 + tlvs.len()) as u32,
+            NLMSG_DONE,
+            flags,
+            seq,
+            99,
+        );
+        v.extend(code.to_ne_bytes());
+        v.extend(tlvs);
+        v
+    }
+
+    fn ack(seq: u32, code: i32, tlvs: &[u8]) -> Vec<u8> {
+        let flags = NLM_F_CAPPED | if tlvs.is_empty() { 0 } else { NLM_F_ACK_TLVS };
+        let len = NLMSG_HDRLEN + 4 + NLMSG_HDRLEN + tlvs.len();
+        let mut v = nlmsghdr(len as u32, NLMSG_ERROR, flags, seq, 99);
+        v.extend(code.to_ne_bytes());
+        v.extend(nlmsghdr(28, 0x30, 5, seq, 0));
+        v.extend(tlvs);
+        v
+    }
+
+    use crate::netlink::attrs::NodeAttr;
+    use crate::netlink::messages::{OmxCmd, OmxMessage};
+
+    #[test]
+    fn dump_collects_until_done_across_datagrams() {
+        let mut replies: Vec<OmxMessage> = Vec::new();
+        // First datagram: two nodes, a stale message and a notification.
+        let mut d1 = genl(0x30, 2, 4, 3, &[8, 0, 1, 0, 1, 0, 0, 0]);
+        d1.extend(genl(0x30, 2, 3, 3, &[8, 0, 1, 0, 9, 0, 0, 0])); // stale seq 3
+        d1.extend(genl(0x30, 0, 0, 8, &[8, 0, 1, 0, 7, 0, 0, 0])); // notification
+        d1.extend(genl(0x30, 2, 4, 3, &[8, 0, 1, 0, 2, 0, 0, 0]));
+        assert_eq!(
+            handle_datagram(&d1, 4, 0x30, &[], &mut replies).unwrap(),
+            Progress::More
+        );
+        // Second datagram: DONE.
+        let d2 = done(4, 0, &[]);
+        assert_eq!(
+            handle_datagram(&d2, 4, 0x30, &[], &mut replies).unwrap(),
+            Progress::Done
+        );
+        let ids: Vec<_> = replies
+            .iter()
+            .map(|m| m.node_attrs().unwrap().to_vec())
+            .collect();
+        assert_eq!(ids, vec![vec![NodeAttr::Id(1)], vec![NodeAttr::Id(2)]]);
+        assert!(replies.iter().all(|m| m.cmd == OmxCmd::NodeGet));
+    }
+
+    #[test]
+    fn do_request_reply_then_ack() {
+        let mut replies: Vec<OmxMessage> = Vec::new();
+        let mut d = genl(0x30, 0, 8, 1, &[8, 0, 1, 0, 5, 0, 0, 0]);
+        d.extend(ack(8, 0, &[]));
+        assert_eq!(
+            handle_datagram(&d, 8, 0x30, &[], &mut replies).unwrap(),
+            Progress::Done
+        );
+        assert_eq!(
+            replies,
+            vec![OmxMessage::node(OmxCmd::NodeAdd, vec![NodeAttr::Id(5)])]
+        );
+    }
+
+    #[test]
+    fn error_reply_carries_extack_and_bad_attribute() {
+        let request = encode_request(
+            0x30,
+            OmxMessage::node(OmxCmd::NodeDel, vec![NodeAttr::Id(3)]),
+            NLM_F_REQUEST | NLM_F_ACK,
+            2,
+        );
+        let mut tlvs = tlv(NLMSGERR_ATTR_MSG, b"no such node\0");
+        tlvs.extend(tlv(NLMSGERR_ATTR_OFFS, &20u32.to_ne_bytes()));
+        let d = ack(2, -libc::ENOENT, &tlvs);
+        let mut replies: Vec<OmxMessage> = Vec::new();
+        let e = handle_datagram(&d, 2, 0x30, &request, &mut replies).unwrap_err();
+        let Error::Kernel(k) = e else { panic!("{e:?}") };
+        assert_eq!(k.errno, libc::ENOENT);
+        assert_eq!(k.extack.msg.as_deref(), Some("no such node"));
+        assert_eq!(k.bad_attr, Some(1));
+        assert_eq!(k.cmd, Some(2));
+        let e = Error::Kernel(k).with_target(crate::error::Target::Node(3));
+        assert_eq!(e.to_string(), "no such node 3");
+    }
+
+    #[test]
+    fn dump_error_in_done() {
+        let tlvs = tlv(NLMSGERR_ATTR_MSG, b"dump failed\0");
+        let d = done(6, -libc::EMSGSIZE, &tlvs);
+        let mut replies: Vec<OmxMessage> = Vec::new();
+        let e = handle_datagram(&d, 6, 0x30, &[], &mut replies).unwrap_err();
+        assert_eq!(e.errno(), Some(libc::EMSGSIZE));
+        assert!(e.to_string().contains("(kernel: dump failed)"), "{e}");
     }
 
     #[test]
