@@ -3,12 +3,12 @@
 # so host-built binaries and Debian tools run unchanged. Runs $OMX_RUN (from the kernel
 # command line), prints its exit status, and powers the guest off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root TERM=dumb
+export HOME=/tmp TERM=dumb
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
-for dir in /tmp /run /var/tmp /mnt /root; do
+for dir in /tmp /run /var/tmp /mnt; do
 	mount -t tmpfs -o mode=0755 tmpfs "$dir"
 done
 chmod 1777 /tmp /var/tmp

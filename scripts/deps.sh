@@ -30,7 +30,7 @@ PINNED=(
 	nvme-cli=2.4+really2.3-3
 )
 # Unpinned: versions move with security updates and any recent one works.
-UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc)
+UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc jq python3)
 
 [ "$(id -u)" = 0 ] || die "run as root (apt-get is needed), or install these yourself: ${PINNED[*]%%=*} ${UNPINNED[*]}"
 command -v apt-get >/dev/null || die "apt-get not found: omx's setup needs Debian 12 (bookworm)"

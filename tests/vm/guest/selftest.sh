@@ -11,5 +11,6 @@ for _ in $(seq 240); do
 	[ -e /mnt/shared/unload ] && break
 	sleep 0.5
 done
+"$OMX_ROOT/target/release/omxctl" -j stats >"/mnt/shared/$(hostname).stats.json"
 rmmod omx_mod
 ! grep -q '^omx_mod ' /proc/modules
