@@ -204,43 +204,39 @@ impl Chunk {
 /// of two). Whole aligned blocks of at least `min_full` bytes become full
 /// chunks; other pieces use the smallest covering block of at least 8 bytes.
 pub fn split(addr: u64, len: usize, max: usize, min_full: usize) -> Vec<Chunk> {
+    // u128: a range may end exactly at (or run past) 2^64.
     let mut out = Vec::new();
-    let max = max.max(8) as u64;
-    let end = addr.saturating_add(len as u64);
-    let mut p = addr;
-    while p < end {
+    let max = max.max(8) as u128;
+    let end = u128::from(addr) + len as u128;
+    let mut p = u128::from(addr);
+    while p < end && p <= u128::from(u64::MAX) {
         let mut s = max;
         let mut found = None;
-        while s >= min_full.max(1) as u64 {
+        while s >= min_full.max(1) as u128 {
             if p % s == 0 && p + s <= end {
-                found = Some(Chunk {
-                    base: p,
-                    size: s.trailing_zeros() as u8,
-                    lo: 0,
-                    hi: s as usize,
-                });
+                found = Some((p, s, 0u128, s));
                 break;
             }
             s /= 2;
         }
-        let c = found.unwrap_or_else(|| {
+        let (base, s, lo, hi) = found.unwrap_or_else(|| {
             let limit = end.min((p / max + 1) * max);
-            let mut s = 8u64;
+            let mut s = 8u128;
             loop {
                 let base = p & !(s - 1);
                 if base + s >= limit || s >= max {
-                    break Chunk {
-                        base,
-                        size: s.trailing_zeros() as u8,
-                        lo: (p - base) as usize,
-                        hi: (limit - base) as usize,
-                    };
+                    break (base, s, p - base, limit - base);
                 }
                 s *= 2;
             }
         });
-        p = c.base + c.hi as u64;
-        out.push(c);
+        p = base + hi;
+        out.push(Chunk {
+            base: base as u64,
+            size: s.trailing_zeros() as u8,
+            lo: lo as usize,
+            hi: hi as usize,
+        });
     }
     out
 }
@@ -508,6 +504,11 @@ impl Client {
                 }]);
             }
         };
+        if u128::from(addr) + len as u128 > 1u128 << 64 {
+            return Err(ClientError::Invalid(
+                "range runs past the 64-bit address space".into(),
+            ));
+        }
         Ok(split(addr, len, self.max_msg, min_full)
             .into_iter()
             .map(|c| Req {
@@ -744,6 +745,10 @@ mod tests {
         let v = check(4, 5, 1024, 1);
         assert_eq!(v.len(), 2, "{v:?}"); // Get 4 @4, then partial 8 @8
         check(0, 5, 4096, 8);
+        let v = split(u64::MAX - 7, 8, 1024, 1);
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].base, v[0].size), (u64::MAX - 7, 3));
+        assert_eq!(split(u64::MAX - 3, 64, 1024, 1).len(), 1);
         let mut r = crate::util::Rng(1);
         for _ in 0..2000 {
             let a = r.below(1 << 20);

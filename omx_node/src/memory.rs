@@ -284,8 +284,10 @@ mod tests {
     #[test]
     fn allowlist() {
         let mut m = Memory::new(&cfg(4 << 20, 1 << 20, vec![(A, 1 << 20), (B, 2 << 20)])).unwrap();
-        assert_eq!(m.region_len(m.attach(A).unwrap()), 1 << 20);
-        assert_eq!(m.region_len(m.attach(B).unwrap()), 2 << 20);
+        let a = m.attach(A).unwrap();
+        assert_eq!(m.region_len(a), 1 << 20);
+        let b = m.attach(B).unwrap();
+        assert_eq!(m.region_len(b), 2 << 20);
         assert!(m.attach(C).is_none());
         let b = m.attach(B).unwrap();
         m.region_mut(b)[0] = 1;

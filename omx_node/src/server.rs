@@ -72,8 +72,9 @@ pub struct ServerConfig {
     pub forget_after_ns: Option<u64>,
     /// Maximum simultaneous connections.
     pub max_peers: usize,
-    /// An OpenConnection from a MAC whose connection received a frame less
-    /// than this long ago is taken for a stale duplicate, not a reconnect.
+    /// An OpenConnection from a MAC whose connection was opened less than
+    /// this long ago (and has carried traffic) is taken for a stale
+    /// duplicate of the original, not a reconnect.
     pub reconnect_guard_ns: u64,
 }
 
@@ -90,7 +91,7 @@ impl ServerConfig {
             ack_delay_ns: 50_000,
             forget_after_ns: None,
             max_peers: 64,
-            reconnect_guard_ns: 300_000_000,
+            reconnect_guard_ns: 100_000_000,
         }
     }
 
@@ -145,6 +146,7 @@ struct Response {
 
 struct Peer {
     conn: Conn,
+    opened_at: u64,
     version: Version,
     region: Option<usize>,
     queue: VecDeque<Pending>,
@@ -517,13 +519,16 @@ impl Server {
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
         if let Some(p) = self.peers.get(&mac) {
             if h.msg_type == MessageType::OpenConnection && p.version == Version::V1_1 {
+                // Past its own OpenConnection (next_rx_seq > 1) a client never
+                // resends it, so an Open is a reconnect unless it is a stale
+                // duplicate of the original, which can only arrive shortly
+                // after it. Resetting a connection that has seen nothing but
+                // the Open is harmless either way.
                 let st = p.conn.state();
-                let stale = p
-                    .conn
-                    .last_rx()
-                    .is_none_or(|t| now.saturating_sub(t) > self.cfg.reconnect_guard_ns);
+                let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
+                let only_open = p.conn.next_rx_seq().get() <= 1;
                 if matches!(st, State::Closed | State::Closing | State::Dead)
-                    || (st != State::Listening && stale)
+                    || (st != State::Listening && (only_open || !young))
                 {
                     crate::info!("client {} reconnects", fmt_mac(&mac));
                     self.retire(&mac, now);
@@ -575,6 +580,7 @@ impl Server {
                 mac,
                 Peer {
                     conn,
+                    opened_at: now,
                     version,
                     region,
                     queue: VecDeque::new(),
