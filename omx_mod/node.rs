@@ -238,7 +238,9 @@ impl Node {
             Some(State::PeerClosing | State::Closing) => NodeState::Closing,
             Some(State::Closed | State::Dead) | None => NodeState::Dead,
         };
-        if new == link.state {
+        // Reconnect attempts of a dead node stay "dead" until the node answers: listeners hear
+        // "dead" once and "up" when it is back, not every failed attempt.
+        if new == link.state || (link.state == NodeState::Dead && new == NodeState::Connecting) {
             return false;
         }
         if new == NodeState::Dead {
@@ -270,7 +272,7 @@ impl Node {
             Err(_) => return,
         }
         self.counters.reconnects.fetch_add(1, Relaxed);
-        link.state = NodeState::Connecting;
+        link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
         self.open_link(link, now);
     }
 
@@ -341,7 +343,13 @@ impl TimerHandler for Node {
                 conn.poll(now);
             }
             match link.state {
-                NodeState::Dead if now >= link.reconnect_at => self.reconnect(&mut link, now),
+                // Reopen once the previous attempt has failed for good.
+                NodeState::Dead
+                    if now >= link.reconnect_at
+                        && link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed)) =>
+                {
+                    self.reconnect(&mut link, now)
+                }
                 NodeState::Up if self.params.version == Version::V1_0_3 && now >= link.keepalive_at => {
                     if let Some(conn) = link.conn.as_mut() {
                         let _ = conn.send(&Message::intent(KEEPALIVE_SOURCE, 0, 6, 0), now);

@@ -28,6 +28,8 @@ PINNED=(
 	nbd-client=1:3.24-1.1
 	nbd-server=1:3.24-1.1
 	nvme-cli=2.4+really2.3-3
+	python3-yaml=6.0-3+b2
+	python3-jsonschema=4.10.3-1
 )
 # Unpinned: versions move with security updates and any recent one works.
 UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc jq python3)
