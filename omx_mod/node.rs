@@ -134,6 +134,9 @@ impl Node {
         cfg.rto_ns = RTO_MS * NS_PER_MS;
         cfg.max_retransmits = MAX_RETRANSMITS;
         cfg.window = RETRANSMIT_SLOTS as u32;
+        // A client only receives responses (channel D): grant room there, and keep the other
+        // channels at the 1.1 default so opening needs no extra credit frames.
+        cfg.rx_buffer_flits = [128, 128, 128, 2048, 128];
         if params.version == Version::V1_1 {
             cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
         }
