@@ -1,0 +1,34 @@
+# Client side of the node lifecycle test (VM 1): registers the pool node on VM 2 and follows
+# its state while the host-coordinated script kills and restarts the daemon there.
+C=$OMX_ROOT/target/release/omxctl
+S=/mnt/shared
+wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+# Prints the seconds it took until node 1 is in state $1 (gives up after 30 s).
+wait_state() {
+	local start=$(date +%s.%N)
+	for _ in $(seq 300); do
+		if [ "$("$C" -j node show 1 | jq -r .state)" = "$1" ]; then
+			echo "$(date +%s.%N) - $start" | bc
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "node never became $1: $("$C" node show 1)"
+	return 1
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+"$C" -j monitor >"$S/monitor.jsonl" &
+wait_file "$S/daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 64M
+wait_state up >"$S/t-up"
+touch "$S/kill-daemon"
+wait_file "$S/daemon-killed"
+wait_state dead >"$S/t-dead"
+touch "$S/restart-daemon"
+wait_state up >"$S/t-up-again"
+"$C" -j node show 1 >"$S/node-final.json"
+"$C" node del 1
+sleep 0.3
+touch "$S/done"
+rmmod omx_mod
