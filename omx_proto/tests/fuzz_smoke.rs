@@ -35,8 +35,16 @@ fn corpus_dir(target: &str) -> PathBuf {
 }
 
 fn load_corpus(target: &str) -> Vec<Vec<u8>> {
+    let mut v = load_dir(corpus_dir(target));
+    // Inputs that once crashed (fixed since): always replayed.
+    let reg = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    v.extend(load_dir(reg));
+    v
+}
+
+fn load_dir(dir: PathBuf) -> Vec<Vec<u8>> {
     let mut v = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(corpus_dir(target)) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
         let mut paths: Vec<_> = rd.flatten().map(|e| e.path()).collect();
         paths.sort();
         for p in paths {
