@@ -27,7 +27,7 @@ use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
 use crate::util::{fmt_mac, now_ns, Mac};
 
 /// Retransmit slots per connection (frames in flight towards one client).
-pub const SLOTS: usize = 64;
+pub const SLOTS: usize = 256;
 /// Connection type used on both sides.
 pub type Conn = Connection<Vec<u8>, SLOTS>;
 /// Responses a client may have queued before its frames are dropped
