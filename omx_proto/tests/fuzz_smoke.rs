@@ -37,7 +37,9 @@ fn corpus_dir(target: &str) -> PathBuf {
 fn load_corpus(target: &str) -> Vec<Vec<u8>> {
     let mut v = load_dir(corpus_dir(target));
     // Inputs that once crashed (fixed since): always replayed.
-    let reg = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let reg = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
     v.extend(load_dir(reg));
     v
 }

@@ -36,6 +36,7 @@ impl Rng {
 struct LinkParams {
     loss: u64, // per mille
     dup: u64,
+    reorder: u64,
     delay: u64, // ns
     jitter: u64,
 }
@@ -52,6 +53,8 @@ struct Link {
     q: Vec<InFlight>,
     cut: bool,
     ids: u64,
+    /// Last FIFO delivery time per direction (to client, to server).
+    last_at: [u64; 2],
 }
 
 impl Link {
@@ -61,7 +64,17 @@ impl Link {
         }
         let copies = if rng.chance(self.p.dup) { 2 } else { 1 };
         for _ in 0..copies {
-            let at = now + self.p.delay + rng.below(self.p.jitter + 1);
+            let base = now + self.p.delay + rng.below(self.p.jitter + 1);
+            let dir = usize::from(to_server);
+            let at = if rng.chance(self.p.reorder) {
+                // overtaken: delayed by up to three link delays, out of FIFO order
+                base + rng.below(3 * self.p.delay + self.p.jitter + 1)
+            } else {
+                // a link keeps order: never deliver before an earlier frame
+                let at = base.max(self.last_at[dir] + 1);
+                self.last_at[dir] = at;
+                at
+            };
             self.ids += 1;
             self.q.push(InFlight {
                 at,
@@ -195,6 +208,7 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         q: Vec::new(),
         cut: false,
         ids: 0,
+        last_at: [0; 2],
     };
     let mut now = 0u64;
     c.open(now).unwrap();
@@ -390,6 +404,23 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
             c.next_tx_seq()
         );
     }
+    if std::env::var_os("OMX_SIM_STATS").is_some() {
+        eprintln!(
+            "seed {seed:4} {:?} {:?} mtu {} loss {:3} dup {:2} reorder {:3} delay {:5} jitter {:5} reqs {} t={}us\n  client {:?}\n  server {:?}",
+            s.version,
+            s.order,
+            s.mtu,
+            s.link.loss,
+            s.link.dup,
+            s.link.reorder,
+            s.link.delay,
+            s.link.jitter,
+            s.requests,
+            now / 1000,
+            c.stats(),
+            srv.stats()
+        );
+    }
     (
         c.stats().frames_tx,
         c.stats().frames_retx + srv.stats().frames_retx,
@@ -441,6 +472,11 @@ fn scenario_for(seed: u64) -> Scenario {
         link: LinkParams {
             loss: r.below(150),
             dup: r.below(50),
+            reorder: if r.chance(300) {
+                r.below(300)
+            } else {
+                r.below(30)
+            },
             delay: 1_000 + r.below(20_000),
             jitter: if r.chance(200) {
                 r.below(30_000)
@@ -449,14 +485,20 @@ fn scenario_for(seed: u64) -> Scenario {
             },
         },
         start_seq: SEQ_MODULUS - 1 - r.below(60) as u32,
-        rx_buf: if jumbo { 1024 } else { 256 << r.below(3) },
+        // Receive buffers from "one largest message" (a PutPartialData of 1 KiB =
+        // 146 flits, of 4 KiB = 578) up: credits must never deadlock.
+        rx_buf: if jumbo {
+            [580, 1024, 2048][r.below(3) as usize]
+        } else {
+            [146, 256, 512, 1024][r.below(4) as usize]
+        },
     }
 }
 
 #[test]
 fn simulation_many_seeds() {
     let mut retx = 0;
-    for seed in 0..120u64 {
+    for seed in 0..400u64 {
         let s = scenario_for(seed);
         let (_, r) = run(seed, &s);
         retx += r;
@@ -471,11 +513,23 @@ fn simulation_perfect_link_no_retransmissions() {
         s.link = LinkParams {
             loss: 0,
             dup: 0,
+            reorder: 0,
             delay: 5_000,
             jitter: 0,
         };
         let (_, retx) = run(1000 + seed, &s);
         assert_eq!(retx, 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn simulation_heavy_reordering() {
+    for seed in 0..8u64 {
+        let mut s = scenario_for(seed + 700);
+        s.link.reorder = 400;
+        s.link.jitter = 3 * s.link.delay;
+        s.requests = 80;
+        run(3000 + seed, &s);
     }
 }
 
