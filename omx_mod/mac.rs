@@ -9,8 +9,6 @@ use core::fmt;
 pub(crate) struct MacAddr(pub(crate) [u8; 6]);
 
 impl MacAddr {
-    pub(crate) const BROADCAST: Self = Self([0xff; 6]);
-
     /// Group (multicast or broadcast) address: the I/G bit of the first octet.
     pub(crate) fn is_multicast(&self) -> bool {
         self.0[0] & 1 != 0

@@ -5,7 +5,7 @@
 //! Layers: [`sys`] raw bindings generated at build time, [`glue`] thin safe wrappers (the only
 //! place with `unsafe`), the protocol core [`omx_proto`] (shared with userspace), and the
 //! driver logic: [`rx`] (receive path), [`node`]/[`nodes`] (connections to pool nodes),
-//! [`control`] (the `omx` generic netlink family), [`events`], and the link [`selftest`].
+//! [`control`] (the `omx` generic netlink family) and [`events`].
 
 mod control;
 mod events;
@@ -19,22 +19,18 @@ mod nodes;
 #[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
 mod omx_proto;
 mod rx;
-mod selftest;
 mod sys;
 
 use control::{Control, InterfaceWatch};
 use core::pin::Pin;
-use core::sync::atomic::Ordering::Relaxed;
 use events::Events;
 use glue::genl::{GenlFamily, GenlRegistration};
-use glue::netdev::NetDevice;
 use glue::notifier::NetdevNotifier;
 use glue::packet::PacketTypeRegistration;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use nodes::Nodes;
 use rx::{Receiver, ETH_P_OMNIXTEND};
-use selftest::SelfTest;
 
 module! {
     type: OmxModule,
@@ -44,46 +40,26 @@ module! {
     license: "GPL",
 }
 
-/// Interface of the load-time link self-test (skipped when absent).
-const SELFTEST_IFNAME: &kernel::str::CStr = kernel::c_str!("eth0");
-
 struct OmxModule {
     genl: Option<GenlRegistration<Control>>,
     netdev_watch: Option<Pin<KBox<NetdevNotifier<InterfaceWatch>>>>,
     rx: Option<Pin<KBox<PacketTypeRegistration<Arc<Receiver>>>>>,
     nodes: Arc<Nodes>,
     events: Arc<Events>,
-    selftest: Option<Arc<SelfTest>>,
 }
 
 impl kernel::Module for OmxModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let events = Events::new()?;
         let nodes = Nodes::new()?;
-        let selftest = match NetDevice::get_by_name(SELFTEST_IFNAME) {
-            Ok(dev) => Some(SelfTest::new(dev)?),
-            Err(_) => None,
-        };
-        let receiver = Arc::new(Receiver::new(nodes.clone(), selftest.clone()), GFP_KERNEL)?;
+        let receiver = Arc::new(Receiver::new(nodes.clone()), GFP_KERNEL)?;
         let rx = PacketTypeRegistration::new(ETH_P_OMNIXTEND, receiver.clone())?;
         let control = Control { nodes: nodes.clone(), events: events.clone(), receiver };
         let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
-        match &selftest {
-            Some(st) => {
-                st.start();
-                pr_info!(
-                    "loaded: OmniXtend on EtherType {:#06x}, self-test on {} (mtu {}, mac {})\n",
-                    ETH_P_OMNIXTEND,
-                    st.device().name(),
-                    st.device().mtu(),
-                    st.device().mac()
-                );
-            }
-            None => pr_info!("loaded: OmniXtend on EtherType {:#06x}; no eth0, self-test off\n", ETH_P_OMNIXTEND),
-        }
-        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, events, selftest })
+        pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETH_P_OMNIXTEND);
+        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, events })
     }
 }
 
@@ -94,25 +70,10 @@ impl Drop for OmxModule {
         self.events.detach();
         self.genl = None;
         self.netdev_watch = None;
-        if let Some(st) = &self.selftest {
-            st.stop();
-        }
         while let Some(node) = self.nodes.remove_any() {
             node.shutdown();
         }
         self.rx = None;
-        match self.selftest.take() {
-            Some(st) => {
-                let s = &st.stats;
-                pr_info!(
-                    "unloaded: self-test saw {} probes and {} echoes, sent {} frames ({} errors)\n",
-                    s.probes.load(Relaxed),
-                    s.echoes.load(Relaxed),
-                    s.tx.load(Relaxed),
-                    s.tx_errors.load(Relaxed)
-                );
-            }
-            None => pr_info!("unloaded\n"),
-        }
+        pr_info!("unloaded\n");
     }
 }

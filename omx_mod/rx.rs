@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The receive path: every EtherType 0xAAAA frame lands here (NET_RX softirq) and goes to
-//! the node it comes from, or to the link self-test.
+//! the node it comes from.
 
 use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
 use crate::glue::skb::SkBuff;
 use crate::nodes::Nodes;
-use crate::selftest::{SelfTest, SELFTEST_VC};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::sync::Arc;
 
@@ -27,13 +26,12 @@ pub(crate) struct RxCounters {
 
 pub(crate) struct Receiver {
     nodes: Arc<Nodes>,
-    selftest: Option<Arc<SelfTest>>,
     pub(crate) counters: RxCounters,
 }
 
 impl Receiver {
-    pub(crate) fn new(nodes: Arc<Nodes>, selftest: Option<Arc<SelfTest>>) -> Self {
-        Self { nodes, selftest, counters: RxCounters::default() }
+    pub(crate) fn new(nodes: Arc<Nodes>) -> Self {
+        Self { nodes, counters: RxCounters::default() }
     }
 }
 
@@ -42,20 +40,13 @@ impl PacketHandler for Arc<Receiver> {
         self.counters.frames.fetch_add(1, Relaxed);
         let payload = skb.data();
         // TLoE payloads are whole flits and at least the Ethernet minimum.
-        let (Some(first), Some(from)) = (payload.first(), skb.eth_source()) else {
+        let Some(from) = skb.eth_source() else {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         };
         if payload.len() < MIN_PAYLOAD || payload.len() % 8 != 0 {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
-        }
-        let vc = first >> 5;
-        if vc == SELFTEST_VC {
-            if let Some(selftest) = &self.selftest {
-                selftest.handle(payload, from, dev);
-                return;
-            }
         }
         match self.nodes.find(dev, from) {
             Some(node) => node.receive(payload),
