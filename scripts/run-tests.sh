@@ -30,9 +30,16 @@ if [ -z "$pattern" ] || [[ host-cargo-test =~ $pattern ]]; then
 	mkdir -p "$runs/host-cargo-test"
 	cargo test --workspace --release >"$runs/host-cargo-test/output.log" 2>&1
 	rc=$?
-	grep -E '^test result:' "$runs/host-cargo-test/output.log" | sed 's/^/      /'
-	record host-cargo-test $rc $(( $(date +%s) - start ))
-	[ $rc = 0 ] || tail -30 "$runs/host-cargo-test/output.log"
+	# Every host test counts: add cargo's per-binary totals.
+	read -r p f < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$runs/host-cargo-test/output.log")
+	printf '%s  %-40s %4ss  (%s passed, %s failed)\n' "$([ $rc = 0 ] && echo PASS || echo FAIL)" \
+		"host: cargo test --workspace" $(( $(date +%s) - start )) "$p" "$f"
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ $rc != 0 ]; then
+		[ "$f" -gt 0 ] || failed=$((failed + 1))
+		failures+=(host-cargo-test)
+		tail -30 "$runs/host-cargo-test/output.log"
+	fi
 fi
 
 for test in "$OMX_ROOT"/tests/vm/[0-9]*.sh; do
