@@ -515,6 +515,12 @@ impl Server {
         let mut w = [0u8; 8];
         w.copy_from_slice(first);
         let h = TloeHeader::from_flit(u64::from_be_bytes(w));
+        // omx connections live on virtual channel 0; other VCs are TLoE instances we do not
+        // serve (and must not mistake for a new 1.0.3 client).
+        if h.vc != 0 {
+            self.stats.no_connection += 1;
+            return;
+        }
 
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
         if let Some(p) = self.peers.get(&mac) {
