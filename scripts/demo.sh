@@ -18,7 +18,7 @@ echo "demo: booting 2 VMs (QEMU, TCG) on a bridge in a private network namespace
 segment_up
 capture_start "$OMX_TEST_DIR/segment.pcap"
 vm_start 1 "$OMX_ROOT/tests/vm/guest/demo-client.sh"
-vm_start 2 "$OMX_ROOT/tests/vm/guest/demo-pool.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait || { echo "demo: FAILED, logs in $OMX_TEST_DIR" >&2; exit 1; }
 echo "--- vm1 ($(vm_mac 1)), the client:"
 sed -n '/^demo\$ insmod/,/^omx-guest: exit/p' "$OMX_TEST_DIR/vm1.log" | grep -v '^omx-guest' | sed 's/^/    /'

@@ -134,21 +134,21 @@ impl<T: GenlHandler> GenlFamily<T> {
         }
         for (op, table) in spec.ops.iter().zip(policies.iter()) {
             let admin = if op.admin { sys::GENL_ADMIN_PERM as u8 } else { 0 };
-            if op.doit {
+            let split_op = |cap: u32| {
                 let mut raw = sys::genl_split_ops::default();
                 raw.cmd = op.cmd;
-                raw.flags = admin | sys::GENL_CMD_CAP_DO as u8;
+                raw.flags = admin | cap as u8;
                 raw.policy = table.as_ptr();
                 raw.maxattr = op.policy.len() as u32;
+                raw
+            };
+            if op.doit {
+                let mut raw = split_op(sys::GENL_CMD_CAP_DO);
                 raw.__bindgen_anon_1.__bindgen_anon_1.doit = Some(Self::doit_callback);
                 ops.push(raw, GFP_KERNEL)?;
             }
             if op.dumpit {
-                let mut raw = sys::genl_split_ops::default();
-                raw.cmd = op.cmd;
-                raw.flags = admin | sys::GENL_CMD_CAP_DUMP as u8;
-                raw.policy = table.as_ptr();
-                raw.maxattr = op.policy.len() as u32;
+                let mut raw = split_op(sys::GENL_CMD_CAP_DUMP);
                 raw.__bindgen_anon_1.__bindgen_anon_2.dumpit = Some(Self::dumpit_callback);
                 ops.push(raw, GFP_KERNEL)?;
             }

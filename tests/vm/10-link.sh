@@ -8,8 +8,8 @@
 segment_up
 capture_start "$OMX_TEST_DIR/segment.pcap"
 vm_start 1 "$OMX_ROOT/tests/vm/guest/link-client.sh"
-vm_start 2 "$OMX_ROOT/tests/vm/guest/link-pool.sh"
-vm_start 3 "$OMX_ROOT/tests/vm/guest/link-pool.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
+vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh"
 wait_for_files "$SHARED/nodes-up"
 python3 "$OMX_ROOT/tests/tools/send-frames.py" br0 short 20
 python3 "$OMX_ROOT/tests/tools/send-frames.py" br0 unaligned 10

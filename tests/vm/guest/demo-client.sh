@@ -1,7 +1,7 @@
 # Client VM of the demo: loads omx_mod, registers the pool node on VM 2, shows it.
 C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
-for _ in $(seq 600); do [ -e "$S/daemon-up" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -e "$S/vm2.daemon-up" ] && break; sleep 0.1; done
 echo "demo\$ insmod omx_mod.ko"
 insmod "$OMX_ROOT/omx_mod.ko"
 echo "demo\$ omxctl node add eth0 52:54:00:0a:aa:02 --size 64M"
