@@ -3,13 +3,15 @@
 //! The control plane: the `omx` generic netlink family's requests (see `netlink.rs` and
 //! `Documentation/netlink/specs/omx.yaml`).
 
+use crate::device::{per_node_len, Device, Member};
+use crate::devices::{find_region, DelError, Devices};
 use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
 use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Message, Request};
 use crate::glue::netdev::NetDevice;
 use crate::glue::notifier::NetdevHandler;
 use crate::mac::MacAddr;
-use crate::netlink::{cmd, node, node_stats, stats};
+use crate::netlink::{cmd, dev, dev_stats, node, node_stats, stats};
 use crate::node::{Node, NodeParams};
 use crate::nodes::{AddError, Nodes};
 use crate::omx_proto::{ByteOrder, Version};
@@ -27,6 +29,33 @@ pub(crate) struct Control {
     pub(crate) nodes: Arc<Nodes>,
     pub(crate) events: Arc<Events>,
     pub(crate) receiver: Arc<Receiver>,
+    pub(crate) devices: Arc<Devices>,
+}
+
+/// Writes a device's attributes (dev-get replies and dumps).
+fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
+    msg.put_str(dev::NAME, &d.name)?;
+    msg.put_u64(dev::SIZE, d.size)?;
+    for m in d.members() {
+        msg.put_u32(dev::NODE_ID, m.node.id)?;
+    }
+    msg.put_u32(dev::REPLICAS, 1)?;
+    let s = d.stats();
+    msg.nest(dev::STATS, |m| {
+        m.put_u64(dev_stats::READS, s.reads.load(Relaxed))?;
+        m.put_u64(dev_stats::WRITES, s.writes.load(Relaxed))?;
+        m.put_u64(dev_stats::READ_BYTES, s.read_bytes.load(Relaxed))?;
+        m.put_u64(dev_stats::WRITE_BYTES, s.write_bytes.load(Relaxed))?;
+        m.put_u64(dev_stats::DISCARDS, s.discards.load(Relaxed))?;
+        m.put_u64(dev_stats::ERRORS, s.errors.load(Relaxed))?;
+        m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))
+    })
+}
+
+/// Device names are "omx" and a number below 1000 without leading zeros ("omx0", "omx12").
+fn valid_dev_name(name: &str) -> bool {
+    let Some(num) = name.strip_prefix("omx") else { return false };
+    !num.is_empty() && num.len() <= 3 && num.bytes().all(|b| b.is_ascii_digit()) && (num == "0" || !num.starts_with('0'))
 }
 
 /// Writes a node's attributes (node-get replies, dumps and events).
@@ -127,6 +156,11 @@ impl Control {
 
     fn node_del(&self, req: &Request<'_>) -> Result {
         let (id, attr) = self.node_id(req)?;
+        // Checked under the device list's lock by `dev_add` too, so no device can pick up
+        // the node between this check and its removal (both run under genl_mutex).
+        if self.devices.uses_node(id) {
+            return Err(req.fail(EBUSY, Some(&attr), c_str!("node is in use by a device")));
+        }
         let node = self.nodes.remove(id).ok_or_else(|| req.fail(ENOENT, Some(&attr), c_str!("no such node")))?;
         node.shutdown();
         self.events.node_state_changed(&node);
@@ -138,6 +172,98 @@ impl Control {
         let (id, attr) = self.node_id(req)?;
         let node = self.nodes.get(id).ok_or_else(|| req.fail(ENOENT, Some(&attr), c_str!("no such node")))?;
         req.reply(family, |msg| fill_node(msg, &node))
+    }
+
+    fn dev_name<'a>(&self, req: &'a Request<'_>) -> Result<(&'a str, crate::glue::genl::Attr<'a>)> {
+        let attr = req.attr(dev::NAME).ok_or_else(|| req.missing(c_str!("missing device name")))?;
+        let name = attr.str().ok_or_else(|| req.fail(EINVAL, Some(&attr), c_str!("device name is not valid text")))?;
+        Ok((name, attr))
+    }
+
+    fn dev_add(&self, req: &Request<'_>) -> Result {
+        let (name, name_attr) = self.dev_name(req)?;
+        if !valid_dev_name(name) {
+            return Err(req.fail(EINVAL, Some(&name_attr), c_str!("device name must be omxN (N = 0..999)")));
+        }
+        let size_attr = req.attr(dev::SIZE).ok_or_else(|| req.missing(c_str!("missing size")))?;
+        let size = size_attr.u64().unwrap_or(0);
+        if size == 0 || size % 4096 != 0 || size > MAX_NODE_SIZE {
+            return Err(req.fail(EINVAL, Some(&size_attr), c_str!("size must be a non-zero multiple of 4096")));
+        }
+        if let Some(r) = req.attr(dev::REPLICAS) {
+            match r.u32() {
+                Some(1) => {}
+                Some(2) => return Err(req.fail(eopnotsupp(), Some(&r), c_str!("mirroring (replicas 2) is not implemented yet"))),
+                _ => return Err(req.fail(EINVAL, Some(&r), c_str!("replicas must be 1 or 2"))),
+            }
+        }
+        // Members: the listed nodes in order, or every node by id.
+        let mut nodes = KVec::new();
+        for a in req.attrs().filter(|a| a.ty == dev::NODE_ID) {
+            let id = a.u32().ok_or_else(|| req.fail(EINVAL, Some(&a), c_str!("node id must be a u32")))?;
+            let node = self.nodes.get(id).ok_or_else(|| req.fail(ENOENT, Some(&a), c_str!("no such node")))?;
+            if nodes.iter().any(|n: &Arc<Node>| n.id == id) {
+                return Err(req.fail(EINVAL, Some(&a), c_str!("node listed twice")));
+            }
+            nodes.push(node, GFP_KERNEL)?;
+        }
+        if nodes.is_empty() {
+            let mut id = 0;
+            while let Some(node) = self.nodes.next_from(id) {
+                id = node.id + 1;
+                nodes.push(node, GFP_KERNEL)?;
+            }
+        }
+        if nodes.is_empty() {
+            return Err(req.fail(ENOENT, None, c_str!("no pool nodes")));
+        }
+        let len = per_node_len(size, nodes.len()).ok_or(EINVAL)?;
+        let cname = CString::try_from_fmt(kernel::fmt!("{name}"))?;
+        self.devices.with(|list| {
+            if list.iter().flatten().any(|d| d.name.as_bytes() == name.as_bytes()) {
+                return Err(req.fail(EEXIST, Some(&name_attr), c_str!("a device with this name exists")));
+            }
+            let Some(slot) = list.iter().position(|d| d.is_none()) else {
+                return Err(req.fail(ENOSPC, None, c_str!("too many devices")));
+            };
+            let mut members = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+            for node in nodes {
+                let base = find_region(&list[..], node.id, node.params.size, len)
+                    .ok_or_else(|| req.fail(ENOSPC, Some(&size_attr), c_str!("not enough free memory on the member nodes")))?;
+                members.push(Member { node, base, len }, GFP_KERNEL)?;
+            }
+            let device = Device::new(cname, size, members)?;
+            if let Some(s) = list.get_mut(slot) {
+                *s = Some(device);
+            }
+            Ok(())
+        })?;
+        pr_info!("device {}: {} bytes\n", name, size);
+        Ok(())
+    }
+
+    fn dev_del(&self, req: &Request<'_>) -> Result {
+        let (name, attr) = self.dev_name(req)?;
+        match self.devices.remove(name.as_bytes()) {
+            Ok(()) => {
+                pr_info!("device {}: removed\n", name);
+                Ok(())
+            }
+            Err(DelError::NotFound) => Err(req.fail(ENOENT, Some(&attr), c_str!("no such device"))),
+            Err(DelError::Busy) => Err(req.fail(EBUSY, Some(&attr), c_str!("device is open or swapped on"))),
+        }
+    }
+
+    fn dev_get(&self, family: &GenlFamily<Self>, req: &Request<'_>) -> Result {
+        let (name, attr) = self.dev_name(req)?;
+        self.devices.with(|list| {
+            let d = list
+                .iter()
+                .flatten()
+                .find(|d| d.name.as_bytes() == name.as_bytes())
+                .ok_or_else(|| req.fail(ENOENT, Some(&attr), c_str!("no such device")))?;
+            req.reply(family, |msg| fill_dev(msg, d))
+        })
     }
 
     fn stats_get(&self, family: &GenlFamily<Self>, req: &Request<'_>) -> Result {
@@ -158,9 +284,9 @@ impl GenlHandler for Control {
             cmd::NODE_DEL => self.node_del(req),
             cmd::NODE_GET => self.node_get(family, req),
             cmd::STATS_GET => self.stats_get(family, req),
-            cmd::DEV_ADD | cmd::DEV_DEL | cmd::DEV_GET => {
-                Err(req.fail(eopnotsupp(), None, c_str!("block devices are not available in this version of omx_mod")))
-            }
+            cmd::DEV_ADD => self.dev_add(req),
+            cmd::DEV_DEL => self.dev_del(req),
+            cmd::DEV_GET => self.dev_get(family, req),
             _ => Err(eopnotsupp()),
         }
     }
@@ -177,8 +303,19 @@ impl GenlHandler for Control {
                 }
                 Ok(())
             }
-            // No block devices yet: an empty list.
-            cmd::DEV_GET => Ok(()),
+            // The dump position is the next slot of the device table to report.
+            cmd::DEV_GET => self.devices.with(|list| {
+                let start = dump.position();
+                for (i, d) in list.iter().enumerate().skip(start) {
+                    if let Some(d) = d {
+                        if !dump.add(|msg| fill_dev(msg, d))? {
+                            return Ok(());
+                        }
+                    }
+                    dump.set_position(i + 1);
+                }
+                Ok(())
+            }),
             _ => Err(eopnotsupp()),
         }
     }

@@ -4,6 +4,7 @@
 //!
 //! Every `unsafe` block of omx_mod lives below this module; the driver logic above it is safe Rust.
 
+pub(crate) mod blk;
 pub(crate) mod errno;
 pub(crate) mod genl;
 pub(crate) mod netdev;

@@ -46,6 +46,26 @@ pub(crate) mod node_stats {
     pub(crate) const RECONNECTS: u16 = 10;
 }
 
+/// Attributes of the `dev` set.
+pub(crate) mod dev {
+    pub(crate) const NAME: u16 = 1;
+    pub(crate) const SIZE: u16 = 2;
+    pub(crate) const NODE_ID: u16 = 3;
+    pub(crate) const REPLICAS: u16 = 4;
+    pub(crate) const STATS: u16 = 5;
+}
+
+/// Attributes of the `dev-stats` set.
+pub(crate) mod dev_stats {
+    pub(crate) const READS: u16 = 1;
+    pub(crate) const WRITES: u16 = 2;
+    pub(crate) const READ_BYTES: u16 = 3;
+    pub(crate) const WRITE_BYTES: u16 = 4;
+    pub(crate) const DISCARDS: u16 = 5;
+    pub(crate) const ERRORS: u16 = 6;
+    pub(crate) const IN_FLIGHT: u16 = 7;
+}
+
 /// Attributes of the `stats` set.
 pub(crate) mod stats {
     pub(crate) const RX_FRAMES: u16 = 1;

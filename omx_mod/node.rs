@@ -6,13 +6,16 @@
 //! Contexts: frames arrive in the NET_RX softirq ([`Node::receive`]), the timer runs in the
 //! timer softirq, control requests in process context; the link state is under a BH lock.
 
+use crate::device::DevQueue;
 use crate::events::Events;
+use crate::glue::blk::{NewRequest, StartedRequest};
 use crate::glue::netdev::NetDevice;
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::timer::{impl_has_timer, Timer, TimerHandler};
+use crate::io::{IoEntry, IoState, Sender};
 use crate::mac::MacAddr;
-use crate::omx_proto::{self as proto, ByteOrder, Config, EthHeader, Message, State, Version};
+use crate::omx_proto::{self as proto, ByteOrder, Channel, Config, EthHeader, Message, State, Version};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -94,6 +97,25 @@ struct Link {
     reconnect_at: u64,
     /// Counters of connections replaced by reconnects (the current one counts the rest).
     past: proto::Stats,
+    /// Block I/O in flight on this node.
+    io: IoState,
+}
+
+/// The connection as the I/O tables see it.
+struct ConnSender<'a> {
+    conn: &'a mut Conn,
+    now: u64,
+}
+
+impl Sender for ConnSender<'_> {
+    fn send(&mut self, msg: &Message<'_>) -> Result<(), bool> {
+        match self.conn.send(msg, self.now) {
+            Ok(()) => Ok(()),
+            // Retried after the next received frame (credits, acknowledgements) or the timer.
+            Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => Err(true),
+            Err(_) => Err(false),
+        }
+    }
 }
 
 /// One pool node.
@@ -134,9 +156,10 @@ impl Node {
         cfg.rto_ns = RTO_MS * NS_PER_MS;
         cfg.max_retransmits = MAX_RETRANSMITS;
         cfg.window = RETRANSMIT_SLOTS as u32;
-        // A client only receives responses (channel D): grant room there, and keep the other
-        // channels at the 1.1 default so opening needs no extra credit frames.
-        cfg.rx_buffer_flits = [128, 128, 128, 2048, 128];
+        // A client only receives responses (channel D): grant room there (64 KiB of read data
+        // in flight), and keep the other channels at the 1.1 default so opening needs no
+        // extra credit frames.
+        cfg.rx_buffer_flits = [128, 128, 128, 8192, 128];
         if params.version == Version::V1_1 {
             cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
         }
@@ -148,6 +171,7 @@ impl Node {
         let cfg = Self::config(&params);
         let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;
+        let io = IoState::new(params.mtu)?;
         let node = Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),
@@ -160,6 +184,7 @@ impl Node {
                         keepalive_at: 0,
                         reconnect_at: 0,
                         past: proto::Stats::default(),
+                        io,
                     },
                     "omx_node_link"
                 ),
@@ -216,14 +241,21 @@ impl Node {
             let mut link = self.link.lock();
             let Some(conn) = link.conn.as_mut() else { return };
             match conn.on_payload(payload, now) {
-                // Responses to I/O are consumed here once the block device exists; keepalive
-                // answers (HintAck) need nothing beyond the acknowledgement they carry.
-                Ok(_received) => {}
+                // Responses complete block I/O; keepalive answers (HintAck, source 0) need
+                // nothing beyond the acknowledgement they carry.
+                Ok(received) => {
+                    for m in received.messages() {
+                        if m.chan == Channel::D && m.source != KEEPALIVE_SOURCE {
+                            link.io.on_response(&m);
+                        }
+                    }
+                }
                 Err(_) => {
                     self.counters.malformed.fetch_add(1, Relaxed);
                 }
             }
             let changed = self.update_state(&mut link, now);
+            Self::pump(&mut link, now);
             self.flush(&mut link, now);
             changed
         };
@@ -248,6 +280,8 @@ impl Node {
         }
         if new == NodeState::Dead {
             link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
+            // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
+            link.io.fail_all();
         }
         if new == NodeState::Up {
             link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
@@ -279,12 +313,54 @@ impl Node {
         self.open_link(link, now);
     }
 
+    /// Queues messages of waiting requests on the connection.
+    fn pump(link: &mut Link, now: u64) {
+        if link.state == NodeState::Dead {
+            return;
+        }
+        let Link { conn, io, .. } = link;
+        if let Some(conn) = conn.as_mut() {
+            io.pump(&mut ConnSender { conn, now });
+        }
+    }
+
+    /// Takes a block request (queue_rq, atomic context): `make` starts it and describes it.
+    /// Gives the request back when the node's tables are full; fails it at once (EIO)
+    /// when the node is dead.
+    pub(crate) fn submit(
+        &self,
+        rq: NewRequest<DevQueue>,
+        make: impl FnOnce(StartedRequest<DevQueue>) -> IoEntry,
+    ) -> Result<(), NewRequest<DevQueue>> {
+        let now = now_ns();
+        {
+            let mut link = self.link.lock();
+            if link.io.is_full() {
+                return Err(rq);
+            }
+            link.io.submit(make(rq.start()));
+            if link.state == NodeState::Dead {
+                link.io.fail_all();
+                return Ok(());
+            }
+            Self::pump(&mut link, now);
+            self.flush(&mut link, now);
+        }
+        self.kick();
+        Ok(())
+    }
+
+    /// Fails the request with this identity if it is still here (its timeout expired).
+    pub(crate) fn cancel(&self, rq_id: usize) -> bool {
+        self.link.lock().io.cancel(rq_id)
+    }
+
     /// Sends every frame the connection has ready. Softirq or process context.
     fn flush(&self, link: &mut Link, now: u64) {
         let Some(conn) = link.conn.as_mut() else { return };
         let max = conn.max_frame_len() as u32;
         loop {
-            let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Atomic) else {
+            let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
                 self.counters.tx_errors.fetch_add(1, Relaxed);
                 return; // retried from the timer
             };
@@ -334,6 +410,7 @@ impl Node {
         }
         self.flush(&mut link, now);
         link.state = NodeState::Dead;
+        link.io.fail_all();
     }
 }
 
@@ -362,6 +439,7 @@ impl TimerHandler for Node {
                 _ => {}
             }
             let changed = self.update_state(&mut link, now);
+            Self::pump(&mut link, now);
             self.flush(&mut link, now);
             changed
         };

@@ -8,8 +8,11 @@
 //! [`control`] (the `omx` generic netlink family) and [`events`].
 
 mod control;
+mod device;
+mod devices;
 mod events;
 mod glue;
+mod io;
 mod mac;
 mod netlink;
 mod node;
@@ -23,6 +26,7 @@ mod sys;
 
 use control::{Control, InterfaceWatch};
 use core::pin::Pin;
+use devices::Devices;
 use events::Events;
 use glue::genl::{GenlFamily, GenlRegistration};
 use glue::notifier::NetdevNotifier;
@@ -45,6 +49,7 @@ struct OmxModule {
     netdev_watch: Option<Pin<KBox<NetdevNotifier<InterfaceWatch>>>>,
     rx: Option<Pin<KBox<PacketTypeRegistration<Arc<Receiver>>>>>,
     nodes: Arc<Nodes>,
+    devices: Arc<Devices>,
     events: Arc<Events>,
 }
 
@@ -52,23 +57,26 @@ impl kernel::Module for OmxModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let events = Events::new()?;
         let nodes = Nodes::new()?;
+        let devices = Devices::new()?;
         let receiver = Arc::new(Receiver::new(nodes.clone()), GFP_KERNEL)?;
         let rx = PacketTypeRegistration::new(ETH_P_OMNIXTEND, receiver.clone())?;
-        let control = Control { nodes: nodes.clone(), events: events.clone(), receiver };
+        let control = Control { nodes: nodes.clone(), events: events.clone(), receiver, devices: devices.clone() };
         let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
         pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETH_P_OMNIXTEND);
-        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, events })
+        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, devices, events })
     }
 }
 
 impl Drop for OmxModule {
     fn drop(&mut self) {
         // Order matters: no more events (this also breaks the family -> nodes -> events
-        // cycle), no more requests, no more timers, then no more received frames.
+        // cycle), no more requests, devices (del_gendisk waits for their I/O, which the
+        // nodes still serve), no more timers, then no more received frames.
         self.events.detach();
         self.genl = None;
+        self.devices.remove_all();
         self.netdev_watch = None;
         while let Some(node) = self.nodes.remove_any() {
             node.shutdown();

@@ -18,6 +18,8 @@
 )]
 
 use kernel::ffi;
+// Block-layer structs: the kernel crate's definitions, so pointers pass between both.
+use kernel::bindings::{bio, bio_vec, blk_mq_queue_data, bvec_iter, gendisk, page, request};
 
 // Blocklisted by the bindgen options, as in the kernel's own `rust/bindings/lib.rs`.
 type __kernel_size_t = usize;

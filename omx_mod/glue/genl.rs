@@ -292,7 +292,7 @@ pub(crate) struct Attr<'a> {
     offset: usize,
 }
 
-impl Attr<'_> {
+impl<'a> Attr<'a> {
     pub(crate) fn u32(&self) -> Option<u32> {
         Some(u32::from_ne_bytes(self.payload.get(..4)?.try_into().ok()?))
     }
@@ -302,7 +302,7 @@ impl Attr<'_> {
     }
 
     /// A NUL-terminated string attribute, without its NUL.
-    pub(crate) fn str(&self) -> Option<&str> {
+    pub(crate) fn str(&self) -> Option<&'a str> {
         let end = self.payload.iter().position(|&b| b == 0)?;
         core::str::from_utf8(self.payload.get(..end)?).ok()
     }

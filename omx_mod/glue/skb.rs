@@ -14,14 +14,19 @@ const NET_XMIT_CN: i32 = 2;
 /// Allocation context of a socket buffer, mapped to the kernel's GFP flags.
 #[derive(Clone, Copy)]
 pub(crate) enum Gfp {
-    /// Never sleeps: softirq, timers, under spinlocks.
-    Atomic,
+    /// Never sleeps and may use the emergency reserves: frames that reclaim (swap-out)
+    /// waits for, as sockets with SOCK_MEMALLOC get for NBD/NFS swap. Quietly fails.
+    Reserve,
 }
 
 impl Gfp {
     fn raw(self) -> sys::gfp_t {
         match self {
-            Gfp::Atomic => kernel::bindings::GFP_ATOMIC,
+            Gfp::Reserve => {
+                kernel::bindings::GFP_ATOMIC
+                    | kernel::bindings::__GFP_NOWARN
+                    | (1 << kernel::bindings::___GFP_MEMALLOC_BIT)
+            }
         }
     }
 }

@@ -225,3 +225,74 @@ unsigned int omx_skb_len_of(const struct sk_buff *skb)
 {
 	return skb->len;
 }
+
+struct request *omx_bd_rq(const struct blk_mq_queue_data *bd)
+{
+	return bd->rq;
+}
+
+void *omx_rq_driver_data(const struct request *rq)
+{
+	return rq->q->tag_set->driver_data;
+}
+
+sector_t omx_blk_rq_pos(const struct request *rq)
+{
+	return blk_rq_pos(rq);
+}
+
+unsigned int omx_blk_rq_bytes(const struct request *rq)
+{
+	return blk_rq_bytes(rq);
+}
+
+unsigned int omx_req_op(const struct request *rq)
+{
+	return req_op(rq);
+}
+
+struct bio *omx_rq_bio(const struct request *rq)
+{
+	return rq->bio;
+}
+
+struct bio *omx_bio_next(const struct bio *bio)
+{
+	return bio->bi_next;
+}
+
+struct bvec_iter omx_bio_iter(const struct bio *bio)
+{
+	return bio->bi_iter;
+}
+
+/* One single-page segment at `iter` (what bio_for_each_segment yields). */
+struct bio_vec omx_bio_iter_iovec(const struct bio *bio, struct bvec_iter iter)
+{
+	return bio_iter_iovec(bio, iter);
+}
+
+void omx_bio_advance_iter_single(const struct bio *bio, struct bvec_iter *iter, unsigned int bytes)
+{
+	bio_advance_iter_single(bio, iter, bytes);
+}
+
+void *omx_kmap_local_page(struct page *page)
+{
+	return kmap_local_page(page);
+}
+
+void omx_kunmap_local(const void *addr)
+{
+	kunmap_local(addr);
+}
+
+unsigned int omx_disk_openers(struct gendisk *disk)
+{
+	return disk_openers(disk);
+}
+
+unsigned long omx_msecs_to_jiffies(unsigned int msecs)
+{
+	return msecs_to_jiffies(msecs);
+}

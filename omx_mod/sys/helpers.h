@@ -6,6 +6,9 @@
 #ifndef OMX_HELPERS_H
 #define OMX_HELPERS_H
 
+#include <linux/bio.h>
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -59,5 +62,21 @@ void omx_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 const struct genl_info *omx_genl_info_dump(struct netlink_callback *cb);
 long *omx_netlink_cb_args(struct netlink_callback *cb);
 unsigned int omx_skb_len_of(const struct sk_buff *skb);
+
+/* blk-mq */
+struct request *omx_bd_rq(const struct blk_mq_queue_data *bd);
+void *omx_rq_driver_data(const struct request *rq);
+sector_t omx_blk_rq_pos(const struct request *rq);
+unsigned int omx_blk_rq_bytes(const struct request *rq);
+unsigned int omx_req_op(const struct request *rq);
+struct bio *omx_rq_bio(const struct request *rq);
+struct bio *omx_bio_next(const struct bio *bio);
+struct bvec_iter omx_bio_iter(const struct bio *bio);
+struct bio_vec omx_bio_iter_iovec(const struct bio *bio, struct bvec_iter iter);
+void omx_bio_advance_iter_single(const struct bio *bio, struct bvec_iter *iter, unsigned int bytes);
+void *omx_kmap_local_page(struct page *page);
+void omx_kunmap_local(const void *addr);
+unsigned int omx_disk_openers(struct gendisk *disk);
+unsigned long omx_msecs_to_jiffies(unsigned int msecs);
 
 #endif

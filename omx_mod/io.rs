@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Block I/O in flight on one node: requests split into TileLink messages, source ids
+//! mapping responses back to (request, offset), all in tables preallocated when the node is
+//! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
+
+use crate::device::{DevQueue, DevStats};
+use crate::glue::blk::{StartedRequest, Status};
+use crate::omx_proto::{Message, Opcode};
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
+pub(crate) const MAX_REQUESTS: usize = 128;
+/// Messages in flight per node: the largest request (256 KiB) in 1 KiB pieces.
+const MAX_SOURCES: usize = 256;
+/// Largest message: one page.
+pub(crate) const MAX_MSG: u32 = 4096;
+/// No request: the message's request already failed; its answer is dropped.
+const ORPHAN: u16 = u16::MAX;
+
+/// Largest power-of-two piece of a page whose PutFullData (1 header + 1 address flit + data)
+/// and AccessAckData fit one frame with the TLoE header and mask (2 flits) within `mtu`.
+pub(crate) fn msg_size_for_mtu(mtu: u32) -> u32 {
+    let mut size = MAX_MSG;
+    while size > 8 && (size / 8 + 4) * 8 > mtu {
+        size /= 2;
+    }
+    size
+}
+
+/// One block request handled by this node.
+pub(crate) struct IoEntry {
+    rq: StartedRequest<DevQueue>,
+    stats: Arc<DevStats>,
+    write: bool,
+    /// Node address of the request's first byte.
+    addr: u64,
+    len: u32,
+    /// Bytes already sent as messages.
+    issued: u32,
+    /// Messages awaiting their response.
+    outstanding: u32,
+    failed: bool,
+    /// Submission order, for fairness.
+    seq: u64,
+}
+
+impl IoEntry {
+    pub(crate) fn new(rq: StartedRequest<DevQueue>, stats: Arc<DevStats>, write: bool, addr: u64, len: u32) -> Self {
+        Self { rq, stats, write, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
+    }
+
+    /// Completes the request; stats as seen by the device.
+    fn finish(self, ok: bool) {
+        self.stats.in_flight.fetch_sub(1, Relaxed);
+        if !ok {
+            self.stats.errors.fetch_add(1, Relaxed);
+        }
+        self.rq.complete(if ok { Status::OK } else { Status::IOERR });
+    }
+}
+
+/// A message awaiting its response.
+#[derive(Clone, Copy)]
+struct Source {
+    entry: u16,
+    off: u32,
+    len: u32,
+}
+
+/// What `pump` needs from the connection.
+pub(crate) trait Sender {
+    /// Sends a message; `Err(true)` when out of credit or window (retry later),
+    /// `Err(false)` when it can never be sent.
+    fn send(&mut self, msg: &Message<'_>) -> Result<(), bool>;
+}
+
+pub(crate) struct IoState {
+    entries: KVec<Option<IoEntry>>,
+    /// Index = source id - 1 (source 0 is the keepalive's).
+    sources: KVec<Option<Source>>,
+    /// Stack of free source indices: `free[..nfree]`.
+    free: KVec<u16>,
+    nfree: usize,
+    bounce: KVec<u8>,
+    msg_size: u32,
+    next_seq: u64,
+    /// Responses matching no message (counted as malformed by the node).
+    pub(crate) stray: u64,
+}
+
+impl IoState {
+    pub(crate) fn new(mtu: u32) -> Result<Self> {
+        let mut entries = KVec::with_capacity(MAX_REQUESTS, GFP_KERNEL)?;
+        for _ in 0..MAX_REQUESTS {
+            entries.push(None, GFP_KERNEL)?;
+        }
+        let mut sources = KVec::with_capacity(MAX_SOURCES, GFP_KERNEL)?;
+        let mut free = KVec::with_capacity(MAX_SOURCES, GFP_KERNEL)?;
+        for i in 0..MAX_SOURCES {
+            sources.push(None, GFP_KERNEL)?;
+            free.push((MAX_SOURCES - 1 - i) as u16, GFP_KERNEL)?;
+        }
+        let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
+        Ok(Self { entries, sources, free, nfree: MAX_SOURCES, bounce, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.iter().all(|e| e.is_some())
+    }
+
+    /// Adds a request (the caller checked `is_full`; if full anyway it fails).
+    pub(crate) fn submit(&mut self, mut e: IoEntry) {
+        e.seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        match self.entries.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => *slot = Some(e),
+            None => e.finish(false),
+        }
+    }
+
+    /// The oldest request with data left to send.
+    fn next_pending(&self) -> Option<usize> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().filter(|e| !e.failed && e.issued < e.len).map(|e| (i, e.seq)))
+            .min_by_key(|&(_, seq)| seq)
+            .map(|(i, _)| i)
+    }
+
+    /// Sends as many messages as credits, window and source ids allow.
+    pub(crate) fn pump(&mut self, conn: &mut impl Sender) {
+        while let Some(idx) = self.next_pending() {
+            let Some(top) = self.nfree.checked_sub(1) else { return };
+            let Some(&src) = self.free.get(top) else { return };
+            let Some(Some(e)) = self.entries.get_mut(idx) else { return };
+            let rest = e.len - e.issued;
+            let mut piece = self.msg_size.min(rest);
+            if !piece.is_power_of_two() {
+                piece = 1 << (31 - piece.leading_zeros());
+            }
+            let addr = e.addr.saturating_add(e.issued as u64);
+            let source = u32::from(src) + 1;
+            let sent = if e.write {
+                let Some(buf) = self.bounce.get_mut(..piece as usize) else { return };
+                if e.rq.read_data(e.issued as usize, buf).is_err() {
+                    Err(false)
+                } else {
+                    conn.send(&Message::put_full(source, addr, buf))
+                }
+            } else {
+                conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8))
+            };
+            match sent {
+                Ok(()) => {
+                    self.nfree = top;
+                    if let Some(slot) = self.sources.get_mut(usize::from(src)) {
+                        *slot = Some(Source { entry: idx as u16, off: e.issued, len: piece });
+                    }
+                    e.issued += piece;
+                    e.outstanding += 1;
+                }
+                Err(true) => return,
+                Err(false) => {
+                    e.failed = true;
+                    self.try_finish(idx);
+                }
+            }
+        }
+    }
+
+    /// Completes request `idx` once nothing of it is in flight any more.
+    fn try_finish(&mut self, idx: usize) {
+        let Some(slot) = self.entries.get_mut(idx) else { return };
+        let done = slot.as_ref().is_some_and(|e| e.outstanding == 0 && (e.failed || e.issued == e.len));
+        if done {
+            if let Some(e) = slot.take() {
+                let ok = !e.failed;
+                e.finish(ok);
+            }
+        }
+    }
+
+    /// A D-channel response from the node (softirq).
+    pub(crate) fn on_response(&mut self, m: &Message<'_>) {
+        let Some(i) = (m.source as usize).checked_sub(1).filter(|&i| i < MAX_SOURCES) else {
+            self.stray += 1;
+            return;
+        };
+        let Some(src) = self.sources.get_mut(i).and_then(|s| s.take()) else {
+            self.stray += 1;
+            return;
+        };
+        self.release(i as u16);
+        if src.entry == ORPHAN {
+            return;
+        }
+        let idx = usize::from(src.entry);
+        let Some(Some(e)) = self.entries.get_mut(idx) else { return };
+        e.outstanding = e.outstanding.saturating_sub(1);
+        let expected = if e.write { Opcode::AccessAck } else { Opcode::AccessAckData };
+        let fine = m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();
+        if !fine {
+            e.failed = true;
+        } else if !e.write && !e.failed {
+            let ok = match self.bounce.get_mut(..src.len as usize) {
+                Some(buf) if m.data.len() == buf.len() => {
+                    m.data.copy_to(buf);
+                    e.rq.write_data(src.off as usize, buf).is_ok()
+                }
+                _ => false,
+            };
+            if !ok {
+                e.failed = true;
+            }
+        }
+        self.try_finish(idx);
+    }
+
+    /// Fails the request with this identity (its timer expired); answers to its messages
+    /// still in flight will be dropped. Returns whether it was here.
+    pub(crate) fn cancel(&mut self, rq_id: usize) -> bool {
+        let Some(idx) = self.entries.iter().position(|e| e.as_ref().is_some_and(|e| e.rq.id() == rq_id)) else {
+            return false;
+        };
+        for s in self.sources.iter_mut().flatten() {
+            if usize::from(s.entry) == idx {
+                s.entry = ORPHAN;
+            }
+        }
+        if let Some(Some(e)) = self.entries.get_mut(idx).map(|s| s.take()) {
+            e.finish(false);
+        }
+        true
+    }
+
+    /// Fails every request (the connection died or the node goes away): nothing in flight
+    /// will ever be answered.
+    pub(crate) fn fail_all(&mut self) {
+        for slot in self.entries.iter_mut() {
+            if let Some(e) = slot.take() {
+                e.finish(false);
+            }
+        }
+        self.nfree = 0;
+        for i in 0..MAX_SOURCES {
+            if let Some(s) = self.sources.get_mut(i) {
+                *s = None;
+            }
+            self.release(i as u16);
+        }
+    }
+
+    /// Returns a source index to the free stack.
+    fn release(&mut self, i: u16) {
+        // At most MAX_SOURCES indices are ever taken out, so there is always room.
+        if let Some(slot) = self.free.get_mut(self.nfree) {
+            *slot = i;
+            self.nfree += 1;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Swap on /dev/omx0: a 256 MiB client swaps a checksummed 512 MiB working set to the pool
+# node on VM 2 (1 GiB of RAM, lending 768 MiB) and reads it back; pages must go out and
+# come in (pswpout, pswpin), nothing may be OOM-killed, and swapoff, dev del and rmmod
+# must work afterwards.
+. "$(dirname "$0")/lib.sh"
+
+segment_up
+VM_MEM=${SWAP_CLIENT_MEM:-256} vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh"
+VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh" "768M"
+vm_wait
+
+[ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
+cat "$SHARED/swap-result.txt"
+out=$(awk '$1 == "pswpout" {print $2}' "$SHARED/vmstat-after")
+in=$(awk '$1 == "pswpin" {print $2}' "$SHARED/vmstat-after")
+[ "${out:-0}" -gt 0 ] || fail "no pages swapped out"
+[ "${in:-0}" -gt 0 ] || fail "no pages swapped in"
+! log_grep 1 'Out of memory|oom-kill|invoked oom-killer' || fail "the OOM killer ran"

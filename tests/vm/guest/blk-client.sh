@@ -1,0 +1,63 @@
+# Client side of the block test (VM 1): /dev/omx0 over the pool node on VM 2.
+C=$OMX_ROOT/target/release/omxctl
+S=/mnt/shared
+trap 'touch $S/done' EXIT
+wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+wait_up() {
+	for _ in $(seq 300); do
+		[ "$("$C" -j node show 1 | jq -r .state)" = up ] && return 0
+		sleep 0.1
+	done
+	echo "node never came up"; return 1
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 256M
+wait_up
+"$C" dev add omx0 --size 128M
+"$C" dev show omx0
+[ -b /dev/omx0 ] || { echo "no /dev/omx0"; exit 1; }
+[ "$(blockdev --getsize64 /dev/omx0)" = $((128 << 20)) ]
+[ "$(blockdev --getss /dev/omx0)" = 4096 ]
+
+# A pattern through the page cache and back with O_DIRECT.
+head -c $((8 << 20)) /dev/urandom >/tmp/pattern
+dd if=/tmp/pattern of=/dev/omx0 bs=1M seek=3 conv=fsync status=none
+dd if=/dev/omx0 of=/tmp/back bs=1M skip=3 count=8 iflag=direct status=none
+cmp /tmp/pattern /tmp/back
+echo 3 >/proc/sys/vm/drop_caches
+dd if=/dev/omx0 of=/tmp/back2 bs=1M skip=3 count=8 status=none
+cmp /tmp/pattern /tmp/back2
+touch "$S/dd.ok"
+
+# The node must refuse deletion while a device uses it.
+if "$C" node del 1; then echo "node del succeeded while omx0 uses it"; exit 1; fi
+
+run_fio() { # name, extra args
+	local name=$1; shift
+	local start=$(date +%s.%N)
+	LD_PRELOAD=$S/noshm.so fio --name="$name" --thread --filename=/dev/omx0 --direct=1 --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --verify_state_save=0 --output-format=json --output="$S/fio-$name.json" "$@"
+	echo "fio $name: $(echo "$(date +%s.%N) - $start" | bc) s"
+}
+run_fio rand4k-qd1 --rw=randwrite --bs=4k --size=4M --ioengine=psync --iodepth=1
+run_fio rand4k-qd32 --rw=randwrite --bs=4k --size=8M --offset=16M --ioengine=libaio --iodepth=32
+run_fio rand64k-qd32 --rw=randwrite --bs=64k --size=16M --offset=32M --ioengine=libaio --iodepth=32
+run_fio mix4k-qd32 --rw=randrw --rwmixread=50 --bs=4k --size=8M --offset=64M --ioengine=libaio --iodepth=32
+run_fio mix64k-qd8 --rw=randrw --rwmixread=50 --bs=64k --size=16M --offset=96M --ioengine=libaio --iodepth=8
+touch "$S/fio.ok"
+
+# rmmod is refused while the disk is open.
+exec 3</dev/omx0
+if rmmod omx_mod 2>/dev/null; then echo "rmmod succeeded while /dev/omx0 is open"; exit 1; fi
+if "$C" dev del omx0; then echo "dev del succeeded while /dev/omx0 is open"; exit 1; fi
+exec 3<&-
+touch "$S/rmmod-refused.ok"
+
+"$C" -j dev show omx0 >"$S/dev-final.json"
+cat "$S/dev-final.json"
+"$C" dev del omx0
+[ ! -e /dev/omx0 ]
+"$C" node del 1
+rmmod omx_mod

@@ -1,0 +1,38 @@
+# Client side of the swap test (VM 1, 256 MiB): swaps to /dev/omx0 on the pool node.
+C=$OMX_ROOT/target/release/omxctl
+S=/mnt/shared
+trap 'touch $S/done' EXIT
+wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+wait_up() {
+	for _ in $(seq 300); do
+		[ "$("$C" -j node show 1 | jq -r .state)" = up ] && return 0
+		sleep 0.1
+	done
+	echo "node never came up"; return 1
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 768M
+wait_up
+"$C" dev add omx0 --size 640M
+mkswap /dev/omx0
+swapon /dev/omx0
+cat /proc/swaps
+free -m
+cp /proc/vmstat "$S/vmstat-before"
+start=$(date +%s.%N)
+python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" 512 7 | tee "$S/swap-result.txt"
+echo "swap run: $(echo "$(date +%s.%N) - $start" | bc) s" | tee -a "$S/swap-result.txt"
+cp /proc/vmstat "$S/vmstat-after"
+grep -E '^pswp(in|out) ' /proc/vmstat | tee -a "$S/swap-result.txt"
+free -m
+"$C" dev show omx0 | tee -a "$S/swap-result.txt"
+touch "$S/swap.ok"
+
+# rmmod is refused while swapped on; swapoff brings the pages back.
+if rmmod omx_mod 2>/dev/null; then echo "rmmod succeeded while swapped on"; exit 1; fi
+swapoff /dev/omx0
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod
