@@ -10,7 +10,7 @@ gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
 
 segment_up
 vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-client.sh"
-vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait
 
 for f in dd.ok fio.ok rmmod-refused.ok; do

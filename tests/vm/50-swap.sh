@@ -7,7 +7,7 @@
 
 segment_up
 VM_MEM=${SWAP_CLIENT_MEM:-256} vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh"
-VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh" "768M"
+VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "768M"
 vm_wait
 
 [ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"

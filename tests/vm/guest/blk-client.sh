@@ -12,7 +12,7 @@ wait_up() {
 }
 
 insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/daemon-up"
+wait_file "$S/vm2.daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 256M
 wait_up
 "$C" dev add omx0 --size 128M

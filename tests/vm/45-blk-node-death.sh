@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A pool node dies under I/O: /dev/omx0 (swapped on, and read by a direct-I/O loop) lives on
+# omx-node on VM 2, which is SIGKILLed. The reads must fail with EIO within the dead-node
+# bound (keepalive 0.5 s + 11 retransmit timeouts of 100 ms; allow for TCG), no task may
+# hang, and swapoff, dev del and rmmod must still complete.
+. "$(dirname "$0")/lib.sh"
+
+segment_up
+vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-death-client.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh"
+vm_wait
+
+[ -s "$SHARED/t-eio" ] || fail "no EIO seen"
+echo "EIO after the kill: $(cat "$SHARED/t-eio") s"
+awk '{ exit !($1 < 10) }' "$SHARED/t-eio" || fail "EIO only after $(cat "$SHARED/t-eio") s"
+grep -q 'Input/output error' "$SHARED/reader.log" || fail "the reader did not fail with EIO"
+jq -e '.stats.errors > 0 and .stats.in_flight == 0' "$SHARED/dev-dead.json" >/dev/null ||
+	fail "unexpected device stats: $(cat "$SHARED/dev-dead.json")"

@@ -1,0 +1,44 @@
+# Client side of the node-death test (VM 1).
+C=$OMX_ROOT/target/release/omxctl
+S=/mnt/shared
+trap 'touch $S/done' EXIT
+wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+wait_state() {
+	for _ in $(seq 300); do
+		[ "$("$C" -j node show 1 | jq -r .state)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "node never became $1"; return 1
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 256M
+wait_state up
+"$C" dev add omx0 --size 128M
+dd if=/dev/urandom of=/dev/omx0 bs=1M count=8 seek=64 oflag=direct status=none
+mkswap /dev/omx0 >/dev/null
+swapon /dev/omx0
+
+# Reads in a loop until one fails; its time is when EIO reached userspace.
+(
+	while dd if=/dev/omx0 of=/dev/null bs=64k count=64 skip=1024 iflag=direct status=none; do :; done
+	date +%s.%N >"$S/eio-at"
+) 2>"$S/reader.log" &
+reader=$!
+sleep 1
+touch "$S/kill-daemon"
+wait_file "$S/daemon-killed"
+wait "$reader"
+echo "$(cat "$S/eio-at") - $(cat "$S/daemon-killed")" | bc >"$S/t-eio"
+cat "$S/reader.log"
+wait_state dead
+# New I/O on a dead node fails at once.
+start=$(date +%s.%N)
+if dd if=/dev/omx0 of=/dev/null bs=4k count=1 iflag=direct status=none; then echo "read on a dead node succeeded"; exit 1; fi
+echo "EIO on a dead node after $(echo "$(date +%s.%N) - $start" | bc) s"
+"$C" -j dev show omx0 | tee "$S/dev-dead.json"
+swapoff /dev/omx0
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod
