@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Builds omx_mod.ko (out of tree) against the cached guest kernel.
+# Builds omx_mod.ko (out of tree) against the cached guest kernel of KERNEL_VARIANT.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kdir=$(kernel_build_dir)
 [ -f "$kdir/.omx-built" ] || die "guest kernel not built yet (make kernel)"
+# Objects built against another kernel (the other variant) must not be reused.
+stamp=$OMX_ROOT/.omx-module-kdir
+if [ "$(cat "$stamp" 2>/dev/null)" != "$kdir" ]; then
+	# shellcheck disable=SC2046
+	make -s -C "$kdir" M="$OMX_ROOT" $(kernel_make_args) clean
+	echo "$kdir" >"$stamp"
+fi
 # shellcheck disable=SC2046
 make -s -C "$kdir" M="$OMX_ROOT" $(kernel_make_args) -j"$(nproc)" modules
