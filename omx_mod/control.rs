@@ -230,7 +230,8 @@ impl Control {
             for node in nodes {
                 let base = find_region(&list[..], node.id, node.params.size, len)
                     .ok_or_else(|| req.fail(ENOSPC, Some(&size_attr), c_str!("not enough free memory on the member nodes")))?;
-                members.push(Member { node, base, len }, GFP_KERNEL)?;
+                let epoch = node.epoch();
+                members.push(Member { node, base, len, epoch }, GFP_KERNEL)?;
             }
             let device = Device::new(cname, size, members)?;
             if let Some(s) = list.get_mut(slot) {

@@ -40,6 +40,8 @@ pub(crate) struct Member {
     pub(crate) node: Arc<Node>,
     pub(crate) base: u64,
     pub(crate) len: u64,
+    /// The node's epoch at placement: once it died, its chunks fail with EIO for good.
+    pub(crate) epoch: u64,
 }
 
 /// What the queue callbacks need.
@@ -122,7 +124,7 @@ impl BlkOps for DevQueue {
         };
         rq.data().member.store(m as u32, Relaxed);
         let stats = &self.stats;
-        member.node.submit(rq, |started| {
+        member.node.submit(rq, member.epoch, |started| {
             let (n, b) = if write { (&stats.writes, &stats.write_bytes) } else { (&stats.reads, &stats.read_bytes) };
             n.fetch_add(1, Relaxed);
             b.fetch_add(u64::from(len), Relaxed);

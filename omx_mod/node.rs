@@ -99,6 +99,9 @@ struct Link {
     past: proto::Stats,
     /// Block I/O in flight on this node.
     io: IoState,
+    /// How often the node was declared dead: a device placed on it before a death fails its
+    /// I/O, since a restarted node may have lost (zeroed) the device's data.
+    deaths: u64,
 }
 
 /// The connection as the I/O tables see it.
@@ -185,6 +188,7 @@ impl Node {
                         reconnect_at: 0,
                         past: proto::Stats::default(),
                         io,
+                        deaths: 0,
                     },
                     "omx_node_link"
                 ),
@@ -282,6 +286,10 @@ impl Node {
             link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
             // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
             link.io.fail_all();
+            // A node that never came up has lost nothing.
+            if link.state != NodeState::Connecting {
+                link.deaths = link.deaths.wrapping_add(1);
+            }
         }
         if new == NodeState::Up {
             link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
@@ -327,9 +335,11 @@ impl Node {
     /// Takes a block request (queue_rq, atomic context): `make` starts it and describes it.
     /// Gives the request back when the node's tables are full; fails it at once (EIO)
     /// when the node is dead.
+    /// `epoch` is the node's [`Node::epoch`] when the device was placed on it.
     pub(crate) fn submit(
         &self,
         rq: NewRequest<DevQueue>,
+        epoch: u64,
         make: impl FnOnce(StartedRequest<DevQueue>) -> IoEntry,
     ) -> Result<(), NewRequest<DevQueue>> {
         let now = now_ns();
@@ -339,7 +349,7 @@ impl Node {
                 return Err(rq);
             }
             link.io.submit(make(rq.start()));
-            if link.state == NodeState::Dead {
+            if link.state == NodeState::Dead || link.deaths != epoch {
                 link.io.fail_all();
                 return Ok(());
             }
@@ -348,6 +358,11 @@ impl Node {
         }
         self.kick();
         Ok(())
+    }
+
+    /// The node's death count, recorded by devices placed on it.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.link.lock().deaths
     }
 
     /// Fails the request with this identity if it is still here (its timeout expired).
