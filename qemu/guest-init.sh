@@ -8,8 +8,22 @@ export HOME=/tmp TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
-for dir in /tmp /run /var/tmp /mnt; do
+# Writable scratch directories. The repository (and the cache) may live under one of them on
+# the host (a CI clone in /tmp, say): keep those paths visible through bind mounts.
+mount -t tmpfs -o mode=0755 tmpfs /run
+keep=()
+for path in "${OMX_ROOT:-}" ${OMX_KEEP//:/ }; do
+	case "$path" in /tmp/* | /var/tmp/* | /mnt/*) ;; *) continue ;; esac
+	mkdir -p "/run/omx-keep/${#keep[@]}"
+	mount --bind "$path" "/run/omx-keep/${#keep[@]}"
+	keep+=("$path")
+done
+for dir in /tmp /var/tmp /mnt; do
 	mount -t tmpfs -o mode=0755 tmpfs "$dir"
+done
+for i in "${!keep[@]}"; do
+	mkdir -p "${keep[$i]}"
+	mount --move "/run/omx-keep/$i" "${keep[$i]}"
 done
 chmod 1777 /tmp /var/tmp
 mkdir -p /dev/shm /mnt/shared && mount -t tmpfs tmpfs /dev/shm
