@@ -18,6 +18,7 @@ refused() {
 	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
 }
 
+ip link set eth0 mtu 9000
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"
 wait_file "$S/vm3.daemon-up"
