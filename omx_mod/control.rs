@@ -210,8 +210,12 @@ impl Control {
         if nodes.is_empty() {
             let mut id = 0;
             while let Some(node) = self.nodes.next_from(id) {
-                id = node.id + 1;
+                let next = node.id.checked_add(1);
                 nodes.push(node, GFP_KERNEL)?;
+                match next {
+                    Some(n) => id = n,
+                    None => break,
+                }
             }
         }
         if nodes.is_empty() {

@@ -87,7 +87,7 @@ pub(crate) struct IoState {
     bounce: KVec<u8>,
     msg_size: u32,
     next_seq: u64,
-    /// Responses matching no message (counted as malformed by the node).
+    /// Responses matching no message in flight (reported in the node's `malformed`).
     pub(crate) stray: u64,
 }
 
@@ -137,7 +137,7 @@ impl IoState {
             let Some(top) = self.nfree.checked_sub(1) else { return };
             let Some(&src) = self.free.get(top) else { return };
             let Some(Some(e)) = self.entries.get_mut(idx) else { return };
-            let rest = e.len - e.issued;
+            let rest = e.len.saturating_sub(e.issued);
             let mut piece = self.msg_size.min(rest);
             if !piece.is_power_of_two() {
                 piece = 1 << (31 - piece.leading_zeros());
@@ -160,8 +160,8 @@ impl IoState {
                     if let Some(slot) = self.sources.get_mut(usize::from(src)) {
                         *slot = Some(Source { entry: idx as u16, off: e.issued, len: piece });
                     }
-                    e.issued += piece;
-                    e.outstanding += 1;
+                    e.issued = e.issued.saturating_add(piece);
+                    e.outstanding = e.outstanding.saturating_add(1);
                 }
                 Err(true) => return,
                 Err(false) => {
@@ -187,11 +187,11 @@ impl IoState {
     /// A D-channel response from the node (softirq).
     pub(crate) fn on_response(&mut self, m: &Message<'_>) {
         let Some(i) = (m.source as usize).checked_sub(1).filter(|&i| i < MAX_SOURCES) else {
-            self.stray += 1;
+            self.stray = self.stray.wrapping_add(1);
             return;
         };
         let Some(src) = self.sources.get_mut(i).and_then(|s| s.take()) else {
-            self.stray += 1;
+            self.stray = self.stray.wrapping_add(1);
             return;
         };
         self.release(i as u16);

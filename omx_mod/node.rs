@@ -209,12 +209,13 @@ impl Node {
 
     /// Counters of the node and of its connections.
     pub(crate) fn stats(&self) -> NodeStatsSnapshot {
-        let s = {
+        let (s, stray) = {
             let link = self.link.lock();
-            match &link.conn {
+            let s = match &link.conn {
                 Some(conn) => add_stats(&link.past, conn.stats()),
                 None => link.past,
-            }
+            };
+            (s, link.io.stray)
         };
         let c = &self.counters;
         NodeStatsSnapshot {
@@ -225,7 +226,7 @@ impl Node {
             retransmits: s.frames_retx,
             naks_sent: s.naks_tx,
             naks_received: s.naks_rx,
-            malformed: c.malformed.load(Relaxed).wrapping_add(s.rx_errors),
+            malformed: c.malformed.load(Relaxed).wrapping_add(s.rx_errors).wrapping_add(stray),
             timeouts: s.timeouts,
             reconnects: c.reconnects.load(Relaxed),
         }

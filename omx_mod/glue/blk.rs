@@ -10,8 +10,10 @@
 //! either gives it back (busy: blk-mq retries later) or starts it, getting the one
 //! [`StartedRequest`], which must be completed exactly once ([`StartedRequest::complete`];
 //! dropping it completes it with an I/O error). Completion goes through
-//! `blk_mq_complete_request`, which (one hardware queue) runs `blk_mq_end_request` later in
-//! the BLOCK softirq: never under the driver's locks.
+//! `blk_mq_complete_request`: `blk_mq_end_request` then runs inline or in the BLOCK softirq.
+//! Like virtio-blk (which completes under its queue lock), callers may hold the lock their
+//! `queue_rq` takes: the block layer never re-enters `queue_rq` from a completion (queue
+//! restarts are asynchronous).
 
 use crate::sys;
 use core::marker::PhantomData;
@@ -247,8 +249,7 @@ impl<T: BlkOps> StartedRequest<T> {
         })
     }
 
-    /// Completes the request with `status`. Any context; the block layer ends it later
-    /// (BLOCK softirq), outside the caller's locks.
+    /// Completes the request with `status`. Any context, also under the driver's locks.
     pub(crate) fn complete(self, status: Status) {
         let this = core::mem::ManuallyDrop::new(self);
         this.pdu().status.store(status.0, Ordering::Relaxed);
@@ -333,7 +334,7 @@ impl<T: BlkOps> Disk<T> {
     pub(crate) fn new(p: &DiskParams<'_>, data: Arc<T>) -> Result<Self> {
         let mut set = bindings::blk_mq_tag_set::default();
         set.ops = &Self::OPS;
-        set.nr_hw_queues = 1; // one queue: completions always go through the softirq
+        set.nr_hw_queues = 1; // per-node locks serialise anyway
         set.nr_maps = 1;
         set.queue_depth = p.queue_depth;
         set.cmd_size = u32::try_from(core::mem::size_of::<Pdu<T::Pdu>>()).map_err(|_| EINVAL)?;
@@ -387,13 +388,14 @@ impl<T: BlkOps> Disk<T> {
             (*d).fops = &FOPS.0;
             let name = &mut (*d).disk_name;
             let bytes = p.name.as_bytes();
+            // Room for the NUL, which the zeroed remainder provides.
             if bytes.len() >= name.len() {
                 return Err(EINVAL);
             }
+            name.fill(0);
             for (dst, src) in name.iter_mut().zip(bytes) {
                 *dst = *src as _;
             }
-            name[bytes.len()] = 0;
             bindings::set_capacity(d, p.capacity >> SECTOR_SHIFT);
         }
         // SAFETY: the disk is fully set up; no parent device, no attribute groups.
