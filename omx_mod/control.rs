@@ -237,7 +237,7 @@ impl Control {
                 let epoch = node.epoch();
                 members.push(Member { node, base, len, epoch }, GFP_KERNEL)?;
             }
-            let device = Device::new(cname, size, members)?;
+            let device = Device::new(cname, size, members, self.events.clone())?;
             if let Some(s) = list.get_mut(slot) {
                 *s = Some(device);
             }

@@ -6,10 +6,12 @@
 //! Contexts: `queue_rq` runs in atomic context (blk-mq, no BLK_MQ_F_BLOCKING); requests
 //! complete from the node's receive path or timer (softirq), or fail when the node dies.
 
+use crate::events::Events;
 use crate::glue::blk::{BlkOps, Disk, DiskParams, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::IoEntry;
 use crate::node::Node;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use kernel::time::Ktime;
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
@@ -35,6 +37,34 @@ pub(crate) struct DevStats {
     pub(crate) in_flight: AtomicU64,
 }
 
+/// Error reports (dev-error-ntf) of a device are at most this frequent.
+const ERROR_REPORT_NS: u64 = 1_000_000_000;
+
+/// What a device's requests carry along to the node: counters and where errors go.
+pub(crate) struct DevShared {
+    pub(crate) stats: DevStats,
+    name: CString,
+    events: Arc<Events>,
+    /// When the last dev-error-ntf went out (0: never).
+    last_report_ns: AtomicU64,
+}
+
+impl DevShared {
+    /// A request failed on member node `node_id` (any context): counted, and reported to
+    /// listeners at most once a second.
+    pub(crate) fn io_failed(&self, node_id: u32) {
+        self.stats.errors.fetch_add(1, Relaxed);
+        let now = u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0);
+        let last = self.last_report_ns.load(Relaxed);
+        if last != 0 && now.saturating_sub(last) < ERROR_REPORT_NS {
+            return;
+        }
+        if self.last_report_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_ok() {
+            self.events.dev_error(&self.name, node_id);
+        }
+    }
+}
+
 /// A member node and the region of it this device owns.
 pub(crate) struct Member {
     pub(crate) node: Arc<Node>,
@@ -47,7 +77,7 @@ pub(crate) struct Member {
 /// What the queue callbacks need.
 pub(crate) struct DevQueue {
     pub(crate) members: KVec<Member>,
-    pub(crate) stats: Arc<DevStats>,
+    pub(crate) shared: Arc<DevShared>,
     pub(crate) capacity: u64,
 }
 
@@ -80,7 +110,7 @@ impl DevQueue {
 
     fn finish_now(&self, rq: NewRequest<Self>, status: Status) {
         if status != Status::OK {
-            self.stats.errors.fetch_add(1, Relaxed);
+            self.shared.stats.errors.fetch_add(1, Relaxed);
         }
         rq.start().complete(status);
     }
@@ -100,7 +130,7 @@ impl BlkOps for DevQueue {
             }
             // Swap and mkswap may discard; the node's memory simply keeps the old bytes.
             Op::Discard => {
-                self.stats.discards.fetch_add(1, Relaxed);
+                self.shared.stats.discards.fetch_add(1, Relaxed);
                 self.finish_now(rq, Status::OK);
                 return Ok(());
             }
@@ -123,13 +153,14 @@ impl BlkOps for DevQueue {
             return Ok(());
         };
         rq.data().member.store(m as u32, Relaxed);
-        let stats = &self.stats;
+        let (shared, node_id) = (&self.shared, member.node.id);
+        let stats = &shared.stats;
         member.node.submit(rq, member.epoch, |started| {
             let (n, b) = if write { (&stats.writes, &stats.write_bytes) } else { (&stats.reads, &stats.read_bytes) };
             n.fetch_add(1, Relaxed);
             b.fetch_add(u64::from(len), Relaxed);
             stats.in_flight.fetch_add(1, Relaxed);
-            IoEntry::new(started, stats.clone(), write, addr, len)
+            IoEntry::new(started, shared.clone(), node_id, write, addr, len)
         })
     }
 
@@ -154,9 +185,15 @@ pub(crate) struct Device {
 
 impl Device {
     /// Creates `/dev/<name>` of `size` bytes over `members`. Process context.
-    pub(crate) fn new(name: CString, size: u64, members: KVec<Member>) -> Result<Self> {
-        let stats = Arc::new(DevStats::default(), GFP_KERNEL)?;
-        let queue = Arc::new(DevQueue { members, stats, capacity: size }, GFP_KERNEL)?;
+    pub(crate) fn new(name: CString, size: u64, members: KVec<Member>, events: Arc<Events>) -> Result<Self> {
+        let shared = DevShared {
+            stats: DevStats::default(),
+            name: CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?,
+            events,
+            last_report_ns: AtomicU64::new(0),
+        };
+        let shared = Arc::new(shared, GFP_KERNEL)?;
+        let queue = Arc::new(DevQueue { members, shared, capacity: size }, GFP_KERNEL)?;
         let params = DiskParams {
             name: name.to_str().map_err(|_| EINVAL)?,
             capacity: size,
@@ -176,7 +213,7 @@ impl Device {
     }
 
     pub(crate) fn stats(&self) -> &DevStats {
-        &self.disk.data().stats
+        &self.disk.data().shared.stats
     }
 
     /// Whether the disk is open (mounted, swapped on, or held by a process).

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Netlink events (the `events` multicast group): node state changes.
+//! Netlink events (the `events` multicast group): node state changes, device I/O errors.
 
 use crate::control::{fill_node, Control};
 use crate::glue::genl::GenlFamily;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
-use crate::netlink::{cmd, MCGRP_EVENTS};
+use crate::netlink::{cmd, dev, MCGRP_EVENTS};
 use crate::node::Node;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -38,5 +38,14 @@ impl Events {
     pub(crate) fn node_state_changed(&self, node: &Node) {
         let Some(family) = self.family.lock().clone() else { return };
         family.multicast(MCGRP_EVENTS, cmd::NODE_STATE_NTF, |msg| fill_node(msg, node));
+    }
+
+    /// Tells listeners device `name` failed I/O on node `node_id`. Any context.
+    pub(crate) fn dev_error(&self, name: &kernel::str::CStr, node_id: u32) {
+        let Some(family) = self.family.lock().clone() else { return };
+        family.multicast(MCGRP_EVENTS, cmd::DEV_ERROR_NTF, |msg| {
+            msg.put_str(dev::NAME, name)?;
+            msg.put_u32(dev::NODE_ID, node_id)
+        });
     }
 }

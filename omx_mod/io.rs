@@ -4,7 +4,7 @@
 //! mapping responses back to (request, offset), all in tables preallocated when the node is
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
-use crate::device::{DevQueue, DevStats};
+use crate::device::{DevQueue, DevShared};
 use crate::glue::blk::{StartedRequest, Status};
 use crate::omx_proto::{Message, Opcode};
 use core::sync::atomic::Ordering::Relaxed;
@@ -33,7 +33,9 @@ pub(crate) fn msg_size_for_mtu(mtu: u32) -> u32 {
 /// One block request handled by this node.
 pub(crate) struct IoEntry {
     rq: StartedRequest<DevQueue>,
-    stats: Arc<DevStats>,
+    dev: Arc<DevShared>,
+    /// This node's id, for error reports.
+    node: u32,
     write: bool,
     /// Node address of the request's first byte.
     addr: u64,
@@ -48,15 +50,15 @@ pub(crate) struct IoEntry {
 }
 
 impl IoEntry {
-    pub(crate) fn new(rq: StartedRequest<DevQueue>, stats: Arc<DevStats>, write: bool, addr: u64, len: u32) -> Self {
-        Self { rq, stats, write, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
+    pub(crate) fn new(rq: StartedRequest<DevQueue>, dev: Arc<DevShared>, node: u32, write: bool, addr: u64, len: u32) -> Self {
+        Self { rq, dev, node, write, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
     }
 
     /// Completes the request; stats as seen by the device.
     fn finish(self, ok: bool) {
-        self.stats.in_flight.fetch_sub(1, Relaxed);
+        self.dev.stats.in_flight.fetch_sub(1, Relaxed);
         if !ok {
-            self.stats.errors.fetch_add(1, Relaxed);
+            self.dev.io_failed(self.node);
         }
         self.rq.complete(if ok { Status::OK } else { Status::IOERR });
     }

@@ -16,6 +16,7 @@ pub(crate) mod cmd {
     pub(crate) const DEV_GET: u8 = 6;
     pub(crate) const STATS_GET: u8 = 7;
     pub(crate) const NODE_STATE_NTF: u8 = 8;
+    pub(crate) const DEV_ERROR_NTF: u8 = 9;
 }
 
 /// Attributes of the `node` set.

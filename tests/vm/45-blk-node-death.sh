@@ -3,7 +3,8 @@
 # omx-node on VM 2, which is SIGKILLed. The reads must fail with EIO within the dead-node
 # bound (keepalive 0.5 s + 11 retransmit timeouts of 100 ms; allow for TCG), no task may
 # hang, and swapoff, dev del and rmmod must still complete. The daemon is restarted: the
-# node comes back up, but the device keeps failing (the node's memory was lost).
+# node comes back up, but the device keeps failing (the node's memory was lost). Listeners
+# hear dev-error-ntf for omx0 and node 1.
 . "$(dirname "$0")/lib.sh"
 
 segment_up
@@ -17,3 +18,5 @@ awk '{ exit !($1 < 10) }' "$SHARED/t-eio" || fail "EIO only after $(cat "$SHARED
 grep -q 'Input/output error' "$SHARED/reader.log" || fail "the reader did not fail with EIO"
 jq -e '.stats.errors >= 3 and .stats.in_flight == 0' "$SHARED/dev-dead.json" >/dev/null ||
 	fail "unexpected device stats: $(cat "$SHARED/dev-dead.json")"
+jq -e -s 'map(select(.event == "dev-error" and .dev.name == "omx0" and .dev.nodes == [1])) | length >= 1' "$SHARED/monitor.jsonl" >/dev/null ||
+	fail "no dev-error event: $(cat "$SHARED/monitor.jsonl")"

@@ -12,6 +12,8 @@ wait_state() {
 }
 
 insmod "$OMX_ROOT/omx_mod.ko"
+"$C" -j monitor >"$S/monitor.jsonl" &
+mon=$!
 wait_file "$S/daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 256M
 wait_state up
@@ -44,6 +46,7 @@ wait_state up
 if dd if=/dev/omx0 of=/dev/null bs=4k count=1 skip=16384 iflag=direct status=none; then echo "read from a restarted node succeeded"; exit 1; fi
 "$C" -j dev show omx0 | tee "$S/dev-dead.json"
 swapoff /dev/omx0
+kill "$mon"
 "$C" dev del omx0
 "$C" node del 1
 rmmod omx_mod
