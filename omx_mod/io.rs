@@ -54,6 +54,11 @@ impl IoEntry {
         Self { rq, dev, node, write, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
     }
 
+    /// Fails a request that never went out (its node is dead).
+    pub(crate) fn fail(self) {
+        self.finish(false);
+    }
+
     /// Completes the request; stats as seen by the device.
     fn finish(self, ok: bool) {
         self.dev.stats.in_flight.fetch_sub(1, Relaxed);

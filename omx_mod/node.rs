@@ -346,14 +346,14 @@ impl Node {
         let now = now_ns();
         {
             let mut link = self.link.lock();
+            if link.state == NodeState::Dead || link.deaths != epoch {
+                make(rq.start()).fail();
+                return Ok(());
+            }
             if link.io.is_full() {
                 return Err(rq);
             }
             link.io.submit(make(rq.start()));
-            if link.state == NodeState::Dead || link.deaths != epoch {
-                link.io.fail_all();
-                return Ok(());
-            }
             Self::pump(&mut link, now);
             self.flush(&mut link, now);
         }

@@ -13,7 +13,7 @@ vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh"
 vm_wait
 
 [ -s "$SHARED/t-eio" ] || fail "no EIO seen"
-echo "EIO after the kill: $(cat "$SHARED/t-eio") s"
+echo "EIO after the kill request: $(cat "$SHARED/t-eio") s"
 awk '{ exit !($1 < 10) }' "$SHARED/t-eio" || fail "EIO only after $(cat "$SHARED/t-eio") s"
 grep -q 'Input/output error' "$SHARED/reader.log" || fail "the reader did not fail with EIO"
 jq -e '.stats.errors >= 3 and .stats.in_flight == 0' "$SHARED/dev-dead.json" >/dev/null ||
