@@ -19,6 +19,10 @@ VM_MEM=${VM_MEM:-512}
 VM_CPUS=${VM_CPUS:-1}
 VM_TIMEOUT=${VM_TIMEOUT:-300}
 SHARED=$OMX_TEST_DIR/shared
+# The debug kernel (KASAN, lockdep, kmemleak) boots so slowly under TCG that the soft-lockup
+# detector fires during its own init; give it the longest threshold (2 x 60 s) there.
+KERNEL_EXTRA_ARGS=
+[ "${KERNEL_VARIANT:-normal}" = debug ] && KERNEL_EXTRA_ARGS="watchdog_thresh=60"
 mkdir -p "$SHARED"
 declare -a VM_PIDS=()
 CAPTURE_PID=
@@ -48,7 +52,7 @@ vm_start() {
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-serial "file:$log" \
 		-kernel "$OMX_KERNEL" \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=shared,path="$SHARED",security_model=none \
