@@ -28,11 +28,12 @@ type Conn = proto::Connection<KVec<u8>, RETRANSMIT_SLOTS>;
 
 const NS_PER_MS: u64 = 1_000_000;
 /// Retransmit timeout and attempts: an unanswered frame fails the node after
-/// RTO_MS * (MAX_RETRANSMITS + 1) = 1.1 s.
-const RTO_MS: u64 = 100;
+/// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
+/// one) is not declared dead by mistake, which would fail its devices for good.
+const RTO_MS: u64 = 200;
 const MAX_RETRANSMITS: u32 = 10;
 /// An idle connection probes the node this often, so a silent node is detected within
-/// KEEPALIVE_MS + 1.1 s even without I/O: 1.1 sends an empty sequenced frame the node must
+/// KEEPALIVE_MS + 2.2 s even without I/O: 1.1 sends an empty sequenced frame the node must
 /// acknowledge (the protocol core does it); 1.0.3 has no such frame, so a TileLink Intent.
 const KEEPALIVE_MS: u64 = 500;
 /// A dead node is re-opened this often.

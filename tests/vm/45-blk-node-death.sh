@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A pool node dies under I/O: /dev/omx0 (swapped on, and read by a direct-I/O loop) lives on
 # omx-node on VM 2, which is SIGKILLed. The reads must fail with EIO within the dead-node
-# bound (keepalive 0.5 s + 11 retransmit timeouts of 100 ms; allow for TCG), no task may
+# bound (keepalive 0.5 s + 11 retransmit timeouts of 200 ms; allow for TCG), no task may
 # hang, and swapoff, dev del and rmmod must still complete. The daemon is restarted: the
 # node comes back up, but the device keeps failing (the node's memory was lost). Listeners
 # hear dev-error-ntf for omx0 and node 1.

@@ -3,6 +3,8 @@
 # node on VM 2 (1 GiB of RAM, lending 768 MiB) and reads it back; pages must go out and
 # come in (pswpout, pswpin), nothing may be OOM-killed, and swapoff, dev del and rmmod
 # must work afterwards.
+# Two passes over 512 MiB through swap take about 3 minutes under TCG; leave room for a slow host.
+VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 
 segment_up
