@@ -62,8 +62,8 @@ fn valid_dev_name(name: &str) -> bool {
 pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     let p = &n.params;
     msg.put_u32(node::ID, n.id)?;
-    msg.put_str(node::IFNAME, p.dev.name())?;
-    msg.put_u32(node::IFINDEX, p.dev.ifindex() as u32)?;
+    msg.put_bytes(node::IFNAME, p.ifname_with_nul())?;
+    msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
     msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
     msg.put_u64(node::SIZE, p.size)?;
     msg.put_u32(node::BYTE_ORDER, if p.order == ByteOrder::Spec { 0 } else { 1 })?;
@@ -135,8 +135,8 @@ impl Control {
         }
 
         let id = self.nodes.allocate_id();
-        let params = NodeParams { dev, peer, size: size_val, order, version, mtu };
-        let node = Node::new(id, params, self.events.clone())?;
+        let params = NodeParams::new(&dev, peer, size_val, order, version, mtu);
+        let node = Node::new(id, dev, params, self.events.clone())?;
         if let Err((err, node)) = self.nodes.insert(node) {
             node.shutdown();
             return Err(match err {
@@ -336,6 +336,7 @@ impl NetdevHandler for InterfaceWatch {
     fn unregistering(&self, dev: &NetDevice) {
         while let Some(node) = self.nodes.remove_one_on(dev) {
             node.shutdown();
+            node.release_device();
             self.events.node_state_changed(&node);
             pr_info!("node {}: interface {} went away, node removed\n", node.id, dev.name());
         }

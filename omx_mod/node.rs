@@ -54,7 +54,12 @@ pub(crate) enum NodeState {
 
 /// What an administrator asked for when adding the node.
 pub(crate) struct NodeParams {
-    pub(crate) dev: ARef<NetDevice>,
+    /// The interface, by index and name: the reference itself lives in the link, so it can be
+    /// dropped when the interface is unregistered while devices still use the node.
+    pub(crate) ifindex: i32,
+    ifname: [u8; 16],
+    /// Our own address on that interface.
+    pub(crate) own_mac: MacAddr,
     pub(crate) peer: MacAddr,
     pub(crate) size: u64,
     pub(crate) order: ByteOrder,
@@ -90,6 +95,8 @@ pub(crate) struct NodeStatsSnapshot {
 }
 
 struct Link {
+    /// The interface frames go out of; `None` once it was unregistered.
+    dev: Option<ARef<NetDevice>>,
     conn: Option<Conn>,
     state: NodeState,
     /// When to send the next keepalive if nothing else was sent.
@@ -156,7 +163,7 @@ impl Node {
         let mut cfg = Config::new(params.version);
         cfg.order = params.order;
         cfg.mtu = params.mtu as usize;
-        cfg.ethernet = Some(EthHeader::new(params.peer.0, params.dev.mac().0));
+        cfg.ethernet = Some(EthHeader::new(params.peer.0, params.own_mac.0));
         cfg.rto_ns = RTO_MS * NS_PER_MS;
         cfg.max_retransmits = MAX_RETRANSMITS;
         cfg.window = RETRANSMIT_SLOTS as u32;
@@ -171,7 +178,7 @@ impl Node {
     }
 
     /// Creates the node and starts opening its connection. Process context.
-    pub(crate) fn new(id: u32, params: NodeParams, events: Arc<Events>) -> Result<Arc<Self>> {
+    pub(crate) fn new(id: u32, dev: ARef<NetDevice>, params: NodeParams, events: Arc<Events>) -> Result<Arc<Self>> {
         let cfg = Self::config(&params);
         let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;
@@ -183,6 +190,7 @@ impl Node {
                 params,
                 link <- new_spinlock_bh!(
                     Link {
+                        dev: Some(dev),
                         conn: Some(conn),
                         state: NodeState::Connecting,
                         keepalive_at: 0,
@@ -234,8 +242,8 @@ impl Node {
     }
 
     /// Whether a frame from `dev`/`peer` belongs to this node.
-    pub(crate) fn matches(&self, dev: &NetDevice, peer: MacAddr) -> bool {
-        self.params.dev.as_raw() == dev.as_raw() && self.params.peer == peer
+    pub(crate) fn matches(&self, ifindex: i32, peer: MacAddr) -> bool {
+        self.params.ifindex == ifindex && self.params.peer == peer
     }
 
     /// A frame from the node (payload after the Ethernet header). Softirq context.
@@ -374,7 +382,7 @@ impl Node {
 
     /// Sends every frame the connection has ready. Softirq or process context.
     fn flush(&self, link: &mut Link, now: u64) {
-        let Some(conn) = link.conn.as_mut() else { return };
+        let Link { conn: Some(conn), dev: Some(dev), .. } = link else { return };
         let max = conn.max_frame_len() as u32;
         loop {
             let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
@@ -389,7 +397,7 @@ impl Node {
             skb.trim(len as u32);
             self.counters.tx_frames.fetch_add(1, Relaxed);
             self.counters.tx_bytes.fetch_add(len as u64, Relaxed);
-            if skb.transmit(&self.params.dev, crate::rx::ETH_P_OMNIXTEND).is_err() {
+            if skb.transmit(dev, crate::rx::ETH_P_OMNIXTEND).is_err() {
                 // Counted, then recovered by the retransmit timer.
                 self.counters.tx_errors.fetch_add(1, Relaxed);
             }
@@ -428,6 +436,29 @@ impl Node {
         self.flush(&mut link, now);
         link.state = NodeState::Dead;
         link.io.fail_all();
+    }
+
+    /// Drops the interface reference (the interface is being unregistered): the node stays
+    /// dead, and devices using it fail its I/O. Process context, after `shutdown`.
+    pub(crate) fn release_device(&self) {
+        let dev = self.link.lock().dev.take();
+        drop(dev);
+    }
+}
+
+impl NodeParams {
+    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64, order: ByteOrder, version: Version, mtu: u32) -> Self {
+        let mut ifname = [0u8; 16];
+        for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
+            *d = *s;
+        }
+        Self { ifindex: dev.ifindex(), ifname, own_mac: dev.mac(), peer, size, order, version, mtu }
+    }
+
+    /// The interface name with its NUL, as netlink string attributes carry it.
+    pub(crate) fn ifname_with_nul(&self) -> &[u8] {
+        let len = self.ifname.iter().position(|&b| b == 0).unwrap_or(15);
+        self.ifname.get(..=len).unwrap_or(&[0])
     }
 }
 

@@ -52,7 +52,7 @@ impl Nodes {
 
     /// The node with this interface and peer, if any (receive path).
     pub(crate) fn find(&self, dev: &NetDevice, peer: MacAddr) -> Option<Arc<Node>> {
-        self.find_by(|n| n.matches(dev, peer))
+        self.find_by(|n| n.matches(dev.ifindex(), peer))
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<Arc<Node>> {
@@ -66,7 +66,7 @@ impl Nodes {
 
     pub(crate) fn insert(&self, node: Arc<Node>) -> Result<(), (AddError, Arc<Node>)> {
         let mut table = self.table.lock();
-        if table.iter().flatten().any(|n| n.matches(&node.params.dev, node.params.peer)) {
+        if table.iter().flatten().any(|n| n.matches(node.params.ifindex, node.params.peer)) {
             drop(table);
             return Err((AddError::Duplicate, node));
         }
@@ -94,7 +94,7 @@ impl Nodes {
 
     /// Removes one node using `dev` (call until `None` when the interface goes away).
     pub(crate) fn remove_one_on(&self, dev: &NetDevice) -> Option<Arc<Node>> {
-        self.take_by(|n| n.params.dev.as_raw() == dev.as_raw())
+        self.take_by(|n| n.params.ifindex == dev.ifindex())
     }
 
     /// Removes any one node (call until `None` at module unload).
