@@ -16,7 +16,7 @@ fi
 
 VM_TIMEOUT=900
 . "$OMX_ROOT/tests/vm/lib.sh"
-echo "demo: booting 2 VMs (QEMU, TCG) on a bridge in a private network namespace; about 4 minutes"
+echo "demo: booting 2 VMs (QEMU, TCG) on a bridge in a private network namespace; about 3 minutes"
 segment_up
 VM_MEM=256 vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh"
 VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "768M"
