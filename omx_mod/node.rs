@@ -97,6 +97,9 @@ pub(crate) struct NodeStatsSnapshot {
 struct Link {
     /// The interface frames go out of; `None` once it was unregistered.
     dev: Option<ARef<NetDevice>>,
+    /// A transmit buffer left over when there was nothing to send: most received frames
+    /// produce no reply, so this saves an allocation and a memset per received frame.
+    spare_skb: Option<SkBuff>,
     conn: Option<Conn>,
     state: NodeState,
     /// When to send the next keepalive if nothing else was sent.
@@ -191,6 +194,7 @@ impl Node {
                 link <- new_spinlock_bh!(
                     Link {
                         dev: Some(dev),
+                        spare_skb: None,
                         conn: Some(conn),
                         state: NodeState::Connecting,
                         keepalive_at: 0,
@@ -382,17 +386,28 @@ impl Node {
 
     /// Sends every frame the connection has ready. Softirq or process context.
     fn flush(&self, link: &mut Link, now: u64) {
-        let Link { conn: Some(conn), dev: Some(dev), .. } = link else { return };
+        let Link { conn: Some(conn), dev: Some(dev), spare_skb, .. } = link else { return };
         let max = conn.max_frame_len() as u32;
         loop {
-            let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
-                self.counters.tx_errors.fetch_add(1, Relaxed);
-                return; // retried from the timer
+            let mut skb = match spare_skb.take() {
+                Some(skb) => skb,
+                None => {
+                    let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
+                        self.counters.tx_errors.fetch_add(1, Relaxed);
+                        return; // retried from the timer
+                    };
+                    if skb.put(max).is_err() {
+                        return;
+                    }
+                    skb
+                }
             };
-            let Ok(buf) = skb.put(max) else { return };
-            let len = match conn.poll_transmit(now, buf) {
+            let len = match conn.poll_transmit(now, skb.data_mut()) {
                 Ok(Some(len)) => len,
-                Ok(None) | Err(_) => return,
+                Ok(None) | Err(_) => {
+                    *spare_skb = Some(skb);
+                    return;
+                }
             };
             skb.trim(len as u32);
             self.counters.tx_frames.fetch_add(1, Relaxed);

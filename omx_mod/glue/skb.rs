@@ -91,6 +91,20 @@ impl SkBuff {
         }
     }
 
+    /// The bytes of the buffer, for writing (all of them were initialised by `put`).
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: by the type invariant the buffer is valid, owned and linear: `len` bytes at
+        // `data`, all initialised (`put` zero-fills what it appends).
+        unsafe {
+            let data = sys::omx_skb_data(self.ptr.as_ptr());
+            let len = sys::omx_skb_len(self.ptr.as_ptr()) as usize;
+            if data.is_null() || len == 0 {
+                return &mut [];
+            }
+            core::slice::from_raw_parts_mut(data, len)
+        }
+    }
+
     /// The Ethernet source address of a received frame.
     pub(crate) fn eth_source(&self) -> Option<MacAddr> {
         // SAFETY: the buffer is valid; the helper returns NULL or a pointer to 6 bytes inside it.
