@@ -9,6 +9,7 @@
 gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
 
 segment_up
+capture_start "$OMX_TEST_DIR/segment.pcap"
 vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait
@@ -21,3 +22,6 @@ for j in "$SHARED"/fio-*.json; do
 done
 jq -e '.stats.errors == 0 and .stats.in_flight == 0 and .stats.writes > 0 and .stats.reads > 0' "$SHARED/dev-final.json" >/dev/null ||
 	fail "unexpected device stats: $(cat "$SHARED/dev-final.json")"
+# Every frame on the segment must be valid OmniXtend as the protocol core decodes it.
+"$OMX_ROOT/target/release/omx-pcap-check" "$OMX_TEST_DIR/segment.pcap" || fail "invalid OmniXtend frames on the segment"
+rm -f "$OMX_TEST_DIR/segment.pcap" # ~130 MB; kept only when the check fails

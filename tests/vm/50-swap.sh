@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Swap on /dev/omx0: a 256 MiB client swaps a checksummed 512 MiB working set to the pool
-# node on VM 2 (1 GiB of RAM, lending 768 MiB) and reads it back; pages must go out and
+# Swap on /dev/omx0: a 256 MiB client swaps a checksummed 768 MiB working set (3x RAM) to the pool
+# node on VM 2 (1.5 GiB of RAM, lending 1100 MiB) and reads it back; pages must go out and
 # come in (pswpout, pswpin), nothing may be OOM-killed, and swapoff, dev del and rmmod
 # must work afterwards.
-# Two passes over 512 MiB through swap take about 3 minutes under TCG; leave room for a slow host.
+# Two passes over 768 MiB through swap take about 4 minutes under TCG; leave room for a slow host.
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 
 segment_up
-VM_MEM=${SWAP_CLIENT_MEM:-256} vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh"
-VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "768M"
+VM_MEM=${SWAP_CLIENT_MEM:-256} vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" 768,1100M,1024M
+VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 vm_wait
 
 [ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
