@@ -272,11 +272,22 @@ impl Node {
                     self.counters.malformed.fetch_add(1, Relaxed);
                 }
             }
-            let changed = self.update_state(&mut link, now);
-            Self::pump(&mut link, now);
-            self.flush(&mut link, now);
-            changed
+            self.settle(&mut link, now)
         };
+        self.announce(changed);
+    }
+
+    /// After a frame or a timer: updates the state, moves waiting I/O into the connection and
+    /// sends what is due. Returns whether the state changed.
+    fn settle(&self, link: &mut Link, now: u64) -> bool {
+        let changed = self.update_state(link, now);
+        Self::pump(link, now);
+        self.flush(link, now);
+        changed
+    }
+
+    /// Outside the lock: reports a state change and re-arms the timer.
+    fn announce(&self, changed: bool) {
         if changed {
             self.events.node_state_changed(self);
         }
@@ -501,14 +512,8 @@ impl TimerHandler for Node {
                 }
                 _ => {}
             }
-            let changed = self.update_state(&mut link, now);
-            Self::pump(&mut link, now);
-            self.flush(&mut link, now);
-            changed
+            self.settle(&mut link, now)
         };
-        if changed {
-            self.events.node_state_changed(self);
-        }
-        self.kick();
+        self.announce(changed);
     }
 }
