@@ -2,14 +2,7 @@
 C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
 trap 'touch $S/done' EXIT
-wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
-wait_up() {
-	for _ in $(seq 300); do
-		[ "$("$C" -j node show 1 | jq -r .state)" = up ] && return 0
-		sleep 0.1
-	done
-	echo "node never came up"; return 1
-}
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
 
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"

@@ -2,7 +2,7 @@
 # its state while the host-coordinated script kills and restarts the daemon there.
 C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
-wait_file() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
 # Prints the seconds it took until node 1 is in state $1 (gives up after 30 s).
 wait_state() {
 	local start=$(date +%s.%N)

@@ -2,7 +2,7 @@
 # SIGKILL, restarted, and stopped with SIGTERM at the end.
 N=$OMX_ROOT/target/release/omx-node
 S=/mnt/shared
-wait_file() { for _ in $(seq 900); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
 "$N" --iface eth0 --size 128M 2>"$S/node-1.log" &
 pid=$!
 sleep 1

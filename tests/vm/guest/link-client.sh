@@ -2,7 +2,7 @@
 # both are up, lets the host inject bad frames, records the counters, unloads.
 C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
-wait_file() { for _ in $(seq 900); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
 wait_file "$S/vm2.daemon-up"
 wait_file "$S/vm3.daemon-up"
 insmod "$OMX_ROOT/omx_mod.ko"
