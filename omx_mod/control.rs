@@ -3,7 +3,7 @@
 //! The control plane: the `omx` generic netlink family's requests (see `netlink.rs` and
 //! `Documentation/netlink/specs/omx.yaml`).
 
-use crate::device::{per_node_len, Device, Member};
+use crate::device::{per_node_len, Device, Member, MAX_MEMBERS, MAX_REPLICAS};
 use crate::devices::{find_region, DelError, Devices};
 use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
@@ -39,7 +39,10 @@ fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
     for m in d.members() {
         msg.put_u32(dev::NODE_ID, m.node.id)?;
     }
-    msg.put_u32(dev::REPLICAS, 1)?;
+    msg.put_u32(dev::REPLICAS, d.replicas())?;
+    for m in d.out_of_service() {
+        msg.put_u32(dev::FAILED_NODE_ID, m.node.id)?;
+    }
     let s = d.stats();
     msg.nest(dev::STATS, |m| {
         m.put_u64(dev_stats::READS, s.reads.load(Relaxed))?;
@@ -48,7 +51,8 @@ fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
         m.put_u64(dev_stats::WRITE_BYTES, s.write_bytes.load(Relaxed))?;
         m.put_u64(dev_stats::DISCARDS, s.discards.load(Relaxed))?;
         m.put_u64(dev_stats::ERRORS, s.errors.load(Relaxed))?;
-        m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))
+        m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))?;
+        m.put_u64(dev_stats::FAILOVERS, s.failovers.load(Relaxed))
     })
 }
 
@@ -190,13 +194,14 @@ impl Control {
         if size == 0 || size % 4096 != 0 || size > MAX_NODE_SIZE {
             return Err(req.fail(EINVAL, Some(&size_attr), c_str!("size must be a non-zero multiple of 4096")));
         }
-        if let Some(r) = req.attr(dev::REPLICAS) {
-            match r.u32() {
-                Some(1) => {}
-                Some(2) => return Err(req.fail(eopnotsupp(), Some(&r), c_str!("mirroring (replicas 2) is not implemented yet"))),
-                _ => return Err(req.fail(EINVAL, Some(&r), c_str!("replicas must be 1 or 2"))),
-            }
-        }
+        let replicas_attr = req.attr(dev::REPLICAS);
+        let replicas = match &replicas_attr {
+            None => 1,
+            Some(r) => match r.u32() {
+                Some(n @ 1..=MAX_REPLICAS) => n,
+                _ => return Err(req.fail(EINVAL, Some(r), c_str!("replicas must be 1 or 2"))),
+            },
+        };
         // Members: the listed nodes in order, or every node by id.
         let mut nodes = KVec::new();
         for a in req.attrs().filter(|a| a.ty == dev::NODE_ID) {
@@ -221,7 +226,13 @@ impl Control {
         if nodes.is_empty() {
             return Err(req.fail(ENOENT, None, c_str!("no pool nodes")));
         }
-        let len = per_node_len(size, nodes.len()).ok_or(EINVAL)?;
+        if nodes.len() > MAX_MEMBERS {
+            return Err(req.fail(EINVAL, None, c_str!("too many member nodes")));
+        }
+        if (nodes.len() as u32) < replicas {
+            return Err(req.fail(EINVAL, replicas_attr.as_ref(), c_str!("two copies need at least two member nodes")));
+        }
+        let len = per_node_len(size, nodes.len(), replicas).ok_or(EINVAL)?;
         let cname = CString::try_from_fmt(kernel::fmt!("{name}"))?;
         self.devices.with(|list| {
             if list.iter().flatten().any(|d| d.name.as_bytes() == name.as_bytes()) {
@@ -237,13 +248,13 @@ impl Control {
                 let epoch = node.epoch();
                 members.push(Member { node, base, len, epoch }, GFP_KERNEL)?;
             }
-            let device = Device::new(cname, size, members, self.events.clone())?;
+            let device = Device::new(cname, size, members, replicas, self.events.clone())?;
             if let Some(s) = list.get_mut(slot) {
                 *s = Some(device);
             }
             Ok(())
         })?;
-        pr_info!("device {}: {} bytes\n", name, size);
+        pr_info!("device {}: {} bytes, {} cop{}\n", name, size, replicas, if replicas == 1 { "y" } else { "ies" });
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
 use crate::device::{DevQueue, DevShared};
-use crate::glue::blk::{StartedRequest, Status};
+use crate::glue::blk::{Leg, LegResult};
 use crate::omx_proto::{Message, Opcode};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -30,13 +30,22 @@ pub(crate) fn msg_size_for_mtu(mtu: u32) -> u32 {
     size
 }
 
-/// One block request handled by this node.
+/// What a request does on the node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IoKind {
+    Read,
+    Write,
+    /// A write of zeroes (REQ_OP_WRITE_ZEROES): no data pages, the bytes are all zero.
+    Zeroes,
+}
+
+/// One block request (or its leg on this node, for a mirrored write) handled by this node.
 pub(crate) struct IoEntry {
-    rq: StartedRequest<DevQueue>,
+    rq: Leg<DevQueue>,
     dev: Arc<DevShared>,
-    /// This node's id, for error reports.
-    node: u32,
-    write: bool,
+    /// Index of this node among the device's members.
+    member: usize,
+    kind: IoKind,
     /// Node address of the request's first byte.
     addr: u64,
     len: u32,
@@ -50,8 +59,8 @@ pub(crate) struct IoEntry {
 }
 
 impl IoEntry {
-    pub(crate) fn new(rq: StartedRequest<DevQueue>, dev: Arc<DevShared>, node: u32, write: bool, addr: u64, len: u32) -> Self {
-        Self { rq, dev, node, write, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
+    pub(crate) fn new(rq: Leg<DevQueue>, dev: Arc<DevShared>, member: usize, kind: IoKind, addr: u64, len: u32) -> Self {
+        Self { rq, dev, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
     }
 
     /// Fails a request that never went out (its node is dead).
@@ -59,13 +68,11 @@ impl IoEntry {
         self.finish(false);
     }
 
-    /// Completes the request; stats as seen by the device.
+    /// Completes the request (or leg); the device decides what a failure means.
     fn finish(self, ok: bool) {
         self.dev.stats.in_flight.fetch_sub(1, Relaxed);
-        if !ok {
-            self.dev.io_failed(self.node);
-        }
-        self.rq.complete(if ok { Status::OK } else { Status::IOERR });
+        let result = if ok { LegResult::Ok } else { self.dev.leg_failed(self.member, self.kind == IoKind::Read) };
+        self.rq.complete(result);
     }
 }
 
@@ -86,6 +93,9 @@ pub(crate) trait Sender {
 
 pub(crate) struct IoState {
     entries: KVec<Option<IoEntry>>,
+    /// Entries in use, and promised to submitters that reserved one.
+    used: usize,
+    reserved: usize,
     /// Index = source id - 1 (source 0 is the keepalive's).
     sources: KVec<Option<Source>>,
     /// Stack of free source indices: `free[..nfree]`.
@@ -111,21 +121,43 @@ impl IoState {
             free.push((MAX_SOURCES - 1 - i) as u16, GFP_KERNEL)?;
         }
         let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
-        Ok(Self { entries, sources, free, nfree: MAX_SOURCES, bounce, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
+        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
     }
 
-    pub(crate) fn is_full(&self) -> bool {
-        self.entries.iter().all(|e| e.is_some())
+    /// Promises an entry to a submitter; false when none is left.
+    pub(crate) fn reserve(&mut self) -> bool {
+        if self.used + self.reserved >= MAX_REQUESTS {
+            return false;
+        }
+        self.reserved += 1;
+        true
     }
 
-    /// Adds a request (the caller checked `is_full`; if full anyway it fails).
+    /// Takes back a promise that will not be used.
+    pub(crate) fn unreserve(&mut self) {
+        self.reserved = self.reserved.saturating_sub(1);
+    }
+
+    /// Adds a request into the entry [`IoState::reserve`] promised.
     pub(crate) fn submit(&mut self, mut e: IoEntry) {
+        self.unreserve();
         e.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         match self.entries.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => *slot = Some(e),
+            Some(slot) => {
+                *slot = Some(e);
+                self.used += 1;
+            }
+            // Cannot happen with a reservation; never lose the request though.
             None => e.finish(false),
         }
+    }
+
+    /// Empties entry `idx` and returns what it held.
+    fn take(&mut self, idx: usize) -> Option<IoEntry> {
+        let e = self.entries.get_mut(idx)?.take()?;
+        self.used = self.used.saturating_sub(1);
+        Some(e)
     }
 
     /// The oldest request with data left to send.
@@ -151,15 +183,22 @@ impl IoState {
             }
             let addr = e.addr.saturating_add(e.issued as u64);
             let source = u32::from(src) + 1;
-            let sent = if e.write {
-                let Some(buf) = self.bounce.get_mut(..piece as usize) else { return };
-                if e.rq.read_data(e.issued as usize, buf).is_err() {
-                    Err(false)
-                } else {
-                    conn.send(&Message::put_full(source, addr, buf))
+            let sent = match e.kind {
+                IoKind::Read => conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8)),
+                IoKind::Write | IoKind::Zeroes => {
+                    let Some(buf) = self.bounce.get_mut(..piece as usize) else { return };
+                    let filled = match e.kind {
+                        IoKind::Zeroes => {
+                            buf.fill(0);
+                            Ok(())
+                        }
+                        _ => e.rq.read_data(e.issued as usize, buf),
+                    };
+                    match filled {
+                        Ok(()) => conn.send(&Message::put_full(source, addr, buf)),
+                        Err(_) => Err(false),
+                    }
                 }
-            } else {
-                conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8))
             };
             match sent {
                 Ok(()) => {
@@ -181,10 +220,9 @@ impl IoState {
 
     /// Completes request `idx` once nothing of it is in flight any more.
     fn try_finish(&mut self, idx: usize) {
-        let Some(slot) = self.entries.get_mut(idx) else { return };
-        let done = slot.as_ref().is_some_and(|e| e.outstanding == 0 && (e.failed || e.issued == e.len));
+        let done = self.entries.get(idx).and_then(|s| s.as_ref()).is_some_and(|e| e.outstanding == 0 && (e.failed || e.issued == e.len));
         if done {
-            if let Some(e) = slot.take() {
+            if let Some(e) = self.take(idx) {
                 let ok = !e.failed;
                 e.finish(ok);
             }
@@ -208,11 +246,12 @@ impl IoState {
         let idx = usize::from(src.entry);
         let Some(Some(e)) = self.entries.get_mut(idx) else { return };
         e.outstanding = e.outstanding.saturating_sub(1);
-        let expected = if e.write { Opcode::AccessAck } else { Opcode::AccessAckData };
+        let read = e.kind == IoKind::Read;
+        let expected = if read { Opcode::AccessAckData } else { Opcode::AccessAck };
         let fine = m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();
         if !fine {
             e.failed = true;
-        } else if !e.write && !e.failed {
+        } else if read && !e.failed {
             let ok = match self.bounce.get_mut(..src.len as usize) {
                 Some(buf) if m.data.len() == buf.len() => {
                     m.data.copy_to(buf);
@@ -238,7 +277,7 @@ impl IoState {
                 s.entry = ORPHAN;
             }
         }
-        if let Some(Some(e)) = self.entries.get_mut(idx).map(|s| s.take()) {
+        if let Some(e) = self.take(idx) {
             e.finish(false);
         }
         true
@@ -247,8 +286,8 @@ impl IoState {
     /// Fails every request (the connection died or the node goes away): nothing in flight
     /// will ever be answered.
     pub(crate) fn fail_all(&mut self) {
-        for slot in self.entries.iter_mut() {
-            if let Some(e) = slot.take() {
+        for idx in 0..MAX_REQUESTS {
+            if let Some(e) = self.take(idx) {
                 e.finish(false);
             }
         }

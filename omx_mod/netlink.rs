@@ -54,6 +54,7 @@ pub(crate) mod dev {
     pub(crate) const NODE_ID: u16 = 3;
     pub(crate) const REPLICAS: u16 = 4;
     pub(crate) const STATS: u16 = 5;
+    pub(crate) const FAILED_NODE_ID: u16 = 6;
 }
 
 /// Attributes of the `dev-stats` set.
@@ -65,6 +66,7 @@ pub(crate) mod dev_stats {
     pub(crate) const DISCARDS: u16 = 5;
     pub(crate) const ERRORS: u16 = 6;
     pub(crate) const IN_FLIGHT: u16 = 7;
+    pub(crate) const FAILOVERS: u16 = 8;
 }
 
 /// Attributes of the `stats` set.

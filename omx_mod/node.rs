@@ -6,9 +6,7 @@
 //! Contexts: frames arrive in the NET_RX softirq ([`Node::receive`]), the timer runs in the
 //! timer softirq, control requests in process context; the link state is under a BH lock.
 
-use crate::device::DevQueue;
 use crate::events::Events;
-use crate::glue::blk::{NewRequest, StartedRequest};
 use crate::glue::netdev::NetDevice;
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
@@ -129,6 +127,27 @@ impl Sender for ConnSender<'_> {
             Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => Err(true),
             Err(_) => Err(false),
         }
+    }
+}
+
+/// Outcome of [`Node::reserve`].
+pub(crate) enum Reserve<'a> {
+    Slot(Slot<'a>),
+    /// The node's tables are full: try again later.
+    Busy,
+    /// The node is dead, or died since the device was placed on it.
+    Dead,
+}
+
+/// Room for one request on a node; returned to the node if dropped unused.
+pub(crate) struct Slot<'a> {
+    node: &'a Node,
+    epoch: u64,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.node.link.lock().io.unreserve();
     }
 }
 
@@ -357,32 +376,40 @@ impl Node {
         }
     }
 
-    /// Takes a block request (queue_rq, atomic context): `make` starts it and describes it.
-    /// Gives the request back when the node's tables are full; fails it at once (EIO)
-    /// when the node is dead.
-    /// `epoch` is the node's [`Node::epoch`] when the device was placed on it.
-    pub(crate) fn submit(
-        &self,
-        rq: NewRequest<DevQueue>,
-        epoch: u64,
-        make: impl FnOnce(StartedRequest<DevQueue>) -> IoEntry,
-    ) -> Result<(), NewRequest<DevQueue>> {
+    /// Promises the caller room for one request (queue_rq, atomic context), to be used with
+    /// [`Node::submit`]: a mirrored write reserves on both nodes before starting, so it
+    /// never has to take back half of a request. `epoch` is the node's [`Node::epoch`] when
+    /// the device was placed on it: a node that died since may have lost the device's data.
+    pub(crate) fn reserve(&self, epoch: u64) -> Reserve<'_> {
+        let mut link = self.link.lock();
+        if link.state == NodeState::Dead || link.deaths != epoch {
+            return Reserve::Dead;
+        }
+        if !link.io.reserve() {
+            return Reserve::Busy;
+        }
+        Reserve::Slot(Slot { node: self, epoch })
+    }
+
+    /// Hands the node a request (or leg) in a reserved slot; fails it (through the device's
+    /// failure policy) if the node died meanwhile. Atomic context.
+    pub(crate) fn submit(&self, slot: Slot<'_>, entry: IoEntry) {
+        let epoch = slot.epoch;
+        core::mem::forget(slot); // used here, not returned
         let now = now_ns();
         {
             let mut link = self.link.lock();
             if link.state == NodeState::Dead || link.deaths != epoch {
-                make(rq.start()).fail();
-                return Ok(());
+                link.io.unreserve();
+                drop(link);
+                entry.fail();
+                return;
             }
-            if link.io.is_full() {
-                return Err(rq);
-            }
-            link.io.submit(make(rq.start()));
+            link.io.submit(entry);
             Self::pump(&mut link, now);
             self.flush(&mut link, now);
         }
         self.kick();
-        Ok(())
     }
 
     /// The node's death count, recorded by devices placed on it.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A blk-mq block device, modelled on `kernel::block::mq` but with what 6.12 lacks: driver
-//! data per request (the `cmd_size` PDU), request accessors and segment copies, completion
+//! state per request (the `cmd_size` PDU: status and legs), request accessors and segment copies, completion
 //! with a status from any context, a timeout callback, queue limits, and
 //! `block_device_operations.owner = THIS_MODULE` (so `rmmod` is refused while the disk is
 //! open or swapped on).
@@ -9,7 +9,11 @@
 //! Ownership of a request: blk-mq hands [`BlkOps::queue_rq`] a [`NewRequest`]; the driver
 //! either gives it back (busy: blk-mq retries later) or starts it, getting the one
 //! [`StartedRequest`], which must be completed exactly once ([`StartedRequest::complete`];
-//! dropping it completes it with an I/O error). Completion goes through
+//! dropping it completes it with an I/O error). A request served by several targets at once
+//! (a mirrored write) is [split](StartedRequest::split) into [`Leg`]s that complete on
+//! their own; the last one completes the request: successfully if any leg succeeded, by
+//! requeueing it if a leg asked for a retry (blk-mq offers it to `queue_rq` again), else
+//! with an I/O error. Completion goes through
 //! `blk_mq_complete_request`: `blk_mq_end_request` then runs inline or in the BLOCK softirq.
 //! Like virtio-blk (which completes under its queue lock), callers may hold the lock their
 //! `queue_rq` takes: the block layer never re-enters `queue_rq` from a completion (queue
@@ -60,9 +64,6 @@ pub(crate) enum TimeoutAction {
 /// A block driver's callbacks. `queue_rq` runs in atomic context (no BLK_MQ_F_BLOCKING):
 /// no sleeping, no GFP_KERNEL.
 pub(crate) trait BlkOps: Send + Sync + Sized + 'static {
-    /// Per-request driver data, in the request's PDU.
-    type Pdu: Default + Send + Sync;
-
     /// Takes a new request: start it (and complete it later) or give it back when busy.
     fn queue_rq(&self, rq: NewRequest<Self>) -> Result<(), NewRequest<Self>>;
 
@@ -74,15 +75,21 @@ pub(crate) trait BlkOps: Send + Sync + Sized + 'static {
 ///
 /// # Invariants
 ///
-/// Wraps a valid `struct request` of a tag set whose PDU is a `Pdu<T::Pdu>`.
+/// Wraps a valid `struct request` of a tag set whose PDU is a `Pdu`.
 #[repr(transparent)]
 pub(crate) struct Request<T: BlkOps>(Opaque<bindings::request>, PhantomData<T>);
 
 /// Glue-owned prefix of every PDU.
-struct Pdu<P> {
+struct Pdu {
     status: AtomicU8,
-    data: P,
+    /// Legs of a split request not completed yet.
+    legs: AtomicU8,
+    /// What the completed legs reported: `LEG_OK` / `LEG_RETRY` bits.
+    outcome: AtomicU8,
 }
+
+const LEG_OK: u8 = 1;
+const LEG_RETRY: u8 = 2;
 
 impl<T: BlkOps> Request<T> {
     fn raw(&self) -> *mut bindings::request {
@@ -97,15 +104,10 @@ impl<T: BlkOps> Request<T> {
         unsafe { &*ptr.cast::<Self>() }
     }
 
-    fn pdu(&self) -> &Pdu<T::Pdu> {
-        // SAFETY: the PDU of a request of our tag set is a `Pdu<T::Pdu>` initialised by
+    fn pdu(&self) -> &Pdu {
+        // SAFETY: the PDU of a request of our tag set is a `Pdu` initialised by
         // `init_request` (type invariant) and lives as long as the request.
-        unsafe { &*bindings::blk_mq_rq_to_pdu(self.raw()).cast::<Pdu<T::Pdu>>() }
-    }
-
-    /// The driver's data of this request.
-    pub(crate) fn data(&self) -> &T::Pdu {
-        &self.pdu().data
+        unsafe { &*bindings::blk_mq_rq_to_pdu(self.raw()).cast::<Pdu>() }
     }
 
     /// First byte on the disk.
@@ -239,22 +241,125 @@ impl<T: BlkOps> core::ops::Deref for StartedRequest<T> {
 }
 
 impl<T: BlkOps> StartedRequest<T> {
-    /// Copies `src` into the request's pages at `offset` (for reads).
-    pub(crate) fn write_data(&self, offset: usize, src: &[u8]) -> Result {
-        let from = src.as_ptr();
-        self.walk(offset, src.len(), |dst, n, at| {
-            // SAFETY: `dst` is `n` mapped bytes of a page we own until completion;
-            // `at + n <= src.len()`.
-            unsafe { core::ptr::copy_nonoverlapping(from.add(at), dst, n) }
-        })
-    }
-
     /// Completes the request with `status`. Any context, also under the driver's locks.
     pub(crate) fn complete(self, status: Status) {
         let this = core::mem::ManuallyDrop::new(self);
         this.pdu().status.store(status.0, Ordering::Relaxed);
         // SAFETY: started and not completed (type invariant); consumed here.
         unsafe { bindings::blk_mq_complete_request(this.ptr.as_ptr()) };
+    }
+
+    /// Splits the request into `n` (at least 1) legs that complete independently.
+    pub(crate) fn split(self, n: u8) -> Legs<T> {
+        let this = core::mem::ManuallyDrop::new(self);
+        let n = n.max(1);
+        this.pdu().outcome.store(0, Ordering::Relaxed);
+        this.pdu().legs.store(n, Ordering::Release);
+        Legs { ptr: this.ptr, left: n, _p: PhantomData }
+    }
+}
+
+/// How a leg of a split request ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegResult {
+    Ok,
+    Failed,
+    /// Failed, but the request may succeed if submitted again (another copy exists).
+    Retry,
+}
+
+/// The legs of a split request, handed out one by one; legs never taken fail.
+pub(crate) struct Legs<T: BlkOps> {
+    ptr: NonNull<bindings::request>,
+    left: u8,
+    _p: PhantomData<T>,
+}
+
+impl<T: BlkOps> Iterator for Legs<T> {
+    type Item = Leg<T>;
+    fn next(&mut self) -> Option<Leg<T>> {
+        self.left = self.left.checked_sub(1)?;
+        Some(Leg { ptr: self.ptr, _p: PhantomData })
+    }
+}
+
+impl<T: BlkOps> Drop for Legs<T> {
+    fn drop(&mut self) {
+        for leg in self.by_ref() {
+            leg.complete(LegResult::Failed);
+        }
+    }
+}
+
+/// One leg of a split request, owned by the driver until it completes it.
+///
+/// # Invariants
+///
+/// `ptr` is a started request split into legs, not completed yet; this leg is counted in
+/// its PDU's `legs` and not completed yet.
+pub(crate) struct Leg<T: BlkOps> {
+    ptr: NonNull<bindings::request>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: as for `StartedRequest`: a leg may be completed from any CPU and context.
+unsafe impl<T: BlkOps> Send for Leg<T> {}
+// SAFETY: as for `StartedRequest`.
+unsafe impl<T: BlkOps> Sync for Leg<T> {}
+
+impl<T: BlkOps> core::ops::Deref for Leg<T> {
+    type Target = Request<T>;
+    fn deref(&self) -> &Request<T> {
+        // SAFETY: the request stays valid until its last leg completes (type invariant).
+        unsafe { Request::from_raw(self.ptr.as_ptr()) }
+    }
+}
+
+impl<T: BlkOps> Leg<T> {
+    /// Copies `src` into the request's pages at `offset` (for reads: a read has one leg).
+    pub(crate) fn write_data(&self, offset: usize, src: &[u8]) -> Result {
+        let from = src.as_ptr();
+        self.walk(offset, src.len(), |dst, n, at| {
+            // SAFETY: `dst` is `n` mapped bytes of a page the request owns until its last leg
+            // completes; `at + n <= src.len()`.
+            unsafe { core::ptr::copy_nonoverlapping(from.add(at), dst, n) }
+        })
+    }
+
+    /// Completes this leg; the last leg ends the request. Any context, also under the
+    /// driver's locks.
+    pub(crate) fn complete(self, result: LegResult) {
+        let this = core::mem::ManuallyDrop::new(self);
+        let pdu = this.pdu();
+        match result {
+            LegResult::Ok => pdu.outcome.fetch_or(LEG_OK, Ordering::Relaxed),
+            LegResult::Retry => pdu.outcome.fetch_or(LEG_RETRY, Ordering::Relaxed),
+            LegResult::Failed => 0,
+        };
+        // AcqRel: the last leg sees every other leg's outcome.
+        if pdu.legs.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let outcome = pdu.outcome.load(Ordering::Relaxed);
+        let rq = this.ptr.as_ptr();
+        if outcome & LEG_OK == 0 && outcome & LEG_RETRY != 0 {
+            // SAFETY: a started request we own (last leg); blk-mq offers it to queue_rq
+            // again from its requeue work. Callable in any context.
+            unsafe { bindings::blk_mq_requeue_request(rq, true) };
+            return;
+        }
+        let status = if outcome & LEG_OK != 0 { Status::OK } else { Status::IOERR };
+        pdu.status.store(status.0, Ordering::Relaxed);
+        // SAFETY: started, all legs done, not completed yet; consumed here.
+        unsafe { bindings::blk_mq_complete_request(rq) };
+    }
+}
+
+impl<T: BlkOps> Drop for Leg<T> {
+    fn drop(&mut self) {
+        // Never leave a leg behind: that would hang the request's submitter.
+        let leg = Leg::<T> { ptr: self.ptr, _p: PhantomData };
+        leg.complete(LegResult::Failed);
     }
 }
 
@@ -280,6 +385,8 @@ pub(crate) struct DiskParams<'a> {
     pub(crate) timeout_ms: u32,
     /// Accept discard requests (of up to `max_request` bytes).
     pub(crate) discard: bool,
+    /// Whether REQ_OP_WRITE_ZEROES is offered (else the block layer writes zero pages).
+    pub(crate) write_zeroes: bool,
 }
 
 // The C struct is opaque here; only its address is taken.
@@ -334,10 +441,13 @@ impl<T: BlkOps> Disk<T> {
     pub(crate) fn new(p: &DiskParams<'_>, data: Arc<T>) -> Result<Self> {
         let mut set = bindings::blk_mq_tag_set::default();
         set.ops = &Self::OPS;
-        set.nr_hw_queues = 1; // per-node locks serialise anyway
+        // One hardware queue per CPU: submissions from different CPUs only meet at the
+        // per-node locks.
+        // SAFETY: written once during boot, read-only afterwards.
+        set.nr_hw_queues = unsafe { bindings::nr_cpu_ids }.max(1);
         set.nr_maps = 1;
         set.queue_depth = p.queue_depth;
-        set.cmd_size = u32::try_from(core::mem::size_of::<Pdu<T::Pdu>>()).map_err(|_| EINVAL)?;
+        set.cmd_size = u32::try_from(core::mem::size_of::<Pdu>()).map_err(|_| EINVAL)?;
         set.numa_node = -1; // NUMA_NO_NODE
         set.timeout = u32::try_from(
             // SAFETY: pure conversion.
@@ -365,6 +475,9 @@ impl<T: BlkOps> Disk<T> {
         if p.discard {
             lim.max_hw_discard_sectors = p.max_request >> SECTOR_SHIFT;
             lim.discard_granularity = 4096;
+        }
+        if p.write_zeroes {
+            lim.max_write_zeroes_sectors = p.max_request >> SECTOR_SHIFT;
         }
         // SAFETY: the tag set is allocated; `lim` is read during the call only; the lock
         // class key is static.
@@ -463,11 +576,11 @@ impl<T: BlkOps> Disk<T> {
         _hctx_idx: kernel::ffi::c_uint,
         _numa_node: kernel::ffi::c_uint,
     ) -> kernel::ffi::c_int {
-        // SAFETY: the PDU area has `cmd_size` = size of `Pdu<T::Pdu>` bytes, suitably aligned
+        // SAFETY: the PDU area has `cmd_size` = size of `Pdu` bytes, suitably aligned
         // (it follows `struct request`), and is not initialised yet.
         unsafe {
-            let pdu = bindings::blk_mq_rq_to_pdu(rq).cast::<Pdu<T::Pdu>>();
-            pdu.write(Pdu { status: AtomicU8::new(0), data: T::Pdu::default() });
+            let pdu = bindings::blk_mq_rq_to_pdu(rq).cast::<Pdu>();
+            pdu.write(Pdu { status: AtomicU8::new(0), legs: AtomicU8::new(0), outcome: AtomicU8::new(0) });
         }
         0
     }
@@ -478,7 +591,7 @@ impl<T: BlkOps> Disk<T> {
         _hctx_idx: kernel::ffi::c_uint,
     ) {
         // SAFETY: initialised by `init_request_callback`, dropped once here.
-        unsafe { core::ptr::drop_in_place(bindings::blk_mq_rq_to_pdu(rq).cast::<Pdu<T::Pdu>>()) };
+        unsafe { core::ptr::drop_in_place(bindings::blk_mq_rq_to_pdu(rq).cast::<Pdu>()) };
     }
 }
 

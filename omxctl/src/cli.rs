@@ -194,7 +194,10 @@ pub struct DevAddArgs {
     #[arg(short, long, value_name = "ID,...", value_delimiter = ',')]
     pub nodes: Vec<u32>,
 
-    /// Copies of each chunk (1 or 2)
+    /// Copies of each 1 MiB chunk (1 or 2). With 2, every chunk lives on two different
+    /// nodes (at least two needed; each lends 2 x SIZE / nodes): writes complete when both
+    /// copies are written, reads fail over to the other copy, and a node that dies leaves
+    /// the mirror while I/O goes on with the survivor
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=2))]
     pub replicas: Option<u32>,
 }

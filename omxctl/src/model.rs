@@ -62,6 +62,8 @@ pub struct Dev {
     /// Member nodes, in the order the kernel listed them.
     pub nodes: Vec<u32>,
     pub replicas: Option<u32>,
+    /// Members whose copies left the mirror.
+    pub failed_nodes: Vec<u32>,
     pub stats: Option<DevStats>,
 }
 
@@ -76,6 +78,7 @@ impl Dev {
                 DevAttr::NodeId(v) => d.nodes.push(*v),
                 DevAttr::Replicas(v) => d.replicas = Some(*v),
                 DevAttr::Stats(v) => d.stats = Some(DevStats::from_attrs(v)),
+                DevAttr::FailedNodeId(v) => d.failed_nodes.push(*v),
                 DevAttr::Other(_) => {}
             }
         }

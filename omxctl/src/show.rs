@@ -195,6 +195,9 @@ pub fn dev_detail(d: &Dev) -> String {
         },
     );
     kv(&mut out, "replicas", opt(&d.replicas));
+    if !d.failed_nodes.is_empty() {
+        kv(&mut out, "out of mirror", ids(&d.failed_nodes));
+    }
     if let Some(s) = &d.stats {
         kv(
             &mut out,
@@ -209,6 +212,7 @@ pub fn dev_detail(d: &Dev) -> String {
         kv(&mut out, "discards", s.discards);
         kv(&mut out, "errors", s.errors);
         kv(&mut out, "in flight", s.in_flight);
+        kv(&mut out, "failovers", s.failovers);
     }
     out
 }
@@ -351,6 +355,7 @@ mod tests {
             size: Some(8 << 30),
             nodes: vec![1, 2],
             replicas: Some(2),
+            failed_nodes: vec![2],
             stats: Some(DevStats {
                 reads: 5,
                 writes: 6,
@@ -411,9 +416,10 @@ mod tests {
                 "size": 8589934592u64,
                 "nodes": [1, 2],
                 "replicas": 2,
+                "failed_nodes": [2],
                 "stats": {
                     "reads": 5, "writes": 6, "read_bytes": 0, "write_bytes": 0,
-                    "discards": 0, "errors": 0, "in_flight": 0
+                    "discards": 0, "errors": 0, "in_flight": 0, "failovers": 0
                 }
             })
         );

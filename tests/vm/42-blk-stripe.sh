@@ -2,7 +2,7 @@
 # A device striped over two pool nodes (VMs 2 and 3, 1 MiB chunks) on a jumbo-frame segment
 # (MTU 9000: one 4 KiB message per page, where 40-blk-fio uses 1 KiB ones): a dd pattern and fio
 # with crc32c verification across chunk boundaries, traffic on both nodes; dev-add's checks
-# (names, sizes, capacity, replicas, unknown and duplicate nodes) and dev-get dumps.
+# (names, sizes, capacity, replicas, unknown and duplicate nodes), write-zeroes and dev-get dumps.
 . "$(dirname "$0")/lib.sh"
 
 gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"

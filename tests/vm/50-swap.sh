@@ -11,11 +11,4 @@ segment_up
 VM_MEM=${SWAP_CLIENT_MEM:-256} vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" 768,1100M,1024M
 VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 vm_wait
-
-[ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
-cat "$SHARED/swap-result.txt"
-out=$(awk '$1 == "pswpout" {print $2}' "$SHARED/vmstat-after")
-in=$(awk '$1 == "pswpin" {print $2}' "$SHARED/vmstat-after")
-[ "${out:-0}" -gt 0 ] || fail "no pages swapped out"
-[ "${in:-0}" -gt 0 ] || fail "no pages swapped in"
-! log_grep 1 'Out of memory|oom-kill|invoked oom-killer' || fail "the OOM killer ran"
+check_swap_run

@@ -107,3 +107,16 @@ wait_for_files() {
 }
 
 log_grep() { grep -qaE "$2" "$OMX_TEST_DIR/vm$1.log"; }
+
+# check_swap_run: the verdict of guest/swap-client.sh on VM 1: every page intact, pages
+# swapped out and in, no OOM kill.
+check_swap_run() {
+	[ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
+	cat "$SHARED/swap-result.txt"
+	local out in
+	out=$(awk '$1 == "pswpout" {print $2}' "$SHARED/vmstat-after")
+	in=$(awk '$1 == "pswpin" {print $2}' "$SHARED/vmstat-after")
+	[ "${out:-0}" -gt 0 ] || fail "no pages swapped out"
+	[ "${in:-0}" -gt 0 ] || fail "no pages swapped in"
+	! log_grep 1 'Out of memory|oom-kill|invoked oom-killer' || fail "the OOM killer ran"
+}

@@ -33,6 +33,7 @@ pub mod dev {
     pub const NODE_ID: u16 = 3;
     pub const REPLICAS: u16 = 4;
     pub const STATS: u16 = 5;
+    pub const FAILED_NODE_ID: u16 = 6;
 }
 
 /// Longest interface name the kernel accepts (`max-len: 15`, IFNAMSIZ - 1).
@@ -249,6 +250,7 @@ counter_set! {
         Discards / discards = 5,
         Errors / errors = 6,
         InFlight / in_flight = 7,
+        Failovers / failovers = 8,
     }
 }
 
@@ -357,7 +359,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
 // dev attribute set
 // ---------------------------------------------------------------------------
 
-/// `dev` attribute set. `NodeId` is multi-attr: one attribute per member.
+/// `dev` attribute set. `NodeId` and `FailedNodeId` are multi-attr: one attribute per node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DevAttr {
     Name(String),
@@ -365,6 +367,7 @@ pub enum DevAttr {
     NodeId(u32),
     Replicas(u32),
     Stats(Vec<DevStatsAttr>),
+    FailedNodeId(u32),
     Other(DefaultNla),
 }
 
@@ -373,7 +376,7 @@ impl Nla for DevAttr {
         match self {
             Self::Name(s) => s.len() + 1,
             Self::Size(_) => 8,
-            Self::NodeId(_) | Self::Replicas(_) => 4,
+            Self::NodeId(_) | Self::Replicas(_) | Self::FailedNodeId(_) => 4,
             Self::Stats(attrs) => attrs.as_slice().buffer_len(),
             Self::Other(nla) => nla.value_len(),
         }
@@ -386,6 +389,7 @@ impl Nla for DevAttr {
             Self::NodeId(_) => dev::NODE_ID,
             Self::Replicas(_) => dev::REPLICAS,
             Self::Stats(_) => dev::STATS | NLA_F_NESTED,
+            Self::FailedNodeId(_) => dev::FAILED_NODE_ID,
             Self::Other(nla) => nla.kind(),
         }
     }
@@ -394,7 +398,9 @@ impl Nla for DevAttr {
         match self {
             Self::Name(s) => emit_string(buffer, s),
             Self::Size(v) => emit_u64(buffer, *v).unwrap(),
-            Self::NodeId(v) | Self::Replicas(v) => emit_u32(buffer, *v).unwrap(),
+            Self::NodeId(v) | Self::Replicas(v) | Self::FailedNodeId(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
             Self::Stats(attrs) => attrs.as_slice().emit(buffer),
             Self::Other(nla) => nla.emit_value(buffer),
         }
@@ -412,6 +418,9 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DevAttr {
             dev::STATS => Self::Stats(
                 parse_nested(v, |nla| DevStatsAttr::parse(nla)).context("invalid dev stats")?,
             ),
+            dev::FAILED_NODE_ID => {
+                Self::FailedNodeId(parse_u32(v).context("invalid dev failed-node-id")?)
+            }
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -450,6 +459,7 @@ pub fn dev_attr_name(kind: u16) -> Option<&'static str> {
         dev::NODE_ID => "node-id",
         dev::REPLICAS => "replicas",
         dev::STATS => "stats",
+        dev::FAILED_NODE_ID => "failed-node-id",
         _ => return None,
     })
 }

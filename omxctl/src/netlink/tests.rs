@@ -109,6 +109,7 @@ fn dev_cases() -> Vec<(DevAttr, Vec<u8>)> {
         ),
         (DevAttr::NodeId(2), vec![8, 0, 3, 0, 2, 0, 0, 0]),
         (DevAttr::Replicas(2), vec![8, 0, 4, 0, 2, 0, 0, 0]),
+        (DevAttr::FailedNodeId(3), vec![8, 0, 6, 0, 3, 0, 0, 0]),
         (
             DevAttr::Stats(vec![
                 DevStatsAttr::Reads(5),
@@ -177,6 +178,7 @@ fn every_counter_has_its_spec_number() {
         discards: 5,
         errors: 6,
         in_flight: 7,
+        failovers: 8,
     };
     for a in dev_stats.to_attrs() {
         let b = emit(&a);

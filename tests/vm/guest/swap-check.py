@@ -2,7 +2,8 @@
 """Writes a working set of SIZE MiB page by page (each page's content derived from its index
 and a seed) into anonymous memory, then reads every page back and compares every byte.
 With a working set larger than RAM the pages must travel through swap. Prints the seconds
-of each pass; exits 1 on the first wrong page."""
+of each pass; exits 1 on the first wrong page. An optional third argument names a file to
+create halfway through writing (a fault-injection trigger for the test harness)."""
 import hashlib
 import mmap
 import sys
@@ -18,11 +19,15 @@ def page(i, seed):
 
 def main():
     size_mib, seed = int(sys.argv[1]), int(sys.argv[2])
+    halfway_file = sys.argv[3] if len(sys.argv) > 3 else None
     pages = size_mib * 256
     mem = mmap.mmap(-1, pages * PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     t0 = time.monotonic()
     for i in range(pages):
         mem[i * PAGE:(i + 1) * PAGE] = page(i, seed)
+        if halfway_file and i == pages // 2:
+            open(halfway_file, "w").close()
+            print(f"halfway: created {halfway_file}", flush=True)
     t1 = time.monotonic()
     print(f"write {size_mib} MiB: {t1 - t0:.1f} s", flush=True)
     for i in range(pages):

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Mirroring (--replicas 2) over the pool nodes of VMs 2 and 3: dev-add's checks, a pattern
+# and fio with crc32c verification on both copies; then VM 3's daemon is SIGKILLed and the
+# device must go on without an error: the pattern reads back intact (reads fail over to VM 2),
+# fio verifies degraded, node 2 is reported out of the mirror (dev-get, dev-error-ntf).
+. "$(dirname "$0")/lib.sh"
+
+gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+segment_up
+vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-mirror-client.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "96M"
+vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "96M"
+vm_wait
+
+[ -e "$SHARED/mirror.ok" ] || fail "mirroring check did not pass"
+for run in healthy degraded; do
+	jq -r '.jobs[] | "\(.jobname): read \(.read.iops | floor) IOPS, write \(.write.iops | floor) IOPS, errors \(.error)"' "$SHARED/fio-$run.json"
+done
+jq -e '.replicas == 2 and .failed_nodes == [] and .nodes == [1, 2]' "$SHARED/dev-before.json" >/dev/null ||
+	fail "unexpected device: $(cat "$SHARED/dev-before.json")"
+# Both nodes received every write: each holds a full copy.
+for id in 1 2; do
+	jq -e '.stats.rx_frames > 0 and .stats.tx_bytes > 33554432' "$SHARED/node$id-healthy.json" >/dev/null ||
+		fail "node $id did not get its copy: $(cat "$SHARED/node$id-healthy.json")"
+done
+jq -e '.failed_nodes == [2] and .stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-after.json" >/dev/null ||
+	fail "unexpected degraded device: $(cat "$SHARED/dev-after.json")"
+echo "reads failed over: $(jq .stats.failovers "$SHARED/dev-after.json")"
+jq -r 'select(.event == "dev-error") | "\(.dev.name) \(.dev.nodes)"' "$SHARED/monitor.jsonl" | grep -qx 'omx0 \[2\]' ||
+	fail "no dev-error event for node 2: $(cat "$SHARED/monitor.jsonl")"
