@@ -189,7 +189,7 @@ impl DevQueue {
             }
             let Some(member) = self.members.get(t.member) else { return Err(false) };
             match member.node.reserve(member.epoch) {
-                Reserve::Slot(slot) => out.push(t, slot, &member.node),
+                Reserve::Slot(slot) => out.push(t, slot),
                 Reserve::Busy => return Err(true),
                 Reserve::Dead => {
                     if !(self.shared.replicas > 1 && self.shared.take_out(t.member)) {
@@ -211,14 +211,14 @@ impl DevQueue {
 /// The (at most [`MAX_REPLICAS`]) copies a request was given room for.
 #[derive(Default)]
 struct Copies<'a> {
-    copies: [Option<(Target, Slot<'a>, &'a Arc<Node>)>; MAX_REPLICAS as usize],
+    copies: [Option<(Target, Slot<'a>)>; MAX_REPLICAS as usize],
     len: usize,
 }
 
 impl<'a> Copies<'a> {
-    fn push(&mut self, t: Target, slot: Slot<'a>, node: &'a Arc<Node>) {
+    fn push(&mut self, t: Target, slot: Slot<'a>) {
         if let Some(c) = self.copies.get_mut(self.len) {
-            *c = Some((t, slot, node));
+            *c = Some((t, slot));
             self.len += 1;
         }
     }
@@ -268,9 +268,9 @@ impl BlkOps for DevQueue {
         b.fetch_add(u64::from(len), Relaxed);
         stats.in_flight.fetch_add(copies.len as u64, Relaxed);
         let mut legs = rq.start().split(copies.len as u8);
-        for (t, slot, node) in copies.copies.into_iter().flatten() {
+        for (t, slot) in copies.copies.into_iter().flatten() {
             let Some(leg) = legs.next() else { break };
-            node.submit(slot, IoEntry::new(leg, self.shared.clone(), t.member, kind, t.addr, len));
+            slot.submit(IoEntry::new(leg, self.shared.clone(), t.member, kind, t.addr, len));
         }
         Ok(())
     }

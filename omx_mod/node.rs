@@ -13,7 +13,8 @@ use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::timer::{impl_has_timer, Timer, TimerHandler};
 use crate::io::{IoEntry, IoState, Sender};
 use crate::mac::MacAddr;
-use crate::omx_proto::{self as proto, ByteOrder, Channel, Config, EthHeader, Message, State, Version};
+use crate::omx_proto::identity::{self, Identity};
+use crate::omx_proto::{self as proto, ByteOrder, Channel, Config, EthHeader, Message, Opcode, State, Version};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -38,6 +39,10 @@ const KEEPALIVE_MS: u64 = 500;
 const RECONNECT_MS: u64 = 1000;
 /// Source id of keepalive messages (I/O uses ids from 1).
 const KEEPALIVE_SOURCE: u32 = 0;
+/// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
+const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
+/// A node that leaves the identity `Get` unanswered this long is taken to have none.
+const IDENTITY_TIMEOUT_MS: u64 = 2000;
 /// Headroom for the device's link-layer needs in front of our Ethernet header.
 const SKB_HEADROOM: u32 = 32;
 
@@ -108,9 +113,26 @@ struct Link {
     past: proto::Stats,
     /// Block I/O in flight on this node.
     io: IoState,
-    /// How often the node was declared dead: a device placed on it before a death fails its
-    /// I/O, since a restarted node may have lost (zeroed) the device's data.
-    deaths: u64,
+    /// Generation of the node's memory contents as this host knows them: a device placed on
+    /// the node in an earlier epoch fails its I/O there, since its data is gone. Bumped when
+    /// the node comes back with another contents identity, or after a loss of contact with a
+    /// node that has none (`omx_proto::identity`).
+    epoch: u64,
+    identity: IdentityCheck,
+}
+
+/// Where the node's contents identity check stands. Block I/O waits (and the node is not
+/// reported up) until the identity was read after each (re)open.
+#[derive(Default)]
+struct IdentityCheck {
+    /// The identity last read; `None` before the first answer or if the node has none.
+    known: Option<Identity>,
+    /// Whether the identity was read since the connection (re)opened.
+    verified: bool,
+    /// When the `Get` went out (0: not yet sent on this connection).
+    asked_at: u64,
+    /// Contact was lost since the last check: an unknown identity means unknown contents.
+    contact_lost: bool,
 }
 
 /// The connection as the I/O tables see it.
@@ -143,6 +165,14 @@ pub(crate) enum Reserve<'a> {
 pub(crate) struct Slot<'a> {
     node: &'a Node,
     epoch: u64,
+}
+
+impl Slot<'_> {
+    /// Hands the node a request (or leg) in this slot. Atomic context.
+    pub(crate) fn submit(self, entry: IoEntry) {
+        let this = core::mem::ManuallyDrop::new(self);
+        this.node.submit_reserved(this.epoch, entry);
+    }
 }
 
 impl Drop for Slot<'_> {
@@ -220,7 +250,8 @@ impl Node {
                         reconnect_at: 0,
                         past: proto::Stats::default(),
                         io,
-                        deaths: 0,
+                        epoch: 0,
+                        identity: IdentityCheck::default(),
                     },
                     "omx_node_link"
                 ),
@@ -282,8 +313,11 @@ impl Node {
                 // nothing beyond the acknowledgement they carry.
                 Ok(received) => {
                     for m in received.messages() {
-                        if m.chan == Channel::D && m.source != KEEPALIVE_SOURCE {
-                            link.io.on_response(&m);
+                        match m.source {
+                            _ if m.chan != Channel::D => {}
+                            KEEPALIVE_SOURCE => {}
+                            IDENTITY_SOURCE => self.on_identity(&mut link, &m),
+                            _ => link.io.on_response(&m),
                         }
                     }
                 }
@@ -299,6 +333,7 @@ impl Node {
     /// After a frame or a timer: updates the state, moves waiting I/O into the connection and
     /// sends what is due. Returns whether the state changed.
     fn settle(&self, link: &mut Link, now: u64) -> bool {
+        self.check_identity(link, now);
         let changed = self.update_state(link, now);
         Self::pump(link, now);
         self.flush(link, now);
@@ -316,7 +351,8 @@ impl Node {
     /// Derives the node state from the connection's; returns whether it changed.
     fn update_state(&self, link: &mut Link, now: u64) -> bool {
         let new = match link.conn.as_ref().map(|c| c.state()) {
-            Some(State::Open) => NodeState::Up,
+            Some(State::Open) if link.identity.verified => NodeState::Up,
+            Some(State::Open) => NodeState::Connecting,
             Some(State::Listening | State::Opening) => NodeState::Connecting,
             Some(State::PeerClosing | State::Closing) => NodeState::Closing,
             Some(State::Closed | State::Dead) | None => NodeState::Dead,
@@ -330,9 +366,9 @@ impl Node {
             link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
             // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
             link.io.fail_all();
-            // A node that never came up has lost nothing.
+            // A node that never came up held nothing yet.
             if link.state != NodeState::Connecting {
-                link.deaths = link.deaths.wrapping_add(1);
+                link.identity.contact_lost = true;
             }
         }
         if new == NodeState::Up {
@@ -340,6 +376,68 @@ impl Node {
         }
         link.state = new;
         true
+    }
+
+    /// On an open connection whose identity is not verified: asks for it once, and takes a
+    /// node that never answers to have none.
+    fn check_identity(&self, link: &mut Link, now: u64) {
+        let open = link.conn.as_ref().is_some_and(|c| c.state() == State::Open);
+        if !open {
+            link.identity.verified = false;
+            link.identity.asked_at = 0;
+            return;
+        }
+        let check = &mut link.identity;
+        if check.verified {
+            return;
+        }
+        if check.asked_at == 0 {
+            let get = Message::get(IDENTITY_SOURCE, identity::ADDR, identity::SIZE_LOG2);
+            if let Some(conn) = link.conn.as_mut() {
+                // Out of credit: tried again after the next frame or timer.
+                if conn.send(&get, now).is_ok() {
+                    link.identity.asked_at = now.max(1);
+                }
+            }
+        } else if now.saturating_sub(check.asked_at) >= IDENTITY_TIMEOUT_MS * NS_PER_MS {
+            self.identity_known(link, None);
+        }
+    }
+
+    /// The answer to the identity `Get` (softirq).
+    fn on_identity(&self, link: &mut Link, m: &Message<'_>) {
+        if link.identity.verified || link.identity.asked_at == 0 {
+            return; // late answer to an earlier connection's question
+        }
+        let mut buf = [0u8; identity::LEN];
+        let got = (m.opcode == Opcode::AccessAckData && m.err == 0 && m.data.len() == identity::LEN)
+            .then(|| {
+                m.data.copy_to(&mut buf);
+                Identity::from_bytes(&buf)
+            })
+            .flatten();
+        self.identity_known(link, got);
+    }
+
+    /// Decides whether the node still holds what devices stored on it: the same identity as
+    /// before, or a first contact, keeps the epoch; anything else after a loss of contact
+    /// (another identity, or none to compare) starts a new one.
+    fn identity_known(&self, link: &mut Link, got: Option<Identity>) {
+        let check = &mut link.identity;
+        let same = match (check.known, got) {
+            (Some(a), Some(b)) => a == b,
+            _ => !check.contact_lost,
+        };
+        if !same {
+            link.epoch = link.epoch.wrapping_add(1);
+            // Requests queued while unverified were placed in the old epoch.
+            link.io.fail_all();
+            pr_warn!("node {}: its memory contents were lost (restarted or wiped); data stored there before is gone\n", self.id);
+        }
+        check.known = got;
+        check.verified = true;
+        check.contact_lost = false;
+        check.asked_at = 0;
     }
 
     /// Starts (or restarts) the connection's open handshake.
@@ -367,7 +465,7 @@ impl Node {
 
     /// Queues messages of waiting requests on the connection.
     fn pump(link: &mut Link, now: u64) {
-        if link.state == NodeState::Dead {
+        if link.state == NodeState::Dead || !link.identity.verified {
             return;
         }
         let Link { conn, io, .. } = link;
@@ -377,12 +475,12 @@ impl Node {
     }
 
     /// Promises the caller room for one request (queue_rq, atomic context), to be used with
-    /// [`Node::submit`]: a mirrored write reserves on both nodes before starting, so it
+    /// [`Slot::submit`]: a mirrored write reserves on both nodes before starting, so it
     /// never has to take back half of a request. `epoch` is the node's [`Node::epoch`] when
     /// the device was placed on it: a node that died since may have lost the device's data.
     pub(crate) fn reserve(&self, epoch: u64) -> Reserve<'_> {
         let mut link = self.link.lock();
-        if link.state == NodeState::Dead || link.deaths != epoch {
+        if link.state == NodeState::Dead || link.epoch != epoch {
             return Reserve::Dead;
         }
         if !link.io.reserve() {
@@ -391,15 +489,13 @@ impl Node {
         Reserve::Slot(Slot { node: self, epoch })
     }
 
-    /// Hands the node a request (or leg) in a reserved slot; fails it (through the device's
-    /// failure policy) if the node died meanwhile. Atomic context.
-    pub(crate) fn submit(&self, slot: Slot<'_>, entry: IoEntry) {
-        let epoch = slot.epoch;
-        core::mem::forget(slot); // used here, not returned
+    /// Puts a request (or leg) in the entry reserved for it and sends what can go; fails it
+    /// (through the device's failure policy) if the node died or changed epoch meanwhile.
+    fn submit_reserved(&self, epoch: u64, entry: IoEntry) {
         let now = now_ns();
         {
             let mut link = self.link.lock();
-            if link.state == NodeState::Dead || link.deaths != epoch {
+            if link.state == NodeState::Dead || link.epoch != epoch {
                 link.io.unreserve();
                 drop(link);
                 entry.fail();
@@ -412,9 +508,9 @@ impl Node {
         self.kick();
     }
 
-    /// The node's death count, recorded by devices placed on it.
+    /// The node's contents epoch, recorded by devices placed on it.
     pub(crate) fn epoch(&self) -> u64 {
-        self.link.lock().deaths
+        self.link.lock().epoch
     }
 
     /// Fails the request with this identity if it is still here (its timeout expired).
@@ -463,11 +559,16 @@ impl Node {
         let due = {
             let link = self.link.lock();
             let conn_due = link.conn.as_ref().and_then(|c| c.next_deadline());
-            let own_due = match link.state {
+            let conn_failed = link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed));
+            let mut own_due = match link.state {
                 NodeState::Up if self.params.version == Version::V1_0_3 => link.keepalive_at,
-                NodeState::Dead => link.reconnect_at,
+                NodeState::Dead if conn_failed => link.reconnect_at,
                 _ => u64::MAX,
             };
+            let check = &link.identity;
+            if !check.verified && check.asked_at != 0 {
+                own_due = own_due.min(check.asked_at.saturating_add(IDENTITY_TIMEOUT_MS * NS_PER_MS));
+            }
             conn_due.map_or(own_due, |d| d.min(own_due))
         };
         if due == u64::MAX {

@@ -8,6 +8,7 @@
 //! intact, until the client comes back or `--forget-after` expires; then its
 //! contents are zeroed and (for first-come slots) the slot is freed.
 
+use omx_proto::identity::Identity;
 use std::collections::HashMap;
 
 use crate::sys::Mapping;
@@ -28,6 +29,9 @@ pub struct Region {
     pub released_at: Option<u64>,
     /// Whether the region may hold data (cleared when zeroed).
     pub dirty: bool,
+    /// Names the region's current contents: unique among regions, renewed whenever they are
+    /// zeroed or the region is given to another client (see `omx_proto::identity`).
+    pub stamp: u64,
 }
 
 /// How the memory is set up.
@@ -52,6 +56,9 @@ pub struct Memory {
     regions: Vec<Region>,
     by_mac: HashMap<Mac, usize>,
     allowlist: bool,
+    /// Random, chosen at start: a restarted node never repeats an identity.
+    boot: u64,
+    next_stamp: u64,
 }
 
 impl Memory {
@@ -78,6 +85,7 @@ impl Memory {
                     fixed: false,
                     released_at: None,
                     dirty: false,
+                    stamp: regions.len() as u64,
                 });
             }
         } else {
@@ -104,6 +112,7 @@ impl Memory {
                     fixed: true,
                     released_at: None,
                     dirty: false,
+                    stamp: regions.len() as u64,
                 });
                 off = end;
             }
@@ -131,9 +140,11 @@ impl Memory {
         }
         Ok(Memory {
             map,
+            next_stamp: regions.len() as u64,
             regions,
             by_mac,
             allowlist: !cfg.clients.is_empty(),
+            boot: crate::sys::random_u64(),
         })
     }
 
@@ -163,6 +174,7 @@ impl Memory {
         if self.regions[i].dirty {
             self.zero(i);
         }
+        self.restamp(i);
         let r = &mut self.regions[i];
         r.owner = Some(mac);
         r.released_at = None;
@@ -181,6 +193,24 @@ impl Memory {
         let (off, len) = (self.regions[i].offset, self.regions[i].len);
         self.map.zero(off, len);
         self.regions[i].dirty = false;
+        self.restamp(i);
+    }
+
+    /// Gives region `i` a stamp no region had before.
+    fn restamp(&mut self, i: usize) {
+        if let Some(r) = self.regions.get_mut(i) {
+            r.stamp = self.next_stamp;
+            self.next_stamp += 1;
+        }
+    }
+
+    /// The identity of region `i`'s contents, answered at `omx_proto::identity::ADDR`.
+    pub fn identity(&self, i: usize) -> Option<Identity> {
+        let r = self.regions.get(i)?;
+        Some(Identity {
+            boot: self.boot,
+            generation: r.stamp,
+        })
     }
 
     /// Frees regions whose client has been away for `after_ns`: zeroes them

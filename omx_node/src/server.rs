@@ -15,6 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+use omx_proto::identity::{self, Identity};
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
     ByteOrder, Config, Connection, Error as ProtoError, EthHeader, Message, MessageType, State,
@@ -134,6 +135,8 @@ enum Src {
     Region(usize),
     Zero,
     Inline([u8; 8]),
+    /// The client's contents identity (`omx_proto::identity`).
+    Identity([u8; identity::LEN]),
 }
 
 struct Response {
@@ -215,6 +218,7 @@ pub fn atomic(op: Opcode, param: u8, old: u64, operand: u64, n: usize) -> Option
 fn execute(
     msg: &Message<'_>,
     region: &mut [u8],
+    ident: Option<Identity>,
     stats: &mut NodeStats,
     peer_req: &mut u64,
     peer_denied: &mut u64,
@@ -253,6 +257,14 @@ fn execute(
         }
     };
     match msg.opcode {
+        Opcode::Get if addr == identity::ADDR && msg.size == identity::SIZE_LOG2 => {
+            stats.requests[0] += 1;
+            resp.opcode = Opcode::AccessAckData;
+            match ident {
+                Some(id) => resp.src = Src::Identity(id.to_bytes()),
+                None => deny(&mut resp, stats, peer_denied, true),
+            }
+        }
         Opcode::Get => {
             stats.requests[0] += 1;
             resp.opcode = Opcode::AccessAckData;
@@ -620,12 +632,19 @@ impl Server {
         };
         let mut empty: [u8; 0] = [];
         for msg in rx.messages() {
+            let ident = peer.region.and_then(|r| mem.identity(r));
             let region: &mut [u8] = match peer.region {
                 Some(r) => mem.region_mut(r),
                 None => &mut empty,
             };
-            let Some(resp) = execute(&msg, region, stats, &mut peer.requests, &mut peer.denied)
-            else {
+            let Some(resp) = execute(
+                &msg,
+                region,
+                ident,
+                stats,
+                &mut peer.requests,
+                &mut peer.denied,
+            ) else {
                 continue;
             };
             let n = data_len(resp.size);
@@ -634,6 +653,7 @@ impl Server {
                 Src::Region(a) => &region[*a..*a + n],
                 Src::Zero => &ZEROS[..n],
                 Src::Inline(b) => &b[..n.min(8)],
+                Src::Identity(b) => &b[..n.min(identity::LEN)],
             };
             let m = response_message(resp.opcode, resp.source, resp.size, resp.err, data);
             let result = if peer.queue.is_empty() {

@@ -701,3 +701,16 @@ pub fn kill(pid: u32, sig: libc::c_int) -> io::Result<()> {
     cvt(unsafe { libc::kill(pid, sig) })?;
     Ok(())
 }
+
+/// 8 random bytes from the kernel (getrandom), or the clock if it is unavailable.
+pub fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // SAFETY: `b` is 8 writable bytes.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n == 8 {
+        return u64::from_ne_bytes(b);
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}

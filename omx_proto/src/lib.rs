@@ -15,6 +15,8 @@
 //! - [`seq`], [`credit`], [`reliability`]: sequence numbers, flow control
 //!   credits and the Go-Back-N machinery.
 //! - [`connection`]: the [`Connection`] state machine a driver talks to.
+//! - [`identity`]: omx's memory-map extension telling a node that kept a client's memory
+//!   from one that lost it.
 //!
 //! # Driving a connection
 //!
@@ -76,6 +78,7 @@ pub mod error;
 pub mod ethernet;
 pub mod frame;
 pub mod header;
+pub mod identity;
 pub mod reliability;
 pub mod seq;
 pub mod tilelink;

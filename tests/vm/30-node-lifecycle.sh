@@ -7,7 +7,7 @@
 
 segment_up
 vm_start 1 "$OMX_ROOT/tests/vm/guest/lifecycle-client.sh"
-vm_start 2 "$OMX_ROOT/tests/vm/guest/lifecycle-pool.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait
 
 for f in t-up t-dead t-up-again; do

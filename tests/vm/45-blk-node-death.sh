@@ -9,7 +9,7 @@
 
 segment_up
 vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-death-client.sh"
-vm_start 2 "$OMX_ROOT/tests/vm/guest/blk-pool.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" 256M
 vm_wait
 
 [ -s "$SHARED/t-eio" ] || fail "no EIO seen"

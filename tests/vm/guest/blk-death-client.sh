@@ -14,7 +14,7 @@ wait_state() {
 insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &
 mon=$!
-wait_file "$S/daemon-up"
+wait_file "$S/vm2.daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 256M
 wait_state up
 "$C" dev add omx0 --size 128M
@@ -32,8 +32,8 @@ sleep 1
 # Measured on this VM's clock from the kill request: an upper bound (includes the pool's
 # reaction to the request file); the VMs' clocks are not synchronised.
 kill_at=$(date +%s.%N)
-touch "$S/kill-daemon"
-wait_file "$S/daemon-killed"
+touch "$S/kill-vm2"
+wait_file "$S/vm2.kill-done"
 wait "$reader"
 echo "$(cat "$S/eio-at") - $kill_at" | bc >"$S/t-eio"
 cat "$S/reader.log"
@@ -44,7 +44,7 @@ if dd if=/dev/omx0 of=/dev/null bs=4k count=1 iflag=direct status=none; then ech
 echo "EIO on a dead node after $(echo "$(date +%s.%N) - $start" | bc) s"
 # The restarted daemon has lost the device's data: the node comes back up, but the device's
 # chunks on it keep failing instead of returning zeros.
-touch "$S/restart-daemon"
+touch "$S/restart-vm2"
 wait_state up
 if dd if=/dev/omx0 of=/dev/null bs=4k count=1 skip=16384 iflag=direct status=none; then echo "read from a restarted node succeeded"; exit 1; fi
 # A device placed on the node after its restart works, while omx0's I/O keeps failing.

@@ -38,7 +38,7 @@ fio_verify healthy 32M 24M randrw
 
 # VM 3's node dies: reads of its chunks fail over to VM 2's copies, writes go on there.
 touch "$S/kill-vm3"
-wait_file "$S/vm3.killed"
+wait_file "$S/vm3.kill-done"
 dd if=/dev/omx0 of=/tmp/back bs=1M count=32 iflag=direct status=none
 cmp /tmp/pattern /tmp/back
 fio_verify degraded 32M 24M randrw

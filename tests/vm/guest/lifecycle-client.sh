@@ -19,13 +19,13 @@ wait_state() {
 
 insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &
-wait_file "$S/daemon-up"
+wait_file "$S/vm2.daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 64M
 wait_state up >"$S/t-up"
-touch "$S/kill-daemon"
-wait_file "$S/daemon-killed"
+touch "$S/kill-vm2"
+wait_file "$S/vm2.kill-done"
 wait_state dead >"$S/t-dead"
-touch "$S/restart-daemon"
+touch "$S/restart-vm2"
 wait_state up >"$S/t-up-again"
 "$C" -j node show 1 >"$S/node-final.json"
 "$C" node del 1

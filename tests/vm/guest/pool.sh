@@ -1,19 +1,35 @@
-# A pool node VM: lends memory with omx-node, tells the host (/mnt/shared/<vm>.daemon-up) and
-# serves until a client writes /mnt/shared/done, then stops with SIGTERM. A client that
-# writes /mnt/shared/kill-<vm> gets the daemon SIGKILLed (<vm>.killed answers). Args: size (128M).
+# A pool node VM: lends memory with omx-node and tells the others (/mnt/shared/<vm>.daemon-up),
+# then obeys commands until a client writes /mnt/shared/done, and stops the daemon with
+# SIGTERM. A command is a file /mnt/shared/<cmd>-<vm>, answered by <vm>.<cmd>-done once
+# carried out: kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT), restart (a new daemon, whose
+# memory starts empty). Args: size (128M), then extra omx-node options.
 S=/mnt/shared
 vm=$(hostname)
-"$OMX_ROOT/target/release/omx-node" --iface eth0 --size "${1:-128M}" &
-pid=$!
+size=${1:-128M}
+shift || true
+start_daemon() {
+	"$OMX_ROOT/target/release/omx-node" --iface eth0 --size "$size" "$@" &
+	pid=$!
+}
+start_daemon "$@"
 sleep 1
 touch "$S/$vm.daemon-up"
-for _ in $(seq 6000); do [ -e "$S/done" ] || [ -e "$S/kill-$vm" ] && break; sleep 0.1; done
-if [ -e "$S/kill-$vm" ]; then
-	kill -KILL "$pid"
-	wait "$pid" || true
-	touch "$S/$vm.killed"
-	for _ in $(seq 6000); do [ -e "$S/done" ] && break; sleep 0.1; done
-	exit 0
-fi
-kill -TERM "$pid"
-wait "$pid"
+for _ in $(seq 9000); do
+	[ -e "$S/done" ] && break
+	for cmd in kill stop cont restart; do
+		[ -e "$S/$cmd-$vm" ] || continue
+		rm -f "$S/$cmd-$vm"
+		case $cmd in
+		kill) kill -KILL "$pid"; wait "$pid" || true ;;
+		stop) kill -STOP "$pid" ;;
+		cont) kill -CONT "$pid" ;;
+		restart) start_daemon "$@" ;;
+		esac
+		echo "pool: $cmd done"
+		touch "$S/$vm.$cmd-done"
+	done
+	sleep 0.1
+done
+kill -CONT "$pid" 2>/dev/null || true
+kill -TERM "$pid" 2>/dev/null || true
+wait "$pid" || true

@@ -1,0 +1,51 @@
+# Client side of the node-pause test (VM 1): the pool daemon on VM 2 is frozen (SIGSTOP) past
+# the dead-node bound, then thawed; then restarted.
+trap 'touch $S/done' EXIT
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+node_state() { "$C" -j node show 1 | jq -r .state; }
+wait_state() {
+	for _ in $(seq 300); do [ "$(node_state)" = "$1" ] && return 0; sleep 0.1; done
+	echo "node never became $1"; return 1
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/vm2.daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 128M
+wait_state up
+"$C" dev add omx0 --size 64M
+head -c $((16 << 20)) /dev/urandom >/tmp/pattern
+dd if=/tmp/pattern of=/dev/omx0 bs=1M oflag=direct status=none
+
+# Frozen: I/O fails with EIO within the bound, the node is dead.
+touch "$S/stop-vm2"
+wait_file "$S/vm2.stop-done"
+if dd if=/dev/omx0 of=/dev/null bs=64k count=16 iflag=direct status=none; then
+	echo "read from a frozen node succeeded"; exit 1
+fi
+wait_state dead
+# Thawed: the node answers with the same contents identity, so the device works again and
+# its data is intact.
+touch "$S/cont-vm2"
+wait_file "$S/vm2.cont-done"
+wait_state up
+dd if=/dev/omx0 of=/tmp/back bs=1M count=16 iflag=direct status=none
+cmp /tmp/pattern /tmp/back
+dd if=/tmp/pattern of=/dev/omx0 bs=1M seek=20 oflag=direct status=none
+"$C" -j dev show omx0 >"$S/dev-thawed.json"
+
+# Restarted: a new daemon has an empty memory and another identity: the device's I/O on it
+# fails for good instead of returning zeros.
+touch "$S/kill-vm2"
+wait_file "$S/vm2.kill-done"
+wait_state dead
+touch "$S/restart-vm2"
+wait_file "$S/vm2.restart-done"
+wait_state up
+if dd if=/dev/omx0 of=/tmp/back bs=1M count=1 iflag=direct status=none; then
+	echo "read from a restarted node succeeded"; exit 1
+fi
+dmesg | grep -q "node 1: its memory contents were lost" || { echo "no contents-lost message"; exit 1; }
+touch "$S/pause.ok"
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod
