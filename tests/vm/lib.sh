@@ -5,7 +5,9 @@
 # user-mode networking) that run a guest script from the host's read-only file system, and
 # then checks their serial logs. Functions:
 #   segment_up [MTU]                  create br0 in this namespace
-#   vm_start N GUEST_SCRIPT [ARGS]    boot VM N (MAC 52:54:00:0a:aa:0N) running GUEST_SCRIPT
+#   vm_start N GUEST_SCRIPT [ARGS]    boot VM N (MAC 52:54:00:0a:aa:0N) running GUEST_SCRIPT;
+#                                     VM_MEM, VM_CPUS, VM_TIMEOUT and VM_QEMU_ARGS (extra QEMU
+#                                     arguments, e.g. a virtio-blk disk) apply to it
 #   vm_wait                           wait for all VMs; fail unless every guest script exited 0
 #   capture_start FILE                record the segment into a pcap
 #   wait_for_files FILE...            wait until guests created these (in $SHARED)
@@ -59,6 +61,7 @@ vm_start() {
 		-device virtio-9p-pci,fsdev=shared,mount_tag=omxshare \
 		-netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
 		-device virtio-net-pci,netdev=n0,mac="$(vm_mac "$n")" \
+		${VM_QEMU_ARGS:-} \
 		>"$OMX_TEST_DIR/vm$n.qemu.log" 2>&1 &
 	VM_PIDS[$n]=$!
 }
