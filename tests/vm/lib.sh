@@ -21,6 +21,9 @@ VM_MEM=${VM_MEM:-512}
 VM_CPUS=${VM_CPUS:-1}
 VM_TIMEOUT=${VM_TIMEOUT:-300}
 SHARED=$OMX_TEST_DIR/shared
+# Under TCG the TSC follows the host clock, but on a busy host the clocksource watchdog sees
+# skew against the emulated HPET, marks the TSC unstable and moves to the HPET, where a debug
+# kernel's boot stalls: trust the TSC (tsc=reliable, as for VMs with a stable TSC).
 # The debug kernel (KASAN, lockdep, kmemleak) boots so slowly under TCG that the soft-lockup
 # and RCU stall detectors fire during its own init (ACPI under KASAN); give them long thresholds.
 KERNEL_EXTRA_ARGS=
@@ -54,7 +57,7 @@ vm_start() {
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-serial "file:$log" \
 		-kernel "$OMX_KERNEL" \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 tsc=reliable $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=shared,path="$SHARED",security_model=none \
