@@ -2,13 +2,14 @@
 # then obeys commands until a client writes /mnt/shared/done, and stops the daemon with
 # SIGTERM. A command is a file /mnt/shared/<cmd>-<vm>, answered by <vm>.<cmd>-done once
 # carried out: kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT), restart (a new daemon, whose
-# memory starts empty). Args: size (128M), then extra omx-node options.
+# memory starts empty). Args: size (128M), then extra omx-node options; POOL_IFACE (eth0)
+# names the interface.
 S=/mnt/shared
 vm=$(hostname)
 size=${1:-128M}
 shift || true
 start_daemon() {
-	"$OMX_ROOT/target/release/omx-node" --iface eth0 --size "$size" "$@" &
+	"$OMX_ROOT/target/release/omx-node" --iface "${POOL_IFACE:-eth0}" --size "$size" "$@" &
 	pid=$!
 }
 start_daemon "$@"
