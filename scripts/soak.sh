@@ -3,11 +3,10 @@
 # 30) while the host injects faults on the segment, then a summary: bytes verified, faults
 # injected, I/O errors, lost pages (must be 0).
 #
-# Faults, one at a time with a pause after each, on the taps of the pool VMs (a tap's egress
-# is the traffic toward its VM, so netem there delays, drops or mangles what the client sends;
-# the answers are affected through the lost acknowledgements): netem loss 2% and 10%,
-# reordering, duplication, corruption, delay; a link flap (tap down for 1 s, under the
-# dead-node bound); a daemon frozen for 1 s (SIGSTOP/SIGCONT). None of them may lose data or
+# Faults, one at a time with a pause after each: netem loss 2% and 10%, reordering,
+# duplication, corruption, delay, put by every VM on what it sends (tests/vm/guest/
+# netem-watch.sh: the host kernel need not have sch_netem); a link flap (VM 2's tap down for
+# 1 s, under the dead-node bound); VM 2's daemon frozen for 1 s (SIGSTOP/SIGCONT). None of them may lose data or
 # fail I/O. Two thirds into the run VM 3's daemon is killed: the mirror must carry on alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +16,6 @@ if [ "${1:-}" != --in-netns ]; then
 	export OMX_KERNEL=$kdir/arch/x86/boot/bzImage OMX_ROOT
 	export OMX_TEST_DIR=$OMX_CACHE/soak/$(date +%Y%m%d-%H%M%S)
 	mkdir -p "$OMX_TEST_DIR"
-	modprobe sch_netem 2>/dev/null || true
 	exec unshare --net bash "$0" --in-netns
 fi
 
@@ -34,11 +32,11 @@ wait_for_files "$SHARED/soak-running"
 
 faults=(loss2 loss10 reorder duplicate corrupt delay flap pause)
 declare -A injected=()
-netem() { # tap netem-args... (both pool taps get the same)
-	local t
-	for t in tap2 tap3; do tc qdisc replace dev "$t" root netem "$@"; done
+netem() { # netem arguments, or off: every VM applies them to what it sends
+	local n
+	for n in 1 2 3; do echo "$*" >"$SHARED/netem-vm$n"; done
 }
-clear_netem() { tc qdisc del dev tap2 root 2>/dev/null || true; tc qdisc del dev tap3 root 2>/dev/null || true; }
+clear_netem() { netem off; }
 killed=0 i=0 start=$SECONDS
 while [ ! -e "$SHARED/done" ]; do
 	if [ $killed = 0 ] && [ $((SECONDS - start)) -ge $((seconds * 2 / 3)) ]; then

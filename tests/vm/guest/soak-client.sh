@@ -4,6 +4,8 @@
 ws=${1:-768} seconds=${2:-1800} node_size=${3:-1100M} dev_size=${4:-1024M}
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
+. "$OMX_ROOT/tests/vm/guest/netem-watch.sh"
+netem_watch &
 
 insmod "$OMX_ROOT/omx_mod.ko"
 for i in 1 2; do
