@@ -41,8 +41,10 @@ const RECONNECT_MS: u64 = 1000;
 const KEEPALIVE_SOURCE: u32 = 0;
 /// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
 const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
-/// A node that leaves the identity `Get` unanswered this long is taken to have none.
-const IDENTITY_TIMEOUT_MS: u64 = 2000;
+/// A node that leaves the identity `Get` unanswered this long is taken to have none. TileLink
+/// answers every Get (other peers deny it at once), so this only guards against a peer that
+/// drops it; generous, because after a loss of contact "none" means the data is given up.
+const IDENTITY_TIMEOUT_MS: u64 = 10_000;
 /// Headroom for the device's link-layer needs in front of our Ethernet header.
 const SKB_HEADROOM: u32 = 32;
 
