@@ -16,14 +16,16 @@ const PERIOD: u64 = 200_000_000;
 const MIN_RATE: f64 = 200.0;
 /// The rate starts here (at most the maximum) and grows while nobody falls behind.
 const START_RATE: f64 = 4000.0;
+/// A watched counter that does not move for this long (ns) means its receiver is stuck.
+const STALL: u64 = 3_000_000_000;
 
 /// A receiver's own counter of received frames, in a file it rewrites.
 pub struct RxWatch {
     pub path: PathBuf,
     pub key: String,
     pub mac: Mac,
-    /// Counter value and frames sent to `mac` when it last changed.
-    last: Option<(u64, u64)>,
+    /// Counter value, frames sent to `mac` and the time when it last changed.
+    last: Option<(u64, u64, u64)>,
 }
 
 impl RxWatch {
@@ -52,20 +54,28 @@ impl RxWatch {
         digits.parse().ok()
     }
 
-    /// Whether the receiver fell behind since its counter last changed; `sent` is what was
-    /// sent to it so far.
-    fn behind(&mut self, sent: u64) -> bool {
-        let Some(rx) = self.read() else { return false };
+    /// How the receiver does, from its counter: `Some(true)` if it counted clearly fewer
+    /// frames than were sent to it (`sent` so far) since the counter last changed, or if
+    /// the counter has not moved for [`STALL`] while frames were sent; `Some(false)` if it
+    /// keeps up; `None` if there is nothing new to tell.
+    fn behind(&mut self, sent: u64, now: u64) -> Option<bool> {
+        let rx = self.read()?;
         match self.last {
-            Some((prev, _)) if prev == rx => false,
-            Some((prev, sent_then)) => {
-                self.last = Some((rx, sent));
+            Some((prev, sent_then, at)) if prev == rx => {
+                let stalled = now.saturating_sub(at) > STALL && sent > sent_then + 1000;
+                if stalled {
+                    self.last = Some((rx, sent, now));
+                }
+                stalled.then_some(true)
+            }
+            Some((prev, sent_then, _)) => {
+                self.last = Some((rx, sent, now));
                 // The file lags a little: only a clear shortfall counts.
-                (rx - prev.min(rx)) * 10 < sent.saturating_sub(sent_then) * 8
+                Some((rx - prev.min(rx)) * 10 < sent.saturating_sub(sent_then) * 8)
             }
             None => {
-                self.last = Some((rx, sent));
-                false
+                self.last = Some((rx, sent, now));
+                None
             }
         }
     }
@@ -140,15 +150,22 @@ impl Pacer {
         let d = read_dropped(&self.watch);
         let dropped = d.saturating_sub(self.dropped_last);
         let frames = sent.saturating_sub(self.sent_at_check);
+        // With receivers' counters, the rate only grows on their word (they answer about
+        // once a second); without, while the taps drop nothing.
         let mut behind = false;
+        let mut fine = self.receivers.is_empty();
         for r in &mut self.receivers {
-            let n = sent_to(&r.mac);
-            behind |= r.behind(n);
+            match r.behind(sent_to(&r.mac), now) {
+                Some(true) => behind = true,
+                Some(false) => fine = true,
+                None => {}
+            }
         }
         if behind || dropped * 100 > frames {
             self.rate = (self.rate * 0.7).max(MIN_RATE);
-        } else if dropped == 0 {
-            self.rate = (self.rate * 1.05).min(self.max);
+        } else if dropped == 0 && fine {
+            let step = if self.receivers.is_empty() { 1.05 } else { 1.2 };
+            self.rate = (self.rate * step).min(self.max);
         }
         self.dropped_last = d;
         self.checked_at = now;
