@@ -1,0 +1,208 @@
+# Client side of the link-fault test (VM 1): /dev/omx0 over omx-node on VM 2
+# (guest/fault-pool.sh) runs verified I/O under one link fault after another, with the counters
+# of both ends recorded before and after each (tests/vm/64-link-faults.sh says what and why).
+# Results for the host: /mnt/shared/results.jsonl (a line per scenario) and
+# /mnt/shared/r/<scenario>-<what>-<before|after>.json. A failing scenario is recorded, not
+# fatal: the others still run and the host reports them all.
+# Args: MiB of I/O per scenario (default 4); the scenarios to run, separated by '+' (all).
+trap 'touch $S/done' EXIT
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+mib=${1:-4}
+only=${2:-}
+G=$OMX_ROOT/tests/vm/guest
+R=$S/r
+mkdir -p "$R"
+canary=4 # MiB at the start of the device: written once, compared after every scenario
+dev_mib=$((canary + mib))
+
+selected() { [ -z "$only" ] || [[ "+$only+" == *"+$1+"* ]]; }
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }'; }
+canary_ok() {
+	dd if=/dev/omx0 of=/tmp/canary-back bs=1M count=$canary iflag=direct status=none &&
+		cmp -s /tmp/canary /tmp/canary-back
+}
+# pool CMD ARGS...: a command to guest/fault-pool.sh on VM 2; waits for it to be carried out.
+pool() {
+	local cmd=$1
+	shift
+	rm -f "$S/vm2.$cmd-done" "$S/vm2.$cmd-failed"
+	echo "$*" >"$S/.$cmd-vm2"
+	mv "$S/.$cmd-vm2" "$S/$cmd-vm2"
+	wait_file "$S/vm2.$cmd-done"
+	[ ! -e "$S/vm2.$cmd-failed" ]
+}
+# snapshot TAG PHASE: this end's node, device and module counters, and the pool daemon's.
+snapshot() {
+	"$C" -j node show 1 >"$R/$1-client-$2.json"
+	"$C" -j dev show omx0 >"$R/$1-dev-$2.json"
+	"$C" -j stats >"$R/$1-module-$2.json"
+	pool nstats "$1-$2"
+	mv "$S/node-$1-$2.json" "$R/$1-node-$2.json"
+}
+# netem on this VM's eth0 (frames to the node) and on VM 2's (frames to this client).
+netem_on() { # TAG ARGS...
+	local tag=$1
+	shift
+	tc qdisc replace dev eth0 root netem "$@"
+	pool netem "$tag" "$@"
+}
+netem_off() { # TAG; keeps both qdiscs' counters
+	tc -s -j qdisc show dev eth0 >"$R/$1-netem-vm1.json"
+	tc qdisc del dev eth0 root
+	pool netem "$1" off
+	mv "$S/netem-vm2-$1.json" "$R/$1-netem-vm2.json"
+}
+result() { # TAG KIND DETAIL RC SECONDS MIB
+	local canary_state=true
+	canary_ok || canary_state=false
+	jq -cn --arg name "$1" --arg kind "$2" --arg detail "$3" --argjson rc "$4" --argjson secs "$5" \
+		--argjson mib "$6" --argjson canary "$canary_state" \
+		'{name: $name, kind: $kind, detail: $detail, rc: $rc, seconds: $secs, mib: $mib, canary_ok: $canary}' \
+		>>"$S/results.jsonl"
+	echo "scenario $1 ($3): rc $4, $5 s, canary intact: $canary_state"
+	"$C" node show 1 | grep -E 'retransmits|naks|malformed|timeouts|reconnects' | tr -s ' \n' ' '
+	echo
+}
+
+# poll TAG: the node's state and counters every second (how a scenario unfolded, for the log).
+poll() {
+	while :; do
+		"$C" -j node show 1 | jq -c --arg t "$(date +%s.%N)" '{t: $t, state} + .stats' >>"$R/$1-poll.jsonl"
+		sleep 1
+	done
+}
+
+# fio writes SIZE MiB of the work area in random blocks of 4-64 KiB, 16 in flight, each with a
+# crc32c header, then reads every block back and verifies it: both directions carry data under
+# netem.
+run_netem() { # TAG SIZE_MIB [NETEM ARGS...] (none: no fault, the reference)
+	local tag=$1 size=$2 rc=0 start secs
+	shift 2
+	selected "$tag" || return 0
+	snapshot "$tag" before
+	[ $# = 0 ] || netem_on "$tag" "$@"
+	start=$(date +%s.%N)
+	poll "$tag" &
+	poller=$!
+	LD_PRELOAD=$S/noshm.so timeout 600 fio --name="$tag" --thread --filename=/dev/omx0 --direct=1 \
+		--offset="${canary}M" --size="${size}M" --rw=randwrite --bsrange=4k-64k --ioengine=libaio \
+		--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
+		--output-format=json --output="$R/$tag-fio.json" 2>"$R/$tag-fio.err" || rc=$?
+	secs=$(elapsed "$start")
+	kill "$poller"
+	[ "$rc" = 0 ] || head -c 2000 "$R/$tag-fio.err"
+	[ $# = 0 ] || netem_off "$tag"
+	snapshot "$tag" after
+	result "$tag" netem "${*:-none}" "$rc" "$secs" "$size"
+}
+
+# The host takes this VM's tap down for SECONDS while guest/fault-io.py writes and verifies
+# 256 KiB slots back to back (I/O is in flight when the link goes); once the link is back and
+# the node up, every slot is verified.
+run_flap() { # TAG SECONDS [--tolerate-eio]
+	local tag=$1 secs=$2 rc=0 start io
+	shift 2
+	selected "$tag" || return 0
+	snapshot "$tag" before
+	rm -f "$S/host.flap-done" /tmp/recovered
+	start=$(date +%s.%N)
+	python3 "$G/fault-io.py" /dev/omx0 "$canary" "$mib" "$S/host.flap-done" --final-after /tmp/recovered \
+		"$@" >"$R/$tag-io.json" &
+	io=$!
+	sleep 1
+	echo "$secs" >"$S/.flap"
+	mv "$S/.flap" "$S/flap"
+	wait_file "$S/host.flap-done"
+	wait_up || { echo "node 1 did not come back after $tag"; "$C" node show 1; exit 1; }
+	touch /tmp/recovered
+	wait "$io" || rc=$?
+	cat "$R/$tag-io.json"
+	snapshot "$tag" after
+	result "$tag" flap "VM 1's tap down for $secs s" "$rc" "$(elapsed "$start")" "$mib"
+}
+
+# eth0's MTU goes 1500 -> 576 -> 9000 -> 1500 while guest/fault-io.py writes and verifies;
+# tcpdump on eth0 records the size of the frames omx_mod sends in each phase.
+run_mtu() {
+	local tag=mtu rc=0 start io td t1 t2 t3
+	selected "$tag" || return 0
+	snapshot "$tag" before
+	rm -f /tmp/mtu-done
+	tcpdump -Z root -i eth0 -nn -s 64 -w /tmp/mtu.pcap 'ether proto 0xaaaa' 2>/tmp/tcpdump.err &
+	td=$!
+	for _ in $(seq 100); do grep -q listening /tmp/tcpdump.err && break; sleep 0.1; done
+	start=$(date +%s.%N)
+	python3 "$G/fault-io.py" /dev/omx0 "$canary" "$mib" /tmp/mtu-done >"$R/$tag-io.json" &
+	io=$!
+	sleep 1
+	t1=$(date +%s.%N)
+	ip link set eth0 mtu 576
+	"$C" -j node show 1 >"$R/$tag-node-at-576.json"
+	sleep 2
+	t2=$(date +%s.%N)
+	ip link set eth0 mtu 9000
+	sleep 2
+	t3=$(date +%s.%N)
+	ip link set eth0 mtu 1500
+	sleep 1
+	touch /tmp/mtu-done
+	wait "$io" || rc=$?
+	cat "$R/$tag-io.json"
+	kill "$td"
+	wait "$td" || true
+	tcpdump -r /tmp/mtu.pcap -tt -e -nn 'ether src 52:54:00:0a:aa:01' 2>/dev/null |
+		sed -n 's/^\([0-9.]*\) .*, length \([0-9]*\): .*/\1 \2/p' >/tmp/mtu-frames
+	# Frame lengths include the 14-byte Ethernet header; "over" counts frames whose payload
+	# exceeds the interface MTU of that moment.
+	awk -v a="$t1" -v b="$t2" -v c="$t3" '
+		function note(p, len, mtu) { n[p]++; if (len > max[p]) max[p] = len; if (len - 14 > mtu) over[p]++ }
+		$1 < a { note("at1500", $2, 1500) }
+		$1 >= a && $1 < b { note("at576", $2, 576) }
+		$1 >= b && $1 < c { note("at9000", $2, 9000) }
+		END {
+			printf "{"
+			split("at1500 at576 at9000", ps, " ")
+			for (i = 1; i <= 3; i++)
+				printf "%s\"%s\": {\"frames\": %d, \"largest\": %d, \"over_mtu\": %d}", (i > 1 ? ", " : ""), ps[i], n[ps[i]], max[ps[i]], over[ps[i]]
+			print "}"
+		}' /tmp/mtu-frames | tee "$R/$tag-frames.json"
+	snapshot "$tag" after
+	result "$tag" mtu "eth0 MTU 1500 -> 576 -> 9000 -> 1500" "$rc" "$(elapsed "$start")" "$mib"
+}
+
+insmod "$OMX_ROOT/omx_mod.ko"
+"$C" -j monitor >"$S/monitor.jsonl" &
+mon=$!
+wait_file "$S/vm2.daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size "$((dev_mib + 4))M"
+wait_up
+"$C" dev add omx0 --size "${dev_mib}M"
+head -c $((canary << 20)) /dev/urandom >/tmp/canary
+dd if=/tmp/canary of=/dev/omx0 bs=1M oflag=direct status=none
+canary_ok
+: >"$S/results.jsonl"
+
+# The slowest faults move less data (Go-Back-N resends the whole window for every gap).
+half=$(((mib + 1) / 2)) quarter=$(((mib + 3) / 4))
+run_netem none "$mib"
+run_netem loss-0.1 "$mib" loss 0.1%
+run_netem loss-2 "$half" loss 2%
+run_netem loss-10 "$quarter" loss 10%
+run_netem reorder "$quarter" delay 2ms reorder 25% 50%
+run_netem duplicate "$mib" duplicate 5%
+run_netem corrupt "$mib" corrupt 1%
+# Jitter on an ordered link (with a rate, netem keeps frames in order, as a wire or a switch
+# port does), then the same jitter as netem applies it without a rate: each frame delayed on
+# its own, so frames overtake each other all the time.
+run_netem delay "$mib" delay 5ms 2ms rate 1gbit
+run_netem delay-reorder "$quarter" delay 5ms 2ms
+run_flap flap-short 1
+run_flap flap-long 6 --tolerate-eio
+run_mtu
+
+"$C" -j dev show omx0 | tee "$S/dev-final.json"
+touch "$S/scenarios.done"
+kill "$mon"
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod
