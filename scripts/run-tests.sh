@@ -2,6 +2,8 @@
 # Runs omx's tests: host-side cargo tests, then every VM test in tests/vm/ (each in its own
 # network namespace, under a time limit). Ends with "N passed, M failed".
 #   scripts/run-tests.sh [PATTERN]   only tests whose name matches PATTERN
+# DEBUG_TESTS=PATTERN also runs the matching VM tests on the debug kernel (scripts/debug-tests.sh;
+# CI does it for the swap test), counted in the same summary.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +56,22 @@ for test in "$OMX_ROOT"/tests/vm/[0-9]*.sh; do
 	record "$name" $rc $(( $(date +%s) - start ))
 	[ $rc = 0 ] || sed 's/^/      /' "$OMX_TEST_DIR/output.log" | tail -25
 done
+
+if [ -n "${DEBUG_TESTS:-}" ]; then
+	echo "--- on the debug kernel: tests matching $DEBUG_TESTS (log: $runs/debug.log)"
+	start=$(date +%s)
+	bash "$OMX_ROOT/scripts/debug-tests.sh" "$DEBUG_TESTS" >"$runs/debug.log" 2>&1
+	sed -n 's/^\(PASS\|FAIL\)  /\1  debug:/p' "$runs/debug.log"
+	p= f=
+	read -r p f < <(tail -1 "$runs/debug.log" | awk '/ passed, / { print $1, $3 }')
+	if [ -z "${p:-}" ]; then
+		p=0 f=1
+		tail -20 "$runs/debug.log"
+	fi
+	passed=$((passed + p)) failed=$((failed + f))
+	[ "$f" = 0 ] || failures+=(debug-kernel)
+	echo "    debug kernel run: $(( $(date +%s) - start )) s"
+fi
 
 [ ${#failures[@]} = 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
