@@ -4,7 +4,8 @@
 //!
 //! - [`server`]: the daemon's core (`omx-node`): one [`omx_proto::Connection`]
 //!   per client MAC, per-client memory regions, TileLink execution.
-//! - [`memory`]: the lent mapping and its per-client regions.
+//! - [`memory`]: the lent mapping (anonymous, or a `--memory-file` that outlives the
+//!   daemon, with its state) and its per-client regions.
 //! - [`client`]: a userspace client library (`omx-node-probe` uses it) to
 //!   read and write a node's memory without the kernel module.
 //! - [`relay`]: an impairing Ethernet relay (`omx-relay`) for tests.

@@ -409,6 +409,11 @@ impl Server {
         &self.mem
     }
 
+    /// The memory, mutable (e.g. to [`Memory::close`] it at shutdown).
+    pub fn memory_mut(&mut self) -> &mut Memory {
+        &mut self.mem
+    }
+
     /// Number of live connections.
     pub fn connections(&self) -> usize {
         self.peers.len()

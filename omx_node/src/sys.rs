@@ -1,7 +1,7 @@
 //! The only module with `unsafe`: a thin layer over the Linux syscalls the
 //! node, the client library and the relay need (AF_PACKET sockets with
 //! batched `recvmmsg`/`sendmmsg`, `ppoll`, interface ioctls, anonymous
-//! mappings, signals and `setns`). Everything above it is safe Rust.
+//! and file mappings, signals and `setns`). Everything above it is safe Rust.
 //!
 //! Every `unsafe` block carries a `SAFETY:` comment. Pointers handed to the
 //! kernel always come from live Rust objects that outlive the call.
@@ -512,13 +512,108 @@ pub fn poll_fds(
     Ok(out)
 }
 
-/// An anonymous private memory mapping (the lent RAM).
+/// `statfs.f_type` of hugetlbfs.
+const HUGETLBFS_MAGIC: u64 = 0x9584_58f6;
+
+/// A file that backs the lent memory (`omx-node --memory-file`): open for reading and
+/// writing, and locked (`flock`) so that a second daemon cannot use it at the same time.
+/// The lock goes away with the process, however it ends.
+#[derive(Debug)]
+pub struct MemFile {
+    file: std::fs::File,
+    page: usize,
+    hugetlbfs: bool,
+}
+
+impl MemFile {
+    /// Opens (creating it, mode 0600) and locks `path`. A file locked by another process
+    /// gives `EWOULDBLOCK`.
+    pub fn open(path: &std::path::Path) -> io::Result<MemFile> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        // SAFETY: flock on a descriptor `file` owns; no memory is involved.
+        cvt(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) })?;
+        // SAFETY: statfs is plain old data; all-zero is a valid value.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `st` is a valid, exclusively borrowed statfs for the call.
+        cvt(unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) })?;
+        let hugetlbfs = (st.f_type as u64) & 0xffff_ffff == HUGETLBFS_MAGIC;
+        let page = if hugetlbfs {
+            usize::try_from(st.f_bsize).unwrap_or(HUGE_PAGE).max(4096)
+        } else {
+            4096
+        };
+        Ok(MemFile {
+            file,
+            page,
+            hugetlbfs,
+        })
+    }
+
+    /// The open file (for reads, writes and its size through `std`).
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
+    /// Allocation unit: the huge page size on hugetlbfs, else 4 KiB.
+    pub fn page(&self) -> usize {
+        self.page
+    }
+
+    /// Whether the file lives on hugetlbfs.
+    pub fn is_hugetlbfs(&self) -> bool {
+        self.hugetlbfs
+    }
+
+    fn fallocate(&self, mode: libc::c_int, off: usize, len: usize) -> io::Result<()> {
+        let off =
+            libc::off_t::try_from(off).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        let len =
+            libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        loop {
+            // SAFETY: fallocate on a descriptor we own; no memory is involved.
+            let r = unsafe { libc::fallocate(self.file.as_raw_fd(), mode, off, len) };
+            if r == 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Allocates `[off, off+len)` (`fallocate`), so that writing there later cannot fail
+    /// for lack of space (which would be a SIGBUS through a mapping).
+    pub fn allocate(&self, off: usize, len: usize) -> io::Result<()> {
+        self.fallocate(0, off, len)
+    }
+
+    /// Deallocates `[off, off+len)` (`FALLOC_FL_PUNCH_HOLE`): it reads back as zeros.
+    pub fn punch(&self, off: usize, len: usize) -> io::Result<()> {
+        self.fallocate(
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            off,
+            len,
+        )
+    }
+}
+
+/// The lent RAM: an anonymous private mapping, or a shared mapping of a [`MemFile`] (whose
+/// contents then outlive the process).
 #[derive(Debug)]
 pub struct Mapping {
     ptr: *mut u8,
     len: usize,
     huge: bool,
     locked: bool,
+    file: Option<MemFile>,
 }
 
 // SAFETY: the mapping is plain memory owned by this value; moving it to
@@ -552,6 +647,7 @@ impl Mapping {
                     len: hlen,
                     huge: true,
                     locked: false,
+                    file: None,
                 });
             }
         }
@@ -574,12 +670,49 @@ impl Mapping {
             len: len.max(1),
             huge: false,
             locked: false,
+            file: None,
+        })
+    }
+
+    /// Maps the first `len` bytes of `file` shared (`MAP_SHARED`): stores reach the file's
+    /// pages at once and stay there when the process dies. The file must be at least `len`
+    /// bytes long (and allocated, or a store to a page the file system cannot provide raises
+    /// SIGBUS). The mapping keeps the file, and so its lock.
+    pub fn shared(file: MemFile, len: usize) -> io::Result<Self> {
+        if len == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        // SAFETY: a new shared mapping of a file we hold open; no existing memory touched.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.file.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping {
+            ptr: p.cast(),
+            len,
+            huge: file.hugetlbfs,
+            locked: false,
+            file: Some(file),
         })
     }
 
     /// Whether the mapping uses huge pages.
     pub fn is_huge(&self) -> bool {
         self.huge
+    }
+
+    /// The backing file of a shared mapping.
+    pub fn file(&self) -> Option<&MemFile> {
+        self.file.as_ref()
     }
 
     /// Length in bytes.
@@ -600,22 +733,54 @@ impl Mapping {
         Ok(())
     }
 
-    /// Zeroes `[off, off+len)`: returns pages to the kernel with
-    /// `MADV_DONTNEED` (they read back as zero) where page-aligned and not
-    /// locked, and writes zeros elsewhere.
+    /// Writes `[off, off+len)` of a shared mapping back to its file and waits for it
+    /// (`msync(MS_SYNC)`; nearly free on tmpfs and hugetlbfs). A no-op for anonymous memory.
+    pub fn sync(&self, off: usize, len: usize) -> io::Result<()> {
+        let Some(f) = &self.file else { return Ok(()) };
+        let end = off.saturating_add(len).min(self.len);
+        let a = off / f.page * f.page;
+        if a >= end {
+            return Ok(());
+        }
+        // SAFETY: [ptr+a, ptr+end) lies inside our live mapping and `a` is page-aligned
+        // (the mapping starts on a page boundary); msync only writes it back.
+        cvt(unsafe { libc::msync(self.ptr.add(a).cast(), end - a, libc::MS_SYNC) })?;
+        Ok(())
+    }
+
+    /// Zeroes `[off, off+len)`: returns pages to the kernel where page-aligned and not
+    /// locked (anonymous memory: `MADV_DONTNEED`; a file: its blocks are deallocated and
+    /// allocated again, reading back as zero) and writes zeros elsewhere.
     pub fn zero(&mut self, off: usize, len: usize) {
         let end = off.saturating_add(len).min(self.len);
         if off >= end {
             return;
         }
-        let page = if self.huge { HUGE_PAGE } else { 4096 };
+        let page = match &self.file {
+            Some(f) => f.page,
+            None if self.huge => HUGE_PAGE,
+            None => 4096,
+        };
         let a = off.div_ceil(page) * page;
         let b = end / page * page;
         if !self.locked && a < b {
-            // SAFETY: [ptr+a, ptr+b) lies inside our private anonymous
-            // mapping; DONTNEED on it only discards our own data.
-            let r = unsafe { libc::madvise(self.ptr.add(a).cast(), b - a, libc::MADV_DONTNEED) };
-            if r == 0 {
+            let released = match &self.file {
+                Some(f) => match f.punch(a, b - a) {
+                    Ok(()) => {
+                        if let Err(e) = f.allocate(a, b - a) {
+                            crate::warn!("memory file: cannot allocate zeroed blocks again ({e}): writes there may fail if the file system fills up");
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                },
+                // SAFETY: [ptr+a, ptr+b) lies inside our private anonymous
+                // mapping; DONTNEED on it only discards our own data.
+                None => unsafe {
+                    libc::madvise(self.ptr.add(a).cast(), b - a, libc::MADV_DONTNEED) == 0
+                },
+            };
+            if released {
                 let s = self.as_mut_slice();
                 s[off..a].fill(0);
                 s[b..end].fill(0);

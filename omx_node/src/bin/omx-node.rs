@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use omx_node::log::{set_level, Level};
-use omx_node::memory::{Memory, MemoryConfig};
+use omx_node::memory::{Memory, MemoryConfig, HUGEPAGES_WITH_FILE};
 use omx_node::server::{self, LoopOptions, Server, ServerConfig, VersionPolicy};
 use omx_node::sys::{self, PacketSocket};
 use omx_node::util::{fmt_mac, fmt_size, parse_mac, parse_size, Mac};
@@ -54,6 +54,14 @@ struct Args {
     /// Lock the memory into RAM (mlock).
     #[arg(long)]
     mlock: bool,
+    /// Keep the lent memory in this file (shared mapping; on tmpfs such as /dev/shm or /run,
+    /// on hugetlbfs for huge pages, or on a disk) instead of anonymous memory, together with
+    /// the regions' assignments and contents identities: a restarted daemon (upgrade, crash,
+    /// SIGKILL) resumes every region with its data and identity. A missing file, or one laid
+    /// out for another --size / --region-size / --client list, starts empty. Not with
+    /// --hugepages.
+    #[arg(long, value_name = "PATH")]
+    memory_file: Option<PathBuf>,
     /// Free the memory of a client that has been gone this many seconds
     /// (default: keep it until it comes back).
     #[arg(long, value_name = "SECS")]
@@ -131,6 +139,9 @@ fn main() -> ExitCode {
     if args.batch == 0 {
         return fail(EXIT_USAGE, "--batch must be at least 1");
     }
+    if args.hugepages && args.memory_file.is_some() {
+        return fail(EXIT_USAGE, HUGEPAGES_WITH_FILE);
+    }
     let sock = match PacketSocket::open(&args.iface, omx_proto::ETHERTYPE_OMNIXTEND) {
         Ok(s) => s,
         Err(e) => {
@@ -167,10 +178,11 @@ fn main() -> ExitCode {
         clients: clients.clone(),
         hugepages: args.hugepages,
         mlock: args.mlock,
+        file: args.memory_file.clone(),
     }) {
         Ok(m) => m,
         Err(e) => {
-            let code = if e.starts_with("bad size") {
+            let code = if e.starts_with("bad size") || e.starts_with("bad option") {
                 EXIT_USAGE
             } else {
                 EXIT_MEMORY
@@ -220,7 +232,12 @@ fn main() -> ExitCode {
             .stats_interval
             .map(|s| Duration::from_secs_f64(s.max(0.01))),
     };
-    match server::run(&sock, &mut server, &opts) {
+    let result = server::run(&sock, &mut server, &opts);
+    // Written back and marked complete: resumed even after the machine restarts.
+    if let Err(e) = server.memory_mut().close() {
+        warn!("{e}");
+    }
+    match result {
         Ok(()) => {
             info!("stopped");
             eprint!("{}", server.stats_text());
