@@ -3,6 +3,7 @@
 #   make demo    set everything up, boot VMs and show omx at work
 #   make check   set everything up and run all tests (ends with "N passed, M failed")
 #   make soak    swap on a mirrored device under injected faults for SOAK_MINUTES (30)
+#   make bench   omx against nbd, NVMe/TCP, zram, brd and a disk: fio, link, swap workloads
 #
 # Both install what is missing (Debian packages, bindgen), build the guest kernel into a cache
 # outside the repo (~/.cache/omx; OMX_CACHE overrides), the module and the userspace tools.
@@ -10,7 +11,7 @@
 
 export KERNEL_VARIANT ?= normal
 
-.PHONY: all demo check soak deps kernel module userspace test clean
+.PHONY: all demo check soak bench deps kernel module userspace test clean
 
 all: module userspace
 
@@ -34,6 +35,9 @@ check: module userspace
 
 soak: module userspace
 	@bash scripts/soak.sh
+
+bench: module userspace
+	@bash scripts/bench.sh
 
 clean:
 	@rm -f omx_mod.ko omx_mod.o omx_mod.mod omx_mod.mod.c omx_mod.mod.o Module.symvers modules.order

@@ -30,6 +30,7 @@ PINNED=(
 	nvme-cli=2.4+really2.3-3
 	python3-yaml=6.0-3+b2
 	python3-jsonschema=4.10.3-1
+	python3-matplotlib=3.6.3-1+b1
 )
 # Unpinned: versions move with security updates and any recent one works.
 UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc jq python3)

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# The pool VM's control server for `make bench` (bench/guest/pool.sh starts it): the client VM
+# sends one command per TCP connection (bash's /dev/tcp) and reads the answer. Blocking in
+# accept() costs the pool VM no CPU between commands, unlike polling files over 9p.
+#   stat      -> /proc/stat and /proc/net/dev (the pool VM's CPU time and interface counters,
+#                for the client's per-test accounting)
+#   ps        -> CPU time per process (where the pool's CPU went)
+#   jumbo     -> eth0 to MTU 9000 and a new omx-node on it (the old region is dropped)
+#   nodestats -> omx-node's JSON counters (SIGUSR1 writes its --stats-file)
+#   quit      -> stop serving (pool.sh then stops the daemons)
+# Also stops when /mnt/shared/done appears (the client died without saying quit).
+import os
+import socket
+import subprocess
+import sys
+import time
+
+ADDR = sys.argv[1]
+PORT = 7777
+SHARED = "/mnt/shared"
+NODE_CMD = sys.argv[2:]  # the omx-node command line (restarted by "jumbo")
+PIDFILE = "/run/omx-node.pid"
+
+
+def node_pid():
+    try:
+        return int(open(PIDFILE).read())
+    except (OSError, ValueError):
+        return None
+
+
+def start_node():
+    p = subprocess.Popen(NODE_CMD)
+    open(PIDFILE, "w").write(str(p.pid))
+    return p
+
+
+def main():
+    node = start_node()
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((ADDR, PORT))
+    srv.listen(4)
+    srv.settimeout(5)
+    open(f"{SHARED}/pool.ready", "w").close()
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            if os.path.exists(f"{SHARED}/done"):
+                break
+            continue
+        with conn:
+            conn.settimeout(60)
+            cmd = conn.makefile("r").readline().strip()
+            if cmd == "stat":
+                reply = open("/proc/stat").read() + open("/proc/net/dev").read()
+            elif cmd == "ps":
+                reply = subprocess.run(["ps", "-eo", "pid,time,rss,args", "--sort=-time"],
+                                       capture_output=True, text=True).stdout
+            elif cmd == "jumbo":
+                node.terminate()
+                node.wait()
+                subprocess.run(["ip", "link", "set", "eth0", "mtu", "9000"], check=True)
+                node = start_node()
+                time.sleep(1)
+                reply = "ok\n"
+            elif cmd == "nodestats":
+                node.send_signal(10)  # SIGUSR1
+                time.sleep(0.5)
+                try:
+                    reply = open("/run/omx-node-stats.json").read()
+                except OSError as e:
+                    reply = f'{{"error": "{e}"}}\n'
+            elif cmd == "quit":
+                conn.sendall(b"bye\n")
+                break
+            else:
+                reply = f"unknown command {cmd!r}\n"
+            conn.sendall(reply.encode())
+    node.terminate()
+    node.wait()
+
+
+if __name__ == "__main__":
+    main()

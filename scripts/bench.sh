@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# make bench: omx against the alternatives, in one run, on one virtual Ethernet segment.
+#
+# Two QEMU VMs (TCG) on a bridge in a private network namespace: VM 1 is the client, VM 2 the
+# pool. Two phases, each a fresh boot of both VMs:
+#   blk   the link's own limit (raw-frame ping-pong, bench/rawpp.c) and fio on the client's
+#         block devices: /dev/omx0 at MTU 1500, nbd over TCP to a RAM-backed nbd-server,
+#         NVMe over TCP to a brd RAM disk (nvmet), zram, brd (local RAM: the upper bound), a
+#         virtio-blk disk (a raw image file on the host, cache=none), /dev/omx0 at MTU 9000
+#   swap  a decode-shaped LLM workload (bench/llm-decode.c) and a memcached-shaped key-value
+#         workload (bench/kv.c) in a memory cgroup: all-local, and with RAM limited (70 % and
+#         50 % of the weights; half the key-value data) swapping to the disk, zram, nbd and omx
+# then scripts/bench/report.py prints a summary (every figure also as a ratio to all-local
+# and to the disk) and writes CSV, JSON and PNG plots.
+#
+# Environment (defaults for the full run, about 30-40 min under TCG; BENCH_QUICK=1: tiny
+# sizes, a few seconds per job, about 10 min):
+#   BENCH_PHASES="blk swap"   BENCH_AREA_MB=256 (fio area per device)
+#   BENCH_FIO_SECS=10 BENCH_FIO_RAMP=2 BENCH_LINK_SECS=5
+#   BENCH_WEIGHTS_MB=256 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
+#   BENCH_KV_MB=256 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
+#   BENCH_OUT=Documentation/bench (quick runs: the run directory, so full results stay)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+quick=${BENCH_QUICK:-0}
+q() { if [ "$quick" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+AREA_MB=${BENCH_AREA_MB:-$(q 256 32)}
+FIO_SECS=${BENCH_FIO_SECS:-$(q 10 2)}
+FIO_RAMP=${BENCH_FIO_RAMP:-$(q 2 1)}
+LINK_SECS=${BENCH_LINK_SECS:-$(q 5 2)}
+WEIGHTS_MB=${BENCH_WEIGHTS_MB:-$(q 256 48)}
+DECODE_PCTS=${BENCH_DECODE_PCTS:-70 50}
+DECODE_SECS=${BENCH_DECODE_SECS:-$(q 30 5)}
+DECODE_MAX_SECS=${BENCH_DECODE_MAX_SECS:-$(q 120 30)}
+KV_MB=${BENCH_KV_MB:-$(q 256 48)}
+KV_SECS=${BENCH_KV_SECS:-$(q 20 4)}
+DISK_CACHE=${BENCH_DISK_CACHE:-none}
+PHASES=${BENCH_PHASES:-blk swap}
+big=$((WEIGHTS_MB > KV_MB ? WEIGHTS_MB : KV_MB))
+SWAP_MB=$((2 * big))
+
+if [ "${1:-}" != --phase ]; then
+	kdir=$(kernel_build_dir)
+	export OMX_KERNEL=$kdir/arch/x86/boot/bzImage OMX_ROOT
+	[ -f "$OMX_KERNEL" ] || die "no guest kernel at $OMX_KERNEL (make kernel)"
+	[ -f "$OMX_ROOT/omx_mod.ko" ] || die "omx_mod.ko not built (make module)"
+	for b in omx-node omxctl; do
+		[ -x "$OMX_ROOT/target/release/$b" ] || die "target/release/$b not built (make userspace)"
+	done
+	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || die "python3-matplotlib is missing (make deps)"
+	run=$OMX_CACHE/bench/$(date +%Y%m%d-%H%M%S)
+	out=${BENCH_OUT:-$([ "$quick" = 1 ] && echo "$run/report" || echo "$OMX_ROOT/Documentation/bench")}
+	tools=$run/tools
+	mkdir -p "$tools"
+	# Built on the host, run in the guests (their root file system is the host's).
+	gcc -O2 -o "$tools/rawpp" "$OMX_ROOT/bench/rawpp.c"
+	gcc -O2 -o "$tools/llm-decode" "$OMX_ROOT/bench/llm-decode.c"
+	gcc -O2 -o "$tools/kv" "$OMX_ROOT/bench/kv.c"
+	# fio needs System V shm, which the guest kernel lacks: see tests/tools/noshm.c.
+	gcc -shared -fPIC -O2 -o "$tools/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "bench: run directory $run; results to $out; $([ "$quick" = 1 ] && echo quick || echo full) mode"
+	echo "bench: host load average $load_before ($(nproc) CPUs)"
+	awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 0.5) }' &&
+		echo "bench: warning: the host is busy (load > 0.5): figures will be noisy"
+	cat >"$run/meta.json" <<-EOF
+		{"date": "$(date -u +%FT%TZ)", "quick": $quick, "host_cpu": "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)",
+		 "host_cpus": $(nproc), "load_before": "$load_before", "qemu": "$(qemu-system-x86_64 --version | head -1)",
+		 "guest_kernel": "$KERNEL_VERSION", "git": "$(git -C "$OMX_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
+		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
+		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE"}
+	EOF
+	start=$SECONDS
+	status=0
+	for phase in $PHASES; do
+		export OMX_TEST_DIR=$run/$phase
+		mkdir -p "$OMX_TEST_DIR"
+		echo "bench: phase $phase ($(date +%T))"
+		BENCH_TOOLS=$tools unshare --net bash "$0" --phase "$phase" || status=1
+	done
+	echo "bench: VMs done in $(((SECONDS - start) / 60)) min; host load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+	jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson m $(((SECONDS - start) / 60)) \
+		'. + {load_after: $l, minutes: $m}' "$run/meta.json" >"$run/meta.json.new" && mv "$run/meta.json.new" "$run/meta.json"
+	/usr/bin/python3 "$OMX_ROOT/scripts/bench/report.py" "$run" "$out" || status=1
+	[ $status = 0 ] || echo "bench: some steps failed (see above and $run)"
+	exit $status
+fi
+
+# ---- one phase, inside a private network namespace
+phase=$2
+VM_TIMEOUT=${BENCH_VM_TIMEOUT:-$(q 5400 1800)}
+. "$OMX_ROOT/tests/vm/lib.sh"
+segment_up 9000
+
+case $phase in
+blk)
+	omx_mb=$AREA_MB nbd_mb=$AREA_MB disk_mb=$AREA_MB
+	client_mem=$((2 * AREA_MB + 384)) pool_mem=$((3 * AREA_MB + 384))
+	# brd is built into the guest kernel, so its size is a kernel parameter. lib.sh has no
+	# hook for kernel arguments; vm_start pastes its ARGS into -append, so they ride along.
+	kargs=" brd.rd_size=$((AREA_MB * 1024))"
+	;;
+swap)
+	omx_mb=$SWAP_MB nbd_mb=$SWAP_MB disk_mb=$SWAP_MB
+	client_mem=$((big + big / 2 + 320)) pool_mem=$((SWAP_MB + 512))
+	kargs=
+	;;
+*) fail "unknown phase $phase" ;;
+esac
+cat >"$SHARED/bench.env" <<EOF
+TOOLS=$BENCH_TOOLS
+AREA_MB=$AREA_MB
+OMX_MB=$omx_mb
+NBD_MB=$nbd_mb
+FIO_SECS=$FIO_SECS
+FIO_RAMP=$FIO_RAMP
+LINK_SECS=$LINK_SECS
+WEIGHTS_MB=$WEIGHTS_MB
+DECODE_PCTS="$DECODE_PCTS"
+DECODE_SECS=$DECODE_SECS
+DECODE_MAX_SECS=$DECODE_MAX_SECS
+KV_MB=$KV_MB
+KV_SECS=$KV_SECS
+SWAP_MB=$SWAP_MB
+EOF
+# The virtio-blk disk: a raw image on the host's file system, written once so that it is
+# allocated (no sparse holes), opened with O_DIRECT (cache=none) as a real disk would be.
+disk=$OMX_TEST_DIR/disk.img
+dd if=/dev/zero of="$disk" bs=1M count="$disk_mb" oflag=direct status=none
+echo "bench: $phase: client VM ${client_mem} MiB, pool VM ${pool_mem} MiB, 1 vCPU each, MTU 9000 bridge"
+VM_MEM=$client_mem VM_CPUS=1 \
+	VM_QEMU_ARGS="-drive file=$disk,if=none,id=bd0,format=raw,cache=$DISK_CACHE,aio=threads -device virtio-blk-pci,drive=bd0" \
+	vm_start 1 "$OMX_ROOT/bench/guest/client.sh" "$phase$kargs"
+VM_MEM=$pool_mem VM_CPUS=1 vm_start 2 "$OMX_ROOT/bench/guest/pool.sh" "$phase$kargs"
+rc=0
+vm_wait || rc=$?
+# Frames the host dropped on the way (a tap's TX is toward its VM: drops there mean the VM did
+# not take frames fast enough).
+ip -s -j link show >"$SHARED/res/host-links.json" 2>/dev/null || true
+rm -f "$disk"
+grep -a -E '^bench(-pool)?:' "$OMX_TEST_DIR/vm1.log" "$OMX_TEST_DIR/vm2.log" | sed 's/^[^:]*://' | grep -E 'ERROR|ready|nvmet|nbd-server' || true
+[ -s "$SHARED/res/errors.txt" ] && { echo "bench: $phase: errors:"; sed 's/^/    /' "$SHARED/res/errors.txt"; rc=1; }
+exit $rc
