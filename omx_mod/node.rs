@@ -335,6 +335,12 @@ impl Node {
     /// After a frame or a timer: updates the state, moves waiting I/O into the connection and
     /// sends what is due. Returns whether the state changed.
     fn settle(&self, link: &mut Link, now: u64) -> bool {
+        // The node said goodbye (1.1 CloseConnection: its daemon is stopping). Everything it
+        // was going to answer came before the close: finish the handshake, so the connection
+        // ends (Closed -> dead, I/O failed) and is reopened when the node is back.
+        if let Some(conn) = link.conn.as_mut().filter(|c| c.state() == State::PeerClosing) {
+            let _ = conn.close(now);
+        }
         self.check_identity(link, now);
         let changed = self.update_state(link, now);
         Self::pump(link, now);

@@ -1,7 +1,7 @@
 # Client side of the node-restart test (VM 1): the pool daemon on VM 2 keeps its memory in a
-# file (pool-file.sh, --memory-file). It is SIGKILLed and started again on the same file: the
-# node comes back with the same contents identity, the unmirrored device works on and its data
-# is intact. Then it is killed, its file deleted and started again: the identity changed, the
+# file (pool-file.sh, --memory-file). It is SIGKILLed (then stopped with SIGTERM) and started
+# again on the same file: the node comes back with the same contents identity, the unmirrored
+# device works on and its data is intact. Then it is killed, its file deleted and started again: the identity changed, the
 # device's I/O there fails for good.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
@@ -50,6 +50,13 @@ pool kill
 wait_state dead
 pool restart
 check_back killed
+
+# SIGTERM (a clean stop: the daemon closes its connections), restart on the same file: the
+# node goes dead, is reopened and resumes.
+pool term
+wait_state dead
+pool restart
+check_back stopped
 
 # SIGKILL, the memory file deleted, restart: a new identity; the device's I/O on the node fails
 # for good instead of returning zeros.
