@@ -84,7 +84,7 @@ run_netem() { # TAG SIZE_MIB [NETEM ARGS...] (none: no fault, the reference)
 	start=$(date +%s.%N)
 	poll "$tag" &
 	poller=$!
-	LD_PRELOAD=$S/noshm.so timeout 600 fio --name="$tag" --thread --filename=/dev/omx0 --direct=1 \
+	LD_PRELOAD=$S/noshm.so timeout $((300 + 120 * size)) fio --name="$tag" --thread --filename=/dev/omx0 --direct=1 \
 		--offset="${canary}M" --size="${size}M" --rw=randwrite --bsrange=4k-64k --ioengine=libaio \
 		--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
 		--output-format=json --output="$R/$tag-fio.json" 2>"$R/$tag-fio.err" || rc=$?
