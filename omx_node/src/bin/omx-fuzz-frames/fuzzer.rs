@@ -80,7 +80,7 @@ impl Fuzzer {
         let mut rng = Rng(seed);
         let scratch = Scratch::new(&mut rng);
         let templates = craft::templates(&mut rng, &scratch, mtu);
-        let targets = targets
+        let targets: Vec<Target> = targets
             .iter()
             .map(|(dst, peer)| Target {
                 dst: *dst,
@@ -91,9 +91,15 @@ impl Fuzzer {
             })
             .collect();
         let unknown = (0..UNKNOWN_MACS).map(|_| local_mac(&mut rng)).collect();
+        let mut sniffer = Sniffer::new(craft::ETH_LEN + mtu + 4);
+        for t in &targets {
+            if let Some(peer) = t.peer {
+                sniffer.rtt.watch(t.dst, peer);
+            }
+        }
         Fuzzer {
             rng,
-            sniffer: Sniffer::new(craft::ETH_LEN + mtu + 4),
+            sniffer,
             mtu,
             scratch,
             templates,

@@ -9,6 +9,7 @@ mod fuzzer;
 mod mutate;
 mod pace;
 mod report;
+mod rtt;
 mod session;
 mod sniff;
 mod spoof;
@@ -44,6 +45,9 @@ struct Args {
     /// Frames to send.
     #[arg(long, default_value_t = 1_000_000)]
     frames: u64,
+    /// Stop after this many seconds even if frames are left (0: no limit).
+    #[arg(long, default_value_t = 0.0)]
+    seconds: f64,
     /// Highest rate, frames per second.
     #[arg(long, default_value_t = 20_000.0)]
     rate: f64,
@@ -181,21 +185,26 @@ fn run(args: &Args, sock: &PacketSocket, fz: &mut Fuzzer, rep: &mut Report) -> s
     let progress = (args.progress * 1e9) as u64;
     let mut shown = start;
     let mut first_error = true;
+    let deadline = (args.seconds > 0.0).then(|| start + (args.seconds * 1e9) as u64);
     while rep.sent + rep.send_errors < args.frames && !sys::SIG_TERM.load(Ordering::SeqCst) {
         let now = now_ns();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
         if args.sniff {
             fz.sniffer.drain(sock, &mut fz.rng, now)?;
         }
-        pacer.adjust(now, rep.sent, |mac| rep.sent_to(mac));
+        pacer.adjust(now, rep.sent, |mac| rep.sent_to(mac), &mut fz.sniffer.rtt);
         if progress > 0 && now - shown >= progress {
             shown = now;
             eprintln!(
-                "omx-fuzz-frames: {} sent, rate {:.0}/s, {} dropped at {:?}, {} sniffed",
+                "omx-fuzz-frames: {} sent, rate {:.0}/s, {} dropped at {:?}, {} sniffed, round trip {} ms",
                 rep.sent,
                 pacer.rate(),
                 pacer.dropped(),
                 args.watch,
-                fz.sniffer.seen
+                fz.sniffer.seen,
+                pacer.last_rtt / 1_000_000
             );
         }
         let n = match pacer.allow(now, BATCH) {
@@ -243,5 +252,7 @@ fn run(args: &Args, sock: &PacketSocket, fz: &mut Fuzzer, rep: &mut Report) -> s
     rep.dropped = pacer.dropped();
     rep.seconds = (now_ns() - start) as f64 / 1e9;
     rep.final_rate = pacer.rate();
+    rep.rtt_worst_ms = fz.sniffer.rtt.worst_ever / 1_000_000;
+    rep.rtt_samples = fz.sniffer.rtt.samples;
     Ok(())
 }

@@ -4,10 +4,13 @@
 //! frames shows (a JSON counter in a file it rewrites, as `omx-node --stats-file` does). The
 //! rate is lowered while the watched interfaces drop frames or a watched receiver counts
 //! fewer frames than were sent to it, and raised again, up to the maximum, otherwise.
+//! Queues grow long before they drop, though, so the real connections' round trips (see
+//! `rtt.rs`) cut the rate too, and keep it from growing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::rtt::Rtt;
 use omx_node::util::Mac;
 
 /// Rate adjustments happen this often (ns).
@@ -16,6 +19,9 @@ const PERIOD: u64 = 200_000_000;
 const MIN_RATE: f64 = 200.0;
 /// The rate starts here (at most the maximum) and grows while nobody falls behind.
 const START_RATE: f64 = 4000.0;
+/// Round trips (ns) above which the rate is halved, and up to which it may grow.
+const RTT_CUT: u64 = 600_000_000;
+const RTT_OK: u64 = 250_000_000;
 /// A watched counter that does not move for this long (ns) means its receiver is stuck.
 const STALL: u64 = 3_000_000_000;
 
@@ -92,6 +98,8 @@ pub struct Pacer {
     dropped_last: u64,
     checked_at: u64,
     sent_at_check: u64,
+    /// The longest round trip of the last period (ns).
+    pub last_rtt: u64,
 }
 
 fn read_dropped(ifaces: &[String]) -> u64 {
@@ -120,6 +128,7 @@ impl Pacer {
             dropped_last: d,
             checked_at: now,
             sent_at_check: 0,
+            last_rtt: 0,
         }
     }
 
@@ -141,9 +150,9 @@ impl Pacer {
         self.tokens -= n as f64;
     }
 
-    /// Adapts the rate to the drops seen since the last adjustment; `sent` is the total,
-    /// `sent_to` what was sent to a MAC.
-    pub fn adjust(&mut self, now: u64, sent: u64, sent_to: impl Fn(&Mac) -> u64) {
+    /// Adapts the rate to the drops and round trips seen since the last adjustment; `sent`
+    /// is the total, `sent_to` what was sent to a MAC.
+    pub fn adjust(&mut self, now: u64, sent: u64, sent_to: impl Fn(&Mac) -> u64, rtt: &mut Rtt) {
         if now.saturating_sub(self.checked_at) < PERIOD {
             return;
         }
@@ -161,10 +170,13 @@ impl Pacer {
                 None => {}
             }
         }
-        if behind || dropped * 100 > frames {
+        self.last_rtt = rtt.take(now);
+        if self.last_rtt > RTT_CUT {
+            self.rate = (self.rate * 0.5).max(MIN_RATE);
+        } else if behind || dropped * 100 > frames {
             self.rate = (self.rate * 0.7).max(MIN_RATE);
-        } else if dropped == 0 && fine {
-            let step = if self.receivers.is_empty() { 1.05 } else { 1.2 };
+        } else if dropped == 0 && fine && self.last_rtt <= RTT_OK {
+            let step = if self.receivers.is_empty() { 1.05 } else { 1.1 };
             self.rate = (self.rate * step).min(self.max);
         }
         self.dropped_last = d;

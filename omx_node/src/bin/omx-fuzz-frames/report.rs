@@ -37,6 +37,9 @@ pub struct Report {
     pub dropped: u64,
     pub seconds: f64,
     pub final_rate: f64,
+    /// Longest round trip of the real connections, and how many were measured.
+    pub rtt_worst_ms: u64,
+    pub rtt_samples: u64,
 }
 
 fn obj(names: &[&str], values: &[u64]) -> String {
@@ -79,10 +82,12 @@ impl Report {
         let _ = write!(s, "\"mutations\": {}, ", obj(&OP_NAMES, &self.mutations));
         let _ = write!(
             s,
-            "\"send_errors\": {}, \"sniffed\": {}, \"dropped\": {}, \"seconds\": {:.1}, \"rate\": {:.0}, \"final_rate\": {:.0}}}",
+            "\"send_errors\": {}, \"sniffed\": {}, \"dropped\": {}, \"rtt_worst_ms\": {}, \"rtt_samples\": {}, \"seconds\": {:.1}, \"rate\": {:.0}, \"final_rate\": {:.0}}}",
             self.send_errors,
             self.sniffed,
             self.dropped,
+            self.rtt_worst_ms,
+            self.rtt_samples,
             self.seconds,
             self.sent as f64 / self.seconds.max(1e-9),
             self.final_rate

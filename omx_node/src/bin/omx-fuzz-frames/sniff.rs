@@ -1,14 +1,16 @@
 //! What the fuzzer learns from the real traffic on the segment (the interface is
 //! promiscuous; on a bridge that passes up every forwarded frame): frames to replay and
 //! mutate, per destination, and the sequence numbers each side is at, so that spoofed
-//! frames can be kept stale (see `spoof.rs`).
+//! frames can be kept stale (see `spoof.rs`), and the round trips of the real connections
+//! (see `rtt.rs`).
 
 use std::collections::HashMap;
 use std::io;
 
+use crate::rtt::Rtt;
 use omx_node::sys::{PacketSocket, RxBatch};
 use omx_node::util::{Mac, Rng};
-use omx_proto::{ByteOrder, EthHeader, FrameView};
+use omx_proto::{EthHeader, TloeHeader};
 
 /// Frames kept per destination MAC.
 const KEEP: usize = 256;
@@ -21,6 +23,7 @@ pub struct Sniffer {
     streams: HashMap<(Mac, Mac), (u32, u64)>,
     /// Frames seen.
     pub seen: u64,
+    pub rtt: Rtt,
 }
 
 impl Sniffer {
@@ -30,6 +33,7 @@ impl Sniffer {
             corpus: HashMap::new(),
             streams: HashMap::new(),
             seen: 0,
+            rtt: Rtt::default(),
         }
     }
 
@@ -43,9 +47,17 @@ impl Sniffer {
                     continue;
                 };
                 self.seen += 1;
-                if let Ok(v) = FrameView::parse(payload, ByteOrder::Spec, false) {
-                    let seq = v.header.seq.get();
-                    self.streams.insert((eth.src, eth.dst), (seq, now));
+                // The header is enough here: these are real frames.
+                if let Some(first) = payload.get(..8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(first);
+                    let h = TloeHeader::from_flit(u64::from_be_bytes(w));
+                    self.streams.insert((eth.src, eth.dst), (h.seq.get(), now));
+                    self.rtt.frame(eth.src, eth.dst, &h, now);
+                }
+                // A sample of them is plenty to replay and mutate.
+                if self.seen % 8 != 0 {
+                    continue;
                 }
                 let kept = self.corpus.entry(eth.dst).or_default();
                 if kept.len() < KEEP {
