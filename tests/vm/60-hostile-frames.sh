@@ -37,7 +37,7 @@ start=$SECONDS
 	--watch-rx "$SHARED/mod-live.json:rx_frames=$(vm_mac 1)" \
 	--watch-rx "$SHARED/node-stats.json:frames_rx=$(vm_mac 2)" \
 	--target "$(vm_mac 1)=$(vm_mac 2)" --target "$(vm_mac 2)=$(vm_mac 1)" --frames "$frames" \
-	--rate "$rate" --seconds "$seconds" --seed "$seed" --progress 10 --summary "$SHARED/fuzz.json" "${spoof_open[@]}" >/dev/null ||
+	--rate "$rate" --seconds "$seconds" --stop-file "$SHARED/done" --seed "$seed" --progress 10 --summary "$SHARED/fuzz.json" "${spoof_open[@]}" >/dev/null ||
 	fail "omx-fuzz-frames failed"
 fuzz_s=$((SECONDS - start))
 touch "$SHARED/fuzz-done"

@@ -48,6 +48,9 @@ struct Args {
     /// Stop after this many seconds even if frames are left (0: no limit).
     #[arg(long, default_value_t = 0.0)]
     seconds: f64,
+    /// Stop as soon as this file exists (e.g. a guest's "I am done" marker).
+    #[arg(long)]
+    stop_file: Option<PathBuf>,
     /// Highest rate, frames per second.
     #[arg(long, default_value_t = 20_000.0)]
     rate: f64,
@@ -186,10 +189,17 @@ fn run(args: &Args, sock: &PacketSocket, fz: &mut Fuzzer, rep: &mut Report) -> s
     let mut shown = start;
     let mut first_error = true;
     let deadline = (args.seconds > 0.0).then(|| start + (args.seconds * 1e9) as u64);
+    let mut checked_stop = start;
     while rep.sent + rep.send_errors < args.frames && !sys::SIG_TERM.load(Ordering::SeqCst) {
         let now = now_ns();
         if deadline.is_some_and(|d| now >= d) {
             break;
+        }
+        if now - checked_stop >= 200_000_000 {
+            checked_stop = now;
+            if args.stop_file.as_ref().is_some_and(|p| p.exists()) {
+                break;
+            }
         }
         if args.sniff {
             fz.sniffer.drain(sock, &mut fz.rng, now)?;
