@@ -15,25 +15,25 @@
 #
 # Environment (defaults for the full run, about 30-40 min under TCG; BENCH_QUICK=1: tiny
 # sizes, a few seconds per job, about 10 min):
-#   BENCH_PHASES="blk swap"   BENCH_AREA_MB=256 (fio area per device)
+#   BENCH_PHASES="blk swap"   BENCH_AREA_MB=128 (fio area per device)
 #   BENCH_FIO_SECS=10 BENCH_FIO_RAMP=2 BENCH_LINK_SECS=5
-#   BENCH_WEIGHTS_MB=256 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
-#   BENCH_KV_MB=256 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
+#   BENCH_WEIGHTS_MB=128 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
+#   BENCH_KV_MB=128 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
 #   BENCH_OUT=Documentation/bench (quick runs: the run directory, so full results stay)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 quick=${BENCH_QUICK:-0}
 q() { if [ "$quick" = 1 ]; then echo "$2"; else echo "$1"; fi; }
-AREA_MB=${BENCH_AREA_MB:-$(q 256 32)}
+AREA_MB=${BENCH_AREA_MB:-$(q 128 32)}
 FIO_SECS=${BENCH_FIO_SECS:-$(q 10 2)}
 FIO_RAMP=${BENCH_FIO_RAMP:-$(q 2 1)}
 LINK_SECS=${BENCH_LINK_SECS:-$(q 5 2)}
-WEIGHTS_MB=${BENCH_WEIGHTS_MB:-$(q 256 48)}
+WEIGHTS_MB=${BENCH_WEIGHTS_MB:-$(q 128 48)}
 DECODE_PCTS=${BENCH_DECODE_PCTS:-70 50}
 DECODE_SECS=${BENCH_DECODE_SECS:-$(q 30 5)}
 DECODE_MAX_SECS=${BENCH_DECODE_MAX_SECS:-$(q 120 30)}
-KV_MB=${BENCH_KV_MB:-$(q 256 48)}
+KV_MB=${BENCH_KV_MB:-$(q 128 48)}
 KV_SECS=${BENCH_KV_SECS:-$(q 20 4)}
 DISK_CACHE=${BENCH_DISK_CACHE:-none}
 PHASES=${BENCH_PHASES:-blk swap}

@@ -36,7 +36,7 @@ trap finish EXIT
 # CPU counters of both VMs (and this VM's vmstat), NAME.{a,b} around a test.
 # With an omx node in use, also its counters (retransmits, timeouts).
 snap() {
-	cat /proc/stat /proc/net/dev >"$R/stat/$1.client"
+	{ printf 'uptime '; cat /proc/uptime /proc/stat /proc/net/dev; cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^/proc /'; } >"$R/stat/$1.client"
 	cat /proc/vmstat >"$R/stat/$1.vmstat"
 	ctl stat >"$R/stat/$1.pool"
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"

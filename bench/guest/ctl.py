@@ -2,8 +2,8 @@
 # The pool VM's control server for `make bench` (bench/guest/pool.sh starts it): the client VM
 # sends one command per TCP connection (bash's /dev/tcp) and reads the answer. Blocking in
 # accept() costs the pool VM no CPU between commands, unlike polling files over 9p.
-#   stat      -> /proc/stat and /proc/net/dev (the pool VM's CPU time and interface counters,
-#                for the client's per-test accounting)
+#   stat      -> /proc/uptime, /proc/stat, /proc/net/dev and every /proc/PID/stat (the pool VM's CPU time,
+#                interface counters and CPU time per process, for per-test accounting)
 #   ps        -> CPU time per process (where the pool's CPU went)
 #   jumbo     -> eth0 to MTU 9000 and a new omx-node on it (the old region is dropped)
 #   nodestats -> omx-node's JSON counters (SIGUSR1 writes its --stats-file)
@@ -35,6 +35,18 @@ def start_node():
     return p
 
 
+def procs():
+    """/proc/PID/stat of every process, each line prefixed with "proc "."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                out.append("proc " + open(f"/proc/{pid}/stat").read())
+            except OSError:
+                pass
+    return "".join(out)
+
+
 def main():
     node = start_node()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -54,7 +66,8 @@ def main():
             conn.settimeout(60)
             cmd = conn.makefile("r").readline().strip()
             if cmd == "stat":
-                reply = open("/proc/stat").read() + open("/proc/net/dev").read()
+                reply = ("uptime " + open("/proc/uptime").read() + open("/proc/stat").read()
+                         + open("/proc/net/dev").read() + procs())
             elif cmd == "ps":
                 reply = subprocess.run(["ps", "-eo", "pid,time,rss,args", "--sort=-time"],
                                        capture_output=True, text=True).stdout

@@ -46,15 +46,75 @@ def cpu(path):
     return None
 
 
+def uptime(path):
+    """(seconds up, seconds idle) from the "uptime " line (a copy of /proc/uptime)."""
+    try:
+        for line in open(path):
+            if line.startswith("uptime "):
+                up, idle = line.split()[1:3]
+                return float(up), float(idle)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def busy(stat_dir, name):
-    """CPU use of both VMs during test NAME: {client: {busy, softirq, sys, user}, pool: ...}."""
+    """CPU use of both VMs (one vCPU each) during test NAME: {client: {busy, irq, sys, user}, ...}.
+    busy = 1 - (idle + iowait) / wall-clock time (/proc/uptime); idle and the irq (hard + soft),
+    sys and user shares are tick samples (the guest kernel is HZ_PERIODIC), rough under TCG."""
     out = {}
     for vm in ("client", "pool"):
         a, b = cpu(f"{stat_dir}/{name}.a.{vm}"), cpu(f"{stat_dir}/{name}.b.{vm}")
+        ua, ub = uptime(f"{stat_dir}/{name}.a.{vm}"), uptime(f"{stat_dir}/{name}.b.{vm}")
         if a and b and b[0] > a[0]:
             t = b[0] - a[0]
             out[vm] = {k: round((b[i] - a[i]) / t, 3)
                        for i, k in ((1, "busy"), (2, "irq"), (3, "sys"), (4, "user"))}
+            if ua and ub and ub[0] > ua[0]:
+                idle = (t - (b[1] - a[1])) / 100  # idle + iowait, USER_HZ ticks
+                out[vm]["busy"] = round(min(1.0, max(0.0, 1 - idle / (ub[0] - ua[0]))), 3)
+                out[vm]["secs"] = round(ub[0] - ua[0], 2)
+    return out
+
+
+def proc_times(path):
+    """{(pid, comm): utime + stime} from the "proc " lines (copies of /proc/PID/stat)."""
+    out = {}
+    try:
+        for line in open(path):
+            if not line.startswith("proc "):
+                continue
+            line = line[5:]
+            pid, rest = line.split(" ", 1)
+            comm = rest[rest.index("(") + 1:rest.rindex(")")]
+            f = rest[rest.rindex(")") + 2:].split()
+            out[(pid, comm)] = int(f[11]) + int(f[12])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+# The benchmark's own helpers (snapshots, the pool's control server): not part of any result.
+TOOLING = {"python3", "cat", "sed", "bash", "ps", "jq", "omxctl", "sleep"}
+
+
+def top_procs(stat_dir, name, n=3):
+    """The processes that used most CPU during test NAME, per VM: [[comm, share of the test's
+    wall-clock time]] (per-process CPU time is measured; the benchmark's helpers are left out)."""
+    out = {}
+    for vm in ("client", "pool"):
+        a, b = proc_times(f"{stat_dir}/{name}.a.{vm}"), proc_times(f"{stat_dir}/{name}.b.{vm}")
+        ua, ub = uptime(f"{stat_dir}/{name}.a.{vm}"), uptime(f"{stat_dir}/{name}.b.{vm}")
+        if not b or not ua or not ub or ub[0] <= ua[0]:
+            continue
+        t = (ub[0] - ua[0]) * 100  # USER_HZ
+        by = {}
+        for k, v in b.items():
+            d = v - a.get(k, 0)
+            comm = k[1].split("/")[0]
+            if d > 0 and comm not in TOOLING:
+                by[comm] = by.get(comm, 0) + d
+        out[vm] = [[c, round(d / t, 3)] for c, d in sorted(by.items(), key=lambda x: -x[1])[:n]]
     return out
 
 
@@ -139,6 +199,7 @@ for cfg in BLK_CFGS:
             "errors": jb.get("error", 0),
             "cpu": busy(f"{blk}/stat", f"fio.{cfg}.{job}"),
             "link": link_stats(f"{blk}/stat", f"fio.{cfg}.{job}"),
+            "procs": top_procs(f"{blk}/stat", f"fio.{cfg}.{job}"),
         }
 for cfg, jobs in results["fio"].items():
     for job, r in jobs.items():
@@ -161,6 +222,7 @@ for p in sorted(glob.glob(f"{blk}/json/link-*.json")):
         continue
     j["cpu"] = busy(f"{blk}/stat", name)
     j["link"] = link_stats(f"{blk}/stat", name)
+    j["procs"] = top_procs(f"{blk}/stat", name)
     results["link"][name] = j
     mtu, test = name[5:].split(".", 1)
     rows.append({"part": "link", "config": f"raw-{mtu}", "test": test, "iops": j["ops_per_s"],
@@ -177,7 +239,8 @@ for p in sorted(glob.glob(f"{sw}/json/decode.*.json")):
     if not j:
         continue
     j.update(cpu=busy(f"{sw}/stat", name), vmstat=vmstat_delta(f"{sw}/stat", name),
-             oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name))
+             oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name),
+             procs=top_procs(f"{sw}/stat", name))
     results["decode"].setdefault(cfg, {})[pct] = j
 for p in sorted(glob.glob(f"{sw}/json/kv.*.json")):
     name = os.path.basename(p)[:-5]
@@ -186,7 +249,8 @@ for p in sorted(glob.glob(f"{sw}/json/kv.*.json")):
     if not j:
         continue
     j.update(cpu=busy(f"{sw}/stat", name), vmstat=vmstat_delta(f"{sw}/stat", name),
-             oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name))
+             oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name),
+             procs=top_procs(f"{sw}/stat", name))
     results["kv"][cfg] = j
 local_tps = results["decode"].get("local", {}).get("100", {}).get("tokens_per_s")
 for cfg, by_pct in results["decode"].items():
@@ -324,6 +388,34 @@ for cfg in SWAP_CFGS:
     md.append(f"| {LABEL[cfg]} | {fmt(j['ops_per_s'])} | {fmt(j['p50_us'], 1)} | {fmt(j['p99_us'], 1)} | "
               f"{fmt(j['p999_us'], 1)} | {fmt(j['vs_local'], 4)} | {fmt(j['vs_disk'], 2)} | "
               f"{pctf(c.get('client', {}).get('busy'))}/{pctf(c.get('pool', {}).get('busy'))} | {retx(j)} | {j['oom_kills']} |")
+md.append("\n### Where the CPU went (share of each VM's one vCPU: busy, irq+softirq (tick-sampled), top processes)\n")
+md.append("| test | client busy (irq) | client top | pool busy (irq) | pool top |")
+md.append("|---|--:|---|--:|---|")
+
+
+def tops(lst):
+    return ", ".join(f"{c} {v * 100:.0f}%" for c, v in lst) or "-"
+
+
+def where(label, r):
+    c, p = r.get("cpu", {}), r.get("procs", {})
+    cc, pc = c.get("client", {}), c.get("pool", {})
+    md.append(f"| {label} | {pctf(cc.get('busy'))} ({pctf(cc.get('irq'))}) | {tops(p.get('client', []))} | "
+              f"{pctf(pc.get('busy'))} ({pctf(pc.get('irq'))}) | {tops(p.get('pool', []))} |")
+
+
+for job in ("randread-4k-qd1", "randread-4k-qd32", "read-1m-qd8"):
+    for cfg in ("omx-1500", "omx-9000", "nbd", "nvme-tcp"):
+        r = results["fio"].get(cfg, {}).get(job)
+        if r:
+            where(f"fio {job} {LABEL[cfg]}", r)
+for name in ("link-1500.pull-4096-qd1", "link-1500.pull-4096-qd32", "link-9000.pull-4096-qd32"):
+    if name in results["link"]:
+        where(name, results["link"][name])
+for cfg in SWAP_CFGS:
+    j = results["decode"].get(cfg, {}).get("70")
+    if j:
+        where(f"decode 70% {LABEL[cfg]}", j)
 md.append("\n### The bars (ratios within this run)\n")
 md.append("| bar | measured | met |")
 md.append("|---|--:|---|")
@@ -368,7 +460,7 @@ if cfgs:
     grouped(axes[1], FIO_JOBS[4:], cfgs, lambda c, g: results["fio"].get(c, {}).get(g, {}).get("mb_s"),
             "MB/s")
     axes[1].set_title("sequential I/O")
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=8, loc="upper left")
     fig.suptitle("fio on the client VM's block devices " + title_tail, fontsize=9)
     fig.tight_layout()
     fig.savefig(f"{OUT}/fio.png", dpi=110)
@@ -389,7 +481,7 @@ if cfgs:
     ax.set_ylabel("completion latency, us (bar p50, whisker p99; log)")
     ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     ax.set_title("QD 1 latency " + title_tail, fontsize=9)
     fig.tight_layout()
     fig.savefig(f"{OUT}/fio-latency.png", dpi=110)
@@ -405,7 +497,7 @@ if dcfgs or results["kv"]:
         if local_tps:
             axes[0].axhline(local_tps, color=COLORS["local"], ls="--", label=f"all local ({local_tps:.2f})")
             axes[0].set_yscale("log")
-        axes[0].legend(fontsize=8)
+        axes[0].legend(fontsize=8, loc="upper right")
         axes[0].set_title("decode-shaped workload: tokens/s (log)")
     kcfgs = [c for c in SWAP_CFGS if c in results["kv"] and c != "local"]
     if kcfgs:
@@ -435,7 +527,7 @@ if vs_link:
     ax.set_xticklabels(labels, fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("ops/s or MB/s (log)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("omx against the raw link " + title_tail, fontsize=9)
     fig.tight_layout()
