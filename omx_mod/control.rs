@@ -74,6 +74,7 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     msg.put_u32(node::VERSION, if p.version == Version::V1_1 { 0 } else { 1 })?;
     msg.put_u32(node::MTU, p.mtu)?;
     msg.put_u32(node::STATE, n.state() as u32)?;
+    msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;
     let s = n.stats();
     msg.nest(node::STATS, |m| {
         m.put_u64(node_stats::TX_FRAMES, s.tx_frames)?;
@@ -133,13 +134,15 @@ impl Control {
                 None => return Err(req.fail(EINVAL, Some(&a), c_str!("mtu must be a u32"))),
             },
         };
+        // The omx CRC trailer unless the peer cannot take it (hardware OmniXtend nodes).
+        let integrity = !matches!(req.attr(node::INTEGRITY).and_then(|a| a.u32()), Some(0));
         if let Some(existing) = self.nodes.find(&dev, peer) {
             let _ = existing;
             return Err(req.fail(EEXIST, Some(&mac), c_str!("a node with this interface and MAC exists")));
         }
 
         let id = self.nodes.allocate_id();
-        let params = NodeParams::new(&dev, peer, size_val, order, version, mtu);
+        let params = NodeParams::new(&dev, peer, size_val, order, version, mtu, integrity);
         let node = Node::new(id, dev, params, self.events.clone())?;
         if let Err((err, node)) = self.nodes.insert(node) {
             node.shutdown();

@@ -71,6 +71,8 @@ pub(crate) struct NodeParams {
     pub(crate) version: Version,
     /// Frame payload limit actually used (the interface MTU unless a smaller one was asked).
     pub(crate) mtu: u32,
+    /// Whether frames carry omx's CRC-32C trailer (`omx_proto::integrity`).
+    pub(crate) integrity: bool,
 }
 
 /// Counters of one node beyond the connection's own.
@@ -220,6 +222,7 @@ impl Node {
         cfg.ethernet = Some(EthHeader::new(params.peer.0, params.own_mac.0));
         cfg.rto_ns = RTO_MS * NS_PER_MS;
         cfg.max_retransmits = MAX_RETRANSMITS;
+        cfg.integrity = params.integrity;
         cfg.window = RETRANSMIT_SLOTS as u32;
         // A client only receives responses (channel D): grant room there (64 KiB of read data
         // in flight), and keep the other channels at the 1.1 default so opening needs no
@@ -236,7 +239,9 @@ impl Node {
         let cfg = Self::config(&params);
         let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;
-        let io = IoState::new(params.mtu)?;
+        // Messages are sized for what a frame holds once the integrity trailer is in.
+        let trailer = if params.integrity { proto::integrity::LEN as u32 } else { 0 };
+        let io = IoState::new(params.mtu.saturating_sub(trailer))?;
         let node = Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),
@@ -609,12 +614,12 @@ impl Node {
 }
 
 impl NodeParams {
-    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64, order: ByteOrder, version: Version, mtu: u32) -> Self {
+    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64, order: ByteOrder, version: Version, mtu: u32, integrity: bool) -> Self {
         let mut ifname = [0u8; 16];
         for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
             *d = *s;
         }
-        Self { ifindex: dev.ifindex(), ifname, own_mac: dev.mac(), peer, size, order, version, mtu }
+        Self { ifindex: dev.ifindex(), ifname, own_mac: dev.mac(), peer, size, order, version, mtu, integrity }
     }
 
     /// The interface name with its NUL, as netlink string attributes carry it.

@@ -18,8 +18,8 @@ use std::time::Duration;
 use omx_proto::identity::{self, Identity};
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
-    ByteOrder, Config, Connection, Error as ProtoError, EthHeader, Message, MessageType, State,
-    TloeHeader, Version,
+    ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
+    State, TloeHeader, Version,
 };
 
 use crate::memory::Memory;
@@ -165,6 +165,8 @@ pub struct Server {
     stats: NodeStats,
     pool: Vec<Vec<u8>>,
     last_housekeeping: u64,
+    /// When "refused, already N connections" was last logged.
+    last_refusal_log: u64,
 }
 
 fn data_len(size: u8) -> usize {
@@ -391,6 +393,7 @@ impl Server {
             stats: NodeStats::default(),
             pool: Vec::new(),
             last_housekeeping: 0,
+            last_refusal_log: 0,
         }
     }
 
@@ -475,8 +478,9 @@ impl Server {
             .to_text(&self.link_counters(), &self.client_reports())
     }
 
-    fn new_conn(&self, mac: Mac, version: Version) -> Option<Conn> {
-        let cfg = self.cfg.conn_config(mac, version);
+    fn new_conn(&self, mac: Mac, version: Version, integrity: bool) -> Option<Conn> {
+        let mut cfg = self.cfg.conn_config(mac, version);
+        cfg.integrity = integrity;
         let mem = vec![0u8; Conn::required_memory(&cfg)];
         Conn::new(cfg, mem).ok()
     }
@@ -539,9 +543,20 @@ impl Server {
             return;
         }
 
+        // Connections are only reset or created for a frame that decodes: one malformed frame
+        // in a client's name must not drop its connection or take a region. The client's
+        // first frame also tells whether it uses omx's integrity trailer.
+        let opens = |s: &Self| {
+            let tloe = omx_proto::integrity::strip(payload);
+            let ok = FrameView::parse(tloe.unwrap_or(payload), s.cfg.order, true).is_ok();
+            ok.then_some(tloe.is_some())
+        };
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
         if let Some(p) = self.peers.get(&mac) {
-            if h.msg_type == MessageType::OpenConnection && p.version == Version::V1_1 {
+            if h.msg_type == MessageType::OpenConnection
+                && p.version == Version::V1_1
+                && opens(self).is_some()
+            {
                 // Past its own OpenConnection (next_rx_seq > 1) a client never
                 // resends it, so an Open is a reconnect unless it is a stale
                 // duplicate of the original, which can only arrive shortly
@@ -563,16 +578,24 @@ impl Server {
                 self.stats.no_connection += 1;
                 return;
             };
+            let Some(integrity) = opens(self) else {
+                self.stats.malformed += 1;
+                return;
+            };
             if self.peers.len() >= self.cfg.max_peers {
                 self.stats.no_connection += 1;
-                crate::warn!(
-                    "client {}: refused, already {} connections (--max-clients)",
-                    fmt_mac(&mac),
-                    self.peers.len()
-                );
+                // At most one line a second: a flood of newcomers must not stall the daemon.
+                if now.saturating_sub(self.last_refusal_log) >= 1_000_000_000 {
+                    self.last_refusal_log = now;
+                    crate::warn!(
+                        "client {}: refused, already {} connections (--max-clients)",
+                        fmt_mac(&mac),
+                        self.peers.len()
+                    );
+                }
                 return;
             }
-            let Some(conn) = self.new_conn(mac, version) else {
+            let Some(conn) = self.new_conn(mac, version, integrity) else {
                 self.stats.malformed += 1;
                 return;
             };

@@ -32,6 +32,7 @@ use super::error::Error;
 use super::ethernet::EthHeader;
 use super::frame::{FrameLimits, FrameView, Messages, DEFAULT_MTU, MIN_PAYLOAD};
 use super::header::{MessageType, TloeHeader};
+use super::integrity;
 use super::reliability::{RxState, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass};
 use super::tilelink::{ByteOrder, Message};
@@ -98,6 +99,9 @@ pub struct Config {
     pub start_seq: u32,
     /// Reject frames whose frame mask disagrees with the message lengths.
     pub strict_mask: bool,
+    /// omx extension: end every frame with a CRC-32C trailer and drop received frames
+    /// without a valid one ([`crate::integrity`]). Both peers must agree.
+    pub integrity: bool,
 }
 
 impl Config {
@@ -124,13 +128,19 @@ impl Config {
             initial_tx_credits: None,
             start_seq: 0,
             strict_mask: true,
+            integrity: false,
         }
     }
 
-    /// Frame limits derived from `mtu` and `max_start_flit`.
+    /// Frame limits derived from `mtu` and `max_start_flit` (room kept for the integrity
+    /// trailer when it is on).
     pub const fn limits(&self) -> FrameLimits {
         FrameLimits {
-            mtu: self.mtu,
+            mtu: if self.integrity {
+                self.mtu.saturating_sub(integrity::LEN)
+            } else {
+                self.mtu
+            },
             max_start_flit: self.max_start_flit,
             min_payload: MIN_PAYLOAD,
         }
@@ -296,14 +306,21 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// header included): the size of the caller's transmit buffer.
     pub fn max_frame_len(&self) -> usize {
         let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
-        Self::slot_size(&self.cfg).saturating_add(eth)
+        let trailer = if self.cfg.integrity {
+            integrity::LEN
+        } else {
+            0
+        };
+        Self::slot_size(&self.cfg)
+            .saturating_add(eth)
+            .saturating_add(trailer)
     }
 
     /// Creates a connection. `mem` must hold at least
     /// [`Connection::required_memory`] bytes.
     pub fn new(cfg: Config, mem: B) -> Result<Self, Error> {
         let limits = cfg.limits();
-        if cfg.mtu < MIN_PAYLOAD
+        if limits.mtu < MIN_PAYLOAD
             || cfg.max_start_flit == 0
             || cfg.max_start_flit > 64
             || cfg.vc > 7
@@ -576,6 +593,18 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         if self.state == State::Dead {
             return Err(Error::Dead);
         }
+        let payload = if self.cfg.integrity {
+            match integrity::strip(payload) {
+                Some(p) => p,
+                None => {
+                    // Corrupted in transit: dropped like a lost frame.
+                    inc(&mut self.stats.rx_errors);
+                    return Err(Error::BadIntegrity);
+                }
+            }
+        } else {
+            payload
+        };
         let view = match FrameView::parse(payload, self.cfg.order, self.cfg.strict_mask) {
             Ok(v) => v,
             Err(e) => {
@@ -766,6 +795,25 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// `None` when nothing is due. Call repeatedly until `None`. `out` must
     /// hold [`Connection::max_frame_len`] bytes.
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let Some(len) = self.next_frame(now, out)? else {
+            return Ok(None);
+        };
+        if !self.cfg.integrity {
+            return Ok(Some(len));
+        }
+        // The trailer covers the final bytes (acknowledgement fields are filled in late).
+        let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
+        let end = len
+            .checked_add(integrity::LEN)
+            .ok_or(Error::BufferTooSmall)?;
+        let t = integrity::trailer(out.get(eth..len).ok_or(Error::BufferTooSmall)?);
+        out.get_mut(len..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(&t);
+        Ok(Some(end))
+    }
+
+    fn next_frame(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         self.poll(now);
         if matches!(self.state, State::Dead | State::Listening) {
             return Ok(None);

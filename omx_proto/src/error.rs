@@ -41,6 +41,8 @@ pub enum Error {
     Dead,
     /// The configuration or the storage handed to the connection is invalid.
     BadConfig,
+    /// The frame's integrity trailer is missing or wrong (omx extension).
+    BadIntegrity,
 }
 
 impl fmt::Display for Error {
@@ -61,6 +63,7 @@ impl fmt::Display for Error {
             Error::NotOpen => "connection not open",
             Error::Dead => "connection dead",
             Error::BadConfig => "invalid configuration",
+            Error::BadIntegrity => "integrity trailer missing or wrong",
         };
         f.write_str(s)
     }

@@ -15,6 +15,7 @@
 //! - [`seq`], [`credit`], [`reliability`]: sequence numbers, flow control
 //!   credits and the Go-Back-N machinery.
 //! - [`connection`]: the [`Connection`] state machine a driver talks to.
+//! - [`integrity`]: omx's optional CRC-32C trailer for corruption the Ethernet FCS misses.
 //! - [`identity`]: omx's memory-map extension telling a node that kept a client's memory
 //!   from one that lost it.
 //!
@@ -79,6 +80,7 @@ pub mod ethernet;
 pub mod frame;
 pub mod header;
 pub mod identity;
+pub mod integrity;
 pub mod reliability;
 pub mod seq;
 pub mod tilelink;

@@ -132,6 +132,20 @@ pub struct NodeAddArgs {
     /// Largest frame payload to use (default: the interface MTU)
     #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
+
+    /// End-to-end check of every frame: crc32c (omx's CRC-32C trailer; omx-node follows the
+    /// client) or none (plain OmniXtend, for peers without the omx extension)
+    #[arg(long, value_enum, default_value_t = IntegrityArg::Crc32c)]
+    pub integrity: IntegrityArg,
+}
+
+/// `--integrity` values (spec enum `integrity`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntegrityArg {
+    /// Plain OmniXtend frames
+    None,
+    /// A CRC-32C trailer on every frame (omx extension)
+    Crc32c,
 }
 
 /// `--byte-order` values (spec enum `byte-order`).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{error::ErrorKind, CommandFactory, Parser};
 
-use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, NodeCommand, VersionArg};
+use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, IntegrityArg, NodeCommand, VersionArg};
 use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
 use omxctl::netlink::attrs::{ByteOrder, Version, DEVNAME_MAX, IFNAME_MAX};
@@ -80,6 +80,7 @@ fn validate(cmd: Command) -> Action {
                     VersionArg::V1_0_3 => Version::V1_0_3,
                 },
                 mtu: a.mtu,
+                integrity: a.integrity == IntegrityArg::Crc32c,
             })
         }
         Command::Node(NodeCommand::Del { id }) => Action::NodeDel(id),

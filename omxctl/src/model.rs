@@ -27,6 +27,8 @@ pub struct Node {
     pub byte_order: Option<ByteOrder>,
     pub version: Option<Version>,
     pub mtu: Option<u32>,
+    /// Frame integrity check: "crc32c" or "none".
+    pub integrity: Option<&'static str>,
     pub state: Option<NodeState>,
     pub stats: Option<NodeStats>,
 }
@@ -45,6 +47,9 @@ impl Node {
                 NodeAttr::ByteOrder(v) => n.byte_order = Some(*v),
                 NodeAttr::Version(v) => n.version = Some(*v),
                 NodeAttr::Mtu(v) => n.mtu = Some(*v),
+                NodeAttr::Integrity(v) => {
+                    n.integrity = Some(if *v == 0 { "none" } else { "crc32c" })
+                }
                 NodeAttr::State(v) => n.state = Some(*v),
                 NodeAttr::Stats(v) => n.stats = Some(NodeStats::from_attrs(v)),
                 NodeAttr::Other(_) => {}

@@ -160,6 +160,7 @@ pub fn node_detail(n: &Node) -> String {
     kv(&mut out, "version", opt(&n.version));
     kv(&mut out, "byte order", opt(&n.byte_order));
     kv(&mut out, "mtu", mtu(n.mtu));
+    kv(&mut out, "integrity", opt(&n.integrity));
     if let Some(s) = &n.stats {
         kv(
             &mut out,
@@ -338,6 +339,7 @@ mod tests {
             byte_order: Some(ByteOrder::Spec),
             version: Some(Version::V1_1),
             mtu: Some(0),
+            integrity: Some("crc32c"),
             state: Some(NodeState::Up),
             stats: Some(NodeStats {
                 tx_frames: 10,
@@ -378,6 +380,7 @@ mod tests {
                 "byte_order": "spec",
                 "version": "1.1",
                 "mtu": 0,
+                "integrity": "crc32c",
                 "state": "up",
                 "stats": {
                     "tx_frames": 10, "rx_frames": 9, "tx_bytes": 4096, "rx_bytes": 2048,

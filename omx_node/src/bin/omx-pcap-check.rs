@@ -1,10 +1,12 @@
 //! omx-pcap-check: decodes every EtherType 0xAAAA frame of a capture (classic pcap, Ethernet
 //! link type, as `tcpdump -w` writes it) with the protocol core and reports what it found.
 //! Exits 1 if any OmniXtend frame does not decode (strict frame-mask check), 2 on bad usage.
+//! Frames with omx's integrity trailer (`omx_proto::integrity`) are checked and decoded
+//! without it.
 //!
 //!     omx-pcap-check CAPTURE.pcap [--byte-order spec|raw]
 
-use omx_proto::{ByteOrder, FrameView, MessageType, ETHERTYPE_OMNIXTEND};
+use omx_proto::{integrity, ByteOrder, FrameView, MessageType, ETHERTYPE_OMNIXTEND};
 use std::process::ExitCode;
 
 /// Classic pcap: 24-byte file header, then 16-byte record headers, either byte order.
@@ -70,7 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut omx, mut bad, mut messages, mut opens) = (0u64, 0u64, 0u64, 0u64);
+    let (mut omx, mut bad, mut messages, mut opens, mut trailers) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for (i, frame) in frames.iter().enumerate() {
         // EtherType after the two MACs (an 802.1Q tag is handled by the decoder).
         let ethertype = frame.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]]));
@@ -81,8 +83,16 @@ fn main() -> ExitCode {
             continue;
         }
         omx += 1;
-        match FrameView::parse_ethernet(frame, order, true) {
-            Ok((_, view)) => {
+        let payload = frame.get(if tagged { 18 } else { 14 }..).unwrap_or(&[]);
+        let payload = match integrity::strip(payload) {
+            Some(p) => {
+                trailers += 1;
+                p
+            }
+            None => payload,
+        };
+        match FrameView::parse(payload, order, true) {
+            Ok(view) => {
                 messages += view.message_count() as u64;
                 if view.header.msg_type == MessageType::OpenConnection {
                     opens += 1;
@@ -97,7 +107,7 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{path}: {} frames, {omx} OmniXtend, {bad} invalid, {messages} TileLink messages, {opens} OpenConnection",
+        "{path}: {} frames, {omx} OmniXtend ({trailers} with the integrity trailer), {bad} invalid, {messages} TileLink messages, {opens} OpenConnection",
         frames.len()
     );
     if bad > 0 {

@@ -24,6 +24,7 @@ pub mod node {
     pub const MTU: u16 = 8;
     pub const STATE: u16 = 9;
     pub const STATS: u16 = 10;
+    pub const INTEGRITY: u16 = 11;
 }
 
 /// `dev` attribute set.
@@ -280,6 +281,8 @@ pub enum NodeAttr {
     Version(Version),
     Mtu(u32),
     State(NodeState),
+    /// `integrity` enum: 0 none, 1 crc32c.
+    Integrity(u32),
     Stats(Vec<NodeStatsAttr>),
     Other(DefaultNla),
 }
@@ -292,6 +295,7 @@ impl Nla for NodeAttr {
             | Self::ByteOrder(_)
             | Self::Version(_)
             | Self::Mtu(_)
+            | Self::Integrity(_)
             | Self::State(_) => 4,
             Self::Ifname(s) => s.len() + 1,
             Self::PeerMac(_) => 6,
@@ -311,6 +315,7 @@ impl Nla for NodeAttr {
             Self::ByteOrder(_) => node::BYTE_ORDER,
             Self::Version(_) => node::VERSION,
             Self::Mtu(_) => node::MTU,
+            Self::Integrity(_) => node::INTEGRITY,
             Self::State(_) => node::STATE,
             Self::Stats(_) => node::STATS | NLA_F_NESTED,
             Self::Other(nla) => nla.kind(),
@@ -319,7 +324,9 @@ impl Nla for NodeAttr {
 
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
-            Self::Id(v) | Self::Ifindex(v) | Self::Mtu(v) => emit_u32(buffer, *v).unwrap(),
+            Self::Id(v) | Self::Ifindex(v) | Self::Mtu(v) | Self::Integrity(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
             Self::ByteOrder(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::Version(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::State(v) => emit_u32(buffer, (*v).into()).unwrap(),
@@ -346,6 +353,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
             }
             node::VERSION => Self::Version(parse_u32(v).context("invalid node version")?.into()),
             node::MTU => Self::Mtu(parse_u32(v).context("invalid node mtu")?),
+            node::INTEGRITY => Self::Integrity(parse_u32(v).context("invalid node integrity")?),
             node::STATE => Self::State(parse_u32(v).context("invalid node state")?.into()),
             node::STATS => Self::Stats(
                 parse_nested(v, |nla| NodeStatsAttr::parse(nla)).context("invalid node stats")?,

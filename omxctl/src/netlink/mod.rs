@@ -21,6 +21,8 @@ pub struct NodeAddRequest {
     pub byte_order: ByteOrder,
     pub version: Version,
     pub mtu: Option<u32>,
+    /// Frame integrity trailer (crc32c) or not.
+    pub integrity: bool,
 }
 
 impl NodeAddRequest {
@@ -36,6 +38,7 @@ impl NodeAddRequest {
         if let Some(mtu) = self.mtu {
             a.push(NodeAttr::Mtu(mtu));
         }
+        a.push(NodeAttr::Integrity(u32::from(self.integrity)));
         OmxMessage::node(OmxCmd::NodeAdd, a)
     }
 }

@@ -331,9 +331,10 @@ fn node_add_request_bytes() {
         byte_order: ByteOrder::Raw,
         version: Version::V1_0_3,
         mtu: Some(1500),
+        integrity: true,
     };
     let buf = encode_request(0x22, req.to_message(), NLM_F_REQUEST | NLM_F_ACK, 5);
-    let mut want = nlmsghdr(16 + 4 + 12 + 12 + 12 + 8 + 8 + 8, 0x22, 0x5, 5);
+    let mut want = nlmsghdr(16 + 4 + 12 + 12 + 12 + 8 + 8 + 8 + 8, 0x22, 0x5, 5);
     want.extend([1, 1, 0, 0]); // genlmsghdr: cmd node-add, version 1
     want.extend([9, 0, 2, 0, b'e', b't', b'h', b'1', 0, 0, 0, 0]);
     want.extend([10, 0, 4, 0, 2, 0, 0, 0, 0, 2, 0, 0]);
@@ -341,6 +342,7 @@ fn node_add_request_bytes() {
     want.extend([8, 0, 6, 0, 1, 0, 0, 0]);
     want.extend([8, 0, 7, 0, 1, 0, 0, 0]);
     want.extend([8, 0, 8, 0, 0xdc, 5, 0, 0]);
+    want.extend([8, 0, 11, 0, 1, 0, 0, 0]); // integrity crc32c
     assert_eq!(buf, want);
 
     // Without --mtu the attribute is left out (kernel default).
@@ -556,6 +558,7 @@ fn every_message_round_trips() {
             byte_order: ByteOrder::Spec,
             version: Version::V1_1,
             mtu: None,
+            integrity: false,
         }
         .to_message(),
         OmxMessage::node(OmxCmd::NodeAdd, vec![NodeAttr::Id(1)]), // reply
