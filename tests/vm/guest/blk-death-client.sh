@@ -3,13 +3,6 @@ C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-wait_state() {
-	for _ in $(seq 300); do
-		[ "$("$C" -j node show 1 | jq -r .state)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "node never became $1"; return 1
-}
 
 insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &

@@ -2,12 +2,6 @@
 # pool nodes of VMs 2 and 3; VM 3's daemon is killed under I/O.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-refused() {
-	local want=$1; shift
-	if out=$("$@" 2>&1); then echo "unexpectedly succeeded: $*"; exit 1; fi
-	echo "refused as expected: $* -> $out"
-	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
-}
 fio_verify() { # name offset size rw
 	LD_PRELOAD=$S/noshm.so fio --name="$1" --thread --filename=/dev/omx0 --direct=1 --verify=crc32c \
 		--verify_fatal=1 --do_verify=1 --verify_state_save=0 --rw="$4" --bs=4k-128k --offset="$2" \

@@ -2,11 +2,6 @@
 # the dead-node bound, then thawed; then restarted.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-node_state() { "$C" -j node show 1 | jq -r .state; }
-wait_state() {
-	for _ in $(seq 300); do [ "$(node_state)" = "$1" ] && return 0; sleep 0.1; done
-	echo "node never became $1"; return 1
-}
 
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"

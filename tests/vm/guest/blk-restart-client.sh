@@ -5,11 +5,6 @@
 # device's I/O there fails for good.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-node_state() { "$C" -j node show 1 | jq -r .state; }
-wait_state() {
-	for _ in $(seq 300); do [ "$(node_state)" = "$1" ] && return 0; sleep 0.1; done
-	echo "node never became $1"; return 1
-}
 errors() { "$C" -j dev show omx0 | jq -r .stats.errors; }
 # pool CMD: has VM 2's pool script carry out CMD and waits until it has.
 pool() {

@@ -1,13 +1,6 @@
 # Client side of the striping test (VM 1): /dev/omx0 over the pool nodes on VMs 2 and 3.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-# Expects a command to fail with a message matching $1.
-refused() {
-	local want=$1; shift
-	if out=$("$@" 2>&1); then echo "unexpectedly succeeded: $*"; exit 1; fi
-	echo "refused as expected: $* -> $out"
-	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
-}
 
 ip link set eth0 mtu 9000
 insmod "$OMX_ROOT/omx_mod.ko"

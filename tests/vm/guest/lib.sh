@@ -4,11 +4,21 @@ S=/mnt/shared
 # wait_file FILE: until FILE exists (a marker of the host or another VM), at most 300 s (a
 # debug kernel under TCG on a busy host takes minutes to boot).
 wait_file() { for _ in $(seq 3000); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1"; return 1; }
-# wait_up [ID]: until node ID (default 1) is up, at most 30 s.
-wait_up() {
+# wait_state STATE [ID]: until node ID (default 1) is in STATE (up, dead, ...), at most 30 s.
+wait_state() {
 	for _ in $(seq 300); do
-		[ "$("$C" -j node show "${1:-1}" | jq -r .state)" = up ] && return 0
+		[ "$("$C" -j node show "${2:-1}" | jq -r .state)" = "$1" ] && return 0
 		sleep 0.1
 	done
-	echo "node ${1:-1} never came up"; return 1
+	echo "node ${2:-1} never became $1"; return 1
+}
+# wait_up [ID]: until node ID (default 1) is up.
+wait_up() { wait_state up "${1:-1}"; }
+# refused WANT COMMAND...: COMMAND must fail with a message containing WANT.
+refused() {
+	local want=$1 out
+	shift
+	if out=$("$@" 2>&1); then echo "unexpectedly succeeded: $*"; exit 1; fi
+	echo "refused as expected: $* -> $out"
+	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
 }

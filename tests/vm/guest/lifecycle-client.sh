@@ -4,7 +4,7 @@ C=$OMX_ROOT/target/release/omxctl
 S=/mnt/shared
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 # Prints the seconds it took until node 1 is in state $1 (gives up after 30 s).
-wait_state() {
+time_to_state() {
 	local start=$(date +%s.%N)
 	for _ in $(seq 300); do
 		if [ "$("$C" -j node show 1 | jq -r .state)" = "$1" ]; then
@@ -21,12 +21,12 @@ insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &
 wait_file "$S/vm2.daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 64M
-wait_state up >"$S/t-up"
+time_to_state up >"$S/t-up"
 touch "$S/kill-vm2"
 wait_file "$S/vm2.kill-done"
-wait_state dead >"$S/t-dead"
+time_to_state dead >"$S/t-dead"
 touch "$S/restart-vm2"
-wait_state up >"$S/t-up-again"
+time_to_state up >"$S/t-up-again"
 "$C" -j node show 1 >"$S/node-final.json"
 "$C" node del 1
 sleep 0.3

@@ -1,10 +1,12 @@
 # A pool node VM: lends memory with omx-node and tells the others (/mnt/shared/<vm>.daemon-up),
 # then obeys commands until a client writes /mnt/shared/done, and stops the daemon with
 # SIGTERM. A command is a file /mnt/shared/<cmd>-<vm>, answered by <vm>.<cmd>-done once
-# carried out: kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT), restart (a new daemon, whose
-# memory starts empty), netem (the file holds `tc netem` arguments for eth0's egress, or
-# "off"; see netem-watch.sh). Args: size (128M), then extra omx-node options; POOL_IFACE (eth0)
-# names the interface.
+# carried out: kill (SIGKILL), term (SIGTERM, waiting for the clean exit), stop (SIGSTOP),
+# cont (SIGCONT), restart (a new daemon: its memory starts empty unless it is kept in a file),
+# rmfile (delete the memory file: its contents are lost), netem (the file holds `tc netem`
+# arguments for eth0's egress, or "off"; see netem-watch.sh). A client that repeats a command
+# removes the old <vm>.<cmd>-done first. Args: size (128M), then extra omx-node options;
+# POOL_IFACE (eth0) names the interface, POOL_MEMORY_FILE a --memory-file to keep memory in.
 S=/mnt/shared
 vm=$(hostname)
 size=${1:-128M}
@@ -12,7 +14,8 @@ shift || true
 # shellcheck source=netem-watch.sh
 . "$OMX_ROOT/tests/vm/guest/netem-watch.sh"
 start_daemon() {
-	"$OMX_ROOT/target/release/omx-node" --iface "${POOL_IFACE:-eth0}" --size "$size" "$@" &
+	"$OMX_ROOT/target/release/omx-node" --iface "${POOL_IFACE:-eth0}" --size "$size" \
+		${POOL_MEMORY_FILE:+--memory-file "$POOL_MEMORY_FILE"} "$@" &
 	pid=$!
 }
 start_daemon "$@"
@@ -20,15 +23,17 @@ sleep 1
 touch "$S/$vm.daemon-up"
 for _ in $(seq 9000); do
 	[ -e "$S/done" ] && break
-	for cmd in kill stop cont restart netem; do
+	for cmd in kill term stop cont restart rmfile netem; do
 		[ -e "$S/$cmd-$vm" ] || continue
 		[ $cmd = netem ] && apply_netem "$(cat "$S/$cmd-$vm")"
 		rm -f "$S/$cmd-$vm"
 		case $cmd in
 		kill) kill -KILL "$pid"; wait "$pid" || true ;;
+		term) kill -TERM "$pid"; wait "$pid" || true ;;
 		stop) kill -STOP "$pid" ;;
 		cont) kill -CONT "$pid" ;;
 		restart) start_daemon "$@" ;;
+		rmfile) rm -f "${POOL_MEMORY_FILE:-}" ;;
 		netem) ;;
 		esac
 		echo "pool: $cmd done"
