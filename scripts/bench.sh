@@ -59,6 +59,8 @@ if [ "${1:-}" != --phase ]; then
 	gcc -O2 -o "$tools/kv" "$OMX_ROOT/bench/kv.c"
 	# fio needs System V shm, which the guest kernel lacks: see tests/tools/noshm.c.
 	gcc -shared -fPIC -O2 -o "$tools/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+	# A snapshot of the module and the daemons, so a rebuild during the run cannot mix versions.
+	cp "$OMX_ROOT/omx_mod.ko" "$OMX_ROOT/target/release/omx-node" "$OMX_ROOT/target/release/omxctl" "$tools/"
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "bench: run directory $run; results to $out; $([ "$quick" = 1 ] && echo quick || echo full) mode"
 	echo "bench: host load average $load_before ($(nproc) CPUs)"
@@ -68,6 +70,7 @@ if [ "${1:-}" != --phase ]; then
 		{"date": "$(date -u +%FT%TZ)", "quick": $quick, "host_cpu": "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)",
 		 "host_cpus": $(nproc), "load_before": "$load_before", "qemu": "$(qemu-system-x86_64 --version | head -1)",
 		 "guest_kernel": "$KERNEL_VERSION", "git": "$(git -C "$OMX_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+		 "omx_mod_ko": "$(sha256sum "$tools/omx_mod.ko" | cut -c1-16), built $(date -u -r "$tools/omx_mod.ko" +%FT%TZ)",
 		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
 		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
 		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE"}

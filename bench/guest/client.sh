@@ -11,6 +11,7 @@ phase=${1:-blk}
 S=/mnt/shared
 . "$S/bench.env"
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
+C=$TOOLS/omxctl # the run's snapshot (scripts/bench.sh), also used by wait_up
 R=$S/res
 mkdir -p "$R/fio" "$R/stat" "$R/json"
 POOL=10.77.0.2
@@ -65,7 +66,7 @@ jumbo() {
 ip link set eth0 mtu 1500
 ip addr add 10.77.0.1/24 dev eth0
 wait_file "$S/pool.ready" || { err "pool not ready"; exit 0; }
-insmod "$OMX_ROOT/omx_mod.ko" || { err "insmod omx_mod"; exit 0; }
+insmod "$TOOLS/omx_mod.ko" || { err "insmod omx_mod"; exit 0; }
 uname -r >"$R/kernel.txt"
 
 # ---------------------------------------------------------------- the link's own limit

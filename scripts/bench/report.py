@@ -460,7 +460,7 @@ if cfgs:
     grouped(axes[1], FIO_JOBS[4:], cfgs, lambda c, g: results["fio"].get(c, {}).get(g, {}).get("mb_s"),
             "MB/s")
     axes[1].set_title("sequential I/O")
-    axes[1].legend(fontsize=8, loc="upper left")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("fio on the client VM's block devices " + title_tail, fontsize=9)
     fig.tight_layout()
     fig.savefig(f"{OUT}/fio.png", dpi=110)
