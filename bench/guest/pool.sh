@@ -52,6 +52,21 @@ if [ "$phase" = blk ]; then
 	fi
 fi
 
+# Daemons start slowly under TCG (nbd-server spends its first ~10 s on the CPU): measure nothing
+# until this VM is idle.
+settle() {
+	local a b i
+	for i in $(seq 60); do
+		a=($(head -1 /proc/stat))
+		sleep 1
+		b=($(head -1 /proc/stat))
+		local tot=0 k
+		for k in 1 2 3 4 5 6 7 8; do tot=$((tot + b[k] - a[k])); done
+		[ $tot -gt 0 ] && [ $(((b[4] - a[4]) * 100 / tot)) -ge 90 ] && { log "idle after $i s"; return 0; }
+	done
+	log "still busy after 60 s"
+}
+settle
 free -m
 log "ready"
 python3 "$OMX_ROOT/bench/guest/ctl.py" 10.77.0.2 \
