@@ -93,7 +93,7 @@ fi
 
 # ---- one phase, inside a private network namespace
 phase=$2
-VM_TIMEOUT=${BENCH_VM_TIMEOUT:-$(q 5400 1800)}
+VM_TIMEOUT=${BENCH_VM_TIMEOUT:-$(q 5400 2400)}
 . "$OMX_ROOT/tests/vm/lib.sh"
 segment_up 9000
 
@@ -133,12 +133,30 @@ EOF
 disk=$OMX_TEST_DIR/disk.img
 dd if=/dev/zero of="$disk" bs=1M count="$disk_mb" oflag=direct status=none
 echo "bench: $phase: client VM ${client_mem} MiB, pool VM ${pool_mem} MiB, 1 vCPU each, MTU 9000 bridge"
+aio=threads
+[ "$DISK_CACHE" = none ] && aio=native # Linux AIO on O_DIRECT, as libvirt's io=native
+mkdir -p "$SHARED/res"
 VM_MEM=$client_mem VM_CPUS=1 \
-	VM_QEMU_ARGS="-drive file=$disk,if=none,id=bd0,format=raw,cache=$DISK_CACHE,aio=threads -device virtio-blk-pci,drive=bd0" \
+	VM_QEMU_ARGS="-drive file=$disk,if=none,id=bd0,format=raw,cache=$DISK_CACHE,aio=$aio -device virtio-blk-pci,drive=bd0" \
 	vm_start 1 "$OMX_ROOT/bench/guest/client.sh" "$phase$kargs"
 VM_MEM=$pool_mem VM_CPUS=1 vm_start 2 "$OMX_ROOT/bench/guest/pool.sh" "$phase$kargs"
+# Every test writes files into res/: when nothing has changed there for BENCH_STALL_MIN minutes,
+# a guest is stuck (seen once: fio waiting for a virtio-blk completion that never came). Stop
+# the VMs, so the run goes on with what was measured, instead of waiting for VM_TIMEOUT.
+stall_min=${BENCH_STALL_MIN:-10}
+(
+	while sleep 30; do
+		[ -n "$(find "$SHARED/res" -mmin -"$stall_min" -print -quit)" ] && continue
+		echo "bench: $phase: no progress for $stall_min min: stopping the VMs (see $OMX_TEST_DIR/vm1.log)"
+		echo "$phase: no progress for $stall_min min after $(ls -t "$SHARED/res/stat" | head -1): VMs stopped" >>"$SHARED/res/errors.txt"
+		kill "${VM_PIDS[@]}" 2>/dev/null
+		break
+	done
+) &
+watchdog=$!
 rc=0
 vm_wait || rc=$?
+kill "$watchdog" 2>/dev/null || true
 # Frames the host dropped on the way (a tap's TX is toward its VM: drops there mean the VM did
 # not take frames fast enough).
 ip -s -j link show >"$SHARED/res/host-links.json" 2>/dev/null || true

@@ -116,7 +116,7 @@ fio_dev() { # CONFIG DEVICE
 		--output="$R/fio/$cfg.prefill.json" >/dev/null || err "$cfg: prefill failed"
 	echo "$FIO_JOBS" | while IFS=: read -r name rw bs qd; do
 		snap "fio.$cfg.$name.a"
-		LD_PRELOAD=$TOOLS/noshm.so fio --name="$name" --thread --filename="$dev" --direct=1 \
+		LD_PRELOAD=$TOOLS/noshm.so timeout -k 10 $((FIO_SECS + FIO_RAMP + 120)) fio --name="$name" --thread --filename="$dev" --direct=1 \
 			--rw="$rw" --bs="$bs" --iodepth="$qd" --ioengine=libaio --size="${size}M" \
 			--time_based --runtime="$FIO_SECS" --ramp_time="$FIO_RAMP" --norandommap \
 			--randrepeat=0 --output-format=json --output="$R/fio/$cfg.$name.json" >/dev/null ||
