@@ -1,6 +1,7 @@
 # The client VM of `make bench` (VM 1, 10.77.0.1). Arg: the phase.
-#   blk   the link's own limit (bench/rawpp.c) and fio on every block device: omx at MTU 1500,
-#         nbd over TCP, NVMe over TCP, zram, brd, the virtio-blk disk, then omx at MTU 9000
+#   blk   the link's own limit (bench/rawpp.c) and fio on every block device: omx at MTU 1500
+#         (with and without its CRC-32C frame trailer), nbd over TCP, NVMe over TCP, zram, brd,
+#         the virtio-blk disk, then omx at MTU 9000
 #   swap  the decode-shaped workload (bench/llm-decode.c) and the key-value workload
 #         (bench/kv.c) in a memory cgroup, all-local and swapping to each backend
 # Results go to /mnt/shared/res (fio JSON, one JSON line per other test, CPU counters of
@@ -43,12 +44,13 @@ snap() {
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"
 }
 
-omx_up() { # MTU
-	node_id=$("$C" node add eth0 "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1") || { err "omx node add"; return 1; }
+omx_up() { # MTU [INTEGRITY: crc32c (default) or none]
+	node_id=$("$C" node add eth0 "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1" --integrity "${2:-crc32c}") ||
+		{ err "omx node add"; return 1; }
 	wait_up "$node_id" || { err "omx node $node_id not up"; return 1; }
 	"$C" dev add omx0 --size "${OMX_MB}M" --nodes "$node_id" || { err "omx dev add"; return 1; }
 	"$C" -j node show "$node_id" >"$R/json/omx-node-mtu$1.json"
-	log "omx: node $node_id up at MTU $1, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
+	log "omx: node $node_id up at MTU $1, integrity ${2:-crc32c}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
 }
 omx_down() {
 	"$C" -j dev show omx0 >"$R/json/omx-dev-$1.json"
@@ -141,6 +143,8 @@ nvme_connect() {
 blk_phase() {
 	link_tests 1500
 	omx_up 1500 && fio_dev omx-1500 /dev/omx0 && omx_down mtu1500
+	# What the CRC-32C trailer (on by default) costs: the same without it.
+	omx_up 1500 none && fio_dev omx-1500-nocrc /dev/omx0 && omx_down mtu1500-nocrc
 	if nbd-client -N bench "$POOL" /dev/nbd0 -b 4096; then
 		fio_dev nbd /dev/nbd0
 		nbd-client -d /dev/nbd0
