@@ -12,7 +12,7 @@ use crate::glue::netdev::NetDevice;
 use crate::glue::notifier::NetdevHandler;
 use crate::mac::MacAddr;
 use crate::netlink::{cmd, dev, dev_stats, node, node_stats, stats};
-use crate::node::{Node, NodeParams};
+use crate::node::{Node, NodeParams, DEFAULT_IO_TIMEOUT_MS};
 use crate::nodes::{AddError, Nodes};
 use crate::omx_proto::{ByteOrder, Version};
 use crate::rx::{Receiver, MIN_PAYLOAD};
@@ -24,6 +24,9 @@ use kernel::sync::Arc;
 
 /// Largest size a node may lend (bounded so sizes in bytes never overflow).
 const MAX_NODE_SIZE: u64 = 1 << 50;
+/// Longest I/O timeout: beyond a few minutes the hung-task detector would report the
+/// processes waiting for swap-in, and an administrator wants an error instead.
+const MAX_IO_TIMEOUT_MS: u32 = 300_000;
 
 pub(crate) struct Control {
     pub(crate) nodes: Arc<Nodes>,
@@ -75,6 +78,7 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     msg.put_u32(node::MTU, p.mtu)?;
     msg.put_u32(node::STATE, n.state() as u32)?;
     msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;
+    msg.put_u32(node::IO_TIMEOUT, p.io_timeout_ms)?;
     let s = n.stats();
     msg.nest(node::STATS, |m| {
         m.put_u64(node_stats::TX_FRAMES, s.tx_frames)?;
@@ -136,13 +140,25 @@ impl Control {
         };
         // The omx CRC trailer unless the peer cannot take it (hardware OmniXtend nodes).
         let integrity = !matches!(req.attr(node::INTEGRITY).and_then(|a| a.u32()), Some(0));
+        let io_timeout_ms = match req.attr(node::IO_TIMEOUT) {
+            None => DEFAULT_IO_TIMEOUT_MS,
+            Some(a) => match a.u32() {
+                Some(ms) if ms <= MAX_IO_TIMEOUT_MS => ms,
+                _ => return Err(req.fail(EINVAL, Some(&a), c_str!("io-timeout must be at most 300000 ms"))),
+            },
+        };
         if let Some(existing) = self.nodes.find(&dev, peer) {
             let _ = existing;
             return Err(req.fail(EEXIST, Some(&mac), c_str!("a node with this interface and MAC exists")));
         }
 
         let id = self.nodes.allocate_id();
-        let params = NodeParams::new(&dev, peer, size_val, order, version, mtu, integrity);
+        let mut params = NodeParams::new(&dev, peer, size_val);
+        params.order = order;
+        params.version = version;
+        params.mtu = mtu;
+        params.integrity = integrity;
+        params.io_timeout_ms = io_timeout_ms;
         let node = Node::new(id, dev, params, self.events.clone())?;
         if let Err((err, node)) = self.nodes.insert(node) {
             node.shutdown();

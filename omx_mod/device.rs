@@ -10,7 +10,7 @@
 
 use crate::events::Events;
 use crate::glue::blk::{BlkOps, Disk, DiskParams, LegResult, NewRequest, Op, Request, Status, TimeoutAction};
-use crate::io::{IoEntry, IoKind};
+use crate::io::{Expiry, IoEntry, IoKind};
 use crate::node::{Node, Reserve, Slot};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::time::Ktime;
@@ -24,7 +24,8 @@ pub(crate) const CHUNK: u64 = 1 << 20;
 const MAX_REQUEST: u32 = 256 * 1024;
 /// Requests queued per hardware queue.
 const QUEUE_DEPTH: u32 = 64;
-/// Last resort for a request that never completes (the dead-node bound is far shorter).
+/// Last resort for a request that never completes (the dead-node bound is far shorter); a
+/// request queued on a node that is alive gets a few more (`io::Expiry`).
 const TIMEOUT_MS: u32 = 30_000;
 /// Most copies of a chunk.
 pub(crate) const MAX_REPLICAS: u32 = 2;
@@ -277,10 +278,16 @@ impl BlkOps for DevQueue {
 
     fn timeout(&self, rq: &Request<Self>) -> TimeoutAction {
         // Every node a leg of it may be on.
+        let mut waiting = false;
         for member in self.members.iter() {
-            if member.node.cancel(rq.id()) {
-                pr_warn!("request at {} timed out on node {}\n", rq.offset(), member.node.id);
+            match member.node.expire(rq.id()) {
+                Expiry::NotHere => {}
+                Expiry::Extended => waiting = true,
+                Expiry::Cancelled => pr_warn!("request at {} timed out on node {}\n", rq.offset(), member.node.id),
             }
+        }
+        if waiting {
+            return TimeoutAction::ResetTimer;
         }
         // Either failed just now or already completed by the receive path.
         TimeoutAction::Done

@@ -19,6 +19,21 @@ const MAX_SOURCES: usize = 256;
 pub(crate) const MAX_MSG: u32 = 4096;
 /// No request: the message's request already failed; its answer is dropped.
 const ORPHAN: u16 = u16::MAX;
+/// A request on a node that is alive (up, or reconnecting within its I/O timeout) gets this
+/// many more block-layer timeouts (30 s each) before it fails: it is waiting behind others
+/// on a slow node, not lost; a node that answers nothing at all is declared dead far sooner.
+const MAX_EXTENSIONS: u8 = 3;
+
+/// What a block-layer timeout did to a request here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// Not on this node.
+    NotHere,
+    /// Still waiting: the timer is extended.
+    Extended,
+    /// Failed now.
+    Cancelled,
+}
 
 /// Largest power-of-two piece of a page whose PutFullData (1 header + 1 address flit + data)
 /// and AccessAckData fit one frame with the TLoE header and mask (2 flits) within `mtu`.
@@ -56,11 +71,13 @@ pub(crate) struct IoEntry {
     failed: bool,
     /// Submission order, for fairness.
     seq: u64,
+    /// Block-layer timeouts extended so far (the node was alive, the request queued).
+    extensions: u8,
 }
 
 impl IoEntry {
     pub(crate) fn new(rq: Leg<DevQueue>, dev: Arc<DevShared>, member: usize, kind: IoKind, addr: u64, len: u32) -> Self {
-        Self { rq, dev, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0 }
+        Self { rq, dev, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0, extensions: 0 }
     }
 
     /// Fails a request that never went out (its node is dead).
@@ -266,12 +283,19 @@ impl IoState {
         self.try_finish(idx);
     }
 
-    /// Fails the request with this identity (its timer expired); answers to its messages
-    /// still in flight will be dropped. Returns whether it was here.
-    pub(crate) fn cancel(&mut self, rq_id: usize) -> bool {
+    /// The block-layer timer of the request with this identity expired: on a node that is
+    /// `alive` it waits some more, a bounded number of times; otherwise it fails, and answers
+    /// to its messages still in flight will be dropped.
+    pub(crate) fn expire(&mut self, rq_id: usize, alive: bool) -> Expiry {
         let Some(idx) = self.entries.iter().position(|e| e.as_ref().is_some_and(|e| e.rq.id() == rq_id)) else {
-            return false;
+            return Expiry::NotHere;
         };
+        if let Some(Some(e)) = self.entries.get_mut(idx) {
+            if alive && e.extensions < MAX_EXTENSIONS {
+                e.extensions += 1;
+                return Expiry::Extended;
+            }
+        }
         for s in self.sources.iter_mut().flatten() {
             if usize::from(s.entry) == idx {
                 s.entry = ORPHAN;
@@ -280,17 +304,44 @@ impl IoState {
         if let Some(e) = self.take(idx) {
             e.finish(false);
         }
-        true
+        Expiry::Cancelled
     }
 
-    /// Fails every request (the connection died or the node goes away): nothing in flight
-    /// will ever be answered.
+    /// Fails every request (the node is dead or goes away): nothing in flight will ever be
+    /// answered.
     pub(crate) fn fail_all(&mut self) {
         for idx in 0..MAX_REQUESTS {
             if let Some(e) = self.take(idx) {
                 e.finish(false);
             }
         }
+        self.forget_sources();
+    }
+
+    /// The connection was lost and will be replaced: every request starts over, to be sent
+    /// whole on the next connection (a Get or a PutFullData of the same data can be
+    /// repeated). Requests that already got an error answer fail now.
+    pub(crate) fn rewind(&mut self) {
+        for idx in 0..MAX_REQUESTS {
+            let failed = match self.entries.get_mut(idx) {
+                Some(Some(e)) => {
+                    e.issued = 0;
+                    e.outstanding = 0;
+                    e.failed
+                }
+                _ => false,
+            };
+            if failed {
+                if let Some(e) = self.take(idx) {
+                    e.finish(false);
+                }
+            }
+        }
+        self.forget_sources();
+    }
+
+    /// Forgets every message in flight: their answers can no longer come.
+    fn forget_sources(&mut self) {
         self.nfree = 0;
         for i in 0..MAX_SOURCES {
             if let Some(s) = self.sources.get_mut(i) {

@@ -32,6 +32,7 @@ pub(crate) mod node {
     pub(crate) const STATE: u16 = 9;
     pub(crate) const STATS: u16 = 10;
     pub(crate) const INTEGRITY: u16 = 11;
+    pub(crate) const IO_TIMEOUT: u16 = 12;
 }
 
 /// Attributes of the `node-stats` set.
@@ -85,7 +86,7 @@ pub(crate) const MCGRP_EVENTS: u32 = 0;
 const IFNAME_MAX: u16 = 15;
 const DEV_NAME_MAX: u16 = 31;
 
-const NODE_ADD_POLICY: [P; 11] = [
+const NODE_ADD_POLICY: [P; 12] = [
     P::Reject,                          // id: chosen by the module
     P::String { max_len: IFNAME_MAX },  // ifname
     P::Reject,                          // ifindex: reported, not set
@@ -97,6 +98,7 @@ const NODE_ADD_POLICY: [P; 11] = [
     P::Reject,                          // state: reported, not set
     P::Reject,                          // stats: reported, not set
     P::U32Max(1),                       // integrity
+    P::U32,                             // io-timeout (ms; range checked by node-add)
 ];
 const NODE_ID_POLICY: [P; 1] = [P::U32];
 const DEV_ADD_POLICY: [P; 4] = [P::String { max_len: DEV_NAME_MAX }, P::U64, P::U32, P::U32];

@@ -11,7 +11,7 @@ use crate::glue::netdev::NetDevice;
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::timer::{impl_has_timer, Timer, TimerHandler};
-use crate::io::{IoEntry, IoState, Sender};
+use crate::io::{Expiry, IoEntry, IoState, Sender};
 use crate::mac::MacAddr;
 use crate::omx_proto::identity::{self, Identity};
 use crate::omx_proto::{self as proto, ByteOrder, Channel, Config, EthHeader, Message, Opcode, State, Version};
@@ -37,6 +37,10 @@ const MAX_RETRANSMITS: u32 = 10;
 const KEEPALIVE_MS: u64 = 500;
 /// A dead node is re-opened this often.
 const RECONNECT_MS: u64 = 1000;
+/// How long block I/O waits, by default, for a node whose connection was lost (it stopped
+/// answering for 2.2 s, or said goodbye) to come back with its memory before failing with
+/// EIO: a stalled host, a daemon restart or a link flap is ridden out, not turned into errors.
+pub(crate) const DEFAULT_IO_TIMEOUT_MS: u32 = 10_000;
 /// Source id of keepalive messages (I/O uses ids from 1).
 const KEEPALIVE_SOURCE: u32 = 0;
 /// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
@@ -73,6 +77,9 @@ pub(crate) struct NodeParams {
     pub(crate) mtu: u32,
     /// Whether frames carry omx's CRC-32C trailer (`omx_proto::integrity`).
     pub(crate) integrity: bool,
+    /// How long I/O waits for the node to come back after its connection was lost
+    /// (0: it fails at once).
+    pub(crate) io_timeout_ms: u32,
 }
 
 /// Counters of one node beyond the connection's own.
@@ -113,6 +120,9 @@ struct Link {
     keepalive_at: u64,
     /// When a dead node is reopened.
     reconnect_at: u64,
+    /// While the connection of a node that was up is being re-established: when the I/O
+    /// held for it fails (0: not holding).
+    hold_until: u64,
     /// Counters of connections replaced by reconnects (the current one counts the rest).
     past: proto::Stats,
     /// Block I/O in flight on this node.
@@ -255,6 +265,7 @@ impl Node {
                         state: NodeState::Connecting,
                         keepalive_at: 0,
                         reconnect_at: 0,
+                        hold_until: 0,
                         past: proto::Stats::default(),
                         io,
                         epoch: 0,
@@ -363,23 +374,34 @@ impl Node {
 
     /// Derives the node state from the connection's; returns whether it changed.
     fn update_state(&self, link: &mut Link, now: u64) -> bool {
-        let new = match link.conn.as_ref().map(|c| c.state()) {
+        let mut new = match link.conn.as_ref().map(|c| c.state()) {
             Some(State::Open) if link.identity.verified => NodeState::Up,
             Some(State::Open) => NodeState::Connecting,
             Some(State::Listening | State::Opening) => NodeState::Connecting,
             Some(State::PeerClosing | State::Closing) => NodeState::Closing,
             Some(State::Closed | State::Dead) | None => NodeState::Dead,
         };
+        if new == NodeState::Dead && self.hold(link, now) {
+            // Not dead yet: reconnecting, with its I/O waiting.
+            new = NodeState::Connecting;
+        } else if link.hold_until != 0 && new != NodeState::Up && now >= link.hold_until {
+            new = NodeState::Dead;
+        }
+        if new == NodeState::Up {
+            link.hold_until = 0;
+        }
         // Reconnect attempts of a dead node stay "dead" until the node answers: listeners hear
         // "dead" once and "up" when it is back, not every failed attempt.
         if new == link.state || (link.state == NodeState::Dead && new == NodeState::Connecting) {
             return false;
         }
         if new == NodeState::Dead {
+            link.hold_until = 0;
             link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
             // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
             link.io.fail_all();
-            // A node that never came up held nothing yet.
+            // A node that never came up held nothing yet (one that was held already counts
+            // as having lost contact).
             if link.state != NodeState::Connecting {
                 link.identity.contact_lost = true;
             }
@@ -388,6 +410,26 @@ impl Node {
             link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
         }
         link.state = new;
+        true
+    }
+
+    /// The connection is gone: whether the node's I/O waits for it to come back. A node
+    /// that was up (or saying goodbye) starts waiting: what it had in flight is sent again
+    /// once the connection is reopened and the node's identity shows it kept its memory
+    /// (reads and whole-block writes can be repeated). Waiting ends at `hold_until`.
+    fn hold(&self, link: &mut Link, now: u64) -> bool {
+        if link.hold_until != 0 {
+            return now < link.hold_until;
+        }
+        let was_serving = matches!(link.state, NodeState::Up | NodeState::Closing);
+        if !was_serving || self.params.io_timeout_ms == 0 {
+            return false;
+        }
+        link.hold_until = now.saturating_add(u64::from(self.params.io_timeout_ms) * NS_PER_MS).max(1);
+        link.io.rewind();
+        link.identity.contact_lost = true;
+        // The node may only have dropped us (it thought us gone): ask again at once.
+        link.reconnect_at = now;
         true
     }
 
@@ -526,9 +568,12 @@ impl Node {
         self.link.lock().epoch
     }
 
-    /// Fails the request with this identity if it is still here (its timeout expired).
-    pub(crate) fn cancel(&self, rq_id: usize) -> bool {
-        self.link.lock().io.cancel(rq_id)
+    /// The block-layer timer of a request expired: extended while this node is alive,
+    /// else the request fails (if it is here).
+    pub(crate) fn expire(&self, rq_id: usize) -> Expiry {
+        let mut link = self.link.lock();
+        let alive = link.state != NodeState::Dead;
+        link.io.expire(rq_id, alive)
     }
 
     /// Sends every frame the connection has ready. Softirq or process context.
@@ -575,9 +620,13 @@ impl Node {
             let conn_failed = link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed));
             let mut own_due = match link.state {
                 NodeState::Up if self.params.version == Version::V1_0_3 => link.keepalive_at,
-                NodeState::Dead if conn_failed => link.reconnect_at,
+                // Dead, or reconnecting with I/O held.
+                _ if conn_failed => link.reconnect_at,
                 _ => u64::MAX,
             };
+            if link.hold_until != 0 {
+                own_due = own_due.min(link.hold_until);
+            }
             let check = &link.identity;
             if !check.verified && check.asked_at != 0 {
                 own_due = own_due.min(check.asked_at.saturating_add(IDENTITY_TIMEOUT_MS * NS_PER_MS));
@@ -614,12 +663,25 @@ impl Node {
 }
 
 impl NodeParams {
-    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64, order: ByteOrder, version: Version, mtu: u32, integrity: bool) -> Self {
+    /// A node reached through `dev` at `peer`, lending `size` bytes, with the defaults: 1.1,
+    /// spec byte order, the interface MTU, the integrity trailer, the default I/O timeout.
+    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64) -> Self {
         let mut ifname = [0u8; 16];
         for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
             *d = *s;
         }
-        Self { ifindex: dev.ifindex(), ifname, own_mac: dev.mac(), peer, size, order, version, mtu, integrity }
+        Self {
+            ifindex: dev.ifindex(),
+            ifname,
+            own_mac: dev.mac(),
+            peer,
+            size,
+            order: ByteOrder::Spec,
+            version: Version::V1_1,
+            mtu: dev.mtu(),
+            integrity: true,
+            io_timeout_ms: DEFAULT_IO_TIMEOUT_MS,
+        }
     }
 
     /// The interface name with its NUL, as netlink string attributes carry it.
@@ -637,23 +699,23 @@ impl TimerHandler for Node {
             if let Some(conn) = link.conn.as_mut() {
                 conn.poll(now);
             }
-            match link.state {
+            // A connection that just failed decides first whether its I/O is held, before
+            // a new connection replaces it.
+            let failed = self.update_state(&mut link, now);
+            let conn_failed = link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed));
+            if conn_failed && now >= link.reconnect_at {
                 // Reopen once the previous attempt has failed for good.
-                NodeState::Dead
-                    if now >= link.reconnect_at
-                        && link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed)) =>
-                {
-                    self.reconnect(&mut link, now)
+                self.reconnect(&mut link, now);
+            } else if link.state == NodeState::Up
+                && self.params.version == Version::V1_0_3
+                && now >= link.keepalive_at
+            {
+                if let Some(conn) = link.conn.as_mut() {
+                    let _ = conn.send(&Message::intent(KEEPALIVE_SOURCE, 0, 6, 0), now);
                 }
-                NodeState::Up if self.params.version == Version::V1_0_3 && now >= link.keepalive_at => {
-                    if let Some(conn) = link.conn.as_mut() {
-                        let _ = conn.send(&Message::intent(KEEPALIVE_SOURCE, 0, 6, 0), now);
-                    }
-                    link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
-                }
-                _ => {}
+                link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
             }
-            self.settle(&mut link, now)
+            self.settle(&mut link, now) || failed
         };
         self.announce(changed);
     }

@@ -137,6 +137,24 @@ pub struct NodeAddArgs {
     /// client) or none (plain OmniXtend, for peers without the omx extension)
     #[arg(long, value_enum, default_value_t = IntegrityArg::Crc32c)]
     pub integrity: IntegrityArg,
+
+    /// How long block I/O waits for the node to come back once its connection is lost (it
+    /// stopped answering for 2.2 s, or its daemon said goodbye) before failing with EIO:
+    /// seconds, 0 to 300, fractions allowed; 0 fails at once [default: 10]
+    #[arg(long, value_name = "SECS", value_parser = parse_io_timeout)]
+    pub io_timeout: Option<u32>,
+}
+
+/// `--io-timeout` in seconds (0..=300, fractions to the millisecond) -> milliseconds.
+pub fn parse_io_timeout(s: &str) -> Result<u32, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(0.0..=300.0).contains(&secs) {
+        return Err(format!("{s} s is out of range (0 to 300 seconds)"));
+    }
+    Ok((secs * 1000.0).round() as u32)
 }
 
 /// `--integrity` values (spec enum `integrity`).

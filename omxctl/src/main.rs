@@ -81,6 +81,7 @@ fn validate(cmd: Command) -> Action {
                 },
                 mtu: a.mtu,
                 integrity: a.integrity == IntegrityArg::Crc32c,
+                io_timeout_ms: a.io_timeout,
             })
         }
         Command::Node(NodeCommand::Del { id }) => Action::NodeDel(id),

@@ -29,6 +29,8 @@ pub struct Node {
     pub mtu: Option<u32>,
     /// Frame integrity check: "crc32c" or "none".
     pub integrity: Option<&'static str>,
+    /// How long I/O waits for the node after losing its connection, in ms.
+    pub io_timeout_ms: Option<u32>,
     pub state: Option<NodeState>,
     pub stats: Option<NodeStats>,
 }
@@ -50,6 +52,7 @@ impl Node {
                 NodeAttr::Integrity(v) => {
                     n.integrity = Some(if *v == 0 { "none" } else { "crc32c" })
                 }
+                NodeAttr::IoTimeout(v) => n.io_timeout_ms = Some(*v),
                 NodeAttr::State(v) => n.state = Some(*v),
                 NodeAttr::Stats(v) => n.stats = Some(NodeStats::from_attrs(v)),
                 NodeAttr::Other(_) => {}

@@ -65,6 +65,15 @@ fn mtu(v: Option<u32>) -> String {
     }
 }
 
+/// Milliseconds as seconds, without a fraction when there is none (10000 -> "10").
+fn format_seconds(ms: u32) -> String {
+    if ms % 1000 == 0 {
+        (ms / 1000).to_string()
+    } else {
+        format!("{}", f64::from(ms) / 1000.0)
+    }
+}
+
 fn mac(v: &Option<[u8; 6]>) -> String {
     v.map(|m| format_mac(&m)).unwrap_or_else(|| "-".into())
 }
@@ -161,6 +170,9 @@ pub fn node_detail(n: &Node) -> String {
     kv(&mut out, "byte order", opt(&n.byte_order));
     kv(&mut out, "mtu", mtu(n.mtu));
     kv(&mut out, "integrity", opt(&n.integrity));
+    if let Some(ms) = n.io_timeout_ms {
+        kv(&mut out, "io timeout", format!("{} s", format_seconds(ms)));
+    }
     if let Some(s) = &n.stats {
         kv(
             &mut out,
@@ -340,6 +352,7 @@ mod tests {
             version: Some(Version::V1_1),
             mtu: Some(0),
             integrity: Some("crc32c"),
+            io_timeout_ms: Some(10_000),
             state: Some(NodeState::Up),
             stats: Some(NodeStats {
                 tx_frames: 10,
@@ -381,6 +394,7 @@ mod tests {
                 "version": "1.1",
                 "mtu": 0,
                 "integrity": "crc32c",
+                "io_timeout_ms": 10000,
                 "state": "up",
                 "stats": {
                     "tx_frames": 10, "rx_frames": 9, "tx_bytes": 4096, "rx_bytes": 2048,

@@ -63,6 +63,20 @@ fn bad_size_is_a_usage_error_naming_the_value() {
 }
 
 #[test]
+fn bad_io_timeout_is_a_usage_error_naming_the_range() {
+    for (value, says) in [
+        ("301", "out of range"),
+        ("-1", "out of range"),
+        ("soon", "not a number"),
+    ] {
+        let arg = format!("--io-timeout={value}");
+        let o = omxctl(&["node", "add", "eth0", "02:00:00:00:00:01", "-s", "1G", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{value}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn other_argument_errors_exit_2() {
     for args in [
         vec!["node", "add", "eth0", "02:00:00:00:00:01"], // no --size

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A pool node dies under I/O: /dev/omx0 (swapped on, and read by a direct-I/O loop) lives on
 # omx-node on VM 2, which is SIGKILLed. The reads must fail with EIO within the dead-node
-# bound (keepalive 0.5 s + 11 retransmit timeouts of 200 ms; allow for TCG), no task may
+# bound (11 retransmit timeouts of 200 ms, then the default I/O timeout of 10 s during which
+# the module tries to reconnect; allow for TCG), no task may
 # hang, and swapoff, dev del and rmmod must still complete. The daemon is restarted: the
 # node comes back up, but the device keeps failing (the node's memory was lost). Listeners
 # hear dev-error-ntf for omx0 and node 1.
@@ -14,7 +15,7 @@ vm_wait
 
 [ -s "$SHARED/t-eio" ] || fail "no EIO seen"
 echo "EIO after the kill request: $(cat "$SHARED/t-eio") s"
-awk '{ exit !($1 < 10) }' "$SHARED/t-eio" || fail "EIO only after $(cat "$SHARED/t-eio") s"
+awk '{ exit !($1 < 25) }' "$SHARED/t-eio" || fail "EIO only after $(cat "$SHARED/t-eio") s"
 grep -q 'Input/output error' "$SHARED/reader.log" || fail "the reader did not fail with EIO"
 jq -e '.stats.errors >= 3 and .stats.in_flight == 0' "$SHARED/dev-dead.json" >/dev/null ||
 	fail "unexpected device stats: $(cat "$SHARED/dev-dead.json")"

@@ -25,6 +25,7 @@ pub mod node {
     pub const STATE: u16 = 9;
     pub const STATS: u16 = 10;
     pub const INTEGRITY: u16 = 11;
+    pub const IO_TIMEOUT: u16 = 12;
 }
 
 /// `dev` attribute set.
@@ -283,6 +284,8 @@ pub enum NodeAttr {
     State(NodeState),
     /// `integrity` enum: 0 none, 1 crc32c.
     Integrity(u32),
+    /// How long I/O waits for the node after losing its connection, in ms.
+    IoTimeout(u32),
     Stats(Vec<NodeStatsAttr>),
     Other(DefaultNla),
 }
@@ -296,6 +299,7 @@ impl Nla for NodeAttr {
             | Self::Version(_)
             | Self::Mtu(_)
             | Self::Integrity(_)
+            | Self::IoTimeout(_)
             | Self::State(_) => 4,
             Self::Ifname(s) => s.len() + 1,
             Self::PeerMac(_) => 6,
@@ -316,6 +320,7 @@ impl Nla for NodeAttr {
             Self::Version(_) => node::VERSION,
             Self::Mtu(_) => node::MTU,
             Self::Integrity(_) => node::INTEGRITY,
+            Self::IoTimeout(_) => node::IO_TIMEOUT,
             Self::State(_) => node::STATE,
             Self::Stats(_) => node::STATS | NLA_F_NESTED,
             Self::Other(nla) => nla.kind(),
@@ -324,9 +329,11 @@ impl Nla for NodeAttr {
 
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
-            Self::Id(v) | Self::Ifindex(v) | Self::Mtu(v) | Self::Integrity(v) => {
-                emit_u32(buffer, *v).unwrap()
-            }
+            Self::Id(v)
+            | Self::Ifindex(v)
+            | Self::Mtu(v)
+            | Self::Integrity(v)
+            | Self::IoTimeout(v) => emit_u32(buffer, *v).unwrap(),
             Self::ByteOrder(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::Version(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::State(v) => emit_u32(buffer, (*v).into()).unwrap(),
@@ -354,6 +361,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
             node::VERSION => Self::Version(parse_u32(v).context("invalid node version")?.into()),
             node::MTU => Self::Mtu(parse_u32(v).context("invalid node mtu")?),
             node::INTEGRITY => Self::Integrity(parse_u32(v).context("invalid node integrity")?),
+            node::IO_TIMEOUT => Self::IoTimeout(parse_u32(v).context("invalid node io-timeout")?),
             node::STATE => Self::State(parse_u32(v).context("invalid node state")?.into()),
             node::STATS => Self::Stats(
                 parse_nested(v, |nla| NodeStatsAttr::parse(nla)).context("invalid node stats")?,

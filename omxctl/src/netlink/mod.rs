@@ -23,6 +23,9 @@ pub struct NodeAddRequest {
     pub mtu: Option<u32>,
     /// Frame integrity trailer (crc32c) or not.
     pub integrity: bool,
+    /// How long I/O waits for the node after losing its connection (ms); `None` = the
+    /// module's default.
+    pub io_timeout_ms: Option<u32>,
 }
 
 impl NodeAddRequest {
@@ -39,6 +42,9 @@ impl NodeAddRequest {
             a.push(NodeAttr::Mtu(mtu));
         }
         a.push(NodeAttr::Integrity(u32::from(self.integrity)));
+        if let Some(ms) = self.io_timeout_ms {
+            a.push(NodeAttr::IoTimeout(ms));
+        }
         OmxMessage::node(OmxCmd::NodeAdd, a)
     }
 }

@@ -38,6 +38,10 @@ fn node_cases() -> Vec<(NodeAttr, Vec<u8>)> {
         ),
         (NodeAttr::Ifindex(3), vec![8, 0, 3, 0, 3, 0, 0, 0]),
         (
+            NodeAttr::IoTimeout(10_000),
+            vec![8, 0, 12, 0, 0x10, 0x27, 0, 0],
+        ),
+        (
             NodeAttr::PeerMac([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]),
             // len 10 = 4 + 6; padded to 12
             vec![10, 0, 4, 0, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0],
@@ -332,9 +336,10 @@ fn node_add_request_bytes() {
         version: Version::V1_0_3,
         mtu: Some(1500),
         integrity: true,
+        io_timeout_ms: Some(2500),
     };
     let buf = encode_request(0x22, req.to_message(), NLM_F_REQUEST | NLM_F_ACK, 5);
-    let mut want = nlmsghdr(16 + 4 + 12 + 12 + 12 + 8 + 8 + 8 + 8, 0x22, 0x5, 5);
+    let mut want = nlmsghdr(16 + 4 + 12 + 12 + 12 + 8 + 8 + 8 + 8 + 8, 0x22, 0x5, 5);
     want.extend([1, 1, 0, 0]); // genlmsghdr: cmd node-add, version 1
     want.extend([9, 0, 2, 0, b'e', b't', b'h', b'1', 0, 0, 0, 0]);
     want.extend([10, 0, 4, 0, 2, 0, 0, 0, 0, 2, 0, 0]);
@@ -343,6 +348,7 @@ fn node_add_request_bytes() {
     want.extend([8, 0, 7, 0, 1, 0, 0, 0]);
     want.extend([8, 0, 8, 0, 0xdc, 5, 0, 0]);
     want.extend([8, 0, 11, 0, 1, 0, 0, 0]); // integrity crc32c
+    want.extend([8, 0, 12, 0, 0xc4, 9, 0, 0]); // io-timeout 2500 ms
     assert_eq!(buf, want);
 
     // Without --mtu the attribute is left out (kernel default).
@@ -559,6 +565,7 @@ fn every_message_round_trips() {
             version: Version::V1_1,
             mtu: None,
             integrity: false,
+            io_timeout_ms: Some(0),
         }
         .to_message(),
         OmxMessage::node(OmxCmd::NodeAdd, vec![NodeAttr::Id(1)]), // reply

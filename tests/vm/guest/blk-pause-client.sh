@@ -1,5 +1,5 @@
-# Client side of the node-pause test (VM 1): the pool daemon on VM 2 is frozen (SIGSTOP) past
-# the dead-node bound, then thawed; then restarted.
+# Client side of the node-pause test (VM 1): the pool daemon on VM 2 is frozen (SIGSTOP) for
+# less than the node's I/O timeout, then past it, and thawed each time; then restarted.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 
@@ -11,7 +11,23 @@ wait_state up
 head -c $((16 << 20)) /dev/urandom >/tmp/pattern
 dd if=/tmp/pattern of=/dev/omx0 bs=1M oflag=direct status=none
 
-# Frozen: I/O fails with EIO within the bound, the node is dead.
+# Frozen for 6 s (the I/O timeout is 10 s): the connection is lost and reopened, the reads
+# in flight wait and complete, nothing fails.
+touch "$S/stop-vm2"
+wait_file "$S/vm2.stop-done"
+rm -f "$S/vm2.stop-done" "$S/vm2.cont-done"
+dd if=/dev/omx0 of=/tmp/back bs=1M count=16 iflag=direct status=none &
+reader=$!
+sleep 6
+touch "$S/cont-vm2"
+wait_file "$S/vm2.cont-done"
+rm -f "$S/vm2.cont-done"
+wait "$reader" || { echo "a read failed during a pause shorter than the I/O timeout"; exit 1; }
+cmp /tmp/pattern /tmp/back
+"$C" -j node show 1 >"$S/node-short-pause.json"
+"$C" -j dev show omx0 >"$S/dev-short-pause.json"
+
+# Frozen past the bound (2.2 s + the 10 s I/O timeout): I/O fails with EIO, the node is dead.
 touch "$S/stop-vm2"
 wait_file "$S/vm2.stop-done"
 if dd if=/dev/omx0 of=/dev/null bs=64k count=16 iflag=direct status=none; then

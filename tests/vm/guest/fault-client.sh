@@ -197,7 +197,7 @@ run_netem corrupt "$mib" corrupt 1%
 run_netem delay "$mib" delay 5ms 2ms rate 1gbit
 run_netem delay-reorder "$quarter" delay 5ms 2ms
 run_flap flap-short 1
-run_flap flap-long 6 --tolerate-eio
+run_flap flap-long 6
 run_mtu
 
 "$C" -j dev show omx0 | tee "$S/dev-final.json"

@@ -20,8 +20,9 @@ time_to_state() {
 insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &
 wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 64M
+"$C" node add eth0 52:54:00:0a:aa:02 --size 64M --io-timeout 3
 time_to_state up >"$S/t-up"
+"$C" -j node show 1 >"$S/node-up.json"
 touch "$S/kill-vm2"
 wait_file "$S/vm2.kill-done"
 time_to_state dead >"$S/t-dead"
