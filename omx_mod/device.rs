@@ -11,7 +11,7 @@
 use crate::events::Events;
 use crate::glue::blk::{BlkOps, Disk, DiskParams, LegResult, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::{Expiry, IoEntry, IoKind};
-use crate::node::{Node, Reserve, Slot};
+use crate::node::{Node, NodeState, Reserve, Slot};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::time::Ktime;
 use kernel::prelude::*;
@@ -171,6 +171,13 @@ impl DevQueue {
         Some(Target { member, addr: m.base.checked_add(local)? })
     }
 
+    /// Whether copy `r` of the disk byte `off` is in service on a node that is up.
+    fn serving(&self, off: u64, r: u32) -> bool {
+        self.place(off, r).is_some_and(|t| {
+            self.shared.in_service(t.member) && self.members.get(t.member).is_some_and(|m| m.node.state() == NodeState::Up)
+        })
+    }
+
     fn finish_now(&self, rq: NewRequest<Self>, status: Status) {
         if status != Status::OK {
             self.shared.stats.errors.fetch_add(1, Relaxed);
@@ -183,7 +190,10 @@ impl DevQueue {
     /// another copy remains. `Err(true)`: some node is busy; `Err(false)`: no copy usable.
     fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, bool> {
         let mut out = Copies::default();
-        for r in 0..self.shared.replicas {
+        // A read prefers a copy whose node is up to one waiting for its node to reconnect.
+        let second_first = kind == IoKind::Read && self.shared.replicas == 2 && !self.serving(off, 0) && self.serving(off, 1);
+        let order = if second_first { [1, 0] } else { [0, 1] };
+        for r in order.into_iter().take(self.shared.replicas as usize) {
             let Some(t) = self.place(off, r) else { return Err(false) };
             if !self.shared.in_service(t.member) {
                 continue;

@@ -123,6 +123,8 @@ struct Link {
     /// While the connection of a node that was up is being re-established: when the I/O
     /// held for it fails (0: not holding).
     hold_until: u64,
+    /// The node is going away ([`Node::shutdown`]): it stays dead whatever arrives.
+    shut_down: bool,
     /// Counters of connections replaced by reconnects (the current one counts the rest).
     past: proto::Stats,
     /// Block I/O in flight on this node.
@@ -266,6 +268,7 @@ impl Node {
                         keepalive_at: 0,
                         reconnect_at: 0,
                         hold_until: 0,
+                        shut_down: false,
                         past: proto::Stats::default(),
                         io,
                         epoch: 0,
@@ -374,6 +377,9 @@ impl Node {
 
     /// Derives the node state from the connection's; returns whether it changed.
     fn update_state(&self, link: &mut Link, now: u64) -> bool {
+        if link.shut_down {
+            return false;
+        }
         let mut new = match link.conn.as_ref().map(|c| c.state()) {
             Some(State::Open) if link.identity.verified => NodeState::Up,
             Some(State::Open) => NodeState::Connecting,
@@ -651,6 +657,7 @@ impl Node {
         }
         self.flush(&mut link, now);
         link.state = NodeState::Dead;
+        link.shut_down = true;
         link.io.fail_all();
     }
 

@@ -5,9 +5,10 @@
 #
 # Faults, one at a time with a pause after each: netem loss 2% and 10%, reordering,
 # duplication, corruption, delay, put by every VM on what it sends (tests/vm/guest/
-# netem-watch.sh: the host kernel need not have sch_netem); a link flap (VM 2's tap down for
-# 1 s, under the dead-node bound); VM 2's daemon frozen for 1 s (SIGSTOP/SIGCONT). None of them may lose data or
-# fail I/O. Two thirds into the run VM 3's daemon is killed: the mirror must carry on alone.
+# netem-watch.sh: the host kernel need not have sch_netem); link flaps (VM 2's tap down for 1 s,
+# and for 5 s: the connection is lost and reopened within the node's 10 s I/O timeout); VM 2's
+# daemon frozen for 1 s and for 5 s (SIGSTOP/SIGCONT). None of them may lose data or fail I/O.
+# Two thirds into the run VM 3's daemon is killed: the mirror must carry on alone.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +31,7 @@ VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 VM_MEM=1536 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 wait_for_files "$SHARED/soak-running"
 
-faults=(loss2 loss10 reorder duplicate corrupt delay flap pause)
+faults=(loss2 loss10 reorder duplicate corrupt delay flap pause flap5 pause5)
 declare -A injected=()
 netem() { # netem arguments, or off: every VM applies them to what it sends
 	local n
@@ -58,6 +59,8 @@ while [ ! -e "$SHARED/done" ]; do
 	delay) netem delay 5ms 2ms rate 1gbit ;; # jitter without reordering, as a real link
 	flap) ip link set tap2 down; sleep 1; ip link set tap2 up ;;
 	pause) touch "$SHARED/stop-vm2"; sleep 1; touch "$SHARED/cont-vm2" ;;
+	flap5) ip link set tap2 down; sleep 5; ip link set tap2 up ;;
+	pause5) touch "$SHARED/stop-vm2"; sleep 5; touch "$SHARED/cont-vm2" ;;
 	esac
 	injected[$f]=$(( ${injected[$f]:-0} + 1 ))
 	sleep 20

@@ -1,0 +1,37 @@
+# Client VM of scripts/bench/profile.sh: fio on /dev/omx0 while perf samples the whole VM
+# (cpu-clock: TCG has no PMU), then perf's report of where the time went, per job, into
+# /mnt/shared. The pool VM samples itself over the same window (profile-pool.sh).
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+. /mnt/shared/profile.env
+trap 'touch $S/done' EXIT
+set -u
+secs=${PROFILE_SECS:-15}
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/vm2.daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 160M --integrity "${PROFILE_INTEGRITY:-crc32c}"
+wait_up
+"$C" dev add omx0 --size 128M
+fio_run() { # NAME RW BS QD SECS [perf...]
+	local name=$1 rw=$2 bs=$3 qd=$4 t=$5
+	shift 5
+	LD_PRELOAD=$PROFILE_TOOLS/noshm.so "$@" fio --name="$name" --thread --filename=/dev/omx0 --direct=1 \
+		--ioengine=libaio --rw="$rw" --bs="$bs" --iodepth="$qd" --size=128M --time_based \
+		--runtime="$t" --randrepeat=0 --output-format=json --output="$S/$name.fio.json" >/dev/null
+}
+LD_PRELOAD=$PROFILE_TOOLS/noshm.so fio --name=prefill --thread --filename=/dev/omx0 --direct=1 \
+	--rw=write --bs=1M --iodepth=8 --ioengine=libaio --size=128M --output=/dev/null >/dev/null
+for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
+	IFS=: read -r rw bs qd <<<"$job"
+	name=$rw-$bs-qd$qd
+	: >"$S/profile-$name"
+	fio_run "$name" "$rw" "$bs" "$qd" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
+	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
+		grep -v '^$' | grep -E '^ +[0-9.]+%' | head -40 >"$S/$name.client.txt"
+	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -10 >"$S/$name.client-dso.txt"
+	wait_file "$S/$name.pool.txt"
+	"$C" -j node show 1 >"$S/$name.node.json"
+done
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod

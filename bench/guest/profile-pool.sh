@@ -1,0 +1,19 @@
+# Pool VM of scripts/bench/profile.sh: omx-node, and perf over the window of each client job
+# (announced by /mnt/shared/profile-<job>).
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+. /mnt/shared/profile.env
+set -u
+secs=${PROFILE_SECS:-15}
+"$OMX_ROOT/target/release/omx-node" --iface eth0 --size 192M --log-level warn &
+sleep 1
+touch "$S/vm2.daemon-up"
+for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
+	IFS=: read -r rw bs qd <<<"$job"
+	name=$rw-$bs-qd$qd
+	wait_file "$S/profile-$name" || break
+	perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" -- sleep "$secs"
+	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -40 >"$S/$name.pool.tmp"
+	mv "$S/$name.pool.tmp" "$S/$name.pool.txt"
+done
+wait_file "$S/done"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Where omx's time goes: two VMs (client with omx_mod, pool with omx-node) on the test segment,
+# fio jobs on /dev/omx0 while perf samples both VMs; prints each job's IOPS, the top symbols on
+# each side and the node's counters. For Documentation/benchmarks.md's profile section.
+#   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
+#                                        randread:4k:1 read:1m:8)
+# PROFILE_SECS (15) per job, PROFILE_INTEGRITY (crc32c|none).
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+if [ "${1:-}" != --inside ]; then
+	kdir=$(kernel_build_dir)
+	export OMX_KERNEL=$kdir/arch/x86/boot/bzImage OMX_ROOT
+	export PROFILE_JOBS=${1:-${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}}
+	export PROFILE_TOOLS=$OMX_CACHE/profile-tools
+	mkdir -p "$PROFILE_TOOLS"
+	gcc -shared -fPIC -O2 -o "$PROFILE_TOOLS/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+	export OMX_TEST_DIR=$OMX_CACHE/profile/$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$OMX_TEST_DIR"
+	exec unshare --net bash "$0" --inside
+fi
+. "$OMX_ROOT/tests/vm/lib.sh"
+segment_up
+# The guests' environment comes from their kernel command line: settings go through a file.
+printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
+	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-crc32c}" >"$SHARED/profile.env"
+vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
+vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
+vm_wait
+for job in $PROFILE_JOBS; do
+	IFS=: read -r rw bs qd <<<"$job"
+	name=$rw-$bs-qd$qd
+	echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
+	jq -r '.stats | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node.json" 2>/dev/null || true
+	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
+	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
+	echo "-- pool:"; head -25 "$SHARED/$name.pool.txt" 2>/dev/null || true
+done
+echo "(full reports: $SHARED)"
