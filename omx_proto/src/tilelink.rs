@@ -397,6 +397,28 @@ impl<'a> Data<'a> {
     /// Copies the data in memory order into `out`; returns the bytes copied
     /// (`min(out.len(), self.len())`).
     pub fn copy_to(&self, out: &mut [u8]) -> usize {
+        // Received full data (the common case): one pass over the flits, 8 bytes at a time.
+        if let Data::Wire {
+            flits,
+            order,
+            partial: false,
+        } = self
+        {
+            let mut n = 0usize;
+            let mut src = flits.chunks_exact(8);
+            for d in out.chunks_mut(8) {
+                let Some(Ok(s)) = src.next().map(<[u8; 8]>::try_from) else {
+                    break;
+                };
+                let m = order.wire_to_mem(s);
+                let take = d.len();
+                if let Some(m) = m.get(..take) {
+                    d.copy_from_slice(m);
+                    n += take;
+                }
+            }
+            return n;
+        }
         let mut n = 0usize;
         for (k, chunk) in out.chunks_mut(8).enumerate() {
             let Some(f) = self.flit(k) else { break };
@@ -694,6 +716,23 @@ impl<'a> Message<'a> {
             Payload::None => 0,
             _ => data_flits(self.size),
         };
+        // Whole data flits in memory order (every Put and AccessAckData of 8 bytes or more):
+        // one pass over the bytes, 8 at a time.
+        if let (Payload::Data, Data::Mem { bytes, .. }) = (l.payload, self.data) {
+            if bytes.len() == dflits * 8 {
+                let dst = out.get_mut(pos * 8..(pos + dflits) * 8).ok_or(e)?;
+                let mut words = bytes.chunks_exact(8);
+                for d in dst.chunks_exact_mut(8) {
+                    let Some(Ok(s)) = words.next().map(<[u8; 8]>::try_from) else {
+                        break;
+                    };
+                    if let Ok(d) = <&mut [u8; 8]>::try_from(d) {
+                        *d = order.mem_to_wire(s);
+                    }
+                }
+                return Ok(pos + dflits);
+            }
+        }
         for k in 0..dflits {
             if l.payload == Payload::Partial && k % 8 == 0 {
                 let w = self.data.mask_word(k / 8).ok_or(Error::InvalidMessage)?;
