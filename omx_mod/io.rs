@@ -15,6 +15,10 @@ use kernel::sync::Arc;
 pub(crate) const MAX_REQUESTS: usize = 128;
 /// Messages in flight per node: the largest request (256 KiB) in 1 KiB pieces.
 const MAX_SOURCES: usize = 256;
+/// Source ids are `generation * MAX_SOURCES + index + 1`; the generation changes whenever the
+/// messages in flight are forgotten (a connection lost), so an answer to a message of an
+/// earlier connection can never be taken for one to a new message.
+const GENERATIONS: u32 = 64;
 /// Largest message: one page.
 pub(crate) const MAX_MSG: u32 = 4096;
 /// No request: the message's request already failed; its answer is dropped.
@@ -119,6 +123,8 @@ pub(crate) struct IoState {
     free: KVec<u16>,
     nfree: usize,
     bounce: KVec<u8>,
+    /// Current source id generation (`0..GENERATIONS`).
+    generation: u32,
     msg_size: u32,
     next_seq: u64,
     /// Responses matching no message in flight (reported in the node's `malformed`).
@@ -138,7 +144,7 @@ impl IoState {
             free.push((MAX_SOURCES - 1 - i) as u16, GFP_KERNEL)?;
         }
         let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
-        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
+        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, generation: 0, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
     }
 
     /// Promises an entry to a submitter; false when none is left.
@@ -199,7 +205,7 @@ impl IoState {
                 piece = 1 << (31 - piece.leading_zeros());
             }
             let addr = e.addr.saturating_add(e.issued as u64);
-            let source = u32::from(src) + 1;
+            let source = self.generation * MAX_SOURCES as u32 + u32::from(src) + 1;
             let sent = match e.kind {
                 IoKind::Read => conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8)),
                 IoKind::Write | IoKind::Zeroes => {
@@ -248,7 +254,8 @@ impl IoState {
 
     /// A D-channel response from the node (softirq).
     pub(crate) fn on_response(&mut self, m: &Message<'_>) {
-        let Some(i) = (m.source as usize).checked_sub(1).filter(|&i| i < MAX_SOURCES) else {
+        let base = self.generation as usize * MAX_SOURCES + 1;
+        let Some(i) = (m.source as usize).checked_sub(base).filter(|&i| i < MAX_SOURCES) else {
             self.stray = self.stray.wrapping_add(1);
             return;
         };
@@ -340,8 +347,10 @@ impl IoState {
         self.forget_sources();
     }
 
-    /// Forgets every message in flight: their answers can no longer come.
+    /// Forgets every message in flight: their answers can no longer come (and would not be
+    /// recognised: the source ids move to the next generation).
     fn forget_sources(&mut self) {
+        self.generation = (self.generation + 1) % GENERATIONS;
         self.nfree = 0;
         for i in 0..MAX_SOURCES {
             if let Some(s) = self.sources.get_mut(i) {

@@ -437,8 +437,9 @@ impl Node {
         link.hold_until = now.saturating_add(u64::from(self.params.io_timeout_ms) * NS_PER_MS).max(1);
         link.io.rewind();
         link.identity.contact_lost = true;
-        // The node may only have dropped us (it thought us gone): ask again at once.
-        link.reconnect_at = now;
+        // Reopened after a pause, as a dead node is: what the old connection still had on the
+        // way (queued while this host stalled) drains first.
+        link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
         true
     }
 

@@ -623,6 +623,22 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             return Ok(r);
         }
         let v11 = self.cfg.version == Version::V1_1;
+        // Opening after a reconnect, frames of the peer's previous connection may still
+        // arrive (queued while this host stalled); 1.1 has no connection id and both start at
+        // sequence 0, so such a frame could pass for this connection's. The peer's first
+        // frame of this connection acknowledges our OpenConnection (and perhaps frames we sent
+        // after it): until one does, take nothing else.
+        if v11 && self.state == State::Opening && h.msg_type != MessageType::OpenConnection {
+            let sent = |s: Seq| self.tx.next_seq().distance_from(s);
+            let acks_open = h.ack
+                && self
+                    .open_seq
+                    .is_some_and(|s| h.seq_ack.distance_from(s) < sent(s));
+            if !acks_open {
+                inc(&mut self.stats.rx_ignored);
+                return Ok(r);
+            }
+        }
         if v11 && self.state == State::Listening {
             if h.msg_type != MessageType::OpenConnection || h.seq != self.rx.next() {
                 inc(&mut self.stats.rx_ignored);

@@ -282,3 +282,40 @@ fn send_errors() {
     let mut b = b;
     assert_eq!(b.send(&Message::get(1, 0, 6), 0), Err(Error::NotOpen));
 }
+
+#[test]
+fn v11_reopened_connection_takes_no_frame_of_the_old_one() {
+    // First incarnation: open, one request answered, one answer still on its way.
+    let (mut a, mut b) = pair(Version::V1_1, |_| {});
+    a.open(0).unwrap();
+    let mut now = settle(&mut a, &mut b, 1);
+    a.send(&Message::get(7, 0, 6), now).unwrap();
+    let f = drain(&mut a, now);
+    deliver(&mut b, &f, now);
+    b.send(&Message::access_ack_data(7, 6, &[0xAB; 64]), now)
+        .unwrap();
+    let stale = drain(&mut b, now);
+    assert!(!stale.is_empty());
+    // The client gives up on that connection and opens a new one; the node's old frame
+    // arrives only now (it was queued while the client stalled).
+    now += 1_000_000;
+    let (mut a2, mut b2) = pair(Version::V1_1, |_| {});
+    a2.open(now).unwrap();
+    for f in &stale {
+        assert_eq!(
+            a2.on_frame(f, now).unwrap().disposition,
+            Disposition::Ignored
+        );
+    }
+    assert_eq!(a2.state(), State::Opening);
+    // The node's answer to the new OpenConnection opens it, with nothing delivered.
+    let got = {
+        let f = drain(&mut a2, now);
+        deliver(&mut b2, &f, now);
+        let back = drain(&mut b2, now + 1_000);
+        deliver(&mut a2, &back, now + 1_000)
+    };
+    assert!(got.is_empty());
+    settle(&mut a2, &mut b2, now + 2_000);
+    assert_eq!(a2.state(), State::Open);
+}
