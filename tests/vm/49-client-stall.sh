@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The client host stalls (what an emulated host under memory pressure does for seconds at a
+# time, and what failed 52-swap-stripe in CI once): VM 1's QEMU is frozen (SIGSTOP) for 5 s,
+# three times, while fio writes and verifies /dev/omx0 with crc32c. The pool's daemon gives the
+# silent client up and drops its connection; once thawed, omx_mod finds its connection dead,
+# holds the I/O in flight, reconnects, checks that the node kept its memory, and sends the I/O
+# again: every block verifies, no request fails, and no frame of the old connection is taken
+# for one of the new (the node's retransmissions queue up at the frozen VM).
+. "$(dirname "$0")/lib.sh"
+
+gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+segment_up
+vm_start 1 "$OMX_ROOT/tests/vm/guest/stall-client.sh"
+vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
+wait_for_files "$SHARED/freeze-me"
+qemu1=$(pgrep -P "${VM_PIDS[1]}" qemu-system)
+for i in 1 2 3; do
+	sleep 4
+	kill -STOP "$qemu1"
+	sleep 5
+	kill -CONT "$qemu1"
+	echo "froze VM 1 for 5 s ($i)"
+done
+touch "$SHARED/thawed"
+vm_wait
+[ -e "$SHARED/fio.ok" ] || fail "fio did not verify"
+jq -r '"device: \(.stats.writes) writes, \(.stats.reads) reads, \(.stats.errors) failed"' "$SHARED/dev-final.json"
+jq -r '"node: \(.stats.reconnects) reconnects, \(.stats.retransmits) retransmits, \(.stats.timeouts) timeouts"' "$SHARED/node-final.json"
+jq -e '.stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-final.json" >/dev/null ||
+	fail "I/O failed: $(cat "$SHARED/dev-final.json")"
+grep -q "stopped answering" "$OMX_TEST_DIR/vm2.log" || fail "the freeze never made the daemon drop the client"
+jq -e '.stats.reconnects >= 1' "$SHARED/node-final.json" >/dev/null || fail "no reconnect counted"

@@ -1,0 +1,26 @@
+# Client side of the client-stall test (VM 1): fio writes and verifies /dev/omx0 until the
+# host has frozen this VM three times.
+trap 'touch $S/done' EXIT
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+
+insmod "$OMX_ROOT/omx_mod.ko"
+wait_file "$S/vm2.daemon-up"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 128M
+wait_up
+"$C" dev add omx0 --size 64M
+touch "$S/freeze-me"
+pass=0
+while [ ! -e "$S/thawed" ] || [ $pass -lt 2 ]; do
+	pass=$((pass + 1))
+	LD_PRELOAD=$S/noshm.so fio --name=stall$pass --thread --filename=/dev/omx0 --direct=1 --verify=crc32c \
+		--verify_fatal=1 --do_verify=1 --verify_state_save=0 --rw=randwrite --bs=64k --size=32M \
+		--offset=$(((pass % 2) * 32))M --ioengine=libaio --iodepth=16 --randseed=$pass \
+		--output="$S/fio-$pass.txt" >/dev/null || { echo "fio pass $pass failed"; cat "$S/fio-$pass.txt"; exit 1; }
+	echo "fio pass $pass verified"
+done
+touch "$S/fio.ok"
+"$C" -j dev show omx0 >"$S/dev-final.json"
+"$C" -j node show 1 >"$S/node-final.json"
+"$C" dev del omx0
+"$C" node del 1
+rmmod omx_mod
