@@ -137,6 +137,13 @@ struct Link {
     identity: IdentityCheck,
 }
 
+impl Link {
+    /// Whether the connection has failed for good (or there is none): time to reopen it.
+    fn conn_failed(&self) -> bool {
+        self.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed))
+    }
+}
+
 /// Where the node's contents identity check stands. Block I/O waits (and the node is not
 /// reported up) until the identity was read after each (re)open.
 #[derive(Default)]
@@ -627,11 +634,10 @@ impl Node {
         let due = {
             let link = self.link.lock();
             let conn_due = link.conn.as_ref().and_then(|c| c.next_deadline());
-            let conn_failed = link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed));
             let mut own_due = match link.state {
                 NodeState::Up if self.params.version == Version::V1_0_3 => link.keepalive_at,
                 // Dead, or reconnecting with I/O held.
-                _ if conn_failed => link.reconnect_at,
+                _ if link.conn_failed() => link.reconnect_at,
                 _ => u64::MAX,
             };
             if link.hold_until != 0 {
@@ -713,8 +719,7 @@ impl TimerHandler for Node {
             // A connection that just failed decides first whether its I/O is held, before
             // a new connection replaces it.
             let failed = self.update_state(&mut link, now);
-            let conn_failed = link.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed));
-            if conn_failed && now >= link.reconnect_at {
+            if link.conn_failed() && now >= link.reconnect_at {
                 // Reopen once the previous attempt has failed for good.
                 self.reconnect(&mut link, now);
             } else if link.state == NodeState::Up

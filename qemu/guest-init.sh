@@ -34,11 +34,27 @@ hostname "${OMX_NAME:-omx-guest}"
 ip link set lo up
 ip link set eth0 up 2>/dev/null
 
+# A debug kernel with kmemleak: forget what boot left unreferenced, so that what is reported
+# after the test is the test's (the module is unloaded by then: all it leaked is unreferenced).
+kmemleak=/sys/kernel/debug/kmemleak
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+if [ -w $kmemleak ]; then
+	echo scan >$kmemleak && echo clear >$kmemleak
+fi
+
 echo "omx-guest: ${OMX_NAME:-guest} up, running ${OMX_RUN:-nothing}"
 rc=0
 if [ -n "${OMX_RUN:-}" ]; then
 	bash -e "$OMX_RUN" ${OMX_ARGS//,/ }
 	rc=$?
+fi
+if [ -w $kmemleak ]; then
+	# Objects younger than 5 s are never reported: scan after they have aged.
+	sleep 6
+	echo scan >$kmemleak
+	leaks=$(grep -c '^unreferenced object' $kmemleak)
+	echo "omx-guest: kmemleak: $leaks unreferenced objects after the test"
+	head -60 $kmemleak
 fi
 echo "omx-guest: exit $rc"
 sync
