@@ -18,6 +18,10 @@
 #   flap-long: the tap is down for 6 s: the connection is lost and reopened, but within the
 #     node's I/O timeout (10 s by default): the I/O in flight waits and is sent again once
 #     the node is back with the same contents identity; nothing may fail.
+#   flap-dead: the tap is down for 16 s, past the I/O timeout: the node is declared dead and
+#     the I/O waiting for it fails with EIO (when is printed); once the link is back the node
+#     reconnects with its memory kept: every write that succeeded reads back intact, and the
+#     slots whose writes failed can be written again.
 #   mtu: eth0's MTU goes 1500 -> 576 -> 9000 -> 1500 under verified I/O (omx_mod keeps the
 #     frame size it chose at node add: see Documentation/reliability-netem.md).
 # A 4 MiB canary at the start of the device is written once and compared after every scenario.
@@ -127,6 +131,12 @@ while read -r line; do
 	flap-long)
 		[ "$rec" -gt 0 ] || bad "$name" "the connection was never lost and reopened"
 		[ "$(v "$R/$name-io.json" '.eio_writes + .eio_reads')" = 0 ] || bad "$name" "I/O failed" ;;
+	flap-dead)
+		[ "$rec" -gt 0 ] || bad "$name" "the connection was never lost and reopened"
+		eio=$(v "$R/$name-io.json" '.eio_writes + .eio_reads')
+		[ "$eio" -gt 0 ] || bad "$name" "nothing failed although the link was down past the I/O timeout"
+		echo "  $eio requests failed with EIO, the first $(v "$R/$name-io.json" '.first_eio_s - 1') s after the link went down;" \
+			"$(v "$R/$name-io.json" .rewritten_after_eio) slots rewritten after recovery" ;;
 	mtu)
 		jq -r '"  frames sent by omx_mod: at MTU 1500 \(.at1500.frames) (largest \(.at1500.largest) B), at 576 \(.at576.frames) (largest \(.at576.largest) B, \(.at576.over_mtu) above the MTU), at 9000 \(.at9000.frames) (largest \(.at9000.largest) B)"' "$R/mtu-frames.json" || true
 		echo "  node 1's frame payload limit after the change to 576: $(v "$R/mtu-node-at-576.json" .mtu)" ;;

@@ -1,14 +1,8 @@
 # Client side of the block test (VM 1): /dev/omx0 over the pool node on VM 2.
-C=$OMX_ROOT/target/release/omxctl
-S=/mnt/shared
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 
-insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 256M
-wait_up
-"$C" dev add omx0 --size 128M
+one_node_device 256M 128M
 "$C" dev show omx0
 [ -b /dev/omx0 ] || { echo "no /dev/omx0"; exit 1; }
 [ "$(blockdev --getsize64 /dev/omx0)" = $((128 << 20)) ]

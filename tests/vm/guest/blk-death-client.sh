@@ -1,6 +1,4 @@
 # Client side of the node-death test (VM 1).
-C=$OMX_ROOT/target/release/omxctl
-S=/mnt/shared
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 

@@ -14,11 +14,7 @@ pool() {
 }
 lost() { dmesg | grep -c "node 1: its memory contents were lost" || true; }
 
-insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 128M
-wait_state up
-"$C" dev add omx0 --size 64M
+one_node_device 128M 64M
 head -c $((16 << 20)) /dev/urandom >/tmp/pattern
 dd if=/tmp/pattern of=/dev/omx0 bs=1M oflag=direct status=none
 echo "written; $(errors) errors so far"

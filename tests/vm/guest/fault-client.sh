@@ -174,7 +174,7 @@ insmod "$OMX_ROOT/omx_mod.ko"
 "$C" -j monitor >"$S/monitor.jsonl" &
 mon=$!
 wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size "$((dev_mib + 4))M"
+"$C" node add eth0 "$(node_mac 2)" --size "$((dev_mib + 4))M"
 wait_up
 "$C" dev add omx0 --size "${dev_mib}M"
 head -c $((canary << 20)) /dev/urandom >/tmp/canary
@@ -198,6 +198,9 @@ run_netem delay "$mib" delay 5ms 2ms rate 1gbit
 run_netem delay-reorder "$quarter" delay 5ms 2ms
 run_flap flap-short 1
 run_flap flap-long 6
+# Down past the I/O timeout (10 s): the node is declared dead and the I/O in flight fails with
+# EIO, then the node comes back with its memory, and what was acknowledged is still there.
+run_flap flap-dead 16 --tolerate-eio
 run_mtu
 
 "$C" -j dev show omx0 | tee "$S/dev-final.json"

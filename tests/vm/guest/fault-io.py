@@ -13,8 +13,8 @@ failed is written and verified again (the device must work again).
 
 EIO is a failure unless --tolerate-eio (a link down past the dead-node bound): then a failed
 write makes the slot's contents unknown until it is rewritten, and a failed read is retried
-later. A successful read that returns wrong bytes is always a failure. Prints one JSON object;
-exits 1 on any failure."""
+later. A successful read that returns wrong bytes is always a failure. Prints one JSON object
+(first_eio_s: seconds from the start to the first EIO, if any); exits 1 on any failure."""
 import errno
 import json
 import mmap
@@ -51,6 +51,10 @@ def main():
           "eio_reads": 0, "eio_after_recovery": 0, "mismatches": 0, "mismatch_offsets": [],
           "rewritten_after_eio": 0, "passes": 0}
     next_version = 0
+    start = time.monotonic()
+
+    def first_eio():
+        st.setdefault("first_eio_s", round(time.monotonic() - start, 2))
 
     def write(slot):
         nonlocal next_version
@@ -63,6 +67,7 @@ def main():
         except OSError as e:
             if e.errno != errno.EIO:
                 raise
+            first_eio()
             version[slot] = None
             return False
         version[slot] = v
@@ -77,6 +82,7 @@ def main():
         except OSError as e:
             if e.errno != errno.EIO:
                 raise
+            first_eio()
             return False
         if buf[:] != data(slot, version[slot]):
             st["mismatches"] += 1
@@ -86,7 +92,6 @@ def main():
             st["bytes_verified"] += SLOT
         return True
 
-    start = time.monotonic()
     slot = 0
     while True:
         if write(slot):

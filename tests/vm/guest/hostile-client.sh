@@ -4,11 +4,7 @@
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 
-insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 128M
-wait_up
-"$C" dev add omx0 --size 96M
+one_node_device 128M 96M
 head -c $((8 << 20)) /dev/urandom >/tmp/pattern
 dd if=/tmp/pattern of=/dev/omx0 bs=1M seek=80 oflag=direct status=none
 "$C" -j stats >"$S/mod-stats-before.json"

@@ -1,7 +1,6 @@
 # Guest side of the interface-removal test: a node on a VLAN interface used by a device; the
 # interface is deleted while the device exists. Results go to /mnt/shared.
-C=$OMX_ROOT/target/release/omxctl
-S=/mnt/shared
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
 insmod "$OMX_ROOT/omx_mod.ko"
 ip link add link eth0 name eth0.5 type vlan id 5
 ip link set eth0.5 up

@@ -22,3 +22,14 @@ refused() {
 	echo "refused as expected: $* -> $out"
 	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
 }
+# node_mac N: the MAC address of VM N (the host's vm_mac).
+node_mac() { printf '52:54:00:0a:aa:%02x' "$1"; }
+# one_node_device NODE_SIZE DEV_SIZE: the common start of a client with one pool node (VM 2):
+# load the module, add the node once its daemon is up, wait for it, create omx0 on it.
+one_node_device() {
+	insmod "$OMX_ROOT/omx_mod.ko"
+	wait_file "$S/vm2.daemon-up"
+	"$C" node add eth0 "$(node_mac 2)" --size "$1"
+	wait_up
+	"$C" dev add omx0 --size "$2"
+}

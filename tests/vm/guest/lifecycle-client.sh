@@ -1,7 +1,5 @@
 # Client side of the node lifecycle test (VM 1): registers the pool node on VM 2 and follows
 # its state while the host-coordinated script kills and restarts the daemon there.
-C=$OMX_ROOT/target/release/omxctl
-S=/mnt/shared
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 # Prints the seconds it took until node 1 is in state $1 (gives up after 30 s).
 time_to_state() {

@@ -1,7 +1,5 @@
 # Client side of the link test (VM 1): registers the pool nodes on VMs 2 and 3, waits until
 # both are up, lets the host inject bad frames, records the counters, unloads.
-C=$OMX_ROOT/target/release/omxctl
-S=/mnt/shared
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 wait_file "$S/vm2.daemon-up"
 wait_file "$S/vm3.daemon-up"

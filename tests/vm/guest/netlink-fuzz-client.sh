@@ -7,11 +7,7 @@ trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 F=$OMX_ROOT/tests/tools/genl-fuzz.py
 
-insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 64M
-wait_up
-"$C" dev add omx0 --size 32M
+one_node_device 64M 32M
 head -c $((4 << 20)) /dev/urandom >/tmp/pattern
 dd if=/tmp/pattern of=/dev/omx0 bs=1M oflag=direct status=none
 "$C" -j monitor >"$S/monitor.jsonl" &

@@ -3,11 +3,7 @@
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 
-insmod "$OMX_ROOT/omx_mod.ko"
-wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 128M
-wait_up
-"$C" dev add omx0 --size 64M
+one_node_device 128M 64M
 touch "$S/freeze-me"
 pass=0
 while [ ! -e "$S/thawed" ] || [ $pass -lt 2 ]; do
