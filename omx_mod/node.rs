@@ -45,9 +45,10 @@ pub(crate) const DEFAULT_IO_TIMEOUT_MS: u32 = 10_000;
 const KEEPALIVE_SOURCE: u32 = 0;
 /// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
 const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
-/// A node that leaves the identity `Get` unanswered this long is taken to have none. TileLink
-/// answers every Get (other peers deny it at once), so this only guards against a peer that
-/// drops it; generous, because after a loss of contact "none" means the data is given up.
+/// A node that leaves the identity `Get` unanswered this long is taken to have none at first
+/// contact; after a loss of contact the question is asked again on a new connection (an
+/// unknown identity then would mean the data is given up). TileLink answers every Get (other
+/// peers deny it at once), so this only guards against a peer or a link that loses it.
 const IDENTITY_TIMEOUT_MS: u64 = 10_000;
 /// Headroom for the device's link-layer needs in front of our Ethernet header.
 const SKB_HEADROOM: u32 = 32;
@@ -472,7 +473,14 @@ impl Node {
                 }
             }
         } else if now.saturating_sub(check.asked_at) >= IDENTITY_TIMEOUT_MS * NS_PER_MS {
-            self.identity_known(link, None);
+            if check.contact_lost {
+                // The connection carries no answer (a slow or confused peer): ask again on
+                // a new one rather than take contents that may be intact for lost.
+                self.reconnect(link, now);
+            } else {
+                // A first contact with a node that keeps no identity.
+                self.identity_known(link, None);
+            }
         }
     }
 
@@ -532,6 +540,9 @@ impl Node {
         }
         self.counters.reconnects.fetch_add(1, Relaxed);
         link.reconnect_at = now.saturating_add(RECONNECT_MS * NS_PER_MS);
+        // The identity question belongs to the old connection: ask the new one.
+        link.identity.verified = false;
+        link.identity.asked_at = 0;
         self.open_link(link, now);
     }
 

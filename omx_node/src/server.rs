@@ -19,7 +19,7 @@ use omx_proto::identity::{self, Identity};
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
     ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
-    State, TloeHeader, Version,
+    Seq, State, TloeHeader, Version,
 };
 
 use crate::memory::Memory;
@@ -557,17 +557,9 @@ impl Server {
                 && p.version == Version::V1_1
                 && opens(self).is_some()
             {
-                // Past its own OpenConnection (next_rx_seq > 1) a client never
-                // resends it, so an Open is a reconnect unless it is a stale
-                // duplicate of the original, which can only arrive shortly
-                // after it. Resetting a connection that has seen nothing but
-                // the Open is harmless either way.
-                let st = p.conn.state();
                 let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
                 let only_open = p.conn.next_rx_seq().get() <= 1;
-                if matches!(st, State::Closed | State::Closing | State::Dead)
-                    || (st != State::Listening && (only_open || !young))
-                {
+                if open_starts_new_connection(p.conn.state(), &h, only_open, young) {
                     crate::info!("client {} reconnects", fmt_mac(&mac));
                     self.retire(&mac, now);
                 }
@@ -971,9 +963,47 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
     Ok(())
 }
 
+/// Whether a 1.1 OpenConnection `open` from a client whose connection is in `st` starts a new
+/// connection. 1.1 has no connection id and every connection starts at sequence 0, but a
+/// client resends its Open (Go-Back-N) until it is acknowledged, with SeqAck saying what it
+/// received of ours, while a new connection's Open has received nothing (SeqAck 0x3FFFFF). A
+/// slow client (a debug kernel under emulation) resends its window, Open included, long
+/// after opening: taking that for a reconnect would drop a working connection and the
+/// answers on their way. So an Open that acknowledges something is a duplicate; one that
+/// does not is a reconnect unless the connection is young and has carried traffic (a stale
+/// duplicate of the original). Resetting a connection that has seen nothing but the Open is
+/// harmless either way.
+fn open_starts_new_connection(st: State, open: &TloeHeader, only_open: bool, young: bool) -> bool {
+    if matches!(st, State::Closed | State::Closing | State::Dead) {
+        return true;
+    }
+    let received_nothing = !open.ack && open.seq_ack == Seq::MAX;
+    st != State::Listening && received_nothing && (only_open || !young)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_open_that_received_nothing_reconnects() {
+        let mut fresh = TloeHeader::new(Seq::new(0), Seq::MAX, false);
+        fresh.msg_type = MessageType::OpenConnection;
+        let mut resent = fresh;
+        resent.seq_ack = Seq::new(3);
+        // A working connection, long open, that has carried traffic.
+        assert!(open_starts_new_connection(State::Open, &fresh, false, false));
+        assert!(!open_starts_new_connection(State::Open, &resent, false, false));
+        // Young: a fresh-looking Open is a stale duplicate of the original...
+        assert!(!open_starts_new_connection(State::Open, &fresh, false, true));
+        // ...unless the connection has seen nothing but its Open.
+        assert!(open_starts_new_connection(State::Open, &fresh, true, true));
+        // A connection that ended is replaced by any Open.
+        for st in [State::Closed, State::Closing, State::Dead] {
+            assert!(open_starts_new_connection(st, &resent, false, true));
+        }
+        assert!(!open_starts_new_connection(State::Listening, &fresh, true, false));
+    }
 
     #[test]
     fn atomics() {
