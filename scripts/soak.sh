@@ -26,7 +26,7 @@ VM_TIMEOUT=$((seconds + 900))
 . "$OMX_ROOT/tests/vm/lib.sh"
 echo "soak: $minutes min, logs in $OMX_TEST_DIR"
 segment_up
-VM_MEM=256 vm_start 1 "$OMX_ROOT/tests/vm/guest/soak-client.sh" "768,$seconds"
+VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/soak-client.sh" "768,$seconds"
 VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 VM_MEM=1536 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 wait_for_files "$SHARED/soak-running"
