@@ -30,6 +30,7 @@ mkdir -p /dev/shm /mnt/shared && mount -t tmpfs tmpfs /dev/shm
 # The test's shared directory (read-write): barriers, results, module builds.
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none omxshare /mnt/shared 2>/dev/null
 
+[ -z "${OMX_MIN_FREE_KB:-}" ] || sysctl -qw vm.min_free_kbytes="$OMX_MIN_FREE_KB"
 hostname "${OMX_NAME:-omx-guest}"
 ip link set lo up
 ip link set eth0 up 2>/dev/null
