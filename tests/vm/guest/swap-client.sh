@@ -20,11 +20,15 @@ free -m
 cp /proc/vmstat "$S/vmstat-before"
 halfway=()
 [ "$kill" = kill ] && halfway=("$S/kill-vm3")
+# Kernel memory that frames and requests use, to see whether any of it builds up.
+slabs() { echo "--- slabs $1"; grep -E '^(kmalloc-2k|kmalloc-4k|skbuff_head_cache|kmemleak_object) ' /proc/slabinfo | awk '{printf "%s %d objects (%d KiB)\n", $1, $2, $2 * $4 / 1024}'; }
+slabs before
 start=$(date +%s.%N)
 python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" "$ws" 7 "${halfway[@]}" | tee "$S/swap-result.txt"
 echo "swap run: $(echo "$(date +%s.%N) - $start" | bc) s" | tee -a "$S/swap-result.txt"
 cp /proc/vmstat "$S/vmstat-after"
 grep -E '^pswp(in|out) ' /proc/vmstat | tee -a "$S/swap-result.txt"
+slabs after
 free -m
 "$C" dev show omx0 | tee -a "$S/swap-result.txt"
 "$C" -j dev show omx0 >"$S/dev-after.json"
@@ -36,3 +40,4 @@ swapoff /dev/omx0
 "$C" dev del omx0
 for i in $(seq "$nodes"); do "$C" node del "$i"; done
 rmmod omx_mod
+slabs "after rmmod"
