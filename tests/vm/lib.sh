@@ -31,12 +31,11 @@ SHARED=$OMX_TEST_DIR/shared
 # Its ACPI interpreter is so slow there that evaluating the PCI routing table (_PRT) can hit
 # ACPI's 30 s loop limit on a busy host, leaving virtio without an interrupt ("PCI INT A: no
 # GSI") and the 9p root unmounted: route PCI interrupts from the PIRQ table (acpi=noirq).
-# Its reclaim is so slow that under swap pressure the atomic allocations refilling
-# virtio-net's receive ring fail for seconds on end: keep a 16 MiB reserve for them, as the
-# admin guide advises for swap over the network (guest-init.sh sets vm.min_free_kbytes).
+# Under swap it needs two more things that guest-init.sh does when OMX_DEBUG_KERNEL is set: a
+# reserve for atomic allocations (vm.min_free_kbytes), and a trimmed KASAN quarantine.
 KERNEL_EXTRA_ARGS=
 [ "${KERNEL_VARIANT:-normal}" = debug ] &&
-	KERNEL_EXTRA_ARGS="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 acpi=noirq OMX_MIN_FREE_KB=16384"
+	KERNEL_EXTRA_ARGS="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 acpi=noirq OMX_DEBUG_KERNEL=1"
 # The RAM of a swap client VM. The debug kernel keeps about 110 MiB of a 256 MiB guest for
 # itself (KASAN shadow and quarantine, lockdep, kmemleak): its clients get 128 MiB more, so a
 # working set of 768 MiB still is about 3x the memory left to processes.
