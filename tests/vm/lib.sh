@@ -36,7 +36,7 @@ SHARED=$OMX_TEST_DIR/shared
 KERNEL_EXTRA_ARGS=
 [ "${KERNEL_VARIANT:-normal}" = debug ] &&
 	KERNEL_EXTRA_ARGS="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 acpi=noirq OMX_DEBUG_KERNEL=1"
-# The RAM of a swap client VM. The debug kernel keeps about 110 MiB of a 256 MiB guest for
+# The RAM of a swap client VM. The debug kernel keeps about 130 MiB of a guest for
 # itself (KASAN shadow and quarantine, lockdep, kmemleak): its clients get 128 MiB more, so a
 # working set of 768 MiB still is about 3x the memory left to processes.
 SWAP_CLIENT_MEM=${SWAP_CLIENT_MEM:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 384 || echo 256)}
