@@ -45,10 +45,10 @@ pub(crate) const DEFAULT_IO_TIMEOUT_MS: u32 = 10_000;
 const KEEPALIVE_SOURCE: u32 = 0;
 /// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
 const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
-/// A node that leaves the identity `Get` unanswered this long is taken to have none at first
-/// contact; after a loss of contact the question is asked again on a new connection (an
-/// unknown identity then would mean the data is given up). TileLink answers every Get (other
-/// peers deny it at once), so this only guards against a peer or a link that loses it.
+/// A node that leaves the identity `Get` unanswered this long is asked again on a new
+/// connection. TileLink answers every Get (peers without identities deny it at once, which
+/// counts as an answer), so a missing answer says nothing about the node's memory: taking it
+/// for "no identity" at first contact made a later answer look like lost contents.
 const IDENTITY_TIMEOUT_MS: u64 = 10_000;
 /// Headroom for the device's link-layer needs in front of our Ethernet header.
 const SKB_HEADROOM: u32 = 32;
@@ -451,8 +451,8 @@ impl Node {
         true
     }
 
-    /// On an open connection whose identity is not verified: asks for it once, and takes a
-    /// node that never answers to have none.
+    /// On an open connection whose identity is not verified: asks for it once, and again on
+    /// a new connection if no answer comes.
     fn check_identity(&self, link: &mut Link, now: u64) {
         let open = link.conn.as_ref().is_some_and(|c| c.state() == State::Open);
         if !open {
@@ -473,14 +473,9 @@ impl Node {
                 }
             }
         } else if now.saturating_sub(check.asked_at) >= IDENTITY_TIMEOUT_MS * NS_PER_MS {
-            if check.contact_lost {
-                // The connection carries no answer (a slow or confused peer): ask again on
-                // a new one rather than take contents that may be intact for lost.
-                self.reconnect(link, now);
-            } else {
-                // A first contact with a node that keeps no identity.
-                self.identity_known(link, None);
-            }
+            // The connection carries no answer (a slow or confused peer): ask again on a new
+            // one rather than guess.
+            self.reconnect(link, now);
         }
     }
 

@@ -195,7 +195,9 @@ impl<T: GenlHandler> GenlFamily<T> {
         if !self.registered.load(Ordering::Acquire) {
             return;
         }
-        let Ok(mut msg) = OwnedMessage::new(kernel::bindings::GFP_ATOMIC) else { return };
+        // No allocation-failure warnings: under memory pressure an event is simply not sent.
+        let gfp = kernel::bindings::GFP_ATOMIC | kernel::bindings::__GFP_NOWARN;
+        let Ok(mut msg) = OwnedMessage::new(gfp) else { return };
         // SAFETY: the skb is ours and the family is registered.
         let hdr = unsafe { sys::genlmsg_put(msg.skb, 0, 0, self.raw.get(), 0, cmd) };
         if hdr.is_null() {
@@ -210,7 +212,7 @@ impl<T: GenlHandler> GenlFamily<T> {
         let skb = msg.take();
         // SAFETY: multicast consumes the skb; the family is registered (checked above, and
         // callers stop emitting events before the registration is dropped).
-        unsafe { sys::omx_genlmsg_multicast(self.raw.get(), skb, group, kernel::bindings::GFP_ATOMIC) };
+        unsafe { sys::omx_genlmsg_multicast(self.raw.get(), skb, group, gfp) };
     }
 
     /// # Safety

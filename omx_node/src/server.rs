@@ -75,7 +75,9 @@ pub struct ServerConfig {
     pub max_peers: usize,
     /// An OpenConnection from a MAC whose connection was opened less than
     /// this long ago (and has carried traffic) is taken for a stale
-    /// duplicate of the original, not a reconnect.
+    /// duplicate of the original, not a reconnect. Longer than a slow
+    /// client's resend of its Open (a debug kernel under emulation took
+    /// well over 100 ms); a real reconnect follows seconds of silence.
     pub reconnect_guard_ns: u64,
 }
 
@@ -92,7 +94,7 @@ impl ServerConfig {
             ack_delay_ns: 50_000,
             forget_after_ns: None,
             max_peers: 64,
-            reconnect_guard_ns: 100_000_000,
+            reconnect_guard_ns: 1_000_000_000,
         }
     }
 

@@ -2,13 +2,13 @@
 # Swap on /dev/omx0: a 256 MiB client (384 MiB on the debug kernel, see lib.sh) swaps a checksummed 768 MiB working set (3x RAM) to the pool
 # node on VM 2 (1.5 GiB of RAM, lending 1100 MiB) and reads it back; pages must go out and
 # come in (pswpout, pswpin), nothing may be OOM-killed, and swapoff, dev del and rmmod
-# must work afterwards. SWAP_WS_MIB sets another working set (a shorter run on the debug kernel).
+# must work afterwards. SWAP_WS_MIB sets another working set (default: lib.sh).
 # Two passes over 768 MiB through swap take about 4 minutes under TCG; leave room for a slow host.
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 
 segment_up
-VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "${SWAP_WS_MIB:-768},1100M,1024M"
+VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "$SWAP_WS_MIB,1100M,1024M"
 VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 vm_wait
 check_swap_run

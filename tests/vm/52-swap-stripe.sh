@@ -6,7 +6,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 
 segment_up
-VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" 768,600M,1024M,2,1
+VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "$SWAP_WS_MIB",600M,1024M,2,1
 VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "600M"
 VM_MEM=1024 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "600M"
 vm_wait

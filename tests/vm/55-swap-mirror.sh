@@ -8,7 +8,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 
 segment_up
-VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" 768,1100M,1024M,2,2,kill
+VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "$SWAP_WS_MIB",1100M,1024M,2,2,kill
 VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 VM_MEM=1536 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 vm_wait
