@@ -1,7 +1,8 @@
 # omx: remote memory for Linux over plain Ethernet (OmniXtend).
 #
 #   make demo    set everything up, boot VMs and show omx at work
-#   make check   set everything up and run all tests (ends with "N passed, M failed")
+#   make check   set everything up and run all tests (ends with "N passed, M failed"),
+#                the swap test also on the debug kernel
 #   make soak    swap on a mirrored device under injected faults for SOAK_MINUTES (30)
 #   make bench   omx against nbd, NVMe/TCP, zram, brd and a disk: fio, link, swap workloads
 #
@@ -30,8 +31,12 @@ userspace: deps
 demo: module userspace
 	@bash scripts/demo.sh
 
+# make check also runs the swap-integrity test on the debug kernel (KASAN, lockdep, kmemleak),
+# unless TESTS picks tests; DEBUG_TESTS=PATTERN picks others, DEBUG_TESTS= none.
+DEBUG_TESTS ?= $(if $(TESTS),,^50-swap)
+
 check: module userspace
-	@bash scripts/run-tests.sh $(TESTS)
+	@DEBUG_TESTS='$(DEBUG_TESTS)' bash scripts/run-tests.sh $(TESTS)
 
 soak: module userspace
 	@bash scripts/soak.sh

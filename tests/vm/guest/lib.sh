@@ -34,7 +34,7 @@ one_node_device() {
 	"$C" dev add omx0 --size "$2"
 }
 # swap_workload CMD...: runs a workload that swaps. On the debug kernel it runs in a memory
-# cgroup limited to OMX_SWAP_CGROUP_MIB (170) and the working set is sized against that limit.
+# cgroup limited to OMX_SWAP_CGROUP_MIB (43) and the working set is sized against that limit.
 # That kernel reclaims so slowly under TCG that global memory pressure drains the free pages
 # virtio-net's atomic receive-ring refills need, for minutes: frames stop arriving, so swap-out
 # stalls (Documentation/reliability.md, "receive-ring starvation"). Limited to a cgroup, the
@@ -48,7 +48,7 @@ swap_workload() {
 	mountpoint -q $cg || mount -t cgroup2 none $cg
 	echo +memory >$cg/cgroup.subtree_control
 	mkdir -p $cg/swap
-	echo $((${OMX_SWAP_CGROUP_MIB:-170} << 20)) >$cg/swap/memory.max
-	echo "swap workload in a memory cgroup of ${OMX_SWAP_CGROUP_MIB:-170} MiB"
+	echo $((${OMX_SWAP_CGROUP_MIB:-43} << 20)) >$cg/swap/memory.max
+	echo "swap workload in a memory cgroup of ${OMX_SWAP_CGROUP_MIB:-43} MiB"
 	bash -c "echo \$\$ >$cg/swap/cgroup.procs && exec \"\$@\"" _ "$@"
 }
