@@ -37,8 +37,7 @@ KERNEL_EXTRA_ARGS=
 [ "${KERNEL_VARIANT:-normal}" = debug ] &&
 	KERNEL_EXTRA_ARGS="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 acpi=noirq OMX_DEBUG_KERNEL=1"
 # The RAM of a swap client VM. The debug kernel keeps about 130 MiB of a guest for
-# itself (KASAN shadow and quarantine, lockdep, kmemleak): its clients get 128 MiB more, so a
-# working set of 768 MiB still is about 3x the memory left to processes.
+# itself (KASAN shadow and quarantine, lockdep, kmemleak): its clients get 128 MiB more.
 SWAP_CLIENT_MEM=${SWAP_CLIENT_MEM:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 384 || echo 256)}
 # The swap tests' working set: 3x the client's RAM, or on the debug kernel 3x the memory
 # cgroup its workload runs in (tests/vm/guest/lib.sh swap_workload), smaller there because

@@ -33,22 +33,23 @@ one_node_device() {
 	wait_up
 	"$C" dev add omx0 --size "$2"
 }
-# swap_workload CMD...: runs a workload that swaps. On the debug kernel it runs in a memory
-# cgroup limited to OMX_SWAP_CGROUP_MIB (43) and the working set is sized against that limit.
-# That kernel reclaims so slowly under TCG that global memory pressure drains the free pages
+# swap_workload LIMIT_MIB CMD...: runs a workload that swaps. On the debug kernel it runs in
+# a memory cgroup limited to LIMIT_MIB (the callers pass a third of the working set). That
+# kernel reclaims so slowly under TCG that global memory pressure drains the free pages
 # virtio-net's atomic receive-ring refills need, for minutes: frames stop arriving, so swap-out
 # stalls (Documentation/reliability.md, "receive-ring starvation"). Limited to a cgroup, the
 # workload reclaims its own pages and the kernel keeps its reserve, as under a container.
 swap_workload() {
+	local limit=$1 cg=/sys/fs/cgroup
+	shift
 	if [ -z "${OMX_DEBUG_KERNEL:-}" ]; then
 		"$@"
 		return
 	fi
-	local cg=/sys/fs/cgroup
 	mountpoint -q $cg || mount -t cgroup2 none $cg
 	echo +memory >$cg/cgroup.subtree_control
 	mkdir -p $cg/swap
-	echo $((${OMX_SWAP_CGROUP_MIB:-43} << 20)) >$cg/swap/memory.max
-	echo "swap workload in a memory cgroup of ${OMX_SWAP_CGROUP_MIB:-43} MiB"
+	echo $((limit << 20)) >$cg/swap/memory.max
+	echo "swap workload in a memory cgroup of $limit MiB"
 	bash -c "echo \$\$ >$cg/swap/cgroup.procs && exec \"\$@\"" _ "$@"
 }

@@ -24,7 +24,7 @@ halfway=()
 slabs() { echo "--- slabs $1"; grep -E '^(kmalloc-2k|kmalloc-4k|skbuff_head_cache|kmemleak_object) ' /proc/slabinfo | awk '{printf "%s %d objects (%d KiB)\n", $1, $2, $2 * $4 / 1024}'; }
 slabs before
 start=$(date +%s.%N)
-swap_workload python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" "$ws" 7 "${halfway[@]}" | tee "$S/swap-result.txt"
+swap_workload $((ws / 3)) python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" "$ws" 7 "${halfway[@]}" | tee "$S/swap-result.txt"
 echo "swap run: $(echo "$(date +%s.%N) - $start" | bc) s" | tee -a "$S/swap-result.txt"
 cp /proc/vmstat "$S/vmstat-after"
 grep -E '^pswp(in|out) ' /proc/vmstat | tee -a "$S/swap-result.txt"
