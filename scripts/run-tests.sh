@@ -3,7 +3,7 @@
 # network namespace, under a time limit). Ends with "N passed, M failed".
 #   scripts/run-tests.sh [PATTERN]   only tests whose name matches PATTERN
 # DEBUG_TESTS=PATTERN also runs the matching VM tests on the debug kernel (scripts/debug-tests.sh;
-# CI does it for the swap test), counted in the same summary.
+# `make check` does it for 50-swap), counted in the same summary.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
