@@ -37,7 +37,7 @@ one_node_device() {
 # a memory cgroup limited to LIMIT_MIB (the callers pass a third of the working set). That
 # kernel reclaims so slowly under TCG that global memory pressure drains the free pages
 # virtio-net's atomic receive-ring refills need, for minutes: frames stop arriving, so swap-out
-# stalls (Documentation/reliability.md, "receive-ring starvation"). Limited to a cgroup, the
+# stalls (Documentation/reliability.md, "Not (yet) guaranteed"). Limited to a cgroup, the
 # workload reclaims its own pages and the kernel keeps its reserve, as under a container.
 swap_workload() {
 	local limit=$1 cg=/sys/fs/cgroup
