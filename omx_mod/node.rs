@@ -426,8 +426,24 @@ impl Node {
         if new == NodeState::Up {
             link.keepalive_at = now.saturating_add(KEEPALIVE_MS * NS_PER_MS);
         }
+        self.log_transition(link, new);
         link.state = new;
         true
+    }
+
+    /// Tells the kernel log what an admin needs to follow a node's health (as nbd and
+    /// nvme-tcp do): losing it, giving up on it, and having it. Transitions are rare.
+    fn log_transition(&self, link: &Link, new: NodeState) {
+        let id = self.id;
+        match (link.state, new) {
+            (NodeState::Up | NodeState::Closing, NodeState::Connecting) => pr_info!(
+                "node {id}: connection lost, reconnecting; its I/O waits up to {} ms\n",
+                self.params.io_timeout_ms
+            ),
+            (_, NodeState::Dead) => pr_warn!("node {id}: not reachable; its I/O fails until it is up\n"),
+            (_, NodeState::Up) => pr_info!("node {id}: up\n"),
+            _ => {}
+        }
     }
 
     /// The connection is gone: whether the node's I/O waits for it to come back. A node

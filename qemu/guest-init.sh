@@ -8,6 +8,8 @@ export HOME=/tmp TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# What udev would add: bash's process substitution needs /dev/fd.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 # Writable scratch directories. The repository (and the cache) may live under one of them on
 # the host (a CI clone in /tmp, say): keep those paths visible through bind mounts.
 mount -t tmpfs -o mode=0755 tmpfs /run

@@ -67,6 +67,8 @@ pub struct ServerConfig {
     pub rto_ns: u64,
     /// Consecutive timeouts before a client is considered gone.
     pub max_retransmits: u32,
+    /// The retransmit timeout doubles per consecutive timeout up to `rto_ns << this`.
+    pub rto_backoff_max_shift: u32,
     /// Acknowledgement delay.
     pub ack_delay_ns: u64,
     /// Free a departed client's region after this long.
@@ -89,8 +91,14 @@ impl ServerConfig {
             mtu,
             order: ByteOrder::Spec,
             versions: VersionPolicy::Auto,
+            // A client is given up after 50 + 100 + ... + 800 ms, then six times 1.6 s:
+            // 11 s. Losing a client costs it a reconnect, so the node is patient: a client
+            // host starved of CPU or memory drops frames for seconds (seen under emulation
+            // on a loaded machine) and must not be cut off for it; backing off also stops
+            // resending the window into a receiver that cannot take it.
             rto_ns: 50_000_000,
-            max_retransmits: 40,
+            max_retransmits: 10,
+            rto_backoff_max_shift: 5,
             ack_delay_ns: 50_000,
             forget_after_ns: None,
             max_peers: 64,
@@ -105,6 +113,7 @@ impl ServerConfig {
         c.ethernet = Some(EthHeader::new(peer, self.mac));
         c.rto_ns = self.rto_ns;
         c.max_retransmits = self.max_retransmits;
+        c.rto_backoff_max_shift = self.rto_backoff_max_shift;
         c.ack_delay_ns = self.ack_delay_ns;
         c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
         // A: large, we drain it at once. C/E: little (GrantAck only).

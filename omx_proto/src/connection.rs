@@ -22,8 +22,9 @@
 //!    sending each frame it writes.
 //! 5. Arm a timer for [`Connection::next_deadline`].
 //! 6. Watch [`Connection::state`]: [`State::Dead`] means the peer stopped
-//!    acknowledging within `rto_ns * (max_retransmits + 1)`; fail outstanding
-//!    requests.
+//!    acknowledging within `max_retransmits + 1` retransmit timeouts
+//!    (`rto_ns` each, or doubling: [`Config::rto_backoff_max_shift`]); fail
+//!    outstanding requests.
 
 use core::ops::DerefMut;
 
@@ -37,6 +38,9 @@ use super::reliability::{RxState, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass};
 use super::tilelink::{ByteOrder, Message};
 use super::wire::{read_flit, write_flit};
+
+/// Bounds [`Config::rto_backoff_max_shift`] so the doubled timeout cannot overflow.
+const MAX_BACKOFF_SHIFT: u32 = 16;
 
 /// Protocol version spoken on the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,10 @@ pub struct Config {
     pub nak_holdoff_ns: u64,
     /// Consecutive retransmit timeouts tolerated before the peer is dead.
     pub max_retransmits: u32,
+    /// Each consecutive timeout doubles the RTO, up to `rto_ns << rto_backoff_max_shift`
+    /// (0 = a fixed RTO), as TCP backs off: a receiver that is slow, not gone (a starved
+    /// host dropping frames it cannot take), is not flooded with go-backs of the window.
+    pub rto_backoff_max_shift: u32,
     /// How long a 1.1 close waits for the peer's CloseConnection.
     pub close_timeout_ns: u64,
     /// 1.1 only, 0 = off: after this long without receiving anything while
@@ -121,6 +129,7 @@ impl Config {
             pack_delay_ns: 0,
             nak_holdoff_ns: 25_000_000,
             max_retransmits: 10,
+            rto_backoff_max_shift: 0,
             close_timeout_ns: 500_000_000,
             keepalive_ns: 0,
             idle_timeout_ns: 0,
@@ -909,12 +918,19 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             }
         }
         write_flit(dst, 0, h.to_flit()).ok_or(Error::BufferTooSmall)?;
-        self.tx.mark_transmitted(now, self.cfg.rto_ns);
+        self.tx.mark_transmitted(now, self.current_rto());
         inc(&mut self.stats.frames_tx);
         if retx {
             inc(&mut self.stats.frames_retx);
         }
         Ok(total)
+    }
+
+    /// The retransmit timeout after the consecutive timeouts so far (see
+    /// [`Config::rto_backoff_max_shift`]).
+    fn current_rto(&self) -> u64 {
+        let shift = self.tx.timeouts().min(self.cfg.rto_backoff_max_shift).min(MAX_BACKOFF_SHIFT);
+        self.cfg.rto_ns.saturating_mul(1 << shift)
     }
 
     fn transmit_ack_only(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {

@@ -330,6 +330,11 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         }
     }
 
+    /// Consecutive retransmit timeouts without progress.
+    pub const fn timeouts(&self) -> u32 {
+        self.timeouts
+    }
+
     /// Deadline of the retransmit timer.
     pub const fn rto_deadline(&self) -> Option<u64> {
         self.rto_deadline

@@ -615,3 +615,30 @@ fn dead_peer_is_detected_in_bounded_time() {
         );
     }
 }
+
+#[test]
+fn retransmit_timeout_backs_off_to_its_cap() {
+    let mut cfg = Config::new(Version::V1_1);
+    cfg.ethernet = Some(EthHeader::new(MAC_S, MAC_C));
+    cfg.rto_ns = 1_000;
+    cfg.rto_backoff_max_shift = 2;
+    cfg.max_retransmits = 5;
+    cfg.initial_tx_credits = Some(1024);
+    let mut c = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+    c.open(0).unwrap();
+    let mut buf = vec![0u8; c.max_frame_len()];
+    let mut now = 0;
+    let mut gaps = Vec::new();
+    while c.state() != State::Dead {
+        while c.poll_transmit(now, &mut buf).unwrap().is_some() {}
+        if c.state() == State::Dead {
+            break;
+        }
+        let next = c.next_deadline().expect("a timer must be armed");
+        gaps.push(next - now);
+        now = next;
+    }
+    // 1 us, doubled per timeout up to 4 us; dead after the sixth expiry.
+    assert_eq!(gaps, [1_000, 2_000, 4_000, 4_000, 4_000, 4_000]);
+    assert_eq!(now, 19_000);
+}

@@ -4,7 +4,7 @@
 # come in (pswpout, pswpin), nothing may be OOM-killed, and swapoff, dev del and rmmod
 # must work afterwards. SWAP_WS_MIB sets another working set (default: lib.sh).
 # Two passes over 768 MiB through swap take about 4 minutes under TCG; leave room for a slow host.
-VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TIMEOUT=${VM_TIMEOUT:-1200}
 . "$(dirname "$0")/lib.sh"
 
 segment_up

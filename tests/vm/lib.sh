@@ -43,6 +43,10 @@ SWAP_CLIENT_MEM=${SWAP_CLIENT_MEM:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && 
 # cgroup its workload runs in (tests/vm/guest/lib.sh swap_workload), smaller there because
 # that kernel swaps slowly under TCG: 256 MiB took 440 s to write and 1536 s to read back.
 SWAP_WS_MIB=${SWAP_WS_MIB:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 128 || echo 768)}
+# The striped and mirrored swap tests (52, 55) add layouts to what 50-swap covers; they swap
+# 2x the client's RAM, which keeps them within their time on a slow CI host (the soak swaps
+# 3x RAM on a mirror for half an hour).
+SWAP_WS_SHORT_MIB=${SWAP_WS_SHORT_MIB:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 128 || echo 512)}
 mkdir -p "$SHARED"
 declare -a VM_PIDS=()
 declare -A VM_OFF=()

@@ -13,9 +13,11 @@ size=${1:-128M}
 shift || true
 # shellcheck source=netem-watch.sh
 . "$OMX_ROOT/tests/vm/guest/netem-watch.sh"
+# The daemon's log lines get the guest's uptime, to be lined up with the client's kernel log.
+stamp() { while IFS= read -r line; do read -r up _ </proc/uptime; printf '[%11s] %s\n' "$up" "$line"; done; }
 start_daemon() {
 	"$OMX_ROOT/target/release/omx-node" --iface "${POOL_IFACE:-eth0}" --size "$size" \
-		${POOL_MEMORY_FILE:+--memory-file "$POOL_MEMORY_FILE"} "$@" &
+		${POOL_MEMORY_FILE:+--memory-file "$POOL_MEMORY_FILE"} "$@" 2> >(stamp >&2) &
 	pid=$!
 }
 start_daemon "$@"
