@@ -32,11 +32,11 @@ mkdir -p /dev/shm /mnt/shared && mount -t tmpfs tmpfs /dev/shm
 # The test's shared directory (read-write): barriers, results, module builds.
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none omxshare /mnt/shared 2>/dev/null
 
+# A reserve for atomic allocations, as the admin guide advises for swap over the network:
+# under swap, virtio-net refills its receive ring with GFP_ATOMIC pages, which fail once free
+# memory is below what they may take (the default reserve of a 256 MiB guest is 2 MiB).
+sysctl -qw vm.min_free_kbytes=16384
 if [ -n "${OMX_DEBUG_KERNEL:-}" ]; then
-	# The debug kernel reclaims so slowly that under swap the atomic allocations refilling
-	# virtio-net's receive ring fail for seconds on end: keep a 16 MiB reserve for them, as
-	# the admin guide advises for swap over the network.
-	sysctl -qw vm.min_free_kbytes=16384
 	# KASAN keeps freed objects in a quarantine that it trims only when something allocates
 	# with GFP_KERNEL. Frames are allocated and freed in atomic context, so under swap
 	# traffic nothing trims it: it grew to 150 MiB of freed skbs and the OOM killer ran.

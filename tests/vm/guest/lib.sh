@@ -33,23 +33,31 @@ one_node_device() {
 	wait_up
 	"$C" dev add omx0 --size "$2"
 }
-# swap_workload LIMIT_MIB CMD...: runs a workload that swaps. On the debug kernel it runs in
-# a memory cgroup limited to LIMIT_MIB (the callers pass a third of the working set). That
-# kernel reclaims so slowly under TCG that global memory pressure drains the free pages
-# virtio-net's atomic receive-ring refills need, for minutes: frames stop arriving, so swap-out
-# stalls (Documentation/reliability.md, "Not (yet) guaranteed"). Limited to a cgroup, the
-# workload reclaims its own pages and the kernel keeps its reserve, as under a container.
-swap_workload() {
+# in_memory_cgroup LIMIT_MIB CMD...: runs CMD in a memory cgroup limited to LIMIT_MIB, as
+# container runtimes and systemd's MemoryMax= run workloads: its reclaim takes the workload's
+# own pages and leaves the kernel's free memory (and the receive ring's refills) alone.
+in_memory_cgroup() {
 	local limit=$1 cg=/sys/fs/cgroup
 	shift
-	if [ -z "${OMX_DEBUG_KERNEL:-}" ]; then
-		"$@"
-		return
-	fi
 	mountpoint -q $cg || mount -t cgroup2 none $cg
 	echo +memory >$cg/cgroup.subtree_control
 	mkdir -p $cg/swap
 	echo $((limit << 20)) >$cg/swap/memory.max
-	echo "swap workload in a memory cgroup of $limit MiB"
+	echo "workload in a memory cgroup of $limit MiB"
 	bash -c "echo \$\$ >$cg/swap/cgroup.procs && exec \"\$@\"" _ "$@"
+}
+# swap_workload LIMIT_MIB CMD...: runs a workload that swaps. On the debug kernel it runs in
+# a memory cgroup limited to LIMIT_MIB (the callers pass a third of the working set). That
+# kernel reclaims so slowly under TCG that global memory pressure drains the free pages
+# virtio-net's atomic receive-ring refills need, for minutes: frames stop arriving, so swap-out
+# stalls (Documentation/reliability.md, "Not (yet) guaranteed"). The normal kernel swaps under
+# global pressure.
+swap_workload() {
+	local limit=$1
+	shift
+	if [ -n "${OMX_DEBUG_KERNEL:-}" ]; then
+		in_memory_cgroup "$limit" "$@"
+	else
+		"$@"
+	fi
 }
