@@ -18,6 +18,7 @@ mkswap /dev/omx0 >/dev/null
 swapon /dev/omx0
 touch "$S/soak-running"
 rc=0
+set -o pipefail # the workload's status, not tee's
 # In a memory cgroup of three quarters of the RAM, as a deployment runs its workloads (the
 # admin guide): with global pressure and netem queueing frames on top, the receive ring's
 # atomic refills failed for seconds and both nodes were lost at once.
