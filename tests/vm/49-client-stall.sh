@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The client host stalls (what an emulated host under memory pressure does for seconds at a
 # time, and what failed 52-swap-stripe in CI once): VM 1's QEMU is frozen (SIGSTOP) for 5, 5
-# and 13 s while fio writes and verifies /dev/omx0 with crc32c. The pool's daemon gives the
-# silent client up and drops its connection the last time; once thawed, omx_mod finds its connection dead,
-# holds the I/O in flight, reconnects, checks that the node kept its memory, and sends the I/O
-# again: every block verifies, no request fails, and no frame of the old connection is taken
+# and 13 s while fio writes and verifies /dev/omx0 with crc32c. The last time the pool's daemon
+# gives the silent client up and drops its connection; once thawed, omx_mod finds its
+# connection dead, holds the I/O in flight, reconnects, checks that the node kept its memory,
+# and sends the I/O again: every block verifies, no request fails, and no frame of the old connection is taken
 # for one of the new (the node's retransmissions queue up at the frozen VM). The first two
 # freezes (5 s) are shorter than the daemon's patience (11 s): they are ridden out on the same
 # connection; the third (13 s) makes the daemon give the client up.
