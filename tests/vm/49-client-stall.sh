@@ -4,10 +4,10 @@
 # and 13 s while fio writes and verifies /dev/omx0 with crc32c. The last time the pool's daemon
 # gives the silent client up and drops its connection; once thawed, omx_mod finds its
 # connection dead, holds the I/O in flight, reconnects, checks that the node kept its memory,
-# and sends the I/O again: every block verifies, no request fails, and no frame of the old connection is taken
-# for one of the new (the node's retransmissions queue up at the frozen VM). The first two
-# freezes (5 s) are shorter than the daemon's patience (11 s): they are ridden out on the same
-# connection; the third (13 s) makes the daemon give the client up.
+# and sends the I/O again: every block verifies, no request fails, and no frame of the old
+# connection is taken for one of the new (the node's retransmissions queue up at the frozen
+# VM). The first two freezes (5 s) are shorter than the daemon's patience (11 s): they are
+# ridden out on the same connection.
 . "$(dirname "$0")/lib.sh"
 
 gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
