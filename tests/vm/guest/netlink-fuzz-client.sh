@@ -5,7 +5,10 @@
 seed=${1:-1} root_msgs=${2:-12000} nobody_msgs=${3:-6000}
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
-F=$OMX_ROOT/tests/tools/genl-fuzz.py
+# A copy nobody can read wherever the tree lives (the debug runs' copy is under /root).
+F=/tmp/genl-fuzz.py
+cp "$OMX_ROOT/tests/tools/genl-fuzz.py" $F
+chmod 644 $F
 
 one_node_device 64M 32M
 head -c $((4 << 20)) /dev/urandom >/tmp/pattern
