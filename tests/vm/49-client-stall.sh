@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The client host stalls (what an emulated host under memory pressure does for seconds at a
 # time, and what failed 52-swap-stripe in CI once): VM 1's QEMU is frozen (SIGSTOP) for 5, 5
-# and 13 s while fio writes and verifies /dev/omx0 with crc32c. The last time the pool's daemon
+# and 15 s while fio writes and verifies /dev/omx0 with crc32c. The last time the pool's daemon
 # gives the silent client up and drops its connection; once thawed, omx_mod finds its
 # connection dead, holds the I/O in flight, reconnects, checks that the node kept its memory,
 # and sends the I/O again: every block verifies, no request fails, and no frame of the old
@@ -16,7 +16,7 @@ vm_start 1 "$OMX_ROOT/tests/vm/guest/stall-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 wait_for_files "$SHARED/freeze-me"
 qemu1=$(pgrep -P "${VM_PIDS[1]}" qemu-system)
-for secs in 5 5 13; do
+for secs in 5 5 15; do
 	sleep 4
 	kill -STOP "$qemu1"
 	sleep $secs
