@@ -16,13 +16,11 @@ LD_PRELOAD=$S/noshm.so fio --name=macsec --thread --filename=/dev/omx0 --direct=
 	--verify_fatal=1 --do_verify=1 --verify_state_save=0 --rw=randrw --bs=4k --offset=32M --size=16M \
 	--ioengine=libaio --iodepth=16 --output-format=json --output="$S/fio-macsec.json"
 "$C" -j stats >"$S/stats-before.json"
-"$C" -j node show 1 >"$S/node-before.json"
 touch "$S/spoof-now"
 wait_file "$S/spoof-done"
 dd if=/dev/omx0 of=/tmp/back bs=1M count=16 iflag=direct status=none
 cmp /tmp/pattern /tmp/back
 "$C" -j stats >"$S/stats-after.json"
-"$C" -j node show 1 >"$S/node-after.json"
 ip -s macsec show macsec0 >"$S/macsec-stats.txt"
 touch "$S/macsec.ok"
 "$C" dev del omx0
