@@ -69,6 +69,8 @@ pub struct ServerConfig {
     pub max_retransmits: u32,
     /// The retransmit timeout doubles per consecutive timeout up to `rto_ns << this`.
     pub rto_backoff_max_shift: u32,
+    /// 1.1 clients: probe a client silent this long while nothing is outstanding (0 = never).
+    pub keepalive_ns: u64,
     /// Acknowledgement delay.
     pub ack_delay_ns: u64,
     /// Free a departed client's region after this long.
@@ -99,6 +101,9 @@ impl ServerConfig {
             rto_ns: 50_000_000,
             max_retransmits: 10,
             rto_backoff_max_shift: 5,
+            // A client that vanishes while idle is noticed too (1 s + 11 s). omx_mod probes
+            // every 0.5 s when idle, so a live client never lets this fire.
+            keepalive_ns: 1_000_000_000,
             ack_delay_ns: 50_000,
             forget_after_ns: None,
             max_peers: 64,
@@ -114,6 +119,7 @@ impl ServerConfig {
         c.rto_ns = self.rto_ns;
         c.max_retransmits = self.max_retransmits;
         c.rto_backoff_max_shift = self.rto_backoff_max_shift;
+        c.keepalive_ns = self.keepalive_ns;
         c.ack_delay_ns = self.ack_delay_ns;
         c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
         // A: large, we drain it at once. C/E: little (GrantAck only).
@@ -1014,6 +1020,65 @@ mod tests {
             assert!(open_starts_new_connection(st, &resent, false, true));
         }
         assert!(!open_starts_new_connection(State::Listening, &fresh, true, false));
+    }
+
+    /// What the server transmits, collected.
+    struct Sent {
+        frames: Vec<Vec<u8>>,
+        buf: Vec<u8>,
+    }
+
+    impl FrameOut for Sent {
+        fn buf(&mut self) -> &mut [u8] {
+            &mut self.buf
+        }
+        fn commit(&mut self, len: usize) {
+            self.frames.push(self.buf[..len].to_vec());
+        }
+    }
+
+    #[test]
+    fn a_client_that_falls_silent_while_idle_is_given_up() {
+        let (node, client_mac): (Mac, Mac) = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
+        let mem = Memory::new(&crate::memory::MemoryConfig {
+            size: 1 << 20,
+            region_size: 1 << 20,
+            ..Default::default()
+        })
+        .unwrap();
+        let mut server = Server::new(ServerConfig::new(node, 1500), mem);
+        let mut cfg = Config::new(Version::V1_1);
+        cfg.mtu = 1500;
+        cfg.ethernet = Some(EthHeader::new(node, client_mac));
+        let mut client = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+        let mut out = Sent { frames: Vec::new(), buf: vec![0u8; 1600] };
+        let mut frame = vec![0u8; 1600];
+        // Open the connection, then let it go quiet: everything acknowledged both ways.
+        client.open(0).unwrap();
+        let mut now = 0u64;
+        while now < 100_000_000 {
+            while let Ok(Some(n)) = client.poll_transmit(now, &mut frame) {
+                server.handle_frame(&frame[..n], now);
+            }
+            server.transmit(now, &mut out);
+            for f in out.frames.drain(..) {
+                let _ = client.on_frame(&f, now);
+            }
+            now += 1_000_000;
+        }
+        assert_eq!(client.state(), State::Open);
+        assert_eq!(server.connections(), 1);
+        // The client vanishes: the node probes it after 1 s of silence, backs off through
+        // its retransmissions and gives it up 11 s later.
+        let silent_since = now;
+        while server.connections() == 1 && now < silent_since + 60_000_000_000 {
+            now = server.next_deadline().map_or(now + 10_000_000, |d| d.max(now + 1_000_000));
+            server.transmit(now, &mut out);
+        }
+        assert_eq!(server.stats().connections_dead, 1);
+        assert!(out.frames.len() >= 11, "probe and retransmissions: {}", out.frames.len());
+        let after = (now - silent_since) / 1_000_000;
+        assert!((12_000..13_000).contains(&after), "given up after {after} ms");
     }
 
     #[test]
