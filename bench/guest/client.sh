@@ -49,7 +49,7 @@ omx_up() { # MTU [INTEGRITY: crc32c (default) or none]
 		{ err "omx node add"; return 1; }
 	wait_up "$node_id" || { err "omx node $node_id not up"; return 1; }
 	"$C" dev add omx0 --size "${OMX_MB}M" --nodes "$node_id" || { err "omx dev add"; return 1; }
-	"$C" -j node show "$node_id" >"$R/json/omx-node-mtu$1.json"
+	"$C" -j node show "$node_id" >"$R/json/omx-node-up-mtu$1-${2:-crc32c}.json"
 	log "omx: node $node_id up at MTU $1, integrity ${2:-crc32c}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
 }
 omx_down() {
