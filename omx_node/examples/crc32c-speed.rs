@@ -43,7 +43,10 @@ fn speed(frame: &[u8], secs: f64, f: impl Fn(&[u8]) -> u32) -> f64 {
 }
 
 fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
     // A full MTU-1500 frame of omx (1 KiB data messages), and a jumbo frame's 4 KiB page.
     for len in [1070usize, 4200] {
         let frame: Vec<u8> = (0..len).map(|i| (i * 167 + 13) as u8).collect();
@@ -54,7 +57,10 @@ fn main() {
             let hw = |d: &[u8]| unsafe { crc32c_sse42(d) };
             assert_eq!(hw(&frame), omx_proto::integrity::crc32c(&frame));
             let fast = speed(&frame, secs, hw);
-            println!("{len} B: slicing-by-8 {soft:.0} MB/s, sse4.2 {fast:.0} MB/s ({:.2}x)", fast / soft);
+            println!(
+                "{len} B: slicing-by-8 {soft:.0} MB/s, sse4.2 {fast:.0} MB/s ({:.2}x)",
+                fast / soft
+            );
             continue;
         }
         println!("{len} B: slicing-by-8 {soft:.0} MB/s (no SSE4.2)");

@@ -569,17 +569,24 @@ impl Server {
             ok.then_some(tloe.is_some())
         };
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
-        if let Some(p) = self.peers.get(&mac) {
-            if h.msg_type == MessageType::OpenConnection
-                && p.version == Version::V1_1
-                && opens(self).is_some()
-            {
-                let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
-                let only_open = p.conn.next_rx_seq().get() <= 1;
-                if open_starts_new_connection(p.conn.state(), &h, only_open, young) {
-                    crate::info!("client {} reconnects", fmt_mac(&mac));
-                    self.retire(&mac, now);
-                }
+        let reopening = h.msg_type == MessageType::OpenConnection
+            && self
+                .peers
+                .get(&mac)
+                .is_some_and(|p| p.version == Version::V1_1)
+            && opens(self).is_some();
+        if let Some(p) = self.peers.get_mut(&mac).filter(|_| reopening) {
+            let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
+            // The client acknowledges what we send: it is there, and did not restart.
+            let answering = p.conn.consecutive_timeouts() == 0;
+            let only_open = p.conn.next_rx_seq().get() <= 1;
+            if open_starts_new_connection(p.conn.state(), &h, only_open, young || answering) {
+                crate::info!("client {} reconnects", fmt_mac(&mac));
+                self.retire(&mac, now);
+            } else if answering && opens_afresh(&h) {
+                // Ask the old connection: a restarted client ignores it, and its Open is taken
+                // once the probe times out; a working one answers, and a replayed Open is moot.
+                let _ = p.conn.probe(now);
             }
         }
         if !self.peers.contains_key(&mac) {
@@ -986,16 +993,27 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
 /// received of ours, while a new connection's Open has received nothing (SeqAck 0x3FFFFF). A
 /// slow client (a debug kernel under emulation) resends its window, Open included, long
 /// after opening: taking that for a reconnect would drop a working connection and the
-/// answers on their way. So an Open that acknowledges something is a duplicate; one that
-/// does not is a reconnect unless the connection is young and has carried traffic (a stale
-/// duplicate of the original). Resetting a connection that has seen nothing but the Open is
-/// harmless either way.
-fn open_starts_new_connection(st: State, open: &TloeHeader, only_open: bool, young: bool) -> bool {
+/// answers on their way. So an Open that acknowledges something is a duplicate. One that
+/// does not is a reconnect unless the client is `in_contact`: the connection is young (a
+/// stale duplicate of the original), or the client still acknowledges what we send. A
+/// client that restarted acknowledges nothing (when idle, a probe sent on its Open finds that
+/// out within a retransmit timeout), while an Open replayed or forged in its name must not
+/// cut off a client that is working. Resetting a connection that has seen nothing but the Open is harmless either way.
+fn open_starts_new_connection(
+    st: State,
+    open: &TloeHeader,
+    only_open: bool,
+    in_contact: bool,
+) -> bool {
     if matches!(st, State::Closed | State::Closing | State::Dead) {
         return true;
     }
-    let received_nothing = !open.ack && open.seq_ack == Seq::MAX;
-    st != State::Listening && received_nothing && (only_open || !young)
+    st != State::Listening && opens_afresh(open) && (only_open || !in_contact)
+}
+
+/// Whether an OpenConnection has received nothing of ours: a new connection's, not a resend.
+fn opens_afresh(open: &TloeHeader) -> bool {
+    !open.ack && open.seq_ack == Seq::MAX
 }
 
 #[cfg(test)]
@@ -1008,18 +1026,39 @@ mod tests {
         fresh.msg_type = MessageType::OpenConnection;
         let mut resent = fresh;
         resent.seq_ack = Seq::new(3);
-        // A working connection, long open, that has carried traffic.
-        assert!(open_starts_new_connection(State::Open, &fresh, false, false));
-        assert!(!open_starts_new_connection(State::Open, &resent, false, false));
-        // Young: a fresh-looking Open is a stale duplicate of the original...
-        assert!(!open_starts_new_connection(State::Open, &fresh, false, true));
+        // A connection long open, that has carried traffic, whose client stopped answering.
+        assert!(open_starts_new_connection(
+            State::Open,
+            &fresh,
+            false,
+            false
+        ));
+        assert!(!open_starts_new_connection(
+            State::Open,
+            &resent,
+            false,
+            false
+        ));
+        // Young, or the client still answers: a fresh-looking Open is a stale duplicate of
+        // the original (or a replay)...
+        assert!(!open_starts_new_connection(
+            State::Open,
+            &fresh,
+            false,
+            true
+        ));
         // ...unless the connection has seen nothing but its Open.
         assert!(open_starts_new_connection(State::Open, &fresh, true, true));
         // A connection that ended is replaced by any Open.
         for st in [State::Closed, State::Closing, State::Dead] {
             assert!(open_starts_new_connection(st, &resent, false, true));
         }
-        assert!(!open_starts_new_connection(State::Listening, &fresh, true, false));
+        assert!(!open_starts_new_connection(
+            State::Listening,
+            &fresh,
+            true,
+            false
+        ));
     }
 
     /// What the server transmits, collected.
@@ -1037,48 +1076,124 @@ mod tests {
         }
     }
 
+    /// omx-node and one 1.1 client connection, frames passed by hand on a simulated clock.
+    struct Pair {
+        server: Server,
+        client: Conn,
+        out: Sent,
+        frame: Vec<u8>,
+        now: u64,
+        /// The client's OpenConnection, as sent.
+        open: Vec<u8>,
+    }
+
+    impl Pair {
+        fn new() -> Pair {
+            let (node, client_mac): (Mac, Mac) = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
+            let mem = Memory::new(&crate::memory::MemoryConfig {
+                size: 1 << 20,
+                region_size: 1 << 20,
+                ..Default::default()
+            })
+            .unwrap();
+            let mut p = Pair {
+                server: Server::new(ServerConfig::new(node, 1500), mem),
+                client: Pair::client(node, client_mac),
+                out: Sent {
+                    frames: Vec::new(),
+                    buf: vec![0u8; 1600],
+                },
+                frame: vec![0u8; 1600],
+                now: 0,
+                open: Vec::new(),
+            };
+            p.client.open(0).unwrap();
+            let n = p.client.poll_transmit(0, &mut p.frame).unwrap().unwrap();
+            p.open = p.frame[..n].to_vec();
+            p.server.handle_frame(&p.open, 0);
+            p
+        }
+
+        /// A client that probes when idle, as omx_mod does.
+        fn client(node: Mac, client_mac: Mac) -> Conn {
+            let mut cfg = Config::new(Version::V1_1);
+            cfg.mtu = 1500;
+            cfg.ethernet = Some(EthHeader::new(node, client_mac));
+            cfg.keepalive_ns = 500_000_000;
+            Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap()
+        }
+
+        /// Both ends talk until `until` (ns), in 1 ms steps.
+        fn talk(&mut self, until: u64) {
+            while self.now < until {
+                while let Ok(Some(n)) = self.client.poll_transmit(self.now, &mut self.frame) {
+                    self.server.handle_frame(&self.frame[..n], self.now);
+                }
+                self.server.transmit(self.now, &mut self.out);
+                for f in self.out.frames.drain(..) {
+                    let _ = self.client.on_frame(&f, self.now);
+                }
+                self.now += 1_000_000;
+            }
+        }
+
+        /// Only the server runs (the client is gone) until `until` or `done`.
+        fn client_silent(&mut self, until: u64, done: impl Fn(&Server) -> bool) {
+            while !done(&self.server) && self.now < until {
+                self.now = self
+                    .server
+                    .next_deadline()
+                    .map_or(self.now + 10_000_000, |d| d.max(self.now + 1_000_000))
+                    .min(until);
+                self.server.transmit(self.now, &mut self.out);
+            }
+        }
+    }
+
     #[test]
     fn a_client_that_falls_silent_while_idle_is_given_up() {
-        let (node, client_mac): (Mac, Mac) = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
-        let mem = Memory::new(&crate::memory::MemoryConfig {
-            size: 1 << 20,
-            region_size: 1 << 20,
-            ..Default::default()
-        })
-        .unwrap();
-        let mut server = Server::new(ServerConfig::new(node, 1500), mem);
-        let mut cfg = Config::new(Version::V1_1);
-        cfg.mtu = 1500;
-        cfg.ethernet = Some(EthHeader::new(node, client_mac));
-        let mut client = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
-        let mut out = Sent { frames: Vec::new(), buf: vec![0u8; 1600] };
-        let mut frame = vec![0u8; 1600];
-        // Open the connection, then let it go quiet: everything acknowledged both ways.
-        client.open(0).unwrap();
-        let mut now = 0u64;
-        while now < 100_000_000 {
-            while let Ok(Some(n)) = client.poll_transmit(now, &mut frame) {
-                server.handle_frame(&frame[..n], now);
-            }
-            server.transmit(now, &mut out);
-            for f in out.frames.drain(..) {
-                let _ = client.on_frame(&f, now);
-            }
-            now += 1_000_000;
-        }
-        assert_eq!(client.state(), State::Open);
-        assert_eq!(server.connections(), 1);
+        let mut p = Pair::new();
+        p.talk(100_000_000);
+        assert_eq!(p.client.state(), State::Open);
+        assert_eq!(p.server.connections(), 1);
+        p.out.frames.clear();
         // The client vanishes: the node probes it after 1 s of silence, backs off through
         // its retransmissions and gives it up 11 s later.
-        let silent_since = now;
-        while server.connections() == 1 && now < silent_since + 60_000_000_000 {
-            now = server.next_deadline().map_or(now + 10_000_000, |d| d.max(now + 1_000_000));
-            server.transmit(now, &mut out);
+        let silent_since = p.now;
+        p.client_silent(silent_since + 60_000_000_000, |s| s.connections() == 0);
+        assert_eq!(p.server.stats().connections_dead, 1);
+        let sent = p.out.frames.len();
+        assert!(sent >= 11, "probe and retransmissions: {sent}");
+        let after = (p.now - silent_since) / 1_000_000;
+        assert!(
+            (12_000..13_000).contains(&after),
+            "given up after {after} ms"
+        );
+    }
+
+    #[test]
+    fn a_replayed_open_does_not_cut_off_a_working_client_but_a_restarted_one_gets_in() {
+        let mut p = Pair::new();
+        p.talk(3_000_000_000);
+        // Replayed long after opening, while the client answers: ignored.
+        let open = p.open.clone();
+        p.server.handle_frame(&open, p.now);
+        p.talk(p.now + 3_000_000_000);
+        assert_eq!(p.server.stats().connections_opened, 1);
+        assert_eq!(p.client.state(), State::Open);
+        assert_eq!(p.client.consecutive_timeouts(), 0);
+        // The client's host restarts at once: its first Open makes the node probe the old
+        // connection, which nobody answers, and a resend of the Open is taken.
+        p.client = Pair::client([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]);
+        p.client.open(p.now).unwrap();
+        let restarted = p.now;
+        while p.client.state() != State::Open && p.now < restarted + 5_000_000_000 {
+            p.talk(p.now + 10_000_000);
         }
-        assert_eq!(server.stats().connections_dead, 1);
-        assert!(out.frames.len() >= 11, "probe and retransmissions: {}", out.frames.len());
-        let after = (now - silent_since) / 1_000_000;
-        assert!((12_000..13_000).contains(&after), "given up after {after} ms");
+        assert_eq!(p.server.stats().connections_opened, 2);
+        assert_eq!(p.client.state(), State::Open);
+        let took = (p.now - restarted) / 1_000_000;
+        assert!(took < 300, "reopened after {took} ms");
     }
 
     #[test]

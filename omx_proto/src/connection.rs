@@ -403,6 +403,28 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         self.tx.unacked()
     }
 
+    /// Retransmit timeouts in a row without the peer acknowledging anything: 0 while the peer
+    /// keeps up (or nothing is outstanding), which a blind spoofer cannot fake.
+    pub fn consecutive_timeouts(&self) -> u32 {
+        self.tx.timeouts()
+    }
+
+    /// 1.1: asks the peer for a sign of life now, an empty sequenced frame it must
+    /// acknowledge (sent by the next [`Connection::poll_transmit`]), unless frames are
+    /// outstanding already: their acknowledgements answer the same question. The answer shows
+    /// in [`Connection::consecutive_timeouts`].
+    pub fn probe(&mut self, now: u64) -> Result<(), Error> {
+        if self.cfg.version != Version::V1_1
+            || self.state != State::Open
+            || self.tx.unacked() > 0
+            || !self.tx.can_open()
+        {
+            return Ok(());
+        }
+        self.keepalive_at = now;
+        self.seal_open().map(|_| ())
+    }
+
     /// `NEXT_TX_SEQ`.
     pub fn next_tx_seq(&self) -> Seq {
         self.tx.next_seq()
@@ -929,7 +951,11 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// The retransmit timeout after the consecutive timeouts so far (see
     /// [`Config::rto_backoff_max_shift`]).
     fn current_rto(&self) -> u64 {
-        let shift = self.tx.timeouts().min(self.cfg.rto_backoff_max_shift).min(MAX_BACKOFF_SHIFT);
+        let shift = self
+            .tx
+            .timeouts()
+            .min(self.cfg.rto_backoff_max_shift)
+            .min(MAX_BACKOFF_SHIFT);
         self.cfg.rto_ns.saturating_mul(1 << shift)
     }
 
