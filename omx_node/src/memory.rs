@@ -401,6 +401,11 @@ impl Memory {
         self.store.as_ref().map(|s| s.path.as_path())
     }
 
+    /// Whether `mac` holds a region here (connected or away).
+    pub fn holds_region(&self, mac: &Mac) -> bool {
+        self.by_mac.contains_key(mac)
+    }
+
     /// The region bound to `mac`, binding a free slot first-come if there is
     /// no allowlist. `None`: unknown MAC (allowlist) or memory exhausted.
     pub fn attach(&mut self, mac: Mac) -> Option<usize> {

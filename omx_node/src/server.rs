@@ -530,6 +530,21 @@ impl Server {
         }
     }
 
+    /// The connection without memory that is least worth keeping: the one whose client
+    /// acknowledges least (most timeouts in a row), the oldest among equals.
+    fn least_useful_stranger(&self) -> Option<Mac> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.region.is_none())
+            .max_by_key(|(_, p)| {
+                (
+                    p.conn.consecutive_timeouts(),
+                    std::cmp::Reverse(p.opened_at),
+                )
+            })
+            .map(|(mac, _)| *mac)
+    }
+
     /// Processes one received Ethernet frame.
     pub fn handle_frame(&mut self, frame: &[u8], now: u64) {
         self.stats.frames_rx += 1;
@@ -598,6 +613,19 @@ impl Server {
                 self.stats.malformed += 1;
                 return;
             };
+            // A client that holds memory here comes first: a table filled by connections
+            // that hold none (strangers, a flood of forged Opens) must not lock it out.
+            if self.peers.len() >= self.cfg.max_peers && self.mem.holds_region(&mac) {
+                if let Some(stranger) = self.least_useful_stranger() {
+                    crate::info!(
+                        "client {}: connection dropped to make room for {}, which holds memory",
+                        fmt_mac(&stranger),
+                        fmt_mac(&mac)
+                    );
+                    self.stats.connections_closed += 1;
+                    self.retire(&stranger, now);
+                }
+            }
             if self.peers.len() >= self.cfg.max_peers {
                 self.stats.no_connection += 1;
                 // At most one line a second: a flood of newcomers must not stall the daemon.
@@ -1194,6 +1222,40 @@ mod tests {
         assert_eq!(p.client.state(), State::Open);
         let took = (p.now - restarted) / 1_000_000;
         assert!(took < 300, "reopened after {took} ms");
+    }
+
+    #[test]
+    fn a_client_holding_memory_gets_in_when_strangers_fill_the_table() {
+        let mut p = Pair::new();
+        p.server.cfg.max_peers = 3;
+        p.talk(100_000_000);
+        let client_mac = [2, 0, 0, 0, 0, 1];
+        // The client goes away (here: cleanly), strangers take every connection.
+        p.client.close(p.now).unwrap();
+        p.talk(p.now + 100_000_000);
+        assert_eq!(p.server.connections(), 0);
+        for i in 0..5u8 {
+            let mut stranger = Pair::client([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 9, i]);
+            stranger.open(p.now).unwrap();
+            let n = stranger
+                .poll_transmit(p.now, &mut p.frame)
+                .unwrap()
+                .unwrap();
+            let open = p.frame[..n].to_vec();
+            p.server.handle_frame(&open, p.now);
+        }
+        assert_eq!(p.server.connections(), 3);
+        // The client comes back: a stranger makes room.
+        p.client = Pair::client([2, 0, 0, 0, 0, 2], client_mac);
+        p.client.open(p.now).unwrap();
+        p.talk(p.now + 100_000_000);
+        assert_eq!(p.client.state(), State::Open);
+        assert_eq!(p.server.connections(), 3);
+        assert!(p
+            .server
+            .peers
+            .get(&client_mac)
+            .is_some_and(|c| c.region.is_some()));
     }
 
     #[test]
