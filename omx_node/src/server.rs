@@ -1026,7 +1026,8 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
 /// stale duplicate of the original), or the client still acknowledges what we send. A
 /// client that restarted acknowledges nothing (when idle, a probe sent on its Open finds that
 /// out within a retransmit timeout), while an Open replayed or forged in its name must not
-/// cut off a client that is working. Resetting a connection that has seen nothing but the Open is harmless either way.
+/// cut off a client that is working. Resetting a connection that has seen nothing but the
+/// Open is harmless either way.
 fn open_starts_new_connection(
     st: State,
     open: &TloeHeader,
