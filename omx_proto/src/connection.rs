@@ -879,9 +879,8 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         {
             self.seal_open()?;
         }
-        if self.keepalive_due(now) && self.tx.can_open() {
-            self.keepalive_at = now;
-            self.seal_open()?;
+        if self.keepalive_due(now) {
+            self.probe(now)?;
         }
         if self.tx.has_pending_transmit() {
             return self.transmit_sealed(now, out).map(Some);
