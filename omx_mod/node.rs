@@ -30,6 +30,7 @@ const NS_PER_MS: u64 = 1_000_000;
 /// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
 /// one) is not declared dead by mistake, which would fail its devices for good.
 const RTO_MS: u64 = 200;
+const ACK_DELAY_US: u64 = 1000;
 const MAX_RETRANSMITS: u32 = 10;
 /// An idle connection probes the node this often, so a silent node is detected within
 /// KEEPALIVE_MS + 2.2 s even without I/O: 1.1 sends an empty sequenced frame the node must
@@ -251,6 +252,7 @@ impl Node {
         // resends (an RCU stall in the receive softirq): Go-Back-N has no congestion control,
         // so the window stays small.
         cfg.rx_buffer_flits = [128, 128, 128, 8192, 128];
+        cfg.ack_delay_ns = ACK_DELAY_US * 1000;
         if params.version == Version::V1_1 {
             cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
         }

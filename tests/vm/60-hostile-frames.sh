@@ -5,7 +5,8 @@
 # MAC of the peer each VM trusts. No data may be corrupted, no kernel may warn, the module
 # and the daemon must count the garbage, and the daemon must keep serving.
 #   OMX_FUZZ_FRAMES   frames to send (default 1000000)
-#   OMX_FUZZ_SECONDS  ... or stop after this long (default 150; 0: no limit): the pacing
+#   OMX_FUZZ_SECONDS  ... or stop after this long (default 150, 400 on the debug kernel, whose
+#                     guests take frames several times slower; 0: no limit): the pacing
 #                     follows the guests, which are slow on a loaded host
 #   OMX_FUZZ_RATE     highest rate in frames/s (default 20000; lowered while a tap drops
 #                     frames or a guest counts fewer frames than it was sent)
@@ -17,7 +18,7 @@
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 . "$(dirname "$0")/lib.sh"
 frames=${OMX_FUZZ_FRAMES:-1000000}
-seconds=${OMX_FUZZ_SECONDS:-150}
+seconds=${OMX_FUZZ_SECONDS:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 400 || echo 150)}
 rate=${OMX_FUZZ_RATE:-20000}
 seed=${OMX_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 spoof_open=()
