@@ -30,8 +30,13 @@ const NS_PER_MS: u64 = 1_000_000;
 /// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
 /// one) is not declared dead by mistake, which would fail its devices for good.
 const RTO_MS: u64 = 200;
-const ACK_DELAY_US: u64 = 1000;
 const MAX_RETRANSMITS: u32 = 10;
+/// How long an acknowledgement of the node's frames waits for a request frame to ride on.
+/// Under load the next request comes sooner, so almost no acknowledgement needs a frame of
+/// its own (4 KiB reads at depth 32: 1.4 frames sent per read instead of 3.1). Owed
+/// credits go out at once when half the buffer is owed, whatever this says, and the node's
+/// retransmit timeout (50 ms) is far above it.
+const ACK_DELAY_US: u64 = 1000;
 /// An idle connection probes the node this often, so a silent node is detected within
 /// KEEPALIVE_MS + 2.2 s even without I/O: 1.1 sends an empty sequenced frame the node must
 /// acknowledge (the protocol core does it); 1.0.3 has no such frame, so a TileLink Intent.
