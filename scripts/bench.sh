@@ -4,7 +4,8 @@
 # Two QEMU VMs (TCG) on a bridge in a private network namespace: VM 1 is the client, VM 2 the
 # pool. Two phases, each a fresh boot of both VMs:
 #   blk   the link's own limit (raw-frame ping-pong, bench/rawpp.c) and fio on the client's
-#         block devices: /dev/omx0 at MTU 1500, nbd over TCP to a RAM-backed nbd-server,
+#         block devices: /dev/omx0 at MTU 1500 (also without its CRC trailer, and over
+#         MACsec), nbd over TCP to a RAM-backed nbd-server,
 #         NVMe over TCP to a brd RAM disk (nvmet), zram, brd (local RAM: the upper bound), a
 #         virtio-blk disk (a raw image file on the host, cache=none), /dev/omx0 at MTU 9000
 #   swap  a decode-shaped LLM workload (bench/llm-decode.c) and a memcached-shaped key-value
@@ -16,10 +17,12 @@
 # Environment (defaults for the full run, about 30-40 min under TCG; BENCH_QUICK=1: tiny
 # sizes, a few seconds per job, about 10 min):
 #   BENCH_PHASES="blk swap"   BENCH_AREA_MB=128 (fio area per device)
+#   BENCH_BLK_CFGS="..."      only these of the blk phase (default all): link omx-1500
+#                             omx-1500-nocrc omx-1500-macsec nbd nvme-tcp zram brd disk omx-9000
 #   BENCH_FIO_SECS=10 BENCH_FIO_RAMP=2 BENCH_LINK_SECS=5
 #   BENCH_WEIGHTS_MB=128 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
 #   BENCH_KV_MB=128 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
-#   BENCH_OUT=Documentation/bench (quick runs: the run directory, so full results stay)
+#   BENCH_OUT=Documentation/bench (quick or partial runs: the run directory, so full results stay)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -50,7 +53,9 @@ if [ "${1:-}" != --phase ]; then
 	done
 	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || die "python3-matplotlib is missing (make deps)"
 	run=$OMX_CACHE/bench/$(date +%Y%m%d-%H%M%S)
-	out=${BENCH_OUT:-$([ "$quick" = 1 ] && echo "$run/report" || echo "$OMX_ROOT/Documentation/bench")}
+	# Only a full run of everything replaces the published results.
+	partial=$([ "$quick" = 1 ] || [ -n "${BENCH_BLK_CFGS:-}" ] || [ "$PHASES" != "blk swap" ] && echo 1 || echo 0)
+	out=${BENCH_OUT:-$([ "$partial" = 1 ] && echo "$run/report" || echo "$OMX_ROOT/Documentation/bench")}
 	tools=$run/tools
 	mkdir -p "$tools"
 	# Built on the host, run in the guests (their root file system is the host's).
@@ -127,6 +132,7 @@ DECODE_MAX_SECS=$DECODE_MAX_SECS
 KV_MB=$KV_MB
 KV_SECS=$KV_SECS
 SWAP_MB=$SWAP_MB
+BLK_CFGS="${BENCH_BLK_CFGS:-}"
 EOF
 # The virtio-blk disk: a raw image on the host's file system, written once so that it is
 # allocated (no sparse holes), opened with O_DIRECT (cache=none) as a real disk would be.

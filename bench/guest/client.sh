@@ -1,7 +1,7 @@
 # The client VM of `make bench` (VM 1, 10.77.0.1). Arg: the phase.
 #   blk   the link's own limit (bench/rawpp.c) and fio on every block device: omx at MTU 1500
-#         (with and without its CRC-32C frame trailer), nbd over TCP, NVMe over TCP, zram, brd,
-#         the virtio-blk disk, then omx at MTU 9000
+#         (with and without its CRC-32C frame trailer, and over MACsec), nbd over TCP, NVMe
+#         over TCP, zram, brd, the virtio-blk disk, then omx at MTU 9000; BLK_CFGS picks some
 #   swap  the decode-shaped workload (bench/llm-decode.c) and the key-value workload
 #         (bench/kv.c) in a memory cgroup, all-local and swapping to each backend
 # Results go to /mnt/shared/res (fio JSON, one JSON line per other test, CPU counters of
@@ -44,13 +44,13 @@ snap() {
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"
 }
 
-omx_up() { # MTU [INTEGRITY: crc32c (default) or none]
-	node_id=$("$C" node add eth0 "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1" --integrity "${2:-crc32c}") ||
+omx_up() { # MTU [INTEGRITY: crc32c (default) or none] [INTERFACE: eth0 (default)]
+	node_id=$("$C" node add "${3:-eth0}" "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1" --integrity "${2:-crc32c}") ||
 		{ err "omx node add"; return 1; }
 	wait_up "$node_id" || { err "omx node $node_id not up"; return 1; }
 	"$C" dev add omx0 --size "${OMX_MB}M" --nodes "$node_id" || { err "omx dev add"; return 1; }
 	"$C" -j node show "$node_id" >"$R/json/omx-node-up-mtu$1-${2:-crc32c}.json"
-	log "omx: node $node_id up at MTU $1, integrity ${2:-crc32c}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
+	log "omx: node $node_id up on ${3:-eth0} at MTU $1, integrity ${2:-crc32c}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
 }
 omx_down() {
 	"$C" -j dev show omx0 >"$R/json/omx-dev-$1.json"
@@ -58,6 +58,16 @@ omx_down() {
 	"$C" dev del omx0 || err "omx dev del"
 	"$C" node del "$node_id" || err "omx node del"
 	node_id=
+}
+# omx over MACsec (802.1AE, GCM-AES-128, encrypting) at the same link MTU: macsec0 on both VMs,
+# omx-node restarted on the pool's. Its frames are 32 bytes longer, so macsec0's MTU is 1468
+# and pages still travel as 1 KiB messages. The pool goes back to plain eth0 afterwards.
+omx_macsec() {
+	[ "$(ctl macsec)" = ok ] || { err "pool did not set up MACsec"; return 1; }
+	. "$OMX_ROOT/tests/vm/guest/macsec-up.sh" 2 >/dev/null
+	omx_up 1468 crc32c macsec0 && fio_dev omx-1500-macsec /dev/omx0 && omx_down mtu1500-macsec
+	ip link del macsec0
+	[ "$(ctl plain)" = ok ] || err "pool did not leave MACsec"
 }
 # Both VMs to MTU 9000 (the pool restarts omx-node on it).
 jumbo() {
@@ -140,32 +150,40 @@ nvme_connect() {
 	return 1
 }
 
+# Whether the blk phase measures CFG (BLK_CFGS: names as in the results, default all).
+want() {
+	[ -z "${BLK_CFGS:-}" ] || [[ " $BLK_CFGS " == *" $1 "* ]]
+}
+
+fio_nbd() {
+	nbd-client -N bench "$POOL" /dev/nbd0 -b 4096 || { err "nbd-client failed"; return 1; }
+	fio_dev nbd /dev/nbd0
+	nbd-client -d /dev/nbd0
+}
+fio_nvme() {
+	nvme_connect || { err "nvme connect failed"; return 1; }
+	fio_dev nvme-tcp /dev/nvme0n1
+	nvme disconnect -n bench
+}
+fio_zram() {
+	echo "${AREA_MB}M" >/sys/block/zram0/disksize || { err "zram setup failed"; return 1; }
+	fio_dev zram /dev/zram0
+	echo 1 >/sys/block/zram0/reset
+}
+
 blk_phase() {
-	link_tests 1500
-	omx_up 1500 && fio_dev omx-1500 /dev/omx0 && omx_down mtu1500
+	want link && link_tests 1500
+	want omx-1500 && omx_up 1500 && fio_dev omx-1500 /dev/omx0 && omx_down mtu1500
 	# What the CRC-32C trailer (on by default) costs: the same without it.
-	omx_up 1500 none && fio_dev omx-1500-nocrc /dev/omx0 && omx_down mtu1500-nocrc
-	if nbd-client -N bench "$POOL" /dev/nbd0 -b 4096; then
-		fio_dev nbd /dev/nbd0
-		nbd-client -d /dev/nbd0
-	else
-		err "nbd-client failed"
-	fi
-	if nvme_connect; then
-		fio_dev nvme-tcp /dev/nvme0n1
-		nvme disconnect -n bench
-	else
-		err "nvme connect failed"
-	fi
-	if echo "${AREA_MB}M" >/sys/block/zram0/disksize; then
-		fio_dev zram /dev/zram0
-		echo 1 >/sys/block/zram0/reset
-	else
-		err "zram setup failed"
-	fi
-	fio_dev brd /dev/ram0
-	fio_dev disk /dev/vda
-	jumbo && link_tests 9000 && omx_up 9000 && fio_dev omx-9000 /dev/omx0 && omx_down mtu9000
+	want omx-1500-nocrc && omx_up 1500 none && fio_dev omx-1500-nocrc /dev/omx0 && omx_down mtu1500-nocrc
+	# What an authenticated link costs.
+	want omx-1500-macsec && omx_macsec
+	want nbd && fio_nbd
+	want nvme-tcp && fio_nvme
+	want zram && fio_zram
+	want brd && fio_dev brd /dev/ram0
+	want disk && fio_dev disk /dev/vda
+	want omx-9000 && jumbo && link_tests 9000 && omx_up 9000 && fio_dev omx-9000 /dev/omx0 && omx_down mtu9000
 }
 
 # ---------------------------------------------------------------- swap workloads

@@ -6,6 +6,8 @@
 #                interface counters and CPU time per process, for per-test accounting)
 #   ps        -> CPU time per process (where the pool's CPU went)
 #   jumbo     -> eth0 to MTU 9000 and a new omx-node on it (the old region is dropped)
+#   macsec    -> macsec0 over eth0 (tests/vm/guest/macsec-up.sh) and a new omx-node on it
+#   plain     -> macsec0 removed, a new omx-node on eth0
 #   nodestats -> omx-node's JSON counters (SIGUSR1 writes its --stats-file)
 #   quit      -> stop serving (pool.sh then stops the daemons)
 # Also stops when /mnt/shared/done appears (the client died without saying quit).
@@ -29,8 +31,8 @@ def node_pid():
         return None
 
 
-def start_node():
-    p = subprocess.Popen(NODE_CMD)
+def start_node(iface="eth0"):
+    p = subprocess.Popen([iface if a == "eth0" else a for a in NODE_CMD])
     open(PIDFILE, "w").write(str(p.pid))
     return p
 
@@ -78,6 +80,21 @@ def main():
                 node = start_node()
                 time.sleep(1)
                 reply = "ok\n"
+            elif cmd in ("macsec", "plain"):
+                node.terminate()
+                node.wait()
+                reply = "ok\n"
+                try:
+                    if cmd == "macsec":
+                        up = os.path.join(os.environ["OMX_ROOT"], "tests/vm/guest/macsec-up.sh")
+                        subprocess.run(["bash", "-c", '. "$0" 1', up], check=True,
+                                       stdout=subprocess.DEVNULL)
+                    else:
+                        subprocess.run(["ip", "link", "del", "macsec0"], check=True)
+                except (OSError, KeyError, subprocess.CalledProcessError) as e:
+                    reply = f"error: {e}\n"
+                node = start_node("macsec0" if cmd == "macsec" and reply == "ok\n" else "eth0")
+                time.sleep(1)
             elif cmd == "nodestats":
                 node.send_signal(10)  # SIGUSR1
                 time.sleep(0.5)

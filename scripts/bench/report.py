@@ -16,9 +16,10 @@ os.makedirs(OUT, exist_ok=True)
 
 FIO_JOBS = ["randread-4k-qd1", "randwrite-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd32",
             "read-64k-qd8", "write-64k-qd8", "read-1m-qd8", "write-1m-qd8"]
-BLK_CFGS = ["omx-1500", "omx-1500-nocrc", "omx-9000", "nbd", "nvme-tcp", "zram", "brd", "disk"]
+BLK_CFGS = ["omx-1500", "omx-1500-nocrc", "omx-1500-macsec", "omx-9000", "nbd", "nvme-tcp", "zram", "brd", "disk"]
 SWAP_CFGS = ["local", "disk", "zram", "nbd", "omx-1500", "omx-9000"]
-LABEL = {"omx-1500": "omx MTU 1500", "omx-1500-nocrc": "omx 1500 no CRC", "omx-9000": "omx MTU 9000", "nbd": "nbd/TCP",
+LABEL = {"omx-1500": "omx MTU 1500", "omx-1500-nocrc": "omx 1500 no CRC", "omx-1500-macsec": "omx 1500 MACsec",
+         "omx-9000": "omx MTU 9000", "nbd": "nbd/TCP",
          "nvme-tcp": "NVMe/TCP", "zram": "zram", "brd": "brd (local RAM)",
          "disk": "virtio-blk disk", "local": "all local"}
 
@@ -405,7 +406,7 @@ def where(label, r):
 
 
 for job in ("randread-4k-qd1", "randread-4k-qd32", "read-1m-qd8"):
-    for cfg in ("omx-1500", "omx-1500-nocrc", "omx-9000", "nbd", "nvme-tcp"):
+    for cfg in ("omx-1500", "omx-1500-nocrc", "omx-1500-macsec", "omx-9000", "nbd", "nvme-tcp"):
         r = results["fio"].get(cfg, {}).get(job)
         if r:
             where(f"fio {job} {LABEL[cfg]}", r)
@@ -416,6 +417,17 @@ for cfg in SWAP_CFGS:
     j = results["decode"].get(cfg, {}).get("70")
     if j:
         where(f"decode 70% {LABEL[cfg]}", j)
+# What the link's authentication costs omx (MACsec: 802.1AE, GCM-AES-128, encrypting).
+sec = results["fio"].get("omx-1500-macsec", {})
+plain = results["fio"].get("omx-1500", {})
+if sec and plain:
+    md.append("\n### What an authenticated link costs (omx over MACsec / omx on plain Ethernet, MTU 1500)\n")
+    md.append("| job | plain | MACsec | MACsec / plain |")
+    md.append("|---|--:|--:|--:|")
+    for job in FIO_JOBS:
+        a, b = plain.get(job, {}).get("iops"), sec.get(job, {}).get("iops")
+        if a and b:
+            md.append(f"| {job} (IOPS) | {fmt(a)} | {fmt(b)} | {fmt(b / a, 2)} |")
 md.append("\n### The bars (ratios within this run)\n")
 md.append("| bar | measured | met |")
 md.append("|---|--:|---|")
@@ -434,7 +446,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"omx-1500": "#1f77b4", "omx-1500-nocrc": "#aec7e8", "omx-9000": "#17becf", "nbd": "#ff7f0e", "nvme-tcp": "#d62728",
+COLORS = {"omx-1500": "#1f77b4", "omx-1500-nocrc": "#aec7e8", "omx-1500-macsec": "#393b79", "omx-9000": "#17becf", "nbd": "#ff7f0e", "nvme-tcp": "#d62728",
           "zram": "#9467bd", "brd": "#2ca02c", "disk": "#7f7f7f", "local": "#2ca02c"}
 title_tail = f"({'quick' if m.get('quick') else 'full'} run {m.get('date', '')[:10]}, QEMU TCG: compare ratios, not absolutes)"
 
