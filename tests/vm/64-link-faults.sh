@@ -25,9 +25,9 @@
 #   mtu: eth0's MTU goes 1500 -> 576 -> 9000 -> 1500 under verified I/O (omx_mod keeps the
 #     frame size it chose at node add: see Documentation/reliability-netem.md).
 # A 4 MiB canary at the start of the device is written once and compared after every scenario.
-# OMX_FAULT_MIB (default 4; 1 on the debug kernel) scales the I/O per scenario (a soak: about 50 s per MiB under TCG on
-# a busy host, so raise the runner's TEST_TIMEOUT too); OMX_FAULT_SCENARIOS ('+'-separated
-# names) runs only those.
+# OMX_FAULT_MIB (default 4; 1 on the debug kernel) scales the I/O per scenario (a soak: about
+# 50 s per MiB under TCG on a busy host, so raise the runner's TEST_TIMEOUT too);
+# OMX_FAULT_SCENARIOS ('+'-separated names) runs only those.
 MIB=${OMX_FAULT_MIB:-$([ "${KERNEL_VARIANT:-normal}" = debug ] && echo 1 || echo 4)}
 VM_TIMEOUT=${VM_TIMEOUT:-$((600 + 60 * MIB))}
 . "$(dirname "$0")/lib.sh"
