@@ -58,7 +58,8 @@ fi
 echo "omx-guest: ${OMX_NAME:-guest} up, running ${OMX_RUN:-nothing}"
 rc=0
 if [ -n "${OMX_RUN:-}" ]; then
-	bash -e "$OMX_RUN" ${OMX_ARGS//,/ }
+	# As every shell test: stop at the first failing command, unset variable or pipeline stage.
+	bash -euo pipefail "$OMX_RUN" ${OMX_ARGS//,/ }
 	rc=$?
 fi
 if [ -w $kmemleak ]; then

@@ -14,8 +14,10 @@ rm -rf "$tree"
 mkdir -p "$tree"
 tar -C "$OMX_ROOT" --exclude=./target --exclude=./.git --exclude='*.ko' --exclude='*.o' -cf - . | tar -C "$tree" -xf -
 rm -f "$tree/.omx-module-kdir"
-# The userspace tools are the same for both kernels.
+# The userspace tools are the same for both kernels. The guests must see the clone they live
+# in even where it hides under a guest's tmpfs (a clone in /tmp).
 ln -s "$OMX_ROOT/target" "$tree/target"
+export OMX_VM_KEEP=$OMX_ROOT${OMX_VM_KEEP:+:$OMX_VM_KEEP}
 bash "$tree/scripts/build-module.sh"
 # A KASAN kernel under TCG boots in about two minutes and runs several times slower.
 export VM_TIMEOUT=${DEBUG_VM_TIMEOUT:-2400} TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-3000}

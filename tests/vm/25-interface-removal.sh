@@ -11,7 +11,7 @@ vm_wait
 awk '{ exit !($1 < 10) }' "$SHARED/t-del" || fail "ip link del took $(cat "$SHARED/t-del") s"
 jq -e '.nodes | length == 0' "$SHARED/show.json" >/dev/null || fail "node still listed: $(cat "$SHARED/show.json")"
 grep -q 'Input/output error' "$SHARED/dd.txt" || fail "read after removal: $(cat "$SHARED/dd.txt")"
-jq -r 'select(.event == "node-state") | .node.ifname' "$SHARED/monitor.jsonl" | grep -qx eth0.5 ||
+jq -e -s 'any(.[]; .event == "node-state" and .node.ifname == "eth0.5")' "$SHARED/monitor.jsonl" >/dev/null ||
 	fail "no node event: $(cat "$SHARED/monitor.jsonl")"
 log_grep 1 'omx_mod: node 1: interface eth0.5 went away, node removed' || fail "no removal message"
 echo "interface deleted in $(cat "$SHARED/t-del") s"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Mirroring (--replicas 2) over the pool nodes of VMs 2 and 3: dev-add's checks, a pattern
-# and fio with crc32c verification on both copies; then VM 3's daemon is SIGKILLed and the
-# device must go on without an error: the pattern reads back intact (reads fail over to VM 2),
-# fio verifies degraded, node 2 is reported out of the mirror (dev-get, dev-error-ntf).
+# and fio with crc32c verification on both copies; then VM 3's daemon is SIGKILLed while fio
+# (randrw, crc32c) and a reader comparing the pattern have requests in flight, and the device
+# must go on without an error: fio verifies every block it wrote across the kill, the pattern
+# reads back intact throughout (reads fail over to VM 2), fio verifies degraded, node 2 is
+# reported out of the mirror (dev-get, dev-error-ntf).
 . "$(dirname "$0")/lib.sh"
 
 gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
@@ -13,7 +15,10 @@ vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "96M"
 vm_wait
 
 [ -e "$SHARED/mirror.ok" ] || fail "mirroring check did not pass"
-for run in healthy degraded; do
+[ -e "$SHARED/killed-under-fio" ] || fail "VM 3's daemon was not killed while fio ran"
+[ "$(cat "$SHARED/reader-rounds")" -ge 1 ] || fail "the pattern reader never completed a round"
+echo "the pattern was read and compared $(cat "$SHARED/reader-rounds") times across the kill"
+for run in healthy under-kill degraded; do
 	jq -r '.jobs[] | "\(.jobname): read \(.read.iops | floor) IOPS, write \(.write.iops | floor) IOPS, errors \(.error)"' "$SHARED/fio-$run.json"
 done
 jq -e '.replicas == 2 and .failed_nodes == [] and .nodes == [1, 2]' "$SHARED/dev-before.json" >/dev/null ||
@@ -26,5 +31,5 @@ done
 jq -e '.failed_nodes == [2] and .stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-after.json" >/dev/null ||
 	fail "unexpected degraded device: $(cat "$SHARED/dev-after.json")"
 echo "reads failed over: $(jq .stats.failovers "$SHARED/dev-after.json")"
-jq -r 'select(.event == "dev-error") | "\(.dev.name) \(.dev.nodes)"' "$SHARED/monitor.jsonl" | grep -qx 'omx0 \[2\]' ||
+jq -e -s 'any(.[]; .event == "dev-error" and .dev.name == "omx0" and .dev.nodes == [2])' "$SHARED/monitor.jsonl" >/dev/null ||
 	fail "no dev-error event for node 2: $(cat "$SHARED/monitor.jsonl")"

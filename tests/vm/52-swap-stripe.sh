@@ -10,6 +10,6 @@ VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "$S
 VM_MEM=1024 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "600M"
 VM_MEM=1024 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "600M"
 vm_wait
-check_swap_run
+check_swap_run "$SWAP_WS_SHORT_MIB"
 jq -e '.nodes == [1, 2] and .stats.errors == 0' "$SHARED/dev-after.json" >/dev/null ||
 	fail "unexpected device: $(cat "$SHARED/dev-after.json")"

@@ -12,7 +12,7 @@ VM_MEM=$SWAP_CLIENT_MEM vm_start 1 "$OMX_ROOT/tests/vm/guest/swap-client.sh" "$S
 VM_MEM=1536 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 VM_MEM=1536 vm_start 3 "$OMX_ROOT/tests/vm/guest/pool.sh" "1100M"
 vm_wait
-check_swap_run
+check_swap_run "$SWAP_WS_SHORT_MIB"
 [ -e "$SHARED/vm3.kill-done" ] || fail "VM 3's daemon was not killed"
 jq -e '.replicas == 2 and .failed_nodes == [2] and .stats.errors == 0' "$SHARED/dev-after.json" >/dev/null ||
 	fail "unexpected device after the kill: $(cat "$SHARED/dev-after.json")"

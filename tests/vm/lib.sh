@@ -14,6 +14,8 @@
 #   capture_start FILE                record the segment into a pcap
 #   wait_for_files FILE...            wait until guests created these (in $SHARED)
 #   log_grep N PATTERN                succeed if VM N's log matches
+# Guests see the host's file system read-only, but with fresh tmpfs on /tmp, /var/tmp and /mnt;
+# OMX_ROOT, OMX_CACHE and the paths in OMX_VM_KEEP (colon-separated) stay visible there.
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 set -euo pipefail
 
@@ -78,7 +80,7 @@ vm_start() {
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-serial "file:$log" \
 		-kernel "$OMX_KERNEL" \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 tsc=reliable $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 tsc=reliable $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE${OMX_VM_KEEP:+:$OMX_VM_KEEP}" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=shared,path="$SHARED",security_model=none \
@@ -141,15 +143,22 @@ wait_for_files() {
 
 log_grep() { grep -qaE "$2" "$OMX_TEST_DIR/vm$1.log"; }
 
-# check_swap_run: the verdict of guest/swap-client.sh on VM 1: every page intact, pages
-# swapped out and in, no OOM kill.
+# check_swap_run WS_MIB: the verdict of guest/swap-client.sh on VM 1: the verifier ran to its
+# end over all WS_MIB MiB and found every page intact, pages were swapped out and in, the
+# device counted no failed request, and nothing was OOM-killed.
 check_swap_run() {
-	[ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
+	local ws_mib=$1 out in verified
+	[ -e "$SHARED/swap-result.txt" ] || fail "the swap workload never ran"
 	cat "$SHARED/swap-result.txt"
-	local out in
+	[ -e "$SHARED/swap.ok" ] || fail "swap check did not pass"
+	verified=$(grep -E '^[0-9]+ pages verified, [0-9]+ wrong$' "$SHARED/swap-result.txt" || true)
+	[ "$verified" = "$((ws_mib * 256)) pages verified, 0 wrong" ] ||
+		fail "the verifier did not check all $((ws_mib * 256)) pages intact: '${verified:-no final line}'"
 	out=$(awk '$1 == "pswpout" {print $2}' "$SHARED/vmstat-after")
 	in=$(awk '$1 == "pswpin" {print $2}' "$SHARED/vmstat-after")
 	[ "${out:-0}" -gt 0 ] || fail "no pages swapped out"
 	[ "${in:-0}" -gt 0 ] || fail "no pages swapped in"
+	jq -e '.stats.errors == 0' "$SHARED/dev-after.json" >/dev/null ||
+		fail "the device counted failed requests: $(cat "$SHARED/dev-after.json")"
 	! log_grep 1 'Out of memory|oom-kill|invoked oom-killer' || fail "the OOM killer ran"
 }

@@ -1,5 +1,5 @@
 # Client side of the mirroring test (VM 1): /dev/omx0 with two copies of every chunk on the
-# pool nodes of VMs 2 and 3; VM 3's daemon is killed under I/O.
+# pool nodes of VMs 2 and 3; VM 3's daemon is killed under verified fio and a pattern reader.
 trap 'touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 fio_verify() { # name offset size rw
@@ -30,9 +30,33 @@ fio_verify healthy 32M 24M randrw
 "$C" -j node show 1 >"$S/node1-healthy.json"
 "$C" -j node show 2 >"$S/node2-healthy.json"
 
-# VM 3's node dies: reads of its chunks fail over to VM 2's copies, writes go on there.
+# VM 3's node dies under load: fio writes and reads a region (crc32c in every block, all
+# read back and checked at its end) while a reader compares the pattern over and over. The
+# kill lands while both have requests in flight on VM 3: reads of its chunks must fail over to
+# VM 2's copies, writes go on there, nothing fails and nothing reads back wrong.
+writes() { "$C" -j dev show omx0 | jq .stats.writes; }
+fio_verify under-kill 32M 32M randrw &
+fio=$!
+(
+	rounds=0
+	while [ ! -e /tmp/stop-reader ]; do
+		dd if=/dev/omx0 of=/tmp/back-r bs=1M count=32 iflag=direct status=none
+		cmp /tmp/pattern /tmp/back-r
+		rounds=$((rounds + 1))
+	done
+	echo "$rounds" >"$S/reader-rounds"
+) &
+reader=$!
+# fio has started writing (not just forked) before the kill is asked for.
+before=$(writes)
+for _ in $(seq 300); do [ "$(writes)" -gt $((before + 100)) ] && break; sleep 0.1; done
 touch "$S/kill-vm3"
 wait_file "$S/vm3.kill-done"
+kill -0 "$fio" 2>/dev/null || { echo "fio was over before VM 3's daemon died: nothing in flight"; exit 1; }
+touch "$S/killed-under-fio"
+wait "$fio" || { echo "fio failed across the kill"; cat "$S/fio-under-kill.json"; exit 1; }
+touch /tmp/stop-reader
+wait "$reader" || { echo "the pattern read back wrong across the kill"; exit 1; }
 dd if=/dev/omx0 of=/tmp/back bs=1M count=32 iflag=direct status=none
 cmp /tmp/pattern /tmp/back
 fio_verify degraded 32M 24M randrw

@@ -14,7 +14,7 @@ start=$(date +%s.%N)
 timeout 60 ip link del eth0.5
 echo "$(date +%s.%N) - $start" | bc >"$S/t-del"
 "$C" -j show >"$S/show.json"
-! dd if=/dev/omx0 of=/dev/null bs=4096 count=1 iflag=direct 2>"$S/dd.txt"
+must_fail dd if=/dev/omx0 of=/dev/null bs=4096 count=1 iflag=direct 2>"$S/dd.txt"
 "$C" dev del omx0
 sleep 0.3
 kill "$monitor"

@@ -22,6 +22,8 @@ refused() {
 	echo "refused as expected: $* -> $out"
 	[[ $out == *"$want"* ]] || { echo "expected '$want'"; exit 1; }
 }
+# must_fail COMMAND...: COMMAND must fail (a bare `! COMMAND` never stops a `set -e` script).
+must_fail() { if "$@"; then echo "unexpectedly succeeded: $*"; exit 1; fi; }
 # node_mac N: the MAC address of VM N (the host's vm_mac).
 node_mac() { printf '52:54:00:0a:aa:%02x' "$1"; }
 # one_node_device NODE_SIZE DEV_SIZE: the common start of a client with one pool node (VM 2):

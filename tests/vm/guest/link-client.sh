@@ -18,5 +18,5 @@ wait_file "$S/injected"
 "$C" node del 1
 "$C" node del 2
 rmmod omx_mod
-! grep -q '^omx_mod ' /proc/modules
+must_fail grep -q '^omx_mod ' /proc/modules
 touch "$S/done"

@@ -9,6 +9,13 @@ one_node_device 128M 64M
 LD_PRELOAD=$S/noshm.so fio --name=reader --thread --filename=/dev/omx0 --direct=1 --rw=randread \
 	--bs=4k --ioengine=libaio --iodepth=4 --time_based --runtime=3600 >/dev/null &
 reader=$!
+# The node's counters every 0.5 s, for the host to see what each freeze did.
+(
+	while [ ! -e "$S/thawed" ]; do
+		"$C" -j node show 1 >"$S/node-live.tmp" && mv "$S/node-live.tmp" "$S/node-live.json"
+		sleep 0.5
+	done
+) &
 touch "$S/freeze-me"
 pass=0
 while [ ! -e "$S/thawed" ] || [ $pass -lt 2 ]; do

@@ -24,7 +24,16 @@ halfway=()
 slabs() { echo "--- slabs $1"; grep -E '^(kmalloc-2k|kmalloc-4k|skbuff_head_cache|kmemleak_object) ' /proc/slabinfo | awk '{printf "%s %d objects (%d KiB)\n", $1, $2, $2 * $4 / 1024}'; }
 slabs before
 start=$(date +%s.%N)
-swap_workload $((ws / 3)) python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" "$ws" 7 "${halfway[@]}" | tee "$S/swap-result.txt"
+# The verifier's own status, not tee's: a wrong page (exit 1) or a signal (SIGBUS when a
+# swap-in fails: 128 + 7) fails the test here, before swap.ok.
+rc=0
+swap_workload $((ws / 3)) python3 "$OMX_ROOT/tests/vm/guest/swap-check.py" "$ws" 7 "${halfway[@]}" |
+	tee "$S/swap-result.txt" || rc=$?
+if [ $rc != 0 ]; then
+	echo "swap workload failed: exit status $rc$( [ $rc -gt 128 ] && echo " (signal $(kill -l $((rc - 128))))")"
+	"$C" dev show omx0 || true
+	exit 1
+fi
 echo "swap run: $(echo "$(date +%s.%N) - $start" | bc) s" | tee -a "$S/swap-result.txt"
 cp /proc/vmstat "$S/vmstat-after"
 grep -E '^pswp(in|out) ' /proc/vmstat | tee -a "$S/swap-result.txt"
