@@ -90,7 +90,8 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
         m.put_u64(node_stats::NAKS_RECEIVED, s.naks_received)?;
         m.put_u64(node_stats::MALFORMED, s.malformed)?;
         m.put_u64(node_stats::TIMEOUTS, s.timeouts)?;
-        m.put_u64(node_stats::RECONNECTS, s.reconnects)
+        m.put_u64(node_stats::RECONNECTS, s.reconnects)?;
+        m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)
     })
 }
 

@@ -47,6 +47,7 @@ pub(crate) mod node_stats {
     pub(crate) const MALFORMED: u16 = 8;
     pub(crate) const TIMEOUTS: u16 = 9;
     pub(crate) const RECONNECTS: u16 = 10;
+    pub(crate) const INTEGRITY_ERRORS: u16 = 11;
 }
 
 /// Attributes of the `dev` set.

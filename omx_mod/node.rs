@@ -113,6 +113,7 @@ pub(crate) struct NodeStatsSnapshot {
     pub(crate) malformed: u64,
     pub(crate) timeouts: u64,
     pub(crate) reconnects: u64,
+    pub(crate) integrity_errors: u64,
 }
 
 struct Link {
@@ -237,6 +238,7 @@ fn add_stats(a: &proto::Stats, b: &proto::Stats) -> proto::Stats {
     s.naks_rx = s.naks_rx.wrapping_add(b.naks_rx);
     s.timeouts = s.timeouts.wrapping_add(b.timeouts);
     s.rx_errors = s.rx_errors.wrapping_add(b.rx_errors);
+    s.integrity_errors = s.integrity_errors.wrapping_add(b.integrity_errors);
     s
 }
 
@@ -331,6 +333,7 @@ impl Node {
             malformed: c.malformed.load(Relaxed).wrapping_add(s.rx_errors).wrapping_add(stray),
             timeouts: s.timeouts,
             reconnects: c.reconnects.load(Relaxed),
+            integrity_errors: s.integrity_errors,
         }
     }
 

@@ -30,6 +30,8 @@ pub struct LinkCounters {
     pub out_of_order: u64,
     /// Frames that failed to parse.
     pub rx_errors: u64,
+    /// Frames whose integrity trailer was missing or wrong (also in `rx_errors`).
+    pub integrity_errors: u64,
 }
 
 impl LinkCounters {
@@ -42,6 +44,7 @@ impl LinkCounters {
         self.duplicates += s.duplicates;
         self.out_of_order += s.out_of_order;
         self.rx_errors += s.rx_errors;
+        self.integrity_errors += s.integrity_errors;
     }
 
     /// Sum of two.
@@ -53,6 +56,7 @@ impl LinkCounters {
         self.duplicates += o.duplicates;
         self.out_of_order += o.out_of_order;
         self.rx_errors += o.rx_errors;
+        self.integrity_errors += o.integrity_errors;
         self
     }
 }
@@ -155,6 +159,7 @@ impl NodeStats {
         kv("duplicates", link.duplicates);
         kv("out_of_order", link.out_of_order);
         kv("link_rx_errors", link.rx_errors);
+        kv("integrity_errors", link.integrity_errors);
         s.push_str("\"requests\":{");
         for (i, name) in OPS.iter().enumerate() {
             let _ = write!(s, "\"{name}\":{}", self.requests[i]);

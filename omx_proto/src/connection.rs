@@ -246,6 +246,9 @@ pub struct Stats {
     pub out_of_order: u64,
     /// Frames that failed to parse.
     pub rx_errors: u64,
+    /// Frames dropped because omx's integrity trailer was missing or did not match (corrupted
+    /// in transit; also counted in `rx_errors`).
+    pub integrity_errors: u64,
     /// Frames ignored.
     pub rx_ignored: u64,
     /// TileLink messages sent (first transmission only).
@@ -630,6 +633,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
                 None => {
                     // Corrupted in transit: dropped like a lost frame.
                     inc(&mut self.stats.rx_errors);
+                    inc(&mut self.stats.integrity_errors);
                     return Err(Error::BadIntegrity);
                 }
             }

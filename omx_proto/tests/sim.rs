@@ -232,6 +232,9 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
     let mut buf = vec![0u8; c.max_frame_len().max(srv.max_frame_len())];
     let mut iterations = 0u64;
     let mut closing = false;
+    // Frames each end rejected for their integrity trailer (server, client): what its
+    // `integrity_errors` counter must say.
+    let mut bad_integrity = [0u64; 2];
 
     loop {
         iterations += 1;
@@ -245,7 +248,10 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
                 let rx = match srv.on_frame(&f.bytes, now) {
                     Ok(rx) => rx,
                     // A corrupted frame is dropped: the link lost it.
-                    Err(Error::BadIntegrity) if s.integrity => continue,
+                    Err(Error::BadIntegrity) if s.integrity => {
+                        bad_integrity[0] += 1;
+                        continue;
+                    }
                     Err(e) => panic!("seed {seed}: {e:?}"),
                 };
                 for m in rx.messages() {
@@ -298,7 +304,10 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
             } else {
                 let rx = match c.on_frame(&f.bytes, now) {
                     Ok(rx) => rx,
-                    Err(Error::BadIntegrity) if s.integrity => continue,
+                    Err(Error::BadIntegrity) if s.integrity => {
+                        bad_integrity[1] += 1;
+                        continue;
+                    }
                     Err(e) => panic!("seed {seed}: {e:?}"),
                 };
                 for m in rx.messages() {
@@ -440,6 +449,11 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
             srv.stats()
         );
     }
+    assert_eq!(
+        [srv.stats().integrity_errors, c.stats().integrity_errors],
+        bad_integrity,
+        "seed {seed}: integrity_errors counters"
+    );
     (
         c.stats().frames_tx,
         c.stats().frames_retx + srv.stats().frames_retx,

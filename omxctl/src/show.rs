@@ -399,7 +399,8 @@ mod tests {
                 "stats": {
                     "tx_frames": 10, "rx_frames": 9, "tx_bytes": 4096, "rx_bytes": 2048,
                     "retransmits": 0, "naks_sent": 0, "naks_received": 0,
-                    "malformed": 0, "timeouts": 0, "reconnects": 0
+                    "malformed": 0, "timeouts": 0, "reconnects": 0,
+                    "integrity_errors": 0
                 }
             })
         );

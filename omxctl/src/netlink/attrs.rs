@@ -239,6 +239,7 @@ counter_set! {
         Malformed / malformed = 8,
         Timeouts / timeouts = 9,
         Reconnects / reconnects = 10,
+        IntegrityErrors / integrity_errors = 11,
     }
 }
 

@@ -158,6 +158,7 @@ fn every_counter_has_its_spec_number() {
         malformed: 8,
         timeouts: 9,
         reconnects: 10,
+        integrity_errors: 11,
     };
     // Attribute type i carries value i: spec order is numbering order.
     for a in node_stats.to_attrs() {
