@@ -22,8 +22,10 @@
 #     the I/O waiting for it fails with EIO (when is printed); once the link is back the node
 #     reconnects with its memory kept: every write that succeeded reads back intact, and the
 #     slots whose writes failed can be written again.
-#   mtu: eth0's MTU goes 1500 -> 576 -> 9000 -> 1500 under verified I/O (omx_mod keeps the
-#     frame size it chose at node add: see Documentation/reliability-netem.md).
+#   mtu: the path's MTU (both VMs' eth0, the host's taps and bridge) goes 1500 -> 576 -> 9000
+#     -> 1500 under verified I/O: omx_mod keeps the frame size it chose at node add, so at 576
+#     the path drops its data frames and I/O waits (within the I/O timeout), at 9000 its frames
+#     stay as they were; nothing may fail (Documentation/reliability-netem.md).
 # A 4 MiB canary at the start of the device is written once and compared after every scenario.
 # OMX_FAULT_MIB (default 4; 1 on the debug kernel) scales the I/O per scenario (a soak: about
 # 50 s per MiB under TCG on a busy host, so raise the runner's TEST_TIMEOUT too);
@@ -42,7 +44,39 @@ VM_MEM=$((pool_mem > 512 ? pool_mem : 512)) vm_start 2 "$OMX_ROOT/tests/vm/guest
 
 # Link flaps on request of the client: $SHARED/flap holds the seconds VM 1's tap stays down
 # (the bridge port is disabled and the tap refuses QEMU's frames: both directions are cut).
+# Path MTU changes likewise: $SHARED/path-mtu holds the MTU for both taps and the bridge (the
+# bridge drops a frame larger than the MTU of the port it leaves by), or "end". From the first
+# request to "end", tcpdump records the frames each tap passes on to its VM, and
+# $OMX_TEST_DIR/mtu-phases the host's time of each change.
+mtu_caps=()
 while kill -0 "${VM_PIDS[1]}" 2>/dev/null; do
+	if [ -e "$SHARED/path-mtu" ]; then
+		m=$(cat "$SHARED/path-mtu")
+		rm -f "$SHARED/path-mtu"
+		if [ "$m" = end ]; then
+			kill "${mtu_caps[@]}" 2>/dev/null || true
+			wait "${mtu_caps[@]}" 2>/dev/null || true
+			mtu_caps=()
+		else
+			if [ ${#mtu_caps[@]} = 0 ]; then
+				for n in 1 2; do
+					tcpdump -i "tap$n" -Q out -nn -s 64 -U -w "$OMX_TEST_DIR/mtu-tap$n.pcap" 'ether proto 0xaaaa' \
+						2>"$OMX_TEST_DIR/mtu-tap$n.err" &
+					mtu_caps+=($!)
+				done
+				for _ in $(seq 100); do
+					grep -q listening "$OMX_TEST_DIR/mtu-tap1.err" && grep -q listening "$OMX_TEST_DIR/mtu-tap2.err" && break
+					sleep 0.1
+				done
+			fi
+			ip link set tap1 mtu "$m"
+			ip link set tap2 mtu "$m"
+			ip link set br0 mtu "$m"
+			echo "$(date +%s.%N) $m" >>"$OMX_TEST_DIR/mtu-phases"
+			echo "host: taps and bridge at MTU $m"
+		fi
+		touch "$SHARED/host.path-mtu-done"
+	fi
 	if [ -e "$SHARED/flap" ]; then
 		secs=$(cat "$SHARED/flap")
 		rm -f "$SHARED/flap"
@@ -54,6 +88,7 @@ while kill -0 "${VM_PIDS[1]}" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
+[ ${#mtu_caps[@]} = 0 ] || { kill "${mtu_caps[@]}" 2>/dev/null || true; }
 # The summary is printed whatever happened to the VMs; their verdict counts at the end.
 vm_status=0
 vm_wait || vm_status=$?
@@ -64,6 +99,19 @@ v() { jq -r "($2) // 0" "$1" 2>/dev/null || echo 0; }
 # d TAG WHAT JQ-PATH: after - before.
 d() { echo $(($(v "$R/$1-$2-after.json" "$3") - $(v "$R/$1-$2-before.json" "$3"))); }
 drops() { v "$R/$1-netem-$2.json" '[.[] | select(.kind == "netem") | .drops] | add'; }
+# has FILE JQ-PATH: the snapshot has this counter (an omxctl or omx-node without it must not
+# pass for one that counted nothing).
+has() { jq -e "($2) | numbers" "$1" >/dev/null 2>&1; }
+# tap_phases N: per MTU phase (from $OMX_TEST_DIR/mtu-phases, 0.1 s after each change on),
+# "MTU FRAMES LARGEST" of the frames tap N passed on to VM N (length with the Ethernet header).
+tap_phases() {
+	tcpdump -r "$OMX_TEST_DIR/mtu-tap$1.pcap" -tt -nn -e 2>/dev/null |
+		sed -n 's/^\([0-9.]*\) .*, length \([0-9]*\): .*/\1 \2/p' |
+		awk 'NR == FNR { t[NR] = $1; mtu[NR] = $2; np = NR; next }
+			{ for (i = np; i >= 1; i--) if ($1 >= t[i]) break
+			  if (i >= 1 && $1 >= t[i] + 0.1) { n[i]++; if ($2 > big[i]) big[i] = $2 } }
+			END { for (i = 1; i <= np; i++) print mtu[i], n[i] + 0, big[i] + 0 }' "$OMX_TEST_DIR/mtu-phases" -
+}
 
 failures=() netem_passed=0 link_passed=0
 bad() { failures+=("$1: $2"); echo "  FAIL $1: $2"; }
@@ -79,6 +127,9 @@ while read -r line; do
 	n_dup=$(d "$name" node .duplicates) n_ooo=$(d "$name" node .out_of_order)
 	n_mal=$(($(d "$name" node .malformed) + $(d "$name" node .link_rx_errors)))
 	c_rx=$(d "$name" client .stats.rx_frames) n_tx=$(d "$name" node .frames_tx)
+	# Frames the integrity trailer's check rejected, at the client (frames from the node) and at
+	# the node (frames from the client).
+	c_int=$(d "$name" client .stats.integrity_errors) n_int=$(d "$name" node .integrity_errors)
 	if [ "$kind" = netem ]; then
 		verified=$(v "$R/$name-fio.json" '.jobs[0].read.io_bytes')
 		written=$(v "$R/$name-fio.json" '.jobs[0].write.io_bytes')
@@ -86,9 +137,9 @@ while read -r line; do
 		verified=$(v "$R/$name-io.json" .bytes_verified)
 		written=$(v "$R/$name-io.json" .bytes_written)
 	fi
-	printf '%-10s %-34s %9d B verified %6.1f s | client: retransmits +%d naks sent +%d received +%d malformed +%d timeouts +%d reconnects +%d errors +%d | node: retransmits +%d timeouts +%d naks +%d duplicates +%d out-of-order +%d malformed +%d' \
-		"$name" "$detail" "$verified" "$secs" "$rtx" "$nsent" "$nrecv" "$mal" "$tmo" "$rec" "$errs" \
-		"$n_rtx" "$n_tmo" "$n_nak" "$n_dup" "$n_ooo" "$n_mal"
+	printf '%-10s %-34s %9d B verified %6.1f s | client: retransmits +%d naks sent +%d received +%d malformed +%d integrity errors +%d timeouts +%d reconnects +%d errors +%d | node: retransmits +%d timeouts +%d naks +%d duplicates +%d out-of-order +%d malformed +%d integrity errors +%d' \
+		"$name" "$detail" "$verified" "$secs" "$rtx" "$nsent" "$nrecv" "$mal" "$c_int" "$tmo" "$rec" "$errs" \
+		"$n_rtx" "$n_tmo" "$n_nak" "$n_dup" "$n_ooo" "$n_mal" "$n_int"
 	[ "$kind" != netem ] || [ "$name" = none ] ||
 		printf ' | netem drops %d (to node) %d (to client)' "$(drops "$name" vm1)" "$(drops "$name" vm2)"
 	echo
@@ -105,6 +156,13 @@ while read -r line; do
 	none | loss-0.1 | loss-2 | loss-10 | reorder | duplicate | corrupt | delay | delay-reorder | flap-short | flap-long | mtu)
 		[ "$errs" = 0 ] || bad "$name" "$errs requests failed" ;;
 	esac
+	# The integrity trailer is checked at both ends, and rejects only frames that were corrupted.
+	if has "$R/$name-client-after.json" .stats.integrity_errors && has "$R/$name-node-after.json" .integrity_errors; then
+		[ "$name" = corrupt ] || [ $((c_int + n_int)) = 0 ] ||
+			bad "$name" "the integrity check rejected frames nothing corrupted (client +$c_int, node +$n_int)"
+	else
+		bad "$name" "no integrity_errors counter in omxctl's or omx-node's statistics"
+	fi
 	# The faults were hit (only where the counters must move, whatever the timing).
 	case $name in
 	loss-0.1)
@@ -121,10 +179,14 @@ while read -r line; do
 		[ $((nsent + nrecv + n_ooo)) -gt 0 ] || bad "$name" "no frame arrived out of order" ;;
 	duplicate)
 		[ "$n_dup" -gt 0 ] || bad "$name" "the node saw no duplicate"
-		echo "  frames the client received beyond those the node sent (duplicates): $((c_rx - n_tx))" ;;
+		echo "  frames the client received beyond those the node sent (duplicates): $((c_rx - n_tx))"
+		[ "$c_rx" -gt "$n_tx" ] || bad "$name" "the client received no more frames than the node sent: no duplicate reached it" ;;
 	corrupt)
-		[ $((mal + nsent + nrecv + rtx + n_mal + n_nak + n_ooo + unknown)) -gt 0 ] ||
-			bad "$name" "no corrupted frame was noticed" ;;
+		# netem corrupts each VM's egress: the client's frames are checked by the node, the
+		# node's by the client. Each end's own integrity counter must have caught some.
+		[ "$(jq -r .integrity "$R/$name-client-after.json")" = crc32c ] || bad "$name" "node 1 does not use the integrity trailer"
+		[ "$n_int" -gt 0 ] || bad "$name" "the node's integrity check caught none of the frames netem corrupted on the client's egress"
+		[ "$c_int" -gt 0 ] || bad "$name" "the client's integrity check caught none of the frames netem corrupted on the node's egress" ;;
 	flap-short)
 		[ "$tmo" -gt 0 ] || bad "$name" "no retransmit timeout while the link was down"
 		[ "$(v "$R/$name-io.json" '.eio_writes + .eio_reads')" = 0 ] || bad "$name" "I/O failed" ;;
@@ -138,8 +200,36 @@ while read -r line; do
 		echo "  $eio requests failed with EIO, the first $(v "$R/$name-io.json" '.first_eio_s - 1') s after the link went down;" \
 			"$(v "$R/$name-io.json" .rewritten_after_eio) slots rewritten after recovery" ;;
 	mtu)
-		jq -r '"  frames sent by omx_mod: at MTU 1500 \(.at1500.frames) (largest \(.at1500.largest) B), at 576 \(.at576.frames) (largest \(.at576.largest) B, \(.at576.over_mtu) above the MTU), at 9000 \(.at9000.frames) (largest \(.at9000.largest) B)"' "$R/mtu-frames.json" || true
-		echo "  node 1's frame payload limit after the change to 576: $(v "$R/mtu-node-at-576.json" .mtu)" ;;
+		# omx_mod keeps the frame size it chose at node add; the path (both eth0, the host's
+		# taps and bridge) drops what is larger than its MTU.
+		F=$R/mtu-frames.json over=$((576 + 14)) limit=$((576 + 18)) # a VLAN tag's 4 bytes are let through
+		attr_add=$(v "$R/mtu-client-before.json" .mtu) attr_576=$(v "$R/mtu-node-at-576.json" .mtu)
+		echo "  node 1's mtu attribute: $attr_add at node add, $attr_576 with the path at 576"
+		[ "$attr_576" = "$attr_add" ] || bad "$name" "node 1's mtu changed from $attr_add to $attr_576 with the interface's"
+		jq -r 'to_entries[] | "  client eth0 \(.key): sent \(.value.sent) frames (largest \(.value.sent_largest) B), received \(.value.received) (largest \(.value.received_largest) B)"' "$F" ||
+			bad "$name" "no record of the frames eth0 carried ($F)"
+		sent576=$(v "$F" .at576.sent_largest) recv576=$(v "$F" .at576.received_largest)
+		[ "$sent576" -gt "$over" ] || bad "$name" "omx_mod sent no frame above the path's MTU of 576 (largest $sent576 B): its frame size should not follow the MTU"
+		[ "$recv576" -le "$limit" ] || bad "$name" "the client received a $recv576-byte frame while the path's MTU was 576"
+		big=$(v "$F" .at9000.sent_largest)
+		[ "$big" -gt "$over" ] && [ "$big" -le $((1500 + 14)) ] ||
+			bad "$name" "at MTU 9000 the largest frame omx_mod sent was $big B, not a data frame of the size chosen at MTU 1500"
+		if [ "$(wc -l <"$OMX_TEST_DIR/mtu-phases" 2>/dev/null || echo 0)" = 4 ]; then
+			for n in 1 2; do
+				to=$([ $n = 1 ] && echo client || echo node)
+				tp=$(tap_phases $n) || tp=
+				f576=$(awk 'NR == 2 { print $2 }' <<<"$tp") b576=$(awk 'NR == 2 { print $3 }' <<<"$tp")
+				f9000=$(awk 'NR == 3 { print $2 }' <<<"$tp") b9000=$(awk 'NR == 3 { print $3 }' <<<"$tp")
+				f576=${f576:-0} b576=${b576:-0} f9000=${f9000:-0} b9000=${b9000:-0}
+				echo "  host tap$n passed on to the $to: at MTU 576 $f576 frames (largest $b576 B), at 9000 $f9000 (largest $b9000 B)"
+				[ "$b576" -le "$limit" ] || bad "$name" "tap$n passed a $b576-byte frame on to the $to at MTU 576: the path did not drop it"
+				[ "$b9000" -gt "$over" ] || bad "$name" "no data frame reached the $to at MTU 9000 (largest $b9000 B)"
+			done
+		else
+			bad "$name" "the host did not record the four MTU phases"
+		fi
+		# The frames dropped at 576 were sent again, and nothing failed (checked above).
+		[ "$rtx" -gt 0 ] || bad "$name" "the client retransmitted nothing although the path dropped its data frames" ;;
 	esac
 	if [ ${#failures[@]} = "$nfail" ]; then
 		if [ "$kind" = netem ]; then [ "$name" = none ] || netem_passed=$((netem_passed + 1)); else link_passed=$((link_passed + 1)); fi

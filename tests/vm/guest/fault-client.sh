@@ -5,8 +5,9 @@
 # /mnt/shared/r/<scenario>-<what>-<before|after>.json. A failing scenario is recorded, not
 # fatal: the others still run and the host reports them all.
 # Args: MiB of I/O per scenario (default 4); the scenarios to run, separated by '+' (all).
-trap 'touch $S/done' EXIT
+# Runs under bash -euo pipefail (qemu/guest-init.sh).
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
+trap 'touch "$S/done"' EXIT
 mib=${1:-4}
 only=${2:-}
 G=$OMX_ROOT/tests/vm/guest
@@ -60,7 +61,7 @@ result() { # TAG KIND DETAIL RC SECONDS MIB
 		'{name: $name, kind: $kind, detail: $detail, rc: $rc, seconds: $secs, mib: $mib, canary_ok: $canary}' \
 		>>"$S/results.jsonl"
 	echo "scenario $1 ($3): rc $4, $5 s, canary intact: $canary_state"
-	"$C" node show 1 | grep -E 'retransmits|naks|malformed|timeouts|reconnects' | tr -s ' \n' ' '
+	"$C" node show 1 | grep -E 'retransmits|naks|malformed|timeouts|reconnects|integrity' | tr -s ' \n' ' ' || true
 	echo
 }
 
@@ -89,7 +90,8 @@ run_netem() { # TAG SIZE_MIB [NETEM ARGS...] (none: no fault, the reference)
 		--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
 		--output-format=json --output="$R/$tag-fio.json" 2>"$R/$tag-fio.err" || rc=$?
 	secs=$(elapsed "$start")
-	kill "$poller"
+	kill "$poller" 2>/dev/null || true
+	wait "$poller" 2>/dev/null || true
 	[ "$rc" = 0 ] || head -c 2000 "$R/$tag-fio.err"
 	[ $# = 0 ] || netem_off "$tag"
 	snapshot "$tag" after
@@ -121,53 +123,82 @@ run_flap() { # TAG SECONDS [--tolerate-eio]
 	result "$tag" flap "VM 1's tap down for $secs s" "$rc" "$(elapsed "$start")" "$mib"
 }
 
-# eth0's MTU goes 1500 -> 576 -> 9000 -> 1500 while guest/fault-io.py writes and verifies;
-# tcpdump on eth0 records the size of the frames omx_mod sends in each phase.
+# path_mtu N: the whole path to MTU N, in this order: the host's taps and bridge
+# (64-link-faults.sh, which also records the frames the taps pass on while the MTU scenario
+# runs), VM 2's eth0 (guest/fault-pool.sh), this VM's eth0. path_mtu end: the host stops
+# recording.
+path_mtu() {
+	rm -f "$S/host.path-mtu-done"
+	echo "$1" >"$S/.path-mtu"
+	mv "$S/.path-mtu" "$S/path-mtu"
+	wait_file "$S/host.path-mtu-done"
+	[ "$1" != end ] || return 0
+	pool mtu "$1"
+	ip link set eth0 mtu "$1"
+}
+
+# The MTU of the whole path (both VMs' eth0, the host's taps and bridge) goes 1500 -> 576 ->
+# 9000 -> 1500 while guest/fault-io.py writes and verifies; tcpdump on eth0 records the size of
+# the frames omx_mod sends and receives in each phase (the host records what its taps pass
+# on). omx_mod keeps the frame size it chose at node add: at 576 its data frames are dropped
+# by the path (the host's bridge, and VM 2's AF_PACKET socket refuses omx-node's), so I/O
+# stalls and is retransmitted until the MTU is back; at 9000 its frames stay as they were.
 run_mtu() {
-	local tag=mtu rc=0 start io td t1 t2 t3
+	local tag=mtu rc=0 start io td t0 e0 t1 e1 t2 e2 t3 t4
 	selected "$tag" || return 0
 	snapshot "$tag" before
 	rm -f /tmp/mtu-done
 	tcpdump -Z root -i eth0 -nn -s 64 -w /tmp/mtu.pcap 'ether proto 0xaaaa' 2>/tmp/tcpdump.err &
 	td=$!
 	for _ in $(seq 100); do grep -q listening /tmp/tcpdump.err && break; sleep 0.1; done
+	grep -q listening /tmp/tcpdump.err || { echo "tcpdump did not start:"; cat /tmp/tcpdump.err; exit 1; }
+	path_mtu 1500 # the host starts recording
 	start=$(date +%s.%N)
+	t0=$start
 	python3 "$G/fault-io.py" /dev/omx0 "$canary" "$mib" /tmp/mtu-done >"$R/$tag-io.json" &
 	io=$!
-	sleep 1
+	sleep 2
+	e0=$(date +%s.%N)
+	path_mtu 576
 	t1=$(date +%s.%N)
-	ip link set eth0 mtu 576
 	"$C" -j node show 1 >"$R/$tag-node-at-576.json"
-	sleep 2
+	sleep 3
+	e1=$(date +%s.%N)
+	path_mtu 9000
 	t2=$(date +%s.%N)
-	ip link set eth0 mtu 9000
-	sleep 2
+	sleep 4
+	e2=$(date +%s.%N)
+	path_mtu 1500
 	t3=$(date +%s.%N)
-	ip link set eth0 mtu 1500
 	sleep 1
 	touch /tmp/mtu-done
 	wait "$io" || rc=$?
+	t4=$(date +%s.%N)
+	path_mtu end
 	cat "$R/$tag-io.json"
 	kill "$td"
 	wait "$td" || true
-	tcpdump -r /tmp/mtu.pcap -tt -e -nn 'ether src 52:54:00:0a:aa:01' 2>/dev/null |
-		sed -n 's/^\([0-9.]*\) .*, length \([0-9]*\): .*/\1 \2/p' >/tmp/mtu-frames
-	# Frame lengths include the 14-byte Ethernet header; "over" counts frames whose payload
-	# exceeds the interface MTU of that moment.
-	awk -v a="$t1" -v b="$t2" -v c="$t3" '
-		function note(p, len, mtu) { n[p]++; if (len > max[p]) max[p] = len; if (len - 14 > mtu) over[p]++ }
-		$1 < a { note("at1500", $2, 1500) }
-		$1 >= a && $1 < b { note("at576", $2, 576) }
-		$1 >= b && $1 < c { note("at9000", $2, 9000) }
+	# "TIME SRC-MAC LENGTH" per frame (LENGTH includes the 14-byte Ethernet header).
+	tcpdump -r /tmp/mtu.pcap -tt -e -nn 2>/dev/null |
+		sed -n 's/^\([0-9.]*\) \([0-9a-f:]*\) > .*, length \([0-9]*\): .*/\1 \2 \3/p' >/tmp/mtu-frames
+	# Per phase (from 0.2 s after the whole path changed, frames already queued are not
+	# counted, to the start of the next change), the frames this VM sent and received, and the
+	# largest of each.
+	awk -v me="$(node_mac 1)" -v t0="$t0" -v e0="$e0" -v t1="$t1" -v e1="$e1" -v t2="$t2" -v e2="$e2" -v t3="$t3" -v t4="$t4" '
+		function note(p) { if ($2 == me) { sn[p]++; if ($3 > sl[p]) sl[p] = $3 } else { rn[p]++; if ($3 > rl[p]) rl[p] = $3 } }
+		$1 >= t0 && $1 < e0 { note("at1500") }
+		$1 >= t1 + 0.2 && $1 < e1 { note("at576") }
+		$1 >= t2 + 0.2 && $1 < e2 { note("at9000") }
+		$1 >= t3 + 0.2 && $1 < t4 { note("back1500") }
 		END {
 			printf "{"
-			split("at1500 at576 at9000", ps, " ")
-			for (i = 1; i <= 3; i++)
-				printf "%s\"%s\": {\"frames\": %d, \"largest\": %d, \"over_mtu\": %d}", (i > 1 ? ", " : ""), ps[i], n[ps[i]], max[ps[i]], over[ps[i]]
+			split("at1500 at576 at9000 back1500", ps, " ")
+			for (i = 1; i <= 4; i++)
+				printf "%s\"%s\": {\"sent\": %d, \"sent_largest\": %d, \"received\": %d, \"received_largest\": %d}", (i > 1 ? ", " : ""), ps[i], sn[ps[i]], sl[ps[i]], rn[ps[i]], rl[ps[i]]
 			print "}"
 		}' /tmp/mtu-frames | tee "$R/$tag-frames.json"
 	snapshot "$tag" after
-	result "$tag" mtu "eth0 MTU 1500 -> 576 -> 9000 -> 1500" "$rc" "$(elapsed "$start")" "$mib"
+	result "$tag" mtu "path MTU 1500 -> 576 -> 9000 -> 1500" "$rc" "$(elapsed "$start")" "$mib"
 }
 
 insmod "$OMX_ROOT/omx_mod.ko"

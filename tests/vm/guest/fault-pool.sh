@@ -6,6 +6,8 @@
 #                              client (the client puts the same on its own eth0 for the requests)
 #   netem-<vm>  "TAG off"      saves the qdisc's counters to netem-<vm>-TAG.json, removes netem
 #   nstats-<vm> "TAG"          the daemon's counters (SIGUSR1 -> --stats-file) to node-TAG.json
+#   mtu-<vm>    "N"            eth0's MTU to N (omx-node keeps the frame size it chose at start)
+# Runs under bash -euo pipefail (qemu/guest-init.sh).
 S=/mnt/shared
 vm=$(hostname)
 size=${1:-128M}
@@ -24,15 +26,19 @@ netem() { # TAG ARGS... | TAG off
 		tc qdisc replace dev eth0 root netem "$@"
 	fi
 }
+mtu() { # N
+	ip link set eth0 mtu "$1"
+}
 nstats() { # TAG
 	rm -f "$stats"
 	kill -USR1 "$pid"
 	for _ in $(seq 100); do [ -e "$stats" ] && break; sleep 0.1; done
+	[ -e "$stats" ] || { echo "pool: omx-node wrote no stats"; return 1; }
 	cp "$stats" "$S/node-$1.json"
 }
 
 while [ ! -e "$S/done" ]; do
-	for cmd in netem nstats; do
+	for cmd in netem nstats mtu; do
 		f=$S/$cmd-$vm
 		[ -e "$f" ] || continue
 		read -r line <"$f" || true
