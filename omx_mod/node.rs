@@ -96,7 +96,6 @@ pub(crate) struct NodeCounters {
     pub(crate) tx_bytes: AtomicU64,
     pub(crate) rx_frames: AtomicU64,
     pub(crate) rx_bytes: AtomicU64,
-    pub(crate) malformed: AtomicU64,
     pub(crate) tx_errors: AtomicU64,
     pub(crate) reconnects: AtomicU64,
 }
@@ -330,7 +329,8 @@ impl Node {
             retransmits: s.frames_retx,
             naks_sent: s.naks_tx,
             naks_received: s.naks_rx,
-            malformed: c.malformed.load(Relaxed).wrapping_add(s.rx_errors).wrapping_add(stray),
+            // The connection counts every frame it refused (rx_errors): count none twice.
+            malformed: s.rx_errors.wrapping_add(stray),
             timeouts: s.timeouts,
             reconnects: c.reconnects.load(Relaxed),
             integrity_errors: s.integrity_errors,
@@ -350,21 +350,17 @@ impl Node {
         let changed = {
             let mut link = self.link.lock();
             let Some(conn) = link.conn.as_mut() else { return };
-            match conn.on_payload(payload, now) {
+            // A refused frame is counted by the connection (rx_errors) and otherwise ignored.
+            if let Ok(received) = conn.on_payload(payload, now) {
                 // Responses complete block I/O; keepalive answers (HintAck, source 0) need
                 // nothing beyond the acknowledgement they carry.
-                Ok(received) => {
-                    for m in received.messages() {
-                        match m.source {
-                            _ if m.chan != Channel::D => {}
-                            KEEPALIVE_SOURCE => {}
-                            IDENTITY_SOURCE => self.on_identity(&mut link, &m),
-                            _ => link.io.on_response(&m),
-                        }
+                for m in received.messages() {
+                    match m.source {
+                        _ if m.chan != Channel::D => {}
+                        KEEPALIVE_SOURCE => {}
+                        IDENTITY_SOURCE => self.on_identity(&mut link, &m),
+                        _ => link.io.on_response(&m),
                     }
-                }
-                Err(_) => {
-                    self.counters.malformed.fetch_add(1, Relaxed);
                 }
             }
             self.settle(&mut link, now)
