@@ -49,7 +49,10 @@ fio=$!
 reader=$!
 # fio has started writing (not just forked) before the kill is asked for.
 before=$(writes)
-for _ in $(seq 300); do [ "$(writes)" -gt $((before + 100)) ] && break; sleep 0.1; done
+for _ in $(seq 100); do
+	kill -0 "$fio" 2>/dev/null && [ "$(writes)" -le $((before + 100)) ] || break
+	sleep 0.1
+done
 touch "$S/kill-vm3"
 wait_file "$S/vm3.kill-done"
 kill -0 "$fio" 2>/dev/null || { echo "fio was over before VM 3's daemon died: nothing in flight"; exit 1; }
