@@ -64,6 +64,8 @@ impl kernel::Module for OmxModule {
         let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
+        #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
+        io::mutation::announce();
         pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETH_P_OMNIXTEND);
         Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, devices, events })
     }

@@ -15,6 +15,8 @@
 pub mod client;
 pub mod log;
 pub mod memory;
+#[cfg(feature = "mutation-drop-write")]
+pub mod mutation;
 pub mod relay;
 pub mod server;
 pub mod stats;

@@ -275,6 +275,14 @@ fn execute(
             r.src = Src::None;
         }
     };
+    // Test-only (cargo feature mutation-drop-write, never by default): a lost write.
+    #[cfg(feature = "mutation-drop-write")]
+    if matches!(msg.opcode, Opcode::PutFullData | Opcode::PutPartialData)
+        && in_range.is_some()
+        && crate::mutation::drop_this_write()
+    {
+        return Some(resp);
+    }
     match msg.opcode {
         Opcode::Get if addr == identity::ADDR && msg.size == identity::SIZE_LOG2 => {
             stats.requests[0] += 1;

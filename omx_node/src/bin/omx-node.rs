@@ -204,6 +204,8 @@ fn main() -> ExitCode {
     if let Err(e) = sys::install_signal_handlers() {
         return fail(1, &format!("cannot install signal handlers: {e}"));
     }
+    #[cfg(feature = "mutation-drop-write")]
+    warn!("{}", omx_node::mutation::NOTICE);
     info!(
         "serving {} on {} ({}, MTU {}, byte order {:?}, protocol {:?}, batch {})",
         fmt_size(size),
