@@ -3,7 +3,9 @@
 # (1 or 2), and "kill" to SIGKILL VM 3's daemon halfway through writing the working set
 # (defaults: 512, 768M, 640M, 1, 1).
 ws=${1:-512} node_size=${2:-768M} dev_size=${3:-640M} nodes=${4:-1} replicas=${5:-1} kill=${6:-}
-trap 'touch $S/done' EXIT
+# On the way out, swap off before telling the pool nodes to stop (done): a run that failed
+# leaves swapped-out pages that this shell and init still need.
+trap 'swapoff -a 2>/dev/null || true; touch $S/done' EXIT
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
 
 insmod "$OMX_ROOT/omx_mod.ko"
