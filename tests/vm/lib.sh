@@ -109,6 +109,13 @@ BAD_KERNEL_LOG='WARNING:|BUG:|Oops|Kernel panic|blocked for more than|KASAN|UBSA
 
 vm_wait() {
 	local n status=0
+	# VM 1 is the client. Once it is gone (finished, or crashed: a client whose swapped pages
+	# were lost panics), the pool VMs have nothing left to serve: tell them (`done`) instead
+	# of letting them wait for VM_TIMEOUT.
+	if [ -n "${VM_PIDS[1]:-}" ]; then
+		wait "${VM_PIDS[1]}" || true
+		touch "$SHARED/done"
+	fi
 	for n in "${!VM_PIDS[@]}"; do
 		wait "${VM_PIDS[$n]}" || true
 	done
