@@ -210,7 +210,7 @@ wait_up
 "$C" dev add omx0 --size "${dev_mib}M"
 head -c $((canary << 20)) /dev/urandom >/tmp/canary
 dd if=/tmp/canary of=/dev/omx0 bs=1M oflag=direct status=none
-canary_ok
+canary_ok || { echo "the canary did not read back as written, before any fault"; exit 1; }
 : >"$S/results.jsonl"
 
 # The slowest faults move less data (Go-Back-N resends the whole window for every gap).
