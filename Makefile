@@ -36,7 +36,7 @@ demo: module userspace
 DEBUG_TESTS ?= $(if $(TESTS),,^50-swap)
 
 check: module userspace
-	@DEBUG_TESTS='$(DEBUG_TESTS)' bash scripts/run-tests.sh $(TESTS)
+	@DEBUG_TESTS='$(DEBUG_TESTS)' bash scripts/run-tests.sh '$(TESTS)'
 
 soak: module userspace
 	@bash scripts/soak.sh
