@@ -14,6 +14,8 @@ mod events;
 mod glue;
 mod io;
 mod mac;
+#[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
+mod mutation;
 mod netlink;
 mod node;
 mod nodes;
@@ -65,7 +67,7 @@ impl kernel::Module for OmxModule {
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
         #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
-        io::mutation::announce();
+        mutation::announce();
         pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETH_P_OMNIXTEND);
         Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, devices, events })
     }

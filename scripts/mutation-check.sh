@@ -6,8 +6,8 @@
 #   scripts/mutation-check.sh [MUTATION...]     (default: all, in the order below)
 #
 # Mutations (none of them is ever in a normal build):
-#   flip-read   omx_mod built with OMX_MUTATION=flip_read (Kbuild -> --cfg, omx_mod/io.rs, mod
-#               mutation): one byte of every 128th read request is flipped on its way into the
+#   flip-read   omx_mod built with OMX_MUTATION=flip_read (Kbuild -> --cfg,
+#               omx_mod/mutation.rs): one byte of every 128th read request is flipped on its way into the
 #               bio, as real corruption would be.
 #   flip-write  the same for every 128th write request, before its data leaves.
 #   drop-write  omx-node built with the cargo feature mutation-drop-write (omx_node/src/mutation.rs):

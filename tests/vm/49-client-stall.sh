@@ -32,14 +32,13 @@ for secs in 5 5 15; do
 	sleep $secs
 	kill -CONT "$qemu1"
 	echo "froze VM 1 for $secs s"
+	[ $secs = 5 ] || continue # the 15 s freeze's reconnect is checked at the end
 	# What a freeze sets off (the client's retransmit timeouts, a reconnect) is over well
 	# within 10 s of the thaw.
 	sleep 10
 	r=$(reconnects_after_thaw)
 	echo "reconnects so far: $r"
-	if [ $secs = 5 ]; then
-		[ "$r" = 0 ] || fail "a 5 s freeze was not ridden out on the same connection: $r reconnects"
-	fi
+	[ "$r" = 0 ] || fail "a 5 s freeze was not ridden out on the same connection: $r reconnects"
 done
 touch "$SHARED/thawed"
 vm_wait
