@@ -209,7 +209,10 @@ while read -r line; do
 		jq -r 'to_entries[] | "  client eth0 \(.key): sent \(.value.sent) frames (largest \(.value.sent_largest) B), received \(.value.received) (largest \(.value.received_largest) B)"' "$F" ||
 			bad "$name" "no record of the frames eth0 carried ($F)"
 		sent576=$(v "$F" .at576.sent_largest) recv576=$(v "$F" .at576.received_largest)
-		[ "$sent576" -gt "$over" ] || bad "$name" "omx_mod sent no frame above the path's MTU of 576 (largest $sent576 B): its frame size should not follow the MTU"
+		# Printed only: whether omx_mod had a data frame to send in those 3 s depends on what
+		# fault-io was doing (a read phase sends only small requests). That its frame size did
+		# not follow the MTU is asserted by the mtu attribute above and the 9000 phase below.
+		echo "  largest frame omx_mod sent at MTU 576: $sent576 B"
 		[ "$recv576" -le "$limit" ] || bad "$name" "the client received a $recv576-byte frame while the path's MTU was 576"
 		big=$(v "$F" .at9000.sent_largest)
 		[ "$big" -gt "$over" ] && [ "$big" -le $((1500 + 14)) ] ||
