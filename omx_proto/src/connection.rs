@@ -251,6 +251,10 @@ pub struct Stats {
     pub integrity_errors: u64,
     /// Frames ignored.
     pub rx_ignored: u64,
+    /// Frames dropped unread because their sequence number was outside the receive window
+    /// (too far behind or ahead to be this connection's): their acknowledgement, credit and
+    /// liveness are not used.
+    pub out_of_window: u64,
     /// TileLink messages sent (first transmission only).
     pub msgs_tx: u64,
     /// TileLink messages delivered.
