@@ -17,6 +17,8 @@
 //!    frame) or [`Connection::on_payload`] (bytes after the Ethernet header)
 //!    and consume [`Received::messages`]: they are delivered exactly once and
 //!    in order, and their credits are returned to the peer automatically.
+//!    Nothing of a frame outside the receive window ([`Config::peer_window`])
+//!    is used ([`Disposition::OutOfWindow`]).
 //! 4. After each of the above, and whenever the timer fires, call
 //!    [`Connection::poll_transmit`] repeatedly until it returns `None`,
 //!    sending each frame it writes.
@@ -35,12 +37,17 @@ use super::frame::{FrameLimits, FrameView, Messages, DEFAULT_MTU, MIN_PAYLOAD};
 use super::header::{MessageType, TloeHeader};
 use super::integrity;
 use super::reliability::{RxState, TimerOutcome, TxWindow};
-use super::seq::{Seq, SeqClass};
+use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
 use super::wire::{read_flit, write_flit};
 
 /// Bounds [`Config::rto_backoff_max_shift`] so the doubled timeout cannot overflow.
 const MAX_BACKOFF_SHIFT: u32 = 16;
+
+/// Default [`Config::peer_window`]: 2^14 frames, above every known peer's window (omx's
+/// 32 and 256 slots; the WD endpoint's default resend buffer of 2^15 flits holds at most
+/// 5461 minimal frames) and a 256th of the sequence space.
+pub const DEFAULT_PEER_WINDOW: u32 = 1 << 14;
 
 /// Protocol version spoken on the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +79,18 @@ pub struct Config {
     pub vc: u8,
     /// Maximum unacknowledged frames (clamped to the slot count and 2^21-1).
     pub window: u32,
+    /// The most frames the peer may have unacknowledged (its `window`; clamped to
+    /// 1..=2^21-1; default [`DEFAULT_PEER_WINDOW`]): the receive window. A frame is used
+    /// only if its sequence number is at most this far ahead of `NEXT_RX_SEQ` (frames lost
+    /// before it, or a 1.1 AckOnly numbered with the peer's `NEXT_TX_SEQ`) or at most this
+    /// plus one behind (a retransmission, a 1.0.3 empty frame numbered with the peer's
+    /// `ACKD_SEQ`), and its acknowledgement names no frame we never sent; any other frame
+    /// is dropped unread ([`Disposition::OutOfWindow`]). 2^21-1 accepts every sequence
+    /// number the spec's classification does (the peer's window may be anything below
+    /// 2^21); a smaller value leaves a blind forger, or a frame of an earlier connection,
+    /// less chance to land in the window. Too small only costs speed, never correctness:
+    /// Go-Back-N resends from `NEXT_RX_SEQ`, in order.
+    pub peer_window: u32,
     /// Retransmit timeout in ns (e.g. 2 x RTT).
     pub rto_ns: u64,
     /// Maximum delay of an acknowledgement in ns (e.g. RTT / 4); also the
@@ -124,6 +143,7 @@ impl Config {
             ethernet: None,
             vc: 0,
             window: 1 << 20,
+            peer_window: DEFAULT_PEER_WINDOW,
             rto_ns: 100_000_000,
             ack_delay_ns: 50_000,
             pack_delay_ns: 0,
@@ -190,6 +210,10 @@ pub enum Disposition {
     AckOnly,
     /// Ignored (other VC, or not an OpenConnection while listening).
     Ignored,
+    /// Outside the window ([`Config::peer_window`]): a sequence number too far ahead of or
+    /// behind `NEXT_RX_SEQ`, or an acknowledgement of a frame never sent. Dropped unread:
+    /// not this connection's (forged, or from an earlier one); treat like `Ignored`.
+    OutOfWindow,
 }
 
 /// Result of feeding one frame to [`Connection::on_payload`].
@@ -251,9 +275,11 @@ pub struct Stats {
     pub integrity_errors: u64,
     /// Frames ignored.
     pub rx_ignored: u64,
-    /// Frames dropped unread because their sequence number was outside the receive window
-    /// (too far behind or ahead to be this connection's): their acknowledgement, credit and
-    /// liveness are not used.
+    /// Frames dropped unread because they were outside the window
+    /// ([`Disposition::OutOfWindow`]): a sequence number further from `NEXT_RX_SEQ` than
+    /// [`Config::peer_window`] allows, or an acknowledgement naming a frame never sent. Too
+    /// far off to be this connection's, nothing of them is used: no message, acknowledgement,
+    /// NAK, credit or sign of life, and nothing is sent in answer.
     pub out_of_window: u64,
     /// TileLink messages sent (first transmission only).
     pub msgs_tx: u64,
@@ -661,6 +687,12 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             inc(&mut self.stats.rx_ignored);
             return Ok(r);
         }
+        // Nothing of a frame is used before it is known to be in the window.
+        if !self.in_window(&h) {
+            inc(&mut self.stats.out_of_window);
+            r.disposition = Disposition::OutOfWindow;
+            return Ok(r);
+        }
         let v11 = self.cfg.version == Version::V1_1;
         // Opening after a reconnect, frames of the peer's previous connection may still
         // arrive (queued while this host stalled); 1.1 has no connection id and both start at
@@ -752,6 +784,19 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         }
         self.update_state();
         Ok(r)
+    }
+
+    /// Whether `h` can be the peer's (see [`Config::peer_window`]): its sequence number is at
+    /// most the peer's window ahead of `NEXT_RX_SEQ` (what the peer may have sent beyond what
+    /// we received) or one more behind (what it may resend, or its `ACKD_SEQ`), and its
+    /// acknowledgement names no frame we never sent (older ones are fine: late duplicates).
+    fn in_window(&self, h: &TloeHeader) -> bool {
+        let w = self.cfg.peer_window.clamp(1, MAX_WINDOW);
+        let next = self.rx.next();
+        let seq_ok = h.seq.distance_from(next) <= w || next.distance_from(h.seq) <= w + 1;
+        // OpenConnection's SeqAck (-1) is no acknowledgement (see apply_ack).
+        let ack_ok = h.msg_type == MessageType::OpenConnection || !self.tx.names_unsent(h.seq_ack);
+        seq_ok && ack_ok
     }
 
     fn request_nak(&mut self, now: u64) {

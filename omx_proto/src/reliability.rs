@@ -265,6 +265,14 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         (0..self.sealed).any(|off| self.meta.get(self.idx(off)).is_some_and(|m| m.eliciting))
     }
 
+    /// Whether an acknowledgement (ACK or NAK) of `n` names a frame never transmitted: after
+    /// `ACKD_SEQ` (in the half of the sequence space ahead of it) and beyond the last frame
+    /// sent. Older ones (behind `ACKD_SEQ`) are late, not unsent.
+    pub fn names_unsent(&self, n: Seq) -> bool {
+        let d = n.distance_from(self.ackd);
+        d < SEQ_HALF && d as usize > self.highest_sent
+    }
+
     /// Applies a cumulative acknowledgement of everything up to `n`.
     /// Returns whether `ACKD_SEQ` advanced. Acknowledgements that do not
     /// advance it, or name frames never sent, are ignored.

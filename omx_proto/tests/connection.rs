@@ -302,9 +302,11 @@ fn v11_reopened_connection_takes_no_frame_of_the_old_one() {
     let (mut a2, mut b2) = pair(Version::V1_1, |_| {});
     a2.open(now).unwrap();
     for f in &stale {
-        assert_eq!(
-            a2.on_frame(f, now).unwrap().disposition,
-            Disposition::Ignored
+        // Dropped by the Opening guard, or before it for acknowledging a2's frames never sent.
+        let d = a2.on_frame(f, now).unwrap().disposition;
+        assert!(
+            matches!(d, Disposition::Ignored | Disposition::OutOfWindow),
+            "{d:?}"
         );
     }
     assert_eq!(a2.state(), State::Opening);
@@ -318,4 +320,283 @@ fn v11_reopened_connection_takes_no_frame_of_the_old_one() {
     assert!(got.is_empty());
     settle(&mut a2, &mut b2, now + 2_000);
     assert_eq!(a2.state(), State::Open);
+}
+
+/// A frame "from B to A" made up by someone else: an empty frame with header `h`.
+fn forge(h: omx_proto::TloeHeader) -> Vec<u8> {
+    let mut buf = vec![0u8; 1514];
+    let eth = EthHeader::new(A_MAC, B_MAC);
+    let b = omx_proto::FrameBuilder::new(
+        &mut buf,
+        Some(&eth),
+        omx_proto::FrameLimits::default(),
+        ByteOrder::Spec,
+    )
+    .unwrap();
+    let n = b.finish(&h).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+/// What a received frame can change at A, to compare before and after.
+fn snapshot(a: &Conn) -> impl PartialEq + std::fmt::Debug {
+    let s = a.stats();
+    (
+        a.state(),
+        a.unacked_frames(),
+        a.tx_credits(Channel::A),
+        a.last_rx(),
+        a.next_rx_seq(),
+        a.next_tx_seq(),
+        (s.gobacks, s.naks_rx, s.frames_accepted, s.msgs_rx),
+    )
+}
+
+/// A open with B (quiet), then three requests sent to B and not yet answered.
+fn three_unanswered(version: Version) -> (Conn, Conn, u64) {
+    let (mut a, mut b) = pair(version, |c| c.pack_delay_ns = 0);
+    a.open(0).unwrap();
+    let now = settle(&mut a, &mut b, 1);
+    // 1.0.3: A's last empty acknowledgement frame is never acknowledged on its own.
+    let quiet = a.unacked_frames();
+    assert!(quiet <= 1);
+    for i in 0..3 {
+        a.send(&Message::get(i, 0, 6), now).unwrap();
+        assert_eq!(drain(&mut a, now).len(), 1);
+    }
+    assert_eq!(a.unacked_frames(), quiet + 3);
+    (a, b, now)
+}
+
+/// A's ACKD_SEQ.
+fn ackd(a: &Conn) -> omx_proto::Seq {
+    a.next_tx_seq().sub(a.unacked_frames() as u32 + 1)
+}
+
+/// Feeds a forged frame with header `h` to a fresh A with three requests outstanding, past
+/// the NAK holdoff and the ACK delay and before the retransmit timeout (a NAK taken would
+/// start a go-back, a frame taken as a sign of life would move `last_rx`); checks that
+/// nothing changed, nothing is to be sent, and the frame was counted as out of the window.
+fn forged_changes_nothing(version: Version, make: impl Fn(&Conn) -> omx_proto::TloeHeader) {
+    let (mut a, _b, now) = three_unanswered(version);
+    let now = now + 600;
+    let before = snapshot(&a);
+    let h = make(&a);
+    let f = forge(h);
+    let rx = a.on_frame(&f, now).unwrap();
+    assert_eq!(
+        rx.disposition,
+        Disposition::OutOfWindow,
+        "{version:?} {h:?}"
+    );
+    assert_eq!(rx.message_count(), 0);
+    assert_eq!(snapshot(&a), before, "{version:?} {h:?}");
+    // Nothing was requested either: no NAK, no acknowledgement to send.
+    let out = drain(&mut a, now);
+    assert!(
+        out.is_empty(),
+        "{version:?} {h:?}: sent {:?}",
+        header(&out[0])
+    );
+    assert_eq!(a.stats().out_of_window, 1, "{version:?} {h:?}");
+}
+
+#[test]
+fn forged_frames_outside_the_window_change_nothing() {
+    use omx_proto::seq::SEQ_HALF;
+    use omx_proto::TloeHeader;
+    for version in [Version::V1_0_3, Version::V1_1] {
+        // Far ahead and far behind, up to the ends of the spec's halves of the space.
+        let offsets: [fn(omx_proto::Seq) -> omx_proto::Seq; 4] = [
+            |n| n.add(100_000),
+            |n| n.add(SEQ_HALF - 1),
+            |n| n.sub(100_000),
+            |n| n.sub(SEQ_HALF),
+        ];
+        for at in offsets {
+            let seq = |a: &Conn| at(a.next_rx_seq());
+            // An acknowledgement of everything A sent.
+            forged_changes_nothing(version, |a| {
+                TloeHeader::new(seq(a), a.next_tx_seq().prev(), true)
+            });
+            // A NAK: go back and resend everything unacknowledged.
+            forged_changes_nothing(version, |a| TloeHeader::new(seq(a), ackd(a), false));
+            // A credit grant of 2^20 flits on A.
+            forged_changes_nothing(version, |a| {
+                let mut h = TloeHeader::new(seq(a), ackd(a), true);
+                h.set_credit(Some((Channel::A, 20)));
+                h
+            });
+            if version == Version::V1_1 {
+                for t in [MessageType::AckOnly, MessageType::CloseConnection] {
+                    forged_changes_nothing(version, |a| {
+                        let mut h = TloeHeader::new(seq(a), a.next_tx_seq().prev(), true);
+                        h.msg_type = t;
+                        h
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn acknowledgements_of_frames_never_sent_change_nothing() {
+    use omx_proto::TloeHeader;
+    for version in [Version::V1_0_3, Version::V1_1] {
+        // In the window (the frame B is to send next, or its last one again), but naming a
+        // frame A never sent: not from B's connection, so nothing of it is used.
+        for back in [0, 1] {
+            for ack in [true, false] {
+                forged_changes_nothing(version, |a| {
+                    let seq = a.next_rx_seq().sub(back);
+                    let mut h = TloeHeader::new(seq, a.next_tx_seq().add(10), ack);
+                    h.set_credit(Some((Channel::A, 20)));
+                    h
+                });
+            }
+        }
+        // Older than ACKD_SEQ (a late duplicate of B's): legitimate, and moves nothing back.
+        let (mut a, _b, now) = three_unanswered(version);
+        let now = now + 600;
+        let unacked = a.unacked_frames();
+        let dup = a.next_rx_seq().prev();
+        for ack in [true, false] {
+            let f = forge(TloeHeader::new(dup, ackd(&a).sub(2), ack));
+            assert_eq!(
+                a.on_frame(&f, now).unwrap().disposition,
+                Disposition::Duplicate
+            );
+            assert_eq!(a.unacked_frames(), unacked);
+            assert_eq!(a.stats().gobacks, 0);
+        }
+        assert_eq!(a.stats().out_of_window, 0, "{version:?}");
+        // A real acknowledgement in a duplicate still counts (Go-Back-N).
+        let f = forge(TloeHeader::new(dup, ackd(&a).add(2), true));
+        assert_eq!(
+            a.on_frame(&f, now).unwrap().disposition,
+            Disposition::Duplicate
+        );
+        assert_eq!(a.unacked_frames(), unacked - 2, "{version:?}");
+    }
+}
+
+/// What A, open with B with `peer_window` set, does with a forged frame: its sequence number
+/// is `NEXT_RX_SEQ + ahead` and it acknowledges A's frames up to `ACKD_SEQ + acks`.
+fn disposition_at(
+    version: Version,
+    peer_window: u32,
+    ahead: i64,
+    acks: u32,
+    msg_type: MessageType,
+) -> Disposition {
+    let (mut a, mut b) = pair(version, |c| {
+        c.pack_delay_ns = 0;
+        c.peer_window = peer_window;
+    });
+    a.open(0).unwrap();
+    let now = settle(&mut a, &mut b, 1);
+    let quiet = a.unacked_frames();
+    a.send(&Message::get(1, 0, 6), now).unwrap();
+    assert_eq!(drain(&mut a, now).len(), 1);
+    assert_eq!(a.unacked_frames(), quiet + 1);
+    let next = a.next_rx_seq();
+    let seq = if ahead >= 0 {
+        next.add(ahead as u32)
+    } else {
+        next.sub(ahead.unsigned_abs() as u32)
+    };
+    let mut h = omx_proto::TloeHeader::new(seq, ackd(&a).add(acks), true);
+    h.msg_type = msg_type;
+    let f = forge(h);
+    let d = a.on_frame(&f, now + 600).unwrap().disposition;
+    assert_eq!(
+        a.stats().out_of_window,
+        u64::from(d == Disposition::OutOfWindow)
+    );
+    d
+}
+
+#[test]
+fn the_window_is_the_peers_window_ahead_and_one_more_behind() {
+    use omx_proto::seq::SEQ_HALF;
+    use Disposition::*;
+    let normal = MessageType::Normal;
+    for v in [Version::V1_0_3, Version::V1_1] {
+        assert_eq!(disposition_at(v, 4, 0, 0, normal), Accepted);
+        assert_eq!(disposition_at(v, 4, 4, 0, normal), OutOfOrder);
+        assert_eq!(disposition_at(v, 4, 5, 0, normal), OutOfWindow);
+        assert_eq!(disposition_at(v, 4, -5, 0, normal), Duplicate);
+        assert_eq!(disposition_at(v, 4, -6, 0, normal), OutOfWindow);
+        // 0 is taken as 1.
+        assert_eq!(disposition_at(v, 0, 1, 0, normal), OutOfOrder);
+        assert_eq!(disposition_at(v, 0, 2, 0, normal), OutOfWindow);
+        assert_eq!(disposition_at(v, 0, -2, 0, normal), Duplicate);
+        assert_eq!(disposition_at(v, 0, -3, 0, normal), OutOfWindow);
+        // The largest window takes everything the spec's classification does.
+        let max = u32::MAX;
+        let half = i64::from(SEQ_HALF);
+        assert_eq!(disposition_at(v, max, half - 1, 0, normal), OutOfOrder);
+        assert_eq!(disposition_at(v, max, -half, 0, normal), Duplicate);
+        // The default is well below half the space.
+        assert_eq!(
+            disposition_at(v, Config::new(v).peer_window, 1 << 15, 0, normal),
+            OutOfWindow
+        );
+        // Acknowledgements: of the one frame A sent (and the empty 1.0.3 one before it), yes;
+        // of one more, no.
+        let sent = if v == Version::V1_0_3 { 2 } else { 1 };
+        assert_eq!(disposition_at(v, 4, -1, sent, normal), Duplicate);
+        assert_eq!(disposition_at(v, 4, -1, sent + 1, normal), OutOfWindow);
+    }
+    // 1.1 AckOnly carries the peer's NEXT_TX_SEQ: up to a whole window ahead.
+    let v = Version::V1_1;
+    assert_eq!(disposition_at(v, 4, 4, 1, MessageType::AckOnly), AckOnly);
+    assert_eq!(
+        disposition_at(v, 4, 5, 1, MessageType::AckOnly),
+        OutOfWindow
+    );
+    assert_eq!(
+        disposition_at(v, 4, -6, 1, MessageType::AckOnly),
+        OutOfWindow
+    );
+    // CloseConnection in the window is taken; out of it, not.
+    assert_eq!(
+        disposition_at(v, 4, 0, 1, MessageType::CloseConnection),
+        Accepted
+    );
+    assert_eq!(
+        disposition_at(v, 4, 5, 1, MessageType::CloseConnection),
+        OutOfWindow
+    );
+}
+
+#[test]
+fn v11_a_listener_takes_only_an_open_in_the_window() {
+    let (mut a, mut b) = pair(Version::V1_1, |_| {});
+    let mut h =
+        omx_proto::TloeHeader::new(omx_proto::Seq::new(100_000), omx_proto::Seq::MAX, false);
+    h.msg_type = MessageType::OpenConnection;
+    let f = forge(h);
+    assert_eq!(
+        a.on_frame(&f, 0).unwrap().disposition,
+        Disposition::OutOfWindow
+    );
+    assert_eq!(a.state(), State::Listening);
+    assert_eq!(a.last_rx(), None);
+    assert!(drain(&mut a, 0).is_empty());
+    // In the window but not the first frame: ignored, as before.
+    h.seq = omx_proto::Seq::new(1);
+    let f = forge(h);
+    assert_eq!(a.on_frame(&f, 0).unwrap().disposition, Disposition::Ignored);
+    assert_eq!(a.state(), State::Listening);
+    // The real one opens.
+    b.open(0).unwrap();
+    let open = drain(&mut b, 0);
+    assert_eq!(
+        a.on_frame(&open[0], 0).unwrap().disposition,
+        Disposition::Accepted
+    );
+    assert_eq!(a.state(), State::Open);
+    assert_eq!(a.stats().out_of_window, 1);
 }

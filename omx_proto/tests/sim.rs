@@ -7,7 +7,10 @@ use std::collections::VecDeque;
 
 use omx_proto::seq::SEQ_MODULUS;
 use omx_proto::tilelink::{Channel, Opcode};
-use omx_proto::{ByteOrder, Config, Connection, Error, EthHeader, Message, State, Version};
+use omx_proto::{
+    ByteOrder, Config, Connection, Disposition, Error, EthHeader, FrameBuilder, FrameLimits,
+    Message, MessageType, State, TloeHeader, Version,
+};
 
 const MAC_C: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
 const MAC_S: [u8; 6] = [2, 0, 0, 0, 0, 0xa1];
@@ -49,6 +52,8 @@ struct InFlight {
     id: u64,
     to_server: bool,
     bytes: Vec<u8>,
+    /// Made up by a third party (see [`forge`]).
+    forged: bool,
 }
 
 struct Link {
@@ -89,8 +94,23 @@ impl Link {
                 id: self.ids,
                 to_server,
                 bytes,
+                forged: false,
             });
         }
+    }
+    /// Puts a frame on the link as is (no loss, duplication or corruption).
+    fn inject(&mut self, at: u64, to_server: bool, bytes: Vec<u8>) {
+        if self.cut {
+            return;
+        }
+        self.ids += 1;
+        self.q.push(InFlight {
+            at,
+            id: self.ids,
+            to_server,
+            bytes,
+            forged: true,
+        });
     }
     fn next_time(&self) -> Option<u64> {
         self.q.iter().map(|f| f.at).min()
@@ -186,6 +206,10 @@ struct Scenario {
     start_seq: u32,
     rx_buf: u32,
     integrity: bool,
+    /// Per mille of sent frames followed by a forged one to the same end (see [`forge`]).
+    forge: u64,
+    /// [`Config::peer_window`] of both ends (`None`: the default).
+    peer_window: Option<u32>,
 }
 
 fn config(s: &Scenario, dst: [u8; 6], src: [u8; 6]) -> Config {
@@ -203,7 +227,56 @@ fn config(s: &Scenario, dst: [u8; 6], src: [u8; 6]) -> Config {
     c.rx_buffer_flits = [s.rx_buf; 5];
     c.start_seq = s.start_seq;
     c.integrity = s.integrity;
+    if let Some(w) = s.peer_window {
+        c.peer_window = w;
+    }
     c
+}
+
+/// A frame a third party sends to `to` in its peer's name, knowing the protocol but not the
+/// connection's state (it guesses the sequence numbers): a sequence number well outside the
+/// default window, or one in it with an acknowledgement of a frame `to` will not have sent
+/// by the time the frame arrives. It acknowledges everything `to` sent, or NAKs to make it
+/// go back, grants up to 2^20 credits, says AckOnly or CloseConnection. Were any of it
+/// used, messages would be lost (freed unacknowledged), credits overrun or the connection
+/// closed, and the run would fail.
+fn forge(rng: &mut Rng, s: &Scenario, to: &Conn, eth: &EthHeader) -> Vec<u8> {
+    use omx_proto::seq::SEQ_MODULUS;
+    let w = omx_proto::connection::DEFAULT_PEER_WINDOW;
+    let margin = 1000; // how far NEXT_RX_SEQ / NEXT_TX_SEQ may move while it is on its way
+    let seq = if rng.chance(800) {
+        let far = w + margin + rng.below(u64::from(SEQ_MODULUS - 2 * (w + margin))) as u32;
+        to.next_rx_seq().add(far)
+    } else {
+        to.next_rx_seq().sub(rng.below(2) as u32)
+    };
+    let in_window = to.next_rx_seq().distance_from(seq) <= 1;
+    let seq_ack = if in_window {
+        to.next_tx_seq().add(margin + rng.below(100_000) as u32)
+    } else {
+        to.next_tx_seq().sub(1 + rng.below(3) as u32)
+    };
+    let mut h = TloeHeader::new(seq, seq_ack, rng.chance(500));
+    if s.version == Version::V1_1 {
+        h.msg_type = match rng.below(4) {
+            0 => MessageType::AckOnly,
+            1 => MessageType::CloseConnection,
+            _ => MessageType::Normal,
+        };
+    }
+    if h.msg_type != MessageType::AckOnly && rng.chance(700) {
+        let ch = [Channel::A, Channel::B, Channel::C, Channel::D, Channel::E];
+        h.set_credit(Some((ch[rng.below(5) as usize], rng.below(21) as u8)));
+    }
+    let mut buf = vec![0u8; 1514];
+    let b = FrameBuilder::new(&mut buf, Some(eth), FrameLimits::default(), s.order).unwrap();
+    let n = b.finish(&h).unwrap();
+    buf.truncate(n);
+    if s.integrity {
+        let t = omx_proto::integrity::trailer(&buf[eth.header_len()..]);
+        buf.extend_from_slice(&t);
+    }
+    buf
 }
 
 /// Runs one scenario; returns (frames sent by client, stats) for checks.
@@ -235,6 +308,8 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
     // Frames each end rejected for their integrity trailer (server, client): what its
     // `integrity_errors` counter must say.
     let mut bad_integrity = [0u64; 2];
+    // Forged frames delivered to (server, client).
+    let mut forged = [0u64; 2];
 
     loop {
         iterations += 1;
@@ -244,6 +319,18 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         );
         // 1. deliver frames due now
         while let Some(f) = link.pop_due(now) {
+            if f.forged {
+                let to = if f.to_server { &mut srv } else { &mut c };
+                let rx = to.on_frame(&f.bytes, now);
+                let d = rx.map(|r| r.disposition);
+                assert_eq!(
+                    d,
+                    Ok(Disposition::OutOfWindow),
+                    "seed {seed}: forged frame taken"
+                );
+                forged[usize::from(!f.to_server)] += 1;
+                continue;
+            }
             if f.to_server {
                 let rx = match srv.on_frame(&f.bytes, now) {
                     Ok(rx) => rx,
@@ -381,10 +468,18 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         while let Some(n) = c.poll_transmit(now, &mut buf).unwrap() {
             trace(now, "C->S", &buf[..n]);
             link.send(&mut rng, now, true, &buf[..n]);
+            if s.forge > 0 && rng.chance(s.forge) {
+                let bytes = forge(&mut rng, s, &srv, &EthHeader::new(MAC_S, MAC_C));
+                link.inject(now + rng.below(2 * s.link.delay + 1), true, bytes);
+            }
         }
         while let Some(n) = srv.poll_transmit(now, &mut buf).unwrap() {
             trace(now, "S->C", &buf[..n]);
             link.send(&mut rng, now, false, &buf[..n]);
+            if s.forge > 0 && rng.chance(s.forge) {
+                let bytes = forge(&mut rng, s, &c, &EthHeader::new(MAC_C, MAC_S));
+                link.inject(now + rng.below(2 * s.link.delay + 1), false, bytes);
+            }
         }
         assert_ne!(c.state(), State::Dead, "seed {seed}: client dead");
         assert_ne!(srv.state(), State::Dead, "seed {seed}: server dead");
@@ -454,6 +549,15 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         bad_integrity,
         "seed {seed}: integrity_errors counters"
     );
+    // Legitimate frames, lost, duplicated, reordered or late, are always in the default
+    // window: only the forged ones are counted out of it.
+    if s.peer_window.is_none() {
+        assert_eq!(
+            [srv.stats().out_of_window, c.stats().out_of_window],
+            forged,
+            "seed {seed}: out_of_window counters"
+        );
+    }
     (
         c.stats().frames_tx,
         c.stats().frames_retx + srv.stats().frames_retx,
@@ -527,6 +631,8 @@ fn scenario_for(seed: u64) -> Scenario {
             [146, 256, 512, 1024][r.below(4) as usize]
         },
         integrity: r.chance(300),
+        forge: 0,
+        peer_window: None,
     }
 }
 
@@ -655,4 +761,35 @@ fn retransmit_timeout_backs_off_to_its_cap() {
     // 1 us, doubled per timeout up to 4 us; dead after the sixth expiry.
     assert_eq!(gaps, [1_000, 2_000, 4_000, 4_000, 4_000, 4_000]);
     assert_eq!(now, 19_000);
+}
+
+#[test]
+fn simulation_forged_frames_change_nothing() {
+    // A third party adds a forged frame after 20 % of the frames sent (on top of loss,
+    // duplication and reordering): every one is dropped as out of the window, and every
+    // request is still answered once, intact and in order.
+    let mut retx = 0;
+    for seed in 0..60u64 {
+        let mut s = scenario_for(seed + 6000);
+        s.forge = 200;
+        let (_, r) = run(7000 + seed, &s);
+        retx += r;
+    }
+    assert!(retx > 0);
+}
+
+#[test]
+fn simulation_exact_peer_window() {
+    // The receive window as small as it can be (the peer's 32 slots): loss, duplication and
+    // heavy reordering still deliver everything. Frames beyond it only cost a resend: in
+    // 3000 runs one frame fell outside, a duplicate overtaken by 37 later frames.
+    for seed in 0..60u64 {
+        let mut s = scenario_for(seed + 8000);
+        s.peer_window = Some(SLOTS as u32);
+        if seed % 2 == 0 {
+            s.link.reorder = 400;
+            s.link.jitter = 3 * s.link.delay;
+        }
+        run(9000 + seed, &s);
+    }
 }

@@ -324,6 +324,7 @@ pub fn receive(data: &[u8]) -> u64 {
             s.frames_retx,
             s.msgs_rx,
             s.rx_ignored,
+            s.out_of_window,
         ];
         for (k, v) in bits.iter().enumerate() {
             if *v > 0 {
