@@ -91,7 +91,8 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
         m.put_u64(node_stats::MALFORMED, s.malformed)?;
         m.put_u64(node_stats::TIMEOUTS, s.timeouts)?;
         m.put_u64(node_stats::RECONNECTS, s.reconnects)?;
-        m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)
+        m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)?;
+        m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)
     })
 }
 
@@ -308,7 +309,8 @@ impl Control {
             msg.put_u64(stats::RX_FRAMES, c.frames.load(Relaxed))?;
             msg.put_u64(stats::RX_MALFORMED, c.malformed.load(Relaxed))?;
             msg.put_u64(stats::RX_UNKNOWN_PEER, c.unknown_peer.load(Relaxed))?;
-            msg.put_u64(stats::RX_DROPPED, c.dropped.load(Relaxed))
+            msg.put_u64(stats::RX_DROPPED, c.dropped.load(Relaxed))?;
+            msg.put_u64(stats::RX_OTHER_NETNS, c.other_netns.load(Relaxed))
         })
     }
 }
@@ -357,7 +359,10 @@ impl GenlHandler for Control {
     }
 }
 
-/// Drops the nodes of an interface that goes away, so its unregistration can finish.
+/// Drops the nodes of an interface that goes away, so its unregistration can finish. Only
+/// interfaces of the initial network namespace carry nodes: events of other namespaces (a
+/// container's interface with the same index going away) are ignored. An interface moved out
+/// of the initial namespace is unregistered there first, and so loses its nodes.
 pub(crate) struct InterfaceWatch {
     pub(crate) nodes: Arc<Nodes>,
     pub(crate) events: Arc<Events>,
@@ -365,6 +370,9 @@ pub(crate) struct InterfaceWatch {
 
 impl NetdevHandler for InterfaceWatch {
     fn unregistering(&self, dev: &NetDevice) {
+        if !dev.in_initial_netns() {
+            return;
+        }
         while let Some(node) = self.nodes.remove_one_on(dev) {
             node.shutdown();
             node.release_device();

@@ -48,6 +48,7 @@ pub(crate) mod node_stats {
     pub(crate) const TIMEOUTS: u16 = 9;
     pub(crate) const RECONNECTS: u16 = 10;
     pub(crate) const INTEGRITY_ERRORS: u16 = 11;
+    pub(crate) const OUT_OF_WINDOW: u16 = 12;
 }
 
 /// Attributes of the `dev` set.
@@ -78,6 +79,7 @@ pub(crate) mod stats {
     pub(crate) const RX_MALFORMED: u16 = 2;
     pub(crate) const RX_UNKNOWN_PEER: u16 = 3;
     pub(crate) const RX_DROPPED: u16 = 4;
+    pub(crate) const RX_OTHER_NETNS: u16 = 5;
 }
 
 /// Index of the `events` multicast group.
@@ -105,14 +107,17 @@ const NODE_ID_POLICY: [P; 1] = [P::U32];
 const DEV_ADD_POLICY: [P; 4] = [P::String { max_len: DEV_NAME_MAX }, P::U64, P::U32, P::U32];
 const DEV_NAME_POLICY: [P; 1] = [P::String { max_len: DEV_NAME_MAX }];
 
+// Commands that change state (admin) are refused outside the initial network namespace, where
+// pool nodes and devices live; the others answer everywhere with the host's view
+// (Documentation/design.md, "Network namespaces").
 const OPS: [OpSpec; 7] = [
-    OpSpec { cmd: cmd::NODE_ADD, admin: true, doit: true, dumpit: false, policy: &NODE_ADD_POLICY },
-    OpSpec { cmd: cmd::NODE_DEL, admin: true, doit: true, dumpit: false, policy: &NODE_ID_POLICY },
-    OpSpec { cmd: cmd::NODE_GET, admin: false, doit: true, dumpit: true, policy: &NODE_ID_POLICY },
-    OpSpec { cmd: cmd::DEV_ADD, admin: true, doit: true, dumpit: false, policy: &DEV_ADD_POLICY },
-    OpSpec { cmd: cmd::DEV_DEL, admin: true, doit: true, dumpit: false, policy: &DEV_NAME_POLICY },
-    OpSpec { cmd: cmd::DEV_GET, admin: false, doit: true, dumpit: true, policy: &DEV_NAME_POLICY },
-    OpSpec { cmd: cmd::STATS_GET, admin: false, doit: true, dumpit: false, policy: &[] },
+    OpSpec { cmd: cmd::NODE_ADD, admin: true, initial_netns_only: true, doit: true, dumpit: false, policy: &NODE_ADD_POLICY },
+    OpSpec { cmd: cmd::NODE_DEL, admin: true, initial_netns_only: true, doit: true, dumpit: false, policy: &NODE_ID_POLICY },
+    OpSpec { cmd: cmd::NODE_GET, admin: false, initial_netns_only: false, doit: true, dumpit: true, policy: &NODE_ID_POLICY },
+    OpSpec { cmd: cmd::DEV_ADD, admin: true, initial_netns_only: true, doit: true, dumpit: false, policy: &DEV_ADD_POLICY },
+    OpSpec { cmd: cmd::DEV_DEL, admin: true, initial_netns_only: true, doit: true, dumpit: false, policy: &DEV_NAME_POLICY },
+    OpSpec { cmd: cmd::DEV_GET, admin: false, initial_netns_only: false, doit: true, dumpit: true, policy: &DEV_NAME_POLICY },
+    OpSpec { cmd: cmd::STATS_GET, admin: false, initial_netns_only: false, doit: true, dumpit: false, policy: &[] },
 ];
 
 /// The `omx` family.
@@ -121,4 +126,7 @@ pub(crate) static FAMILY: FamilySpec = FamilySpec {
     version: 1,
     ops: &OPS,
     mcast_groups: &[kernel::c_str!("events")],
+    other_netns_msg: kernel::c_str!(
+        "omx_mod: pool nodes belong to the initial network namespace; run omxctl there (e.g. nsenter -t 1 -n omxctl ...)"
+    ),
 };

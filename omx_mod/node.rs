@@ -113,6 +113,7 @@ pub(crate) struct NodeStatsSnapshot {
     pub(crate) timeouts: u64,
     pub(crate) reconnects: u64,
     pub(crate) integrity_errors: u64,
+    pub(crate) out_of_window: u64,
 }
 
 struct Link {
@@ -238,6 +239,7 @@ fn add_stats(a: &proto::Stats, b: &proto::Stats) -> proto::Stats {
     s.timeouts = s.timeouts.wrapping_add(b.timeouts);
     s.rx_errors = s.rx_errors.wrapping_add(b.rx_errors);
     s.integrity_errors = s.integrity_errors.wrapping_add(b.integrity_errors);
+    s.out_of_window = s.out_of_window.wrapping_add(b.out_of_window);
     s
 }
 
@@ -334,6 +336,7 @@ impl Node {
             timeouts: s.timeouts,
             reconnects: c.reconnects.load(Relaxed),
             integrity_errors: s.integrity_errors,
+            out_of_window: s.out_of_window,
         }
     }
 

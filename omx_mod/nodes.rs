@@ -50,9 +50,15 @@ impl Nodes {
         self.table.lock().iter().flatten().find(|n| pred(n)).cloned()
     }
 
-    /// The node with this interface and peer, if any (receive path).
+    /// The node with this interface and peer, if any (receive path). Nodes are bound to an
+    /// interface of the initial network namespace (by index, unique there): a device of
+    /// another namespace matches none, whatever its index.
     pub(crate) fn find(&self, dev: &NetDevice, peer: MacAddr) -> Option<Arc<Node>> {
-        self.find_by(|n| n.matches(dev.ifindex(), peer))
+        if !dev.in_initial_netns() {
+            return None;
+        }
+        let ifindex = dev.ifindex();
+        self.find_by(|n| n.matches(ifindex, peer))
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<Arc<Node>> {
@@ -92,9 +98,14 @@ impl Nodes {
         self.take_by(|n| n.id == id)
     }
 
-    /// Removes one node using `dev` (call until `None` when the interface goes away).
+    /// Removes one node using `dev` (call until `None` when the interface goes away); none for
+    /// a device of another network namespace than the initial one (see [`Nodes::find`]).
     pub(crate) fn remove_one_on(&self, dev: &NetDevice) -> Option<Arc<Node>> {
-        self.take_by(|n| n.params.ifindex == dev.ifindex())
+        if !dev.in_initial_netns() {
+            return None;
+        }
+        let ifindex = dev.ifindex();
+        self.take_by(|n| n.params.ifindex == ifindex)
     }
 
     /// Removes any one node (call until `None` at module unload).

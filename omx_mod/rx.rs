@@ -5,7 +5,7 @@
 
 use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
-use crate::glue::skb::SkBuff;
+use crate::glue::skb::RxFrame;
 use crate::nodes::Nodes;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::sync::Arc;
@@ -18,10 +18,14 @@ pub(crate) const MIN_PAYLOAD: usize = 48;
 /// Module-wide receive counters (`stats-get`).
 #[derive(Default)]
 pub(crate) struct RxCounters {
+    /// Frames received in the initial network namespace (not for other hosts).
     pub(crate) frames: AtomicU64,
     pub(crate) malformed: AtomicU64,
     pub(crate) unknown_peer: AtomicU64,
+    /// Frames from a node that could not be made private and linear (no memory).
     pub(crate) dropped: AtomicU64,
+    /// Frames received by a device of another network namespace: ignored unread.
+    pub(crate) other_netns: AtomicU64,
 }
 
 pub(crate) struct Receiver {
@@ -36,27 +40,39 @@ impl Receiver {
 }
 
 impl PacketHandler for Arc<Receiver> {
-    fn receive(&self, skb: SkBuff, dev: &NetDevice) {
+    /// Decides from the frame as received (its length and Ethernet header, read in place)
+    /// and only then, for a frame of a known node, makes it private and linear: frames of
+    /// other namespaces, for other hosts, malformed or from unknown MACs cost no allocation.
+    fn receive(&self, frame: RxFrame, dev: &NetDevice) {
+        // Pool nodes live in the initial network namespace: a container's interface, whatever
+        // its index, never reaches a node's connection.
+        if !dev.in_initial_netns() {
+            self.counters.other_netns.fetch_add(1, Relaxed);
+            return;
+        }
+        if frame.is_for_other_host() {
+            return;
+        }
         self.counters.frames.fetch_add(1, Relaxed);
-        let payload = skb.data();
-        // TLoE payloads are whole flits and at least the Ethernet minimum.
-        let Some(from) = skb.eth_source() else {
+        let Some(from) = frame.eth_source() else {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         };
-        if payload.len() < MIN_PAYLOAD || payload.len() % 8 != 0 {
+        // TLoE payloads are whole flits and at least the Ethernet minimum.
+        let len = frame.len();
+        if len < MIN_PAYLOAD || len % 8 != 0 {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         }
-        match self.nodes.find(dev, from) {
-            Some(node) => node.receive(payload),
+        let Some(node) = self.nodes.find(dev, from) else {
+            self.counters.unknown_peer.fetch_add(1, Relaxed);
+            return;
+        };
+        match frame.into_private() {
+            Some(skb) => node.receive(skb.data()),
             None => {
-                self.counters.unknown_peer.fetch_add(1, Relaxed);
+                self.counters.dropped.fetch_add(1, Relaxed);
             }
         }
-    }
-
-    fn dropped(&self) {
-        self.counters.dropped.fetch_add(1, Relaxed);
     }
 }

@@ -34,8 +34,11 @@ pub(crate) enum AttrPolicy {
 /// One command of a family.
 pub(crate) struct OpSpec {
     pub(crate) cmd: u8,
-    /// Only for CAP_NET_ADMIN.
+    /// Only for CAP_NET_ADMIN (in the initial user namespace: GENL_ADMIN_PERM).
     pub(crate) admin: bool,
+    /// Only from the initial network namespace: refused elsewhere with EPERM and the
+    /// family's [`FamilySpec::other_netns_msg`] (checked before the handler runs).
+    pub(crate) initial_netns_only: bool,
     pub(crate) doit: bool,
     pub(crate) dumpit: bool,
     /// Policy of attribute types 1..=len.
@@ -48,6 +51,8 @@ pub(crate) struct FamilySpec {
     pub(crate) version: u32,
     pub(crate) ops: &'static [OpSpec],
     pub(crate) mcast_groups: &'static [&'static CStr],
+    /// Extended-ACK message for an `initial_netns_only` command from another namespace.
+    pub(crate) other_netns_msg: &'static CStr,
 }
 
 /// What a family does with its requests.
@@ -66,6 +71,7 @@ pub(crate) struct GenlFamily<T: GenlHandler> {
     _policies: KVec<KVec<sys::nla_policy>>,
     _mcgrps: KVec<sys::genl_multicast_group>,
     registered: AtomicBool,
+    spec: &'static FamilySpec,
     handler: T,
 }
 
@@ -171,7 +177,10 @@ impl<T: GenlHandler> GenlFamily<T> {
         // Commands start at 1: reject unknown ones strictly.
         raw.resv_start_op = 0;
         raw.set_parallel_ops(0);
-        raw.set_netnsok(0);
+        // Requests are taken from every network namespace (the family is visible there);
+        // `initial_netns_only` commands are refused outside the initial one. Multicast events
+        // (`genlmsg_multicast`) still reach listeners in the initial namespace only.
+        raw.set_netnsok(1);
 
         let family = Arc::new(
             Self {
@@ -179,7 +188,10 @@ impl<T: GenlHandler> GenlFamily<T> {
                 _ops: ops,
                 _policies: policies,
                 _mcgrps: mcgrps,
-                registered: AtomicBool::new(false), handler },
+                registered: AtomicBool::new(false),
+                spec,
+                handler,
+            },
             flags::GFP_KERNEL,
         )?;
         // SAFETY: the family and the tables it points to live in the `Arc` until the
@@ -215,6 +227,11 @@ impl<T: GenlHandler> GenlFamily<T> {
         unsafe { sys::omx_genlmsg_multicast(self.raw.get(), skb, group, gfp) };
     }
 
+    /// Whether command `cmd` may only come from the initial network namespace.
+    fn initial_netns_only(&self, cmd: u8) -> bool {
+        self.spec.ops.iter().any(|op| op.cmd == cmd && op.initial_netns_only)
+    }
+
     /// # Safety
     ///
     /// `raw` must be the `raw` field of a live `GenlFamily<T>`.
@@ -238,6 +255,9 @@ impl<T: GenlHandler> GenlFamily<T> {
         // SAFETY: `info` is valid for the call.
         let cmd = unsafe { sys::omx_genl_info_cmd(info) };
         let req = Request { cmd, attrs, info };
+        if family.initial_netns_only(cmd) && !req.from_initial_netns() {
+            return req.fail(EPERM, None, family.spec.other_netns_msg).to_errno();
+        }
         match family.handler.doit(family, &req) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
@@ -251,6 +271,10 @@ impl<T: GenlHandler> GenlFamily<T> {
         let family = unsafe { Self::from_raw(sys::omx_genl_info_family(info)) };
         // SAFETY: `info` is valid.
         let cmd = unsafe { sys::omx_genl_info_cmd(info) };
+        // SAFETY: `info` is valid; genetlink set its namespace from the requesting socket.
+        if family.initial_netns_only(cmd) && !unsafe { sys::omx_genl_info_net_is_init(info) } {
+            return EPERM.to_errno();
+        }
         // SAFETY: `cb->args` is an array of 6 longs owned by this dump.
         let args = unsafe { sys::omx_netlink_cb_args(cb) };
         // SAFETY: as above; args[0] is our cursor, zero at the start of a dump.
@@ -341,6 +365,13 @@ impl<'a> Request<'a> {
         // SAFETY: `info` is valid during the request; `msg` is static.
         unsafe { sys::omx_genl_info_set_err(self.info, msg.as_char_ptr(), ptr) };
         err
+    }
+
+    /// Whether the request came from a socket of the initial network namespace.
+    pub(crate) fn from_initial_netns(&self) -> bool {
+        // SAFETY: `info` is valid during the request; genetlink set its namespace from the
+        // requesting socket.
+        unsafe { sys::omx_genl_info_net_is_init(self.info) }
     }
 
     /// Fails the request because attribute `ty` is missing.

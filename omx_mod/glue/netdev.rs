@@ -69,7 +69,15 @@ impl NetDevice {
         MacAddr(mac)
     }
 
-    /// The interface index.
+    /// Whether the device belongs to the initial network namespace (`init_net`), the one
+    /// omx's pool nodes live in. Interface indexes and names are only unique within one
+    /// namespace, so a device of another one matches no node whatever its index.
+    pub(crate) fn in_initial_netns(&self) -> bool {
+        // SAFETY: the device is valid; its namespace pointer is read, not dereferenced.
+        unsafe { sys::omx_dev_net_is_init(self.as_raw()) }
+    }
+
+    /// The interface index (unique within the device's network namespace only).
     pub(crate) fn ifindex(&self) -> i32 {
         // SAFETY: the device is valid.
         unsafe { sys::omx_dev_ifindex(self.as_raw()) }

@@ -2,7 +2,7 @@
 
 //! Receiving frames of one EtherType from every device (`dev_add_pack`).
 
-use crate::glue::{netdev::NetDevice, skb::SkBuff};
+use crate::glue::{netdev::NetDevice, skb::RxFrame};
 use crate::sys;
 use core::pin::Pin;
 use kernel::alloc::{flags, KBox};
@@ -11,13 +11,11 @@ use kernel::types::Opaque;
 
 /// What a registered EtherType hands its frames to.
 pub(crate) trait PacketHandler: Send + Sync {
-    /// Called in the NET_RX softirq for every frame of the EtherType addressed to this host
-    /// (unicast to the device, broadcast or multicast): must not sleep.
-    /// `skb` holds the payload (after the Ethernet header); `dev` is the receiving device.
-    fn receive(&self, skb: SkBuff, dev: &NetDevice);
-
-    /// Called when a frame had to be dropped before reaching `receive` (no memory).
-    fn dropped(&self);
+    /// Called in the NET_RX softirq for every frame of the EtherType that any device of any
+    /// network namespace receives (including frames for other hosts seen in promiscuous
+    /// mode): must not sleep. `frame` is the frame as received, its data starting after the
+    /// Ethernet header, not yet copied or linearized; `dev` is the receiving device.
+    fn receive(&self, frame: RxFrame, dev: &NetDevice);
 }
 
 /// A live `dev_add_pack` registration; unregisters (and waits for running handlers) on drop.
@@ -33,8 +31,9 @@ unsafe impl<T: PacketHandler> Send for PacketTypeRegistration<T> {}
 unsafe impl<T: PacketHandler> Sync for PacketTypeRegistration<T> {}
 
 impl<T: PacketHandler> PacketTypeRegistration<T> {
-    /// Registers `handler` for frames with `ethertype` on all devices of all namespaces'
-    /// initial one. Must be called in process context.
+    /// Registers `handler` for frames with `ethertype` on all devices of all network
+    /// namespaces (a `packet_type` without a device is global). Must be called in process
+    /// context.
     pub(crate) fn new(ethertype: u16, handler: T) -> Result<Pin<KBox<Self>>> {
         let this = KBox::pin(
             Self {
@@ -70,11 +69,9 @@ impl<T: PacketHandler> PacketTypeRegistration<T> {
         // (`dev_remove_pack` waits for running handlers before `drop` frees it).
         let this = unsafe { &*kernel::container_of!(ptype, Self, ptype).cast::<Self>() };
         // SAFETY: the core hands us our own reference to `skb`.
-        match unsafe { SkBuff::from_rx(skb) } {
+        if let Some(frame) = unsafe { RxFrame::from_raw(skb) } {
             // SAFETY: `dev` is valid for the duration of the callback.
-            Some(skb) if skb.is_for_other_host() => drop(skb),
-            Some(skb) => this.handler.receive(skb, unsafe { NetDevice::from_raw(dev) }),
-            None => this.handler.dropped(),
+            this.handler.receive(frame, unsafe { NetDevice::from_raw(dev) });
         }
         0 // NET_RX_SUCCESS: the core ignores the value of packet_type handlers
     }

@@ -31,7 +31,8 @@ impl Gfp {
     }
 }
 
-/// An `sk_buff` this code owns (one reference); freed on drop unless transmitted.
+/// An `sk_buff` this code owns (one reference), private and linear; freed on drop unless
+/// transmitted. Received frames become one through [`RxFrame::into_private`].
 ///
 /// # Invariants
 ///
@@ -55,27 +56,6 @@ impl SkBuff {
         unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
         // INVARIANT: a fresh buffer is linear and owned.
         Ok(Self { ptr })
-    }
-
-    /// Takes over a received buffer, making it private and linear so it can be read as one slice.
-    ///
-    /// Returns `None` (and frees the buffer) when memory for that is lacking.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a valid `sk_buff` whose reference the caller owns and gives away.
-    pub(crate) unsafe fn from_rx(ptr: *mut sys::sk_buff) -> Option<Self> {
-        // SAFETY: the caller owns `ptr`; `skb_share_check` frees it and returns NULL on failure,
-        // otherwise returns a buffer that only we reference.
-        let ptr = NonNull::new(unsafe { sys::omx_skb_share_check(ptr, kernel::bindings::GFP_ATOMIC) })?;
-        // SAFETY: `ptr` is valid and unshared, so it may be linearized in place.
-        if unsafe { sys::omx_skb_linearize(ptr.as_ptr()) } != 0 {
-            // SAFETY: we own the reference and drop it.
-            unsafe { sys::omx_kfree_skb(ptr.as_ptr()) };
-            return None;
-        }
-        // INVARIANT: owned and linear.
-        Some(Self { ptr })
     }
 
     /// The bytes of the buffer (for a received frame: the payload after the Ethernet header).
@@ -103,26 +83,6 @@ impl SkBuff {
             }
             core::slice::from_raw_parts_mut(data, len)
         }
-    }
-
-    /// The Ethernet source address of a received frame.
-    pub(crate) fn eth_source(&self) -> Option<MacAddr> {
-        // SAFETY: the buffer is valid; the helper returns NULL or a pointer to 6 bytes inside it.
-        let src = unsafe { sys::omx_skb_eth_source(self.ptr.as_ptr()) };
-        if src.is_null() {
-            return None;
-        }
-        let mut mac = [0u8; 6];
-        // SAFETY: `src` points to the 6-byte `h_source` of the valid MAC header.
-        unsafe { core::ptr::copy_nonoverlapping(src, mac.as_mut_ptr(), mac.len()) };
-        Some(MacAddr(mac))
-    }
-
-    /// Whether a received frame was addressed to another host (seen only in promiscuous mode
-    /// or when a switch floods unicast): protocols must ignore those.
-    pub(crate) fn is_for_other_host(&self) -> bool {
-        // SAFETY: the buffer is valid.
-        u32::from(unsafe { sys::omx_skb_pkt_type(self.ptr.as_ptr()) }) == kernel::bindings::PACKET_OTHERHOST
     }
 
     /// Appends `len` bytes at the tail and returns them for writing (zeroed).
@@ -169,6 +129,87 @@ impl SkBuff {
 }
 
 impl Drop for SkBuff {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own one reference.
+        unsafe { sys::omx_kfree_skb(self.ptr.as_ptr()) };
+    }
+}
+
+/// A received frame as the networking core hands it to a protocol handler: one reference owned
+/// by this value, but the buffer may be shared with other handlers (packet taps) and its data
+/// may lie in page fragments. Only what the core guarantees is read here (length, Ethernet
+/// header, packet type): a handler decides from these, without allocating, whether the frame
+/// is worth [`RxFrame::into_private`]. Freed on drop.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid received `sk_buff` whose reference is owned by this value; its
+/// Ethernet header (set by `eth_type_trans`) lies in the head buffer.
+pub(crate) struct RxFrame {
+    ptr: NonNull<sys::sk_buff>,
+}
+
+// SAFETY: an owned `sk_buff` reference may be handed to and freed on any CPU or context.
+unsafe impl Send for RxFrame {}
+
+impl RxFrame {
+    /// Takes over the reference the networking core gives a `packet_type` handler.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid received `sk_buff` whose reference the caller owns and gives away.
+    pub(crate) unsafe fn from_raw(ptr: *mut sys::sk_buff) -> Option<Self> {
+        // INVARIANT: guaranteed by the caller (NULL is refused).
+        NonNull::new(ptr).map(|ptr| Self { ptr })
+    }
+
+    /// Bytes after the Ethernet header (linear or not).
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: the buffer is valid by the type invariant; `len` is read, not written.
+        unsafe { sys::omx_skb_len(self.ptr.as_ptr()) as usize }
+    }
+
+    /// The Ethernet source address, read in place (no copy of the buffer, no allocation).
+    pub(crate) fn eth_source(&self) -> Option<MacAddr> {
+        // SAFETY: the buffer is valid; the helper returns NULL or a pointer to 6 bytes of the
+        // MAC header, which lies in the head buffer and is never written by other readers.
+        let src = unsafe { sys::omx_skb_eth_source(self.ptr.as_ptr()) };
+        if src.is_null() {
+            return None;
+        }
+        let mut mac = [0u8; 6];
+        // SAFETY: `src` points to the 6-byte `h_source` of the valid MAC header.
+        unsafe { core::ptr::copy_nonoverlapping(src, mac.as_mut_ptr(), mac.len()) };
+        Some(MacAddr(mac))
+    }
+
+    /// Whether the frame was addressed to another host (seen only in promiscuous mode or when
+    /// a switch floods unicast): protocols must ignore those.
+    pub(crate) fn is_for_other_host(&self) -> bool {
+        // SAFETY: the buffer is valid.
+        u32::from(unsafe { sys::omx_skb_pkt_type(self.ptr.as_ptr()) }) == kernel::bindings::PACKET_OTHERHOST
+    }
+
+    /// Makes the frame private (unshared) and linear, so its payload can be read as one slice.
+    /// Allocates (atomically) when the buffer is shared or paged: `None` (frame freed) when
+    /// memory for that is lacking.
+    pub(crate) fn into_private(self) -> Option<SkBuff> {
+        let raw = core::mem::ManuallyDrop::new(self).ptr.as_ptr();
+        // SAFETY: we own the reference and give it to `skb_share_check`, which frees it and
+        // returns NULL on failure, otherwise returns a buffer that only we reference.
+        let ptr = NonNull::new(unsafe { sys::omx_skb_share_check(raw, kernel::bindings::GFP_ATOMIC) })?;
+        // SAFETY: `ptr` is valid and unshared, so it may be linearized in place.
+        if unsafe { sys::omx_skb_linearize(ptr.as_ptr()) } != 0 {
+            // SAFETY: we own the reference and drop it.
+            unsafe { sys::omx_kfree_skb(ptr.as_ptr()) };
+            return None;
+        }
+        // INVARIANT: owned and linear.
+        Some(SkBuff { ptr })
+    }
+}
+
+impl Drop for RxFrame {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own one reference.
         unsafe { sys::omx_kfree_skb(self.ptr.as_ptr()) };

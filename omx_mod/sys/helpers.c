@@ -112,6 +112,11 @@ const char *omx_dev_name(const struct net_device *dev)
 	return dev->name;
 }
 
+bool omx_dev_net_is_init(const struct net_device *dev)
+{
+	return net_eq(dev_net(dev), &init_net);
+}
+
 struct net_device *omx_netdev_notifier_info_to_dev(void *info)
 {
 	return netdev_notifier_info_to_dev(info);
@@ -158,6 +163,11 @@ void omx_genl_info_set_err(struct genl_info *info, const char *msg, const struct
 		return;
 	info->extack->_msg = msg;
 	info->extack->bad_attr = attr;
+}
+
+bool omx_genl_info_net_is_init(const struct genl_info *info)
+{
+	return net_eq(genl_info_net(info), &init_net);
 }
 
 const struct genl_family *omx_genl_info_family(const struct genl_info *info)

@@ -36,6 +36,7 @@ unsigned int omx_dev_mtu(const struct net_device *dev);
 int omx_dev_ifindex(const struct net_device *dev);
 unsigned short omx_dev_type(const struct net_device *dev);
 const char *omx_dev_name(const struct net_device *dev);
+bool omx_dev_net_is_init(const struct net_device *dev);
 
 void omx_spin_lock_bh(spinlock_t *lock);
 void omx_spin_unlock_bh(spinlock_t *lock);
@@ -49,6 +50,7 @@ struct net_device *omx_netdev_notifier_info_to_dev(void *info);
 /* generic netlink */
 const struct nlattr *omx_genl_info_attrs(const struct genl_info *info, int *len);
 void omx_genl_info_set_err(struct genl_info *info, const char *msg, const struct nlattr *attr);
+bool omx_genl_info_net_is_init(const struct genl_info *info);
 const struct genl_family *omx_genl_info_family(const struct genl_info *info);
 u8 omx_genl_info_cmd(const struct genl_info *info);
 struct sk_buff *omx_genlmsg_new(size_t payload, gfp_t gfp);

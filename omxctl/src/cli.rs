@@ -14,7 +14,12 @@ family \"omx\": it registers pool nodes (peers that lend memory over raw \
 Ethernet with OmniXtend), creates block devices (/dev/omxN) striped over \
 them, shows their state and counters, and follows events.
 
-Commands that change state need CAP_NET_ADMIN (run them as root).";
+Commands that change state need CAP_NET_ADMIN (run them as root) and must \
+run in the host's initial network namespace, where pool nodes and their \
+interfaces live: from a container's namespace they are refused (use e.g. \
+nsenter -t 1 -n omxctl ...). Read commands (show, node show, dev show, stats) \
+answer from any namespace with the host's view; monitor receives events only \
+in the initial namespace.";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -63,7 +68,8 @@ pub enum Command {
     #[command(
         long_about = "Subscribe to the \"events\" multicast group of the omx family and print \
 one line per event (node-state-ntf: a node's connection changed state; dev-error-ntf: a \
-device failed I/O). With -j each event is one JSON object per line. Runs until killed.",
+device failed I/O). With -j each event is one JSON object per line. Runs until killed. \
+Events are sent in the initial network namespace only: in another one monitor prints nothing.",
         after_help = "Example:\n  omxctl monitor\n  omxctl -j monitor | jq -c ."
     )]
     Monitor,
@@ -109,7 +115,8 @@ Examples:
 /// Arguments of `omxctl node add`.
 #[derive(Args, Debug)]
 pub struct NodeAddArgs {
-    /// Network interface the node is reached on (e.g. eth1)
+    /// Network interface the node is reached on (e.g. eth1), a name in the initial
+    /// network namespace
     #[arg(value_name = "IFACE")]
     pub iface: String,
 

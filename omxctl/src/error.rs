@@ -16,8 +16,9 @@ use crate::netlink::socket::Extack;
 pub const NOT_LOADED: &str = "omx_mod is not loaded (no generic netlink family 'omx'); \
 load it with: modprobe omx_mod / insmod omx_mod.ko";
 
-/// Message for EPERM/EACCES.
-pub const NO_PERMISSION: &str = "permission denied: omxctl needs CAP_NET_ADMIN (run as root)";
+/// Message for EPERM/EACCES without a kernel message. CAP_NET_ADMIN counts in the initial
+/// user namespace only: root in a container's user namespace does not have it.
+pub const NO_PERMISSION: &str = "permission denied: omxctl needs CAP_NET_ADMIN (run as root on the host)";
 
 /// What a failed request was about; picks the wording of ENOENT & co.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,7 +135,13 @@ impl KernelError {
     pub fn cause(&self) -> String {
         use Target::*;
         let e = self.errno;
+        let kernel_msg = self.extack.msg.as_deref().filter(|m| !m.is_empty());
         match (&self.target, e) {
+            // The kernel says why (e.g. a command that changes state, sent from a network
+            // namespace other than the one omx_mod's nodes live in): its words are the cause.
+            (_, libc::EPERM) | (_, libc::EACCES) if kernel_msg.is_some() => {
+                kernel_msg.unwrap_or_default().to_string()
+            }
             (_, libc::EPERM) | (_, libc::EACCES) => NO_PERMISSION.to_string(),
             (Node(id), libc::ENOENT | libc::ENODEV) => format!("no such node {id}"),
             (Dev(name), libc::ENOENT | libc::ENODEV) => format!("no such device {name}"),
@@ -330,6 +337,24 @@ mod tests {
             k.to_string(),
             "invalid argument (kernel: missing attribute: name)"
         );
+    }
+
+    #[test]
+    fn permission_denied_with_kernel_reason() {
+        let msg = "omx_mod: pool nodes belong to the initial network namespace; run omxctl \
+                   there (e.g. nsenter -t 1 -n omxctl ...)";
+        let mut k = kerr(
+            libc::EPERM,
+            Target::NodeAdd {
+                ifname: "eth0".into(),
+            },
+        );
+        k.extack.msg = Some(msg.into());
+        k.cmd = Some(1);
+        assert_eq!(k.to_string(), msg);
+        // Without a kernel message (the capability check of genetlink itself): the hint.
+        k.extack.msg = None;
+        assert_eq!(k.to_string(), NO_PERMISSION);
     }
 
     #[test]

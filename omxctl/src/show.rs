@@ -400,7 +400,7 @@ mod tests {
                     "tx_frames": 10, "rx_frames": 9, "tx_bytes": 4096, "rx_bytes": 2048,
                     "retransmits": 0, "naks_sent": 0, "naks_received": 0,
                     "malformed": 0, "timeouts": 0, "reconnects": 0,
-                    "integrity_errors": 0
+                    "integrity_errors": 0, "out_of_window": 0
                 }
             })
         );
@@ -456,7 +456,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json_line(&r)).unwrap();
         assert_eq!(
             v["module"],
-            json!({"rx_frames": 7, "rx_malformed": 0, "rx_unknown_peer": 0, "rx_dropped": 0})
+            json!({"rx_frames": 7, "rx_malformed": 0, "rx_unknown_peer": 0, "rx_dropped": 0, "rx_other_netns": 0})
         );
         assert_eq!(v["nodes"][0]["id"], 1);
         assert_eq!(v["nodes"][0]["ifname"], "eth1");

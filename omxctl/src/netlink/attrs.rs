@@ -240,6 +240,7 @@ counter_set! {
         Timeouts / timeouts = 9,
         Reconnects / reconnects = 10,
         IntegrityErrors / integrity_errors = 11,
+        OutOfWindow / out_of_window = 12,
     }
 }
 
@@ -264,6 +265,7 @@ counter_set! {
         RxMalformed / rx_malformed = 2,
         RxUnknownPeer / rx_unknown_peer = 3,
         RxDropped / rx_dropped = 4,
+        RxOtherNetns / rx_other_netns = 5,
     }
 }
 

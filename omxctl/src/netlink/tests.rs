@@ -159,6 +159,7 @@ fn every_counter_has_its_spec_number() {
         timeouts: 9,
         reconnects: 10,
         integrity_errors: 11,
+        out_of_window: 12,
     };
     // Attribute type i carries value i: spec order is numbering order.
     for a in node_stats.to_attrs() {
@@ -200,6 +201,7 @@ fn every_counter_has_its_spec_number() {
         rx_malformed: 2,
         rx_unknown_peer: 3,
         rx_dropped: 4,
+        rx_other_netns: 5,
     };
     for a in module.to_attrs() {
         let b = emit(&a);
@@ -483,7 +485,7 @@ fn decodes_dev_get_reply_with_multi_attr_node_id() {
 #[test]
 fn decodes_stats_get_reply() {
     let mut attrs = Vec::new();
-    for (kind, v) in [(1u16, 100u64), (2, 2), (3, 3), (4, 4)] {
+    for (kind, v) in [(1u16, 100u64), (2, 2), (3, 3), (4, 4), (5, 5)] {
         attrs.extend(12u16.to_ne_bytes());
         attrs.extend(kind.to_ne_bytes());
         attrs.extend(v.to_ne_bytes());
@@ -498,7 +500,8 @@ fn decodes_stats_get_reply() {
             rx_frames: 100,
             rx_malformed: 2,
             rx_unknown_peer: 3,
-            rx_dropped: 4
+            rx_dropped: 4,
+            rx_other_netns: 5
         }
     );
 }
