@@ -70,7 +70,7 @@ settle
 free -m
 log "ready"
 python3 "$OMX_ROOT/bench/guest/ctl.py" 10.77.0.2 \
-	"$TOOLS/omx-node" --iface eth0 --size "${OMX_MB}M" --log-level warn \
+	"$TOOLS/omx-node" --iface eth0 --size "${OMX_MB}M" --first-come --log-level warn \
 	--stats-file /run/omx-node-stats.json
 kill "$rawpp_pid" 2>/dev/null
 [ -f /run/nbd-server.pid ] && kill "$(cat /run/nbd-server.pid)" 2>/dev/null

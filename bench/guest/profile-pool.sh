@@ -4,7 +4,7 @@
 . /mnt/shared/profile.env
 set -u
 secs=${PROFILE_SECS:-15}
-"$OMX_ROOT/target/release/omx-node" --iface eth0 --size 192M --log-level warn &
+"$OMX_ROOT/target/release/omx-node" --iface eth0 --size 192M --first-come --log-level warn &
 sleep 1
 touch "$S/vm2.daemon-up"
 for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do

@@ -55,7 +55,7 @@ echo "omx-node bench: veth between two namespaces, $(nproc) CPUs, ${secs}s per r
 for mtu in $mtus; do
     ip -n "$ns_n" link set "$tag-a" mtu "$mtu"
     ip -n "$ns_c" link set "$tag-b" mtu "$mtu"
-    ip netns exec "$ns_n" "$bin/omx-node" --iface "$tag-a" --size 256M --batch "$batch" \
+    ip netns exec "$ns_n" "$bin/omx-node" --iface "$tag-a" --size 256M --first-come --batch "$batch" \
         --log-level warn &
     node_pid=$!
     sleep 0.3

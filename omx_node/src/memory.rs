@@ -109,6 +109,8 @@ struct Env {
     machine: [u8; 16],
     /// Monotonic now (ns), for the away timers of resumed regions.
     now: u64,
+    /// Memory the host can still give (MemAvailable), if known.
+    available: Option<u64>,
 }
 
 impl Env {
@@ -116,8 +118,17 @@ impl Env {
         Env {
             machine: machine_boot_id(),
             now: crate::util::now_ns(),
+            available: mem_available(),
         }
     }
+}
+
+/// `MemAvailable` of `/proc/meminfo` in bytes.
+fn mem_available() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 /// The kernel's boot id: contents of a file on a disk may be incomplete after the machine
@@ -215,8 +226,23 @@ impl Memory {
             })?;
             if cfg.hugepages && !map.is_huge() {
                 crate::warn!(
-                    "huge pages unavailable (reserve them in /proc/sys/vm/nr_hugepages); using normal pages"
+                    "huge pages unavailable (fewer than {} reserved in /proc/sys/vm/nr_hugepages); using normal pages",
+                    total.div_ceil(crate::sys::HUGE_PAGE)
                 );
+            }
+            // Normal pages are lent on demand (MAP_NORESERVE): a --size the host cannot give
+            // would start fine and end with the OOM killer; refused now instead. Huge pages
+            // were reserved by the mapping itself.
+            if !map.is_huge() {
+                if let Some(avail) = env.available {
+                    if cfg.size > avail {
+                        return Err(format!(
+                            "cannot lend --size {}: only {} of memory available on this host (MemAvailable in /proc/meminfo); lower --size, free memory, or keep the memory in a file with --memory-file",
+                            fmt_size(cfg.size),
+                            fmt_size(avail)
+                        ));
+                    }
+                }
             }
             Memory {
                 map,
@@ -386,6 +412,12 @@ impl Memory {
         Ok(mem)
     }
 
+    /// Bytes mapped: the lent memory (rounded up to whole huge pages) and, with a memory
+    /// file, its label and state.
+    pub fn mapped_len(&self) -> usize {
+        self.map.len()
+    }
+
     /// Whether an allowlist is configured.
     pub fn has_allowlist(&self) -> bool {
         self.allowlist
@@ -404,6 +436,13 @@ impl Memory {
     /// Whether `mac` holds a region here (connected or away).
     pub fn holds_region(&self, mac: &Mac) -> bool {
         self.by_mac.contains_key(mac)
+    }
+
+    /// Whether [`Memory::attach`] would give `mac` a region: it holds one, or (no
+    /// allowlist) a first-come region is free. Allocates nothing.
+    pub fn can_attach(&self, mac: &Mac) -> bool {
+        self.by_mac.contains_key(mac)
+            || (!self.allowlist && self.regions.iter().any(|r| r.owner.is_none()))
     }
 
     /// The region bound to `mac`, binding a free slot first-come if there is
@@ -1045,13 +1084,32 @@ mod tests {
         assert!(Memory::new(&cfg(2 << 20, 1 << 20, vec![(A, 1 << 20), (B, 2 << 20)])).is_err());
     }
 
+    #[test]
+    fn a_size_the_host_cannot_give_fails_at_start() {
+        let cfg = MemoryConfig {
+            size: 4 << 20,
+            region_size: 1 << 20,
+            ..Default::default()
+        };
+        let mut env = env(M1);
+        env.available = Some(2 << 20);
+        let e = Memory::open(&cfg, env).unwrap_err();
+        assert!(e.contains("MemAvailable") && e.contains("--size 4M"), "{e}");
+        env.available = Some(8 << 20);
+        assert!(Memory::open(&cfg, env).is_ok());
+    }
+
     // ---- the state in a memory file ----
 
     const M1: [u8; 16] = [1; 16];
     const M2: [u8; 16] = [2; 16];
 
     fn env(machine: [u8; 16]) -> Env {
-        Env { machine, now: 1000 }
+        Env {
+            machine,
+            now: 1000,
+            available: None,
+        }
     }
 
     /// A path for a memory file in `dir`, removed on drop.

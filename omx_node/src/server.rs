@@ -9,8 +9,16 @@
 //! Fast path: one thread, an explicit `ppoll` loop, `recvmmsg` of up to
 //! `batch` frames, all responses of the batch packed by the connections and
 //! sent with one `sendmmsg`. Responses are built straight from the region
-//! (no copy, no allocation); only responses that must wait for credits or
-//! window space are copied, into buffers recycled from a pool.
+//! (no copy, no allocation).
+//!
+//! Memory is bounded by construction (see `Documentation/pool-node.md`, "Memory ceiling"):
+//! a frame from a MAC that holds no region here allocates nothing (no connection). A
+//! request that cannot be answered yet (no credits from the client, or our window is full)
+//! is not executed: the rest of its frame is kept as received (at most [`QUEUE_BUDGET`]
+//! bytes of such frames per connection) and executed, in order, when the answers can be
+//! sent. When a connection's budget is full, its frames that carry requests are dropped
+//! unread: they are neither acknowledged nor credited, so the client holds back and resends
+//! them later (OmniXtend's own back-pressure).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -31,9 +39,19 @@ use crate::util::{fmt_mac, now_ns, Mac};
 pub const SLOTS: usize = 256;
 /// Connection type used on both sides.
 pub type Conn = Connection<Vec<u8>, SLOTS>;
-/// Responses a client may have queued before its frames are dropped
-/// (back-pressure through the protocol's retransmission).
-pub const MAX_QUEUE: usize = 8192;
+/// Bytes of received frames whose requests wait for credits or window space, per
+/// connection, before its frames are dropped (back-pressure through the protocol's
+/// retransmission). While the connection waits for credits, frames that grant some may take
+/// as much again (see [`Server::handle_frame`]).
+pub const QUEUE_BUDGET: usize = 256 << 10;
+/// Received frames kept at most in the recycling pool (their buffers).
+pub const POOL_MAX: usize = 64;
+/// Everything else a connection costs besides its retransmit memory and its queue: the
+/// connection's state, its entry in the table (generous).
+pub const CONN_OVERHEAD: usize = 16 << 10;
+/// The daemon's own memory besides its buffers: code, libraries, stacks, allocator (measured
+/// in the VM tests at about 3 MiB; generous).
+pub const BASE_OVERHEAD: usize = 16 << 20;
 /// Largest data block ever returned (2^15, the size field's limit).
 const MAX_DATA: usize = 1 << 15;
 static ZEROS: [u8; MAX_DATA] = [0u8; MAX_DATA];
@@ -122,9 +140,68 @@ impl ServerConfig {
         c.keepalive_ns = self.keepalive_ns;
         c.ack_delay_ns = self.ack_delay_ns;
         c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
-        // A: large, we drain it at once. C/E: little (GrantAck only).
-        c.rx_buffer_flits = [(1 << 16) + 128, 0, 256, 0, 256];
+        // What we grant at open (a 1.1 peer assumes 128 already): A large (the node drains
+        // it at once), C and E at least the 1024 flits the WD endpoint grants, since some
+        // initiators wait for that much on every channel they use before they call the
+        // connection open. B and D are ours to send on, never received.
+        c.rx_buffer_flits = [
+            (1 << 16) + 128,
+            0,
+            OPEN_GRANT_CE + 128,
+            0,
+            OPEN_GRANT_CE + 128,
+        ];
         c
+    }
+}
+
+/// Credits (flits) granted at open on channels C and E, beyond the 128 a 1.1 peer assumes.
+pub const OPEN_GRANT_CE: u32 = 1024;
+
+/// Bytes of one received frame as the socket loop hands it over (MTU + headers).
+pub fn frame_slot(mtu: usize) -> usize {
+    mtu + 64
+}
+
+/// Frames a connection may keep waiting (its [`QUEUE_BUDGET`]); twice as many while it
+/// waits for credits and the frames grant some.
+pub fn max_deferred(mtu: usize) -> usize {
+    (QUEUE_BUDGET / frame_slot(mtu)).max(2)
+}
+
+/// The memory ceiling of a node: what it lends, what each connection may cost at most, and
+/// the rest. See `Documentation/pool-node.md`, "Memory ceiling".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ceiling {
+    /// The lent memory (and, with a memory file, its state).
+    pub lent: u64,
+    /// At most this many connections (--max-clients, or fewer regions).
+    pub connections: u64,
+    /// Per connection: retransmit memory, queue, state.
+    pub per_connection: u64,
+    /// Socket batches, buffer pool, the process itself.
+    pub base: u64,
+}
+
+impl Ceiling {
+    /// The ceiling for `lent` bytes, at most `connections` connections, MTU `mtu`, batches
+    /// of `batch` frames.
+    pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
+        let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
+        let retransmit = Conn::required_memory(&cfg) as u64;
+        let queue = (2 * max_deferred(mtu) * frame_slot(mtu)) as u64;
+        Ceiling {
+            lent,
+            connections: connections as u64,
+            per_connection: retransmit + queue + CONN_OVERHEAD as u64,
+            base: (2 * batch.max(1) * frame_slot(mtu) + POOL_MAX * frame_slot(mtu)) as u64
+                + BASE_OVERHEAD as u64,
+        }
+    }
+
+    /// The total in bytes.
+    pub fn total(&self) -> u64 {
+        self.lent + self.connections * self.per_connection + self.base
     }
 }
 
@@ -136,14 +213,12 @@ pub trait FrameOut {
     fn commit(&mut self, len: usize);
 }
 
-/// A response waiting for credits or window space.
+/// A received frame (TLoE payload, integrity trailer removed) whose requests from `next` on
+/// wait for credits or window space.
 #[derive(Debug)]
-struct Pending {
-    opcode: Opcode,
-    source: u32,
-    size: u8,
-    err: u8,
-    data: Vec<u8>,
+struct Deferred {
+    payload: Vec<u8>,
+    next: usize,
 }
 
 /// Where a response's data comes from.
@@ -168,8 +243,13 @@ struct Peer {
     conn: Conn,
     opened_at: u64,
     version: Version,
-    region: Option<usize>,
-    queue: VecDeque<Pending>,
+    region: usize,
+    /// Frames carry omx's integrity trailer.
+    integrity: bool,
+    /// Frames whose requests wait, oldest first (at most 2 x [`max_deferred`]).
+    deferred: VecDeque<Deferred>,
+    /// The oldest waiting request waits for credits (not for window space).
+    waiting_credit: bool,
     requests: u64,
     denied: u64,
 }
@@ -184,6 +264,8 @@ pub struct Server {
     last_housekeeping: u64,
     /// When "refused, already N connections" was last logged.
     last_refusal_log: u64,
+    /// When "no region for ..." was last logged.
+    last_no_region_log: u64,
 }
 
 fn data_len(size: u8) -> usize {
@@ -404,8 +486,100 @@ fn response_message<'a>(
     m
 }
 
-fn is_retryable(e: ProtoError) -> bool {
-    matches!(e, ProtoError::NoCredit | ProtoError::WindowFull)
+/// The opcode of the response [`execute`] gives `msg`, without executing it (`None`: no
+/// response). Its data length is always `2^size` for AccessAckData: with it, whether the
+/// response can be sent is known before the request is carried out.
+fn response_opcode(msg: &Message<'_>) -> Option<Opcode> {
+    if msg.chan != Channel::A {
+        return None;
+    }
+    Some(match msg.opcode {
+        Opcode::Get | Opcode::ArithmeticData | Opcode::LogicalData => Opcode::AccessAckData,
+        Opcode::PutFullData | Opcode::PutPartialData => Opcode::AccessAck,
+        Opcode::Intent => Opcode::HintAck,
+        _ => Opcode::Grant,
+    })
+}
+
+/// What became of one received request.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    /// Carried out (and answered if it has an answer).
+    Done,
+    /// Not carried out: its answer cannot be sent now (no credits, window full).
+    Wait,
+}
+
+/// The parts of a connection [`answer`] works on.
+struct Target<'a> {
+    conn: &'a mut Conn,
+    region: &'a mut [u8],
+    ident: Option<Identity>,
+    requests: &'a mut u64,
+    denied: &'a mut u64,
+    waiting_credit: &'a mut bool,
+}
+
+/// Carries out `msg` and sends its response, if the response can be sent now; else leaves
+/// it untouched ([`Answer::Wait`]).
+fn answer(
+    t: &mut Target<'_>,
+    msg: &Message<'_>,
+    stats: &mut NodeStats,
+    mac: &Mac,
+    now: u64,
+) -> Answer {
+    if let Some(op) = response_opcode(msg) {
+        let n = if op == Opcode::AccessAckData {
+            data_len(msg.size)
+        } else {
+            0
+        };
+        let probe = response_message(op, msg.source, msg.size, 0, &ZEROS[..n]);
+        match t.conn.can_send(&probe) {
+            Ok(()) => {}
+            Err(ProtoError::NoCredit) => {
+                *t.waiting_credit = true;
+                return Answer::Wait;
+            }
+            Err(ProtoError::WindowFull) => {
+                *t.waiting_credit = false;
+                return Answer::Wait;
+            }
+            // Never answerable (e.g. a Get larger than one frame can carry): carried out,
+            // counted below when its answer fails.
+            Err(_) => {}
+        }
+    }
+    let Some(resp) = execute(msg, t.region, t.ident, stats, t.requests, t.denied) else {
+        return Answer::Done;
+    };
+    debug_assert_eq!(Some(resp.opcode), response_opcode(msg));
+    let n = data_len(resp.size);
+    let data: &[u8] = match &resp.src {
+        Src::None => &[],
+        Src::Region(a) => &t.region[*a..*a + n],
+        Src::Zero => &ZEROS[..n],
+        Src::Inline(b) => &b[..n.min(8)],
+        Src::Identity(b) => &b[..n.min(identity::LEN)],
+    };
+    let m = response_message(resp.opcode, resp.source, resp.size, resp.err, data);
+    if let Err(e) = t.conn.send(&m, now) {
+        stats.malformed += 1;
+        crate::debug!(
+            "client {}: cannot answer {:?} size {}: {e}",
+            fmt_mac(mac),
+            msg.opcode,
+            msg.size
+        );
+    }
+    Answer::Done
+}
+
+/// Whether a received TLoE payload (integrity trailer removed) carries TileLink messages.
+/// Frames that do not parse say no: the connection counts them.
+fn carries_messages(payload: &[u8], order: ByteOrder) -> bool {
+    FrameView::parse(payload, order, true).is_ok_and(|v| v.message_count() > 0)
 }
 
 impl Server {
@@ -419,6 +593,7 @@ impl Server {
             pool: Vec::new(),
             last_housekeeping: 0,
             last_refusal_log: 0,
+            last_no_region_log: 0,
         }
     }
 
@@ -468,7 +643,7 @@ impl Server {
                     Version::V1_1 => "1.1".into(),
                     Version::V1_0_3 => "1.0.3".into(),
                 },
-                region_size: p.region.map_or(0, |r| self.mem.region_len(r) as u64),
+                region_size: self.mem.region_len(p.region) as u64,
                 requests: p.requests,
                 denied: p.denied,
             })
@@ -529,28 +704,41 @@ impl Server {
     fn retire(&mut self, mac: &Mac, now: u64) {
         if let Some(mut p) = self.peers.remove(mac) {
             self.stats.retired.add(p.conn.stats());
-            if let Some(r) = p.region {
-                self.mem.release(r, now);
-            }
-            for q in p.queue.drain(..) {
-                self.pool.push(q.data);
+            self.mem.release(p.region, now);
+            for d in p.deferred.drain(..) {
+                self.recycle(d.payload);
             }
         }
     }
 
-    /// The connection without memory that is least worth keeping: the one whose client
-    /// acknowledges least (most timeouts in a row), the oldest among equals.
-    fn least_useful_stranger(&self) -> Option<Mac> {
-        self.peers
-            .iter()
-            .filter(|(_, p)| p.region.is_none())
-            .max_by_key(|(_, p)| {
-                (
-                    p.conn.consecutive_timeouts(),
-                    std::cmp::Reverse(p.opened_at),
-                )
-            })
-            .map(|(mac, _)| *mac)
+    /// Keeps a frame buffer for reuse, up to [`POOL_MAX`] of them.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.pool.len() < POOL_MAX {
+            self.pool.push(buf);
+        }
+    }
+
+    /// Retires the connection of `mac` if it ended, counting and logging how: a clean close
+    /// is a close (not a reconnect when the client opens again), a silent peer a death.
+    fn reap(&mut self, mac: &Mac, now: u64) {
+        let Some(st) = self.peers.get(mac).map(|p| p.conn.state()) else {
+            return;
+        };
+        match st {
+            State::Closed => {
+                self.stats.connections_closed += 1;
+                crate::info!("client {} disconnected, memory kept", fmt_mac(mac));
+            }
+            State::Dead => {
+                self.stats.connections_dead += 1;
+                crate::warn!(
+                    "client {} stopped answering; connection dropped, memory kept",
+                    fmt_mac(mac)
+                );
+            }
+            _ => return,
+        }
+        self.retire(mac, now);
     }
 
     /// Processes one received Ethernet frame.
@@ -582,7 +770,6 @@ impl Server {
             self.stats.no_connection += 1;
             return;
         }
-
         // Connections are only reset or created for a frame that decodes: one malformed frame
         // in a client's name must not drop its connection or take a region. The client's
         // first frame also tells whether it uses omx's integrity trailer.
@@ -598,19 +785,35 @@ impl Server {
                 .get(&mac)
                 .is_some_and(|p| p.version == Version::V1_1)
             && opens(self).is_some();
+        let mut ended = None;
         if let Some(p) = self.peers.get_mut(&mac).filter(|_| reopening) {
             let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
             // The client acknowledges what we send: it is there, and did not restart.
             let answering = p.conn.consecutive_timeouts() == 0;
             let only_open = p.conn.next_rx_seq().get() <= 1;
-            if open_starts_new_connection(p.conn.state(), &h, only_open, young || answering) {
-                crate::info!("client {} reconnects", fmt_mac(&mac));
-                self.retire(&mac, now);
+            let st = p.conn.state();
+            if open_starts_new_connection(st, &h, only_open, young || answering) {
+                ended = Some(st);
             } else if answering && opens_afresh(&h) {
                 // Ask the old connection: a restarted client ignores it, and its Open is taken
                 // once the probe times out; a working one answers, and a replayed Open is moot.
                 let _ = p.conn.probe(now);
             }
+        }
+        match ended {
+            // The client closed (the close handshake done, or done on its side): a close,
+            // then a new connection.
+            Some(State::Closed | State::Closing) => {
+                self.stats.connections_closed += 1;
+                crate::info!("client {} disconnected, memory kept", fmt_mac(&mac));
+                self.retire(&mac, now);
+            }
+            Some(State::Dead) => self.reap(&mac, now),
+            Some(_) => {
+                crate::info!("client {} reconnects", fmt_mac(&mac));
+                self.retire(&mac, now);
+            }
+            None => {}
         }
         if !self.peers.contains_key(&mac) {
             let Some(version) = self.opening_version(&h) else {
@@ -621,18 +824,27 @@ impl Server {
                 self.stats.malformed += 1;
                 return;
             };
-            // A client that holds memory here comes first: a table filled by connections
-            // that hold none (strangers, a flood of forged Opens) must not lock it out.
-            if self.peers.len() >= self.cfg.max_peers && self.mem.holds_region(&mac) {
-                if let Some(stranger) = self.least_useful_stranger() {
-                    crate::info!(
-                        "client {}: connection dropped to make room for {}, which holds memory",
-                        fmt_mac(&stranger),
-                        fmt_mac(&mac)
+            // A MAC that holds no region here and cannot get one (not in the --client list, or
+            // every first-come region taken) gets nothing, not even a connection: its frames
+            // cost no allocation, whatever they say.
+            if !self.mem.can_attach(&mac) {
+                self.stats.no_region += 1;
+                // At most one line a second: a flood of strangers must not stall the daemon.
+                if h.msg_type == MessageType::OpenConnection
+                    && now.saturating_sub(self.last_no_region_log) >= 1_000_000_000
+                {
+                    self.last_no_region_log = now;
+                    crate::warn!(
+                        "client {}: ignored, no memory for it ({})",
+                        fmt_mac(&mac),
+                        if self.mem.has_allowlist() {
+                            "not in the --client list"
+                        } else {
+                            "every region is taken"
+                        }
                     );
-                    self.stats.connections_closed += 1;
-                    self.retire(&stranger, now);
                 }
+                return;
             }
             if self.peers.len() >= self.cfg.max_peers {
                 self.stats.no_connection += 1;
@@ -651,28 +863,21 @@ impl Server {
                 self.stats.malformed += 1;
                 return;
             };
-            let region = self.mem.attach(mac);
-            match region {
-                Some(r) => crate::info!(
-                    "client {} connected ({}), region of {} bytes",
-                    fmt_mac(&mac),
-                    if version == Version::V1_1 {
-                        "1.1"
-                    } else {
-                        "1.0.3"
-                    },
-                    self.mem.region_len(r)
-                ),
-                None => crate::warn!(
-                    "client {} connected but gets no memory ({}): all its requests are denied",
-                    fmt_mac(&mac),
-                    if self.mem.has_allowlist() {
-                        "not in the --client list"
-                    } else {
-                        "no free region"
-                    }
-                ),
-            }
+            let Some(region) = self.mem.attach(mac) else {
+                // can_attach said yes above; never here.
+                self.stats.no_region += 1;
+                return;
+            };
+            crate::info!(
+                "client {} connected ({}), region of {} bytes",
+                fmt_mac(&mac),
+                if version == Version::V1_1 {
+                    "1.1"
+                } else {
+                    "1.0.3"
+                },
+                self.mem.region_len(region)
+            );
             self.stats.connections_opened += 1;
             self.peers.insert(
                 mac,
@@ -681,13 +886,17 @@ impl Server {
                     opened_at: now,
                     version,
                     region,
-                    queue: VecDeque::new(),
+                    integrity,
+                    deferred: VecDeque::new(),
+                    waiting_credit: false,
                     requests: 0,
                     denied: 0,
                 },
             );
         }
 
+        let max = max_deferred(self.cfg.mtu);
+        let order = self.cfg.order;
         let Server {
             peers,
             mem,
@@ -698,9 +907,23 @@ impl Server {
         let Some(peer) = peers.get_mut(&mac) else {
             return;
         };
-        if peer.queue.len() >= MAX_QUEUE {
-            stats.backpressure_drops += 1;
-            return;
+        let tloe = if peer.integrity {
+            omx_proto::integrity::strip(payload)
+        } else {
+            Some(payload)
+        };
+        // Back-pressure: a connection whose budget is full takes no more requests; the frame
+        // is not acknowledged and the client resends it later. Frames without requests
+        // (acknowledgements, credits) are always taken: they are what lets the queue drain.
+        // While the queue waits for credits, a frame that grants some is taken beyond the
+        // budget (up to as much again): the grant may be what the queue waits for, and the
+        // client may have nothing else to carry it.
+        if peer.deferred.len() >= max && tloe.is_some_and(|t| carries_messages(t, order)) {
+            let grants = peer.waiting_credit && h.credit_grant().is_some();
+            if !grants || peer.deferred.len() >= 2 * max {
+                stats.backpressure_drops += 1;
+                return;
+            }
         }
         let rx = match peer.conn.on_payload(payload, now) {
             Ok(rx) => rx,
@@ -710,86 +933,117 @@ impl Server {
                 return;
             }
         };
-        let mut empty: [u8; 0] = [];
-        for msg in rx.messages() {
-            let ident = peer.region.and_then(|r| mem.identity(r));
-            let region: &mut [u8] = match peer.region {
-                Some(r) => mem.region_mut(r),
-                None => &mut empty,
-            };
-            let Some(resp) = execute(
-                &msg,
-                region,
-                ident,
-                stats,
-                &mut peer.requests,
-                &mut peer.denied,
-            ) else {
-                continue;
-            };
-            let n = data_len(resp.size);
-            let data: &[u8] = match &resp.src {
-                Src::None => &[],
-                Src::Region(a) => &region[*a..*a + n],
-                Src::Zero => &ZEROS[..n],
-                Src::Inline(b) => &b[..n.min(8)],
-                Src::Identity(b) => &b[..n.min(identity::LEN)],
-            };
-            let m = response_message(resp.opcode, resp.source, resp.size, resp.err, data);
-            let result = if peer.queue.is_empty() {
-                peer.conn.send(&m, now)
-            } else {
-                Err(ProtoError::WindowFull)
-            };
-            match result {
-                Ok(()) => {}
-                Err(e) if is_retryable(e) => {
-                    stats.deferred += 1;
-                    let mut buf = pool.pop().unwrap_or_default();
-                    buf.clear();
-                    buf.extend_from_slice(data);
-                    peer.queue.push_back(Pending {
-                        opcode: resp.opcode,
-                        source: resp.source,
-                        size: resp.size,
-                        err: resp.err,
-                        data: buf,
-                    });
+        if rx.message_count() == 0 {
+            return;
+        }
+        let ident = mem.identity(peer.region);
+        let Peer {
+            conn,
+            region,
+            deferred,
+            waiting_credit,
+            requests,
+            denied,
+            ..
+        } = peer;
+        let mut t = Target {
+            conn,
+            region: mem.region_mut(*region),
+            ident,
+            requests,
+            denied,
+            waiting_credit,
+        };
+        // Requests are carried out in order: behind waiting ones, a frame waits whole.
+        let mut next = 0;
+        if deferred.is_empty() {
+            for msg in rx.messages() {
+                if answer(&mut t, &msg, stats, &mac, now) == Answer::Wait {
+                    break;
                 }
-                Err(e) => {
-                    // e.g. a Get larger than one frame can carry.
-                    stats.malformed += 1;
-                    crate::debug!(
-                        "client {}: cannot answer {:?} size {}: {e}",
-                        fmt_mac(&mac),
-                        msg.opcode,
-                        msg.size
-                    );
+                next += 1;
+            }
+            if next == rx.message_count() {
+                return;
+            }
+        }
+        // The rest of the frame waits (accepted, so it must be answered).
+        let Some(tloe) = tloe else { return };
+        stats.deferred += 1;
+        let mut buf = pool.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(tloe);
+        deferred.push_back(Deferred { payload: buf, next });
+    }
+
+    /// Carries out the waiting requests of `peer` that can be answered now, in order.
+    fn drain_deferred(
+        peer: &mut Peer,
+        mem: &mut Memory,
+        stats: &mut NodeStats,
+        pool: &mut Vec<Vec<u8>>,
+        order: ByteOrder,
+        mac: &Mac,
+        now: u64,
+    ) {
+        let ident = mem.identity(peer.region);
+        let Peer {
+            conn,
+            region,
+            deferred,
+            waiting_credit,
+            requests,
+            denied,
+            ..
+        } = peer;
+        let mut t = Target {
+            conn,
+            region: mem.region_mut(*region),
+            ident,
+            requests,
+            denied,
+            waiting_credit,
+        };
+        while let Some(d) = deferred.front_mut() {
+            let mut waiting = false;
+            // It parsed when it was received: it does now.
+            if let Ok(view) = FrameView::parse(&d.payload, order, true) {
+                for msg in view.messages().skip(d.next) {
+                    if answer(&mut t, &msg, stats, mac, now) == Answer::Wait {
+                        waiting = true;
+                        break;
+                    }
+                    d.next += 1;
+                }
+            }
+            if waiting {
+                return;
+            }
+            if let Some(d) = deferred.pop_front() {
+                if pool.len() < POOL_MAX {
+                    pool.push(d.payload);
                 }
             }
         }
     }
 
-    /// Sends queued responses and everything the connections want to send
-    /// (responses, acknowledgements, credits, retransmissions); runs the
-    /// timers and housekeeping.
+    /// Sends everything the connections want to send (responses of requests that waited,
+    /// acknowledgements, credits, retransmissions); runs the timers and housekeeping.
     pub fn transmit(&mut self, now: u64, out: &mut dyn FrameOut) {
+        let order = self.cfg.order;
+        let mut ended = Vec::new();
         let Server {
-            peers, stats, pool, ..
+            peers,
+            mem,
+            stats,
+            pool,
+            ..
         } = self;
-        for peer in peers.values_mut() {
-            while let Some(p) = peer.queue.front() {
-                let m = response_message(p.opcode, p.source, p.size, p.err, &p.data);
-                match peer.conn.send(&m, now) {
-                    Ok(()) => {}
-                    Err(e) if is_retryable(e) => break,
-                    Err(_) => stats.malformed += 1,
-                }
-                if let Some(p) = peer.queue.pop_front() {
-                    pool.push(p.data);
-                }
+        for (mac, peer) in peers.iter_mut() {
+            if !peer.deferred.is_empty() {
+                Self::drain_deferred(peer, mem, stats, pool, order, mac, now);
             }
-            if peer.conn.state() == State::PeerClosing && peer.queue.is_empty() {
+            if peer.conn.state() == State::PeerClosing && peer.deferred.is_empty() {
                 let _ = peer.conn.close(now);
             }
             loop {
@@ -804,6 +1058,14 @@ impl Server {
                     Err(_) => break,
                 }
             }
+            if matches!(peer.conn.state(), State::Closed | State::Dead) {
+                ended.push(*mac);
+            }
+        }
+        // A connection is retired as soon as it ends: a new Open from the same client is
+        // then a new connection, not a reconnect.
+        for mac in ended {
+            self.reap(&mac, now);
         }
         if now.saturating_sub(self.last_housekeeping) >= 10_000_000 {
             self.last_housekeeping = now;
@@ -812,24 +1074,14 @@ impl Server {
     }
 
     fn housekeeping(&mut self, now: u64) {
-        let gone: Vec<(Mac, State)> = self
+        let gone: Vec<Mac> = self
             .peers
             .iter()
             .filter(|(_, p)| matches!(p.conn.state(), State::Closed | State::Dead))
-            .map(|(m, p)| (*m, p.conn.state()))
+            .map(|(m, _)| *m)
             .collect();
-        for (mac, st) in gone {
-            if st == State::Dead {
-                self.stats.connections_dead += 1;
-                crate::warn!(
-                    "client {} stopped answering; connection dropped, memory kept",
-                    fmt_mac(&mac)
-                );
-            } else {
-                self.stats.connections_closed += 1;
-                crate::info!("client {} disconnected, memory kept", fmt_mac(&mac));
-            }
-            self.retire(&mac, now);
+        for mac in gone {
+            self.reap(&mac, now);
         }
         if let Some(after) = self.cfg.forget_after_ns {
             for mac in self.mem.forget_expired(now, after) {
@@ -850,8 +1102,8 @@ impl Server {
             if let Some(t) = p.conn.next_deadline() {
                 d = Some(d.map_or(t, |x| x.min(t)));
             }
-            if !p.queue.is_empty() && p.conn.unacked_frames() == 0 {
-                // Queued work that is not waiting for an ack: retry soon.
+            if !p.deferred.is_empty() && p.conn.unacked_frames() == 0 {
+                // Waiting work that is not waiting for an ack: retry soon.
                 d = Some(d.map_or(now_ns(), |x| x.min(now_ns())));
             }
         }
@@ -1234,15 +1486,16 @@ mod tests {
     }
 
     #[test]
-    fn a_client_holding_memory_gets_in_when_strangers_fill_the_table() {
+    fn strangers_cost_nothing_and_a_client_holding_memory_gets_in() {
         let mut p = Pair::new();
-        p.server.cfg.max_peers = 3;
         p.talk(100_000_000);
         let client_mac = [2, 0, 0, 0, 0, 1];
-        // The client goes away (here: cleanly), strangers take every connection.
+        // The client goes away (here: cleanly); its region (the only one) stays its own.
         p.client.close(p.now).unwrap();
         p.talk(p.now + 100_000_000);
         assert_eq!(p.server.connections(), 0);
+        assert_eq!(p.server.stats().connections_closed, 1);
+        // Strangers find no free region: no connection, nothing allocated for them.
         for i in 0..5u8 {
             let mut stranger = Pair::client([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 9, i]);
             stranger.open(p.now).unwrap();
@@ -1253,18 +1506,332 @@ mod tests {
             let open = p.frame[..n].to_vec();
             p.server.handle_frame(&open, p.now);
         }
-        assert_eq!(p.server.connections(), 3);
-        // The client comes back: a stranger makes room.
+        assert_eq!(p.server.connections(), 0);
+        assert_eq!(p.server.stats().no_region, 5);
+        // The client comes back and gets its region.
         p.client = Pair::client([2, 0, 0, 0, 0, 2], client_mac);
         p.client.open(p.now).unwrap();
         p.talk(p.now + 100_000_000);
         assert_eq!(p.client.state(), State::Open);
-        assert_eq!(p.server.connections(), 3);
-        assert!(p
-            .server
-            .peers
-            .get(&client_mac)
-            .is_some_and(|c| c.region.is_some()));
+        assert_eq!(p.server.connections(), 1);
+        assert!(p.server.peers.contains_key(&client_mac));
+    }
+
+    const NODE: Mac = [2, 0, 0, 0, 0, 2];
+    const CLIENT: Mac = [2, 0, 0, 0, 0, 1];
+
+    /// A node lending 1 MiB to CLIENT only (allowlist).
+    fn allowlist_server() -> Server {
+        let mem = Memory::new(&crate::memory::MemoryConfig {
+            size: 1 << 20,
+            clients: vec![(CLIENT, 1 << 20)],
+            ..Default::default()
+        })
+        .unwrap();
+        Server::new(ServerConfig::new(NODE, 1500), mem)
+    }
+
+    /// A raw frame from `src` to the node: header `h` and as many of `msgs` as fit.
+    fn raw_frame(src: Mac, h: &TloeHeader, msgs: &[Message<'_>]) -> Vec<u8> {
+        let mut buf = vec![0u8; 1600];
+        let eth = EthHeader::new(NODE, src);
+        let limits = omx_proto::FrameLimits::with_mtu(1500);
+        let mut b =
+            omx_proto::FrameBuilder::new(&mut buf, Some(&eth), limits, ByteOrder::Spec).unwrap();
+        for m in msgs {
+            if b.push(m).is_err() {
+                break;
+            }
+        }
+        let n = b.finish(h).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    fn open_header() -> TloeHeader {
+        let mut h = TloeHeader::new(Seq::new(0), Seq::MAX, false);
+        h.msg_type = MessageType::OpenConnection;
+        h
+    }
+
+    impl Server {
+        fn region_byte(&mut self, mac: &Mac, at: usize) -> u8 {
+            let r = self.peers[mac].region;
+            self.mem.region_mut(r)[at]
+        }
+    }
+
+    /// Bytes held by the waiting frames of `mac`'s connection.
+    fn queued_bytes(s: &Server, mac: &Mac) -> usize {
+        s.peers
+            .get(mac)
+            .map_or(0, |p| p.deferred.iter().map(|d| d.payload.capacity()).sum())
+    }
+
+    #[test]
+    fn frames_from_macs_without_a_region_allocate_nothing() {
+        let mut s = allowlist_server();
+        let gets: Vec<Message<'_>> = (0..90).map(|i| Message::get(i, 0, 15)).collect();
+        for i in 0..2000u32 {
+            let mac = [2, 0xf1, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+            s.handle_frame(&raw_frame(mac, &open_header(), &[]), u64::from(i) * 1000);
+            let h = TloeHeader::new(Seq::new(1), Seq::MAX, true);
+            s.handle_frame(&raw_frame(mac, &h, &gets), u64::from(i) * 1000 + 1);
+        }
+        assert_eq!(s.connections(), 0);
+        // The Opens as no_region, the rest (a connection they do not have) as no_connection.
+        assert_eq!(s.stats().no_region, 2000);
+        assert_eq!(s.stats().no_connection, 2000);
+        assert_eq!(s.stats().connections_opened, 0);
+        assert!(s.pool.is_empty());
+    }
+
+    /// A client that never returns credits nor acknowledges, and floods requests whose
+    /// answers need more credits than it ever gave: its queue stays within the budget and
+    /// the rest is dropped unread (back-pressure), never executed.
+    #[test]
+    fn a_client_that_returns_no_credits_is_held_to_its_budget() {
+        let mut s = allowlist_server();
+        s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
+        assert_eq!(s.connections(), 1);
+        // 1 KiB answers: 129 flits, more than the 128 a 1.1 peer is assumed to grant.
+        let gets: Vec<Message<'_>> = (0..200)
+            .map(|i| Message::get(i, 1024 * u64::from(i % 64), 10))
+            .collect();
+        let mut out = Sent {
+            frames: Vec::new(),
+            buf: vec![0u8; 1600],
+        };
+        let max = max_deferred(1500);
+        for seq in 1..=(3 * max as u32) {
+            let h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
+            let now = u64::from(seq) * 1_000_000;
+            s.handle_frame(&raw_frame(CLIENT, &h, &gets), now);
+            s.transmit(now, &mut out);
+            let p = &s.peers[&CLIENT];
+            assert!(p.deferred.len() <= max, "{} frames wait", p.deferred.len());
+            assert!(queued_bytes(&s, &CLIENT) <= max * frame_slot(1500));
+        }
+        assert_eq!(s.peers[&CLIENT].deferred.len(), max);
+        assert_eq!(s.stats().backpressure_drops, 2 * max as u64);
+        assert!(s.peers[&CLIENT].waiting_credit);
+        // Nothing was executed: no answer could be sent.
+        assert_eq!(s.stats().requests[0], 0);
+        assert!(max * frame_slot(1500) <= QUEUE_BUDGET);
+    }
+
+    /// Frames that grant credits are taken beyond the budget while the queue waits for
+    /// credits (the grant may be what it waits for), up to as much again.
+    #[test]
+    fn credit_grants_get_through_a_full_queue_up_to_twice_the_budget() {
+        let mut s = allowlist_server();
+        s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
+        let gets: Vec<Message<'_>> = (0..8).map(|i| Message::get(i, 0, 10)).collect();
+        let max = max_deferred(1500);
+        // Grants of 1 flit: never enough for a 129-flit answer.
+        for seq in 1..=(4 * max as u32) {
+            let mut h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
+            h.set_credit(Some((Channel::D, 0)));
+            s.handle_frame(&raw_frame(CLIENT, &h, &gets), u64::from(seq));
+        }
+        assert_eq!(s.peers[&CLIENT].deferred.len(), 2 * max);
+        assert_eq!(s.stats().backpressure_drops, 2 * max as u64);
+    }
+
+    /// A client whose D buffer is small: answers wait for its credits, requests are carried
+    /// out in order all the same (a Get behind a Put sees it, a Put behind a Get does not
+    /// change what the Get read), and everything is answered.
+    #[test]
+    fn waiting_requests_run_in_order_and_all_are_answered() {
+        let mut p = Pair::new();
+        let mut cfg = Config::new(Version::V1_1);
+        cfg.mtu = 1500;
+        cfg.ethernet = Some(EthHeader::new(NODE, CLIENT));
+        cfg.keepalive_ns = 500_000_000;
+        // Room for two 512-byte answers (65 flits each) at a time.
+        cfg.rx_buffer_flits = [128, 128, 128, 130, 128];
+        p.client = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+        p.server = Server::new(
+            ServerConfig::new(NODE, 1500),
+            Memory::new(&crate::memory::MemoryConfig {
+                size: 1 << 20,
+                clients: vec![(CLIENT, 1 << 20)],
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        p.client.open(0).unwrap();
+        p.talk(10_000_000);
+        assert_eq!(p.client.state(), State::Open);
+        let a = [0xaau8; 512];
+        let b = [0xbbu8; 512];
+        // Put a, Get, Put b, Get, ... in one go: more answers than the client's credits.
+        let mut sent = 0u32;
+        for k in 0..8u32 {
+            let (m1, m2) = if k % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            for m in [
+                Message::put_full(4 * k, 0, m1),
+                Message::get(4 * k + 1, 0, 9),
+                Message::put_full(4 * k + 2, 0, m2),
+                Message::get(4 * k + 3, 0, 9),
+            ] {
+                p.client.send(&m, p.now).unwrap();
+                sent += 1;
+            }
+        }
+        let mut answers: Vec<(u32, Vec<u8>)> = Vec::new();
+        let end = p.now + 2_000_000_000;
+        while p.now < end && answers.len() < sent as usize {
+            while let Ok(Some(n)) = p.client.poll_transmit(p.now, &mut p.frame) {
+                p.server.handle_frame(&p.frame[..n], p.now);
+            }
+            p.server.transmit(p.now, &mut p.out);
+            for f in p.out.frames.drain(..) {
+                if let Ok(rx) = p.client.on_frame(&f, p.now) {
+                    for m in rx.messages() {
+                        let mut d = vec![0u8; 512];
+                        m.data.copy_to(&mut d);
+                        answers.push((m.source, d));
+                    }
+                }
+            }
+            p.now += 1_000_000;
+        }
+        assert_eq!(answers.len(), sent as usize);
+        assert!(p.server.stats().deferred > 0, "nothing waited");
+        for (src, d) in answers.iter().filter(|(s, _)| s % 2 == 1) {
+            let k = src / 4;
+            let first = if k % 2 == 0 { 0xaa } else { 0xbb };
+            let want = if src % 4 == 1 {
+                first
+            } else {
+                first ^ 0xaa ^ 0xbb
+            };
+            assert!(d.iter().all(|x| *x == want), "Get {src} read {:#x}", d[0]);
+        }
+    }
+
+    /// A frame that arrives while requests wait is not run before them, even when it
+    /// brings the credits they wait for.
+    #[test]
+    fn a_request_never_overtakes_a_waiting_one() {
+        let mut s = allowlist_server();
+        s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
+        // A 1 KiB Get: its answer (129 flits) waits for credits.
+        let h = TloeHeader::new(Seq::new(1), Seq::MAX, true);
+        s.handle_frame(&raw_frame(CLIENT, &h, &[Message::get(1, 0, 10)]), 1);
+        assert_eq!(s.peers[&CLIENT].deferred.len(), 1);
+        // Then a Put at the same address, with the credits.
+        let mut h = TloeHeader::new(Seq::new(2), Seq::MAX, true);
+        h.set_credit(Some((Channel::D, 8)));
+        let d = [0xbbu8; 1024];
+        s.handle_frame(&raw_frame(CLIENT, &h, &[Message::put_full(2, 0, &d)]), 2);
+        let mut out = Sent {
+            frames: Vec::new(),
+            buf: vec![0u8; 1600],
+        };
+        s.transmit(3, &mut out);
+        let mut got = None;
+        for f in &out.frames {
+            let (_, payload) = EthHeader::parse_omnixtend(f).unwrap();
+            let v = FrameView::parse(payload, ByteOrder::Spec, true).unwrap();
+            for m in v.messages().filter(|m| m.opcode == Opcode::AccessAckData) {
+                let mut b = vec![0u8; 1024];
+                m.data.copy_to(&mut b);
+                got = Some(b);
+            }
+        }
+        let got = got.expect("the Get was answered");
+        assert!(
+            got.iter().all(|x| *x == 0),
+            "the Get read the later Put's data"
+        );
+        assert_eq!(s.region_byte(&CLIENT, 0), 0xbb);
+    }
+
+    #[test]
+    fn a_connection_opens_with_at_least_1024_credits_on_every_channel_the_client_uses() {
+        let mut p = Pair::new();
+        p.talk(10_000_000);
+        assert_eq!(p.client.state(), State::Open);
+        for ch in [Channel::A, Channel::C, Channel::E] {
+            let c = p.client.tx_credits(ch);
+            assert!(c >= 1024, "{ch:?}: {c} credits");
+        }
+    }
+
+    #[test]
+    fn a_clean_close_then_an_open_is_a_close_and_an_open() {
+        let mut p = Pair::new();
+        p.talk(100_000_000);
+        p.client.close(p.now).unwrap();
+        // Only until the close handshake is done: no housekeeping in between.
+        let mut steps = 0;
+        while p.client.state() != State::Closed && steps < 100 {
+            while let Ok(Some(n)) = p.client.poll_transmit(p.now, &mut p.frame) {
+                p.server.handle_frame(&p.frame[..n], p.now);
+            }
+            p.server.last_housekeeping = p.now;
+            p.server.transmit(p.now, &mut p.out);
+            for f in p.out.frames.drain(..) {
+                let _ = p.client.on_frame(&f, p.now);
+            }
+            p.now += 100_000;
+            steps += 1;
+        }
+        assert_eq!(p.client.state(), State::Closed);
+        // The client's last acknowledgement reaches the node at once.
+        while let Ok(Some(n)) = p.client.poll_transmit(p.now, &mut p.frame) {
+            p.server.handle_frame(&p.frame[..n], p.now);
+        }
+        p.server.last_housekeeping = p.now;
+        p.server.transmit(p.now, &mut p.out);
+        p.client = Pair::client(NODE, CLIENT);
+        p.client.open(p.now).unwrap();
+        p.talk(p.now + 100_000_000);
+        assert_eq!(p.client.state(), State::Open);
+        let st = p.server.stats();
+        assert_eq!(
+            (
+                st.connections_opened,
+                st.connections_closed,
+                st.connections_dead
+            ),
+            (2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn responses_are_known_before_requests_run() {
+        let d = [0u8; 64];
+        let m = [u64::MAX];
+        let mut region = vec![0u8; 4096];
+        let mut stats = NodeStats::default();
+        let (mut r, mut dn) = (0, 0);
+        let mut msgs = vec![
+            Message::get(1, 0, 6),
+            Message::get(1, 1 << 40, 6),
+            Message::get(1, identity::ADDR, identity::SIZE_LOG2),
+            Message::put_full(1, 0, &d),
+            Message::put_full(1, 8192, &d),
+            Message::put_partial(1, 0, 6, &d, &m),
+            Message::arithmetic(1, 0, 4, &d[..8]),
+            Message::arithmetic(1, 0, 4, &d[..16]),
+            Message::logical(1, 0, 3, &d[..8]),
+            Message::intent(1, 0, 6, 0),
+            Message::new(Channel::A, Opcode::AcquireBlock, 6, 1),
+            Message::new(Channel::E, Opcode::GrantAck, 0, 0),
+            Message::new(Channel::C, Opcode::ProbeAck, 6, 1),
+        ];
+        msgs[7].size = 4;
+        for msg in &msgs {
+            let resp = execute(msg, &mut region, None, &mut stats, &mut r, &mut dn);
+            assert_eq!(
+                resp.as_ref().map(|x| x.opcode),
+                response_opcode(msg),
+                "{msg:?}"
+            );
+        }
     }
 
     #[test]

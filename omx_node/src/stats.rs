@@ -32,6 +32,8 @@ pub struct LinkCounters {
     pub rx_errors: u64,
     /// Frames whose integrity trailer was missing or wrong (also in `rx_errors`).
     pub integrity_errors: u64,
+    /// Frames dropped unread, their sequence number outside the receive window.
+    pub out_of_window: u64,
 }
 
 impl LinkCounters {
@@ -45,6 +47,7 @@ impl LinkCounters {
         self.out_of_order += s.out_of_order;
         self.rx_errors += s.rx_errors;
         self.integrity_errors += s.integrity_errors;
+        self.out_of_window += s.out_of_window;
     }
 
     /// Sum of two.
@@ -57,6 +60,7 @@ impl LinkCounters {
         self.out_of_order += o.out_of_order;
         self.rx_errors += o.rx_errors;
         self.integrity_errors += o.integrity_errors;
+        self.out_of_window += o.out_of_window;
         self
     }
 }
@@ -87,9 +91,12 @@ pub struct NodeStats {
     pub not_for_us: u64,
     /// Frames from a MAC without connection that do not open one.
     pub no_connection: u64,
-    /// Frames dropped because a client's response queue was full.
+    /// Frames from a MAC that holds no region and cannot get one: dropped, no connection.
+    pub no_region: u64,
+    /// Frames with requests dropped unread because their connection's queue was full
+    /// (back-pressure: the client resends them).
     pub backpressure_drops: u64,
-    /// Responses queued for lack of credits / window.
+    /// Frames whose requests (some or all) waited for credits or window space.
     pub deferred: u64,
     /// Frames that could not be sent (socket full).
     pub tx_dropped: u64,
@@ -143,6 +150,7 @@ impl NodeStats {
         kv("malformed", self.malformed);
         kv("not_for_us", self.not_for_us);
         kv("no_connection", self.no_connection);
+        kv("no_region", self.no_region);
         kv("backpressure_drops", self.backpressure_drops);
         kv("deferred", self.deferred);
         kv("tx_dropped", self.tx_dropped);
@@ -160,6 +168,7 @@ impl NodeStats {
         kv("out_of_order", link.out_of_order);
         kv("link_rx_errors", link.rx_errors);
         kv("integrity_errors", link.integrity_errors);
+        kv("out_of_window", link.out_of_window);
         s.push_str("\"requests\":{");
         for (i, name) in OPS.iter().enumerate() {
             let _ = write!(s, "\"{name}\":{}", self.requests[i]);
@@ -200,7 +209,7 @@ impl NodeStats {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "denied {}  malformed {}  retransmits {}  timeouts {}  naks tx {} rx {}  duplicates {}  out-of-order {}",
+            "denied {}  malformed {}  retransmits {}  timeouts {}  naks tx {} rx {}  duplicates {}  out-of-order {}  out-of-window {}",
             self.denied,
             self.malformed,
             link.retransmits,
@@ -208,18 +217,20 @@ impl NodeStats {
             link.naks_tx,
             link.naks_rx,
             link.duplicates,
-            link.out_of_order
+            link.out_of_order,
+            link.out_of_window
         );
         let _ = writeln!(
             s,
-            "connections opened {} closed {} dead {}  deferred {}  backpressure drops {}  tx dropped {}  not-for-us {}",
+            "connections opened {} closed {} dead {}  deferred {}  backpressure drops {}  tx dropped {}  not-for-us {}  no region {}",
             self.connections_opened,
             self.connections_closed,
             self.connections_dead,
             self.deferred,
             self.backpressure_drops,
             self.tx_dropped,
-            self.not_for_us
+            self.not_for_us,
+            self.no_region
         );
         for c in clients {
             let _ = writeln!(

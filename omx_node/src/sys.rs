@@ -624,12 +624,15 @@ unsafe impl Send for Mapping {}
 pub const HUGE_PAGE: usize = 2 << 20;
 
 impl Mapping {
-    /// Maps `len` bytes. With `huge`, tries `MAP_HUGETLB` first (length
-    /// rounded up to 2 MiB); returns whether huge pages were used.
+    /// Maps `len` bytes. With `huge`, tries `MAP_HUGETLB` first (length rounded up to
+    /// 2 MiB, huge pages reserved at once); [`Mapping::is_huge`] says whether it worked.
     pub fn new(len: usize, huge: bool) -> io::Result<Self> {
-        let base = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+        let base = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
         if huge {
             let hlen = len.div_ceil(HUGE_PAGE) * HUGE_PAGE;
+            // No MAP_NORESERVE: the huge pages are reserved now, so a host without enough
+            // of them fails here (and we fall back) rather than with SIGBUS at the first
+            // touch of a page nobody reserved.
             // SAFETY: anonymous mapping request; no existing memory touched.
             let p = unsafe {
                 libc::mmap(
@@ -642,15 +645,20 @@ impl Mapping {
                 )
             };
             if p != libc::MAP_FAILED {
-                return Ok(Mapping {
+                let m = Mapping {
                     ptr: p.cast(),
                     len: hlen,
                     huge: true,
                     locked: false,
                     file: None,
-                });
+                };
+                m.dont_dump();
+                return Ok(m);
             }
         }
+        // Normal pages: MAP_NORESERVE, the memory is lent on demand (the caller checks
+        // --size against the host's available memory).
+        let base = base | libc::MAP_NORESERVE;
         // SAFETY: anonymous mapping request; no existing memory touched.
         let p = unsafe {
             libc::mmap(
@@ -665,13 +673,28 @@ impl Mapping {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mapping {
+        let m = Mapping {
             ptr: p.cast(),
             len: len.max(1),
             huge: false,
             locked: false,
             file: None,
-        })
+        };
+        m.dont_dump();
+        Ok(m)
+    }
+
+    /// Keeps the mapping out of core dumps (`MADV_DONTDUMP`): it holds the clients' data.
+    fn dont_dump(&self) {
+        // SAFETY: [ptr, ptr+len) is our own live mapping; DONTDUMP only changes what a core
+        // dump contains.
+        let r = unsafe { libc::madvise(self.ptr.cast(), self.len, libc::MADV_DONTDUMP) };
+        if r != 0 {
+            crate::warn!(
+                "cannot keep the lent memory out of core dumps (madvise: {})",
+                io::Error::last_os_error()
+            );
+        }
     }
 
     /// Maps the first `len` bytes of `file` shared (`MAP_SHARED`): stores reach the file's
@@ -696,13 +719,15 @@ impl Mapping {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mapping {
+        let m = Mapping {
             ptr: p.cast(),
             len,
             huge: file.hugetlbfs,
             locked: false,
             file: Some(file),
-        })
+        };
+        m.dont_dump();
+        Ok(m)
     }
 
     /// Whether the mapping uses huge pages.

@@ -133,7 +133,15 @@ fn memory_file_errors_say_what_is_wrong() {
     let ns = Ns::new();
     let run = |args: &[&str]| {
         let o = std::process::Command::new("ip")
-            .args(["netns", "exec", &ns.name, node_bin(), "--iface", "lo"])
+            .args([
+                "netns",
+                "exec",
+                &ns.name,
+                node_bin(),
+                "--iface",
+                "lo",
+                "--first-come",
+            ])
             .args(args)
             .output()
             .unwrap();

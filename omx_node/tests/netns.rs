@@ -318,23 +318,22 @@ fn clients_isolated_out_of_range_and_unknown_denied() {
     for h in hs {
         h.join().unwrap();
     }
-    // C is not on the allowlist: connected, but everything is denied.
+    // C is not on the allowlist: no memory, so not even a connection.
     let (ns, ifn) = names[2].clone();
     in_thread(move || {
         omx_node::sys::enter_netns(&ns).unwrap();
-        let mut c = Client::connect(&ifn, mac(NODE_MAC), ClientOptions::default()).unwrap();
-        let mut b = [0u8; 8];
-        assert!(matches!(c.read(0, &mut b), Err(ClientError::Denied { .. })));
-        assert!(matches!(
-            c.write(0, &[1; 8]),
-            Err(ClientError::Denied { .. })
-        ));
+        let opts = ClientOptions {
+            timeout: Duration::from_secs(1),
+            ..ClientOptions::default()
+        };
+        assert!(Client::connect(&ifn, mac(NODE_MAC), opts).is_err());
     })
     .join()
     .unwrap();
     node.signal(libc::SIGUSR1);
     let json = wait_file(&stats, "\"clients\"");
-    assert!(json_u64(&json, "denied") >= 8, "{json}");
+    assert!(json_u64(&json, "denied") >= 6, "{json}");
+    assert!(json_u64(&json, "no_region") >= 1, "{json}");
     assert!(json_u64(&json, "get") > 0);
     let st = node.stop();
     assert!(st.success(), "{st}: {}", node.stderr());
@@ -360,20 +359,24 @@ fn first_come_regions_until_memory_runs_out() {
         let mut cs = Vec::new();
         for (k, (ns, ifn)) in names.iter().enumerate() {
             omx_node::sys::enter_netns(ns).unwrap();
-            let mut c = Client::connect(ifn, mac(NODE_MAC), ClientOptions::default()).unwrap();
-            let r = c.write(0, &[k as u8 + 1; 64]);
-            if k < 2 {
-                r.unwrap();
-                assert!(matches!(
-                    c.write(1 << 20, &[1]),
-                    Err(ClientError::Denied { .. })
-                ));
-            } else {
+            if k == 2 {
+                // No region left: no connection either.
+                let opts = ClientOptions {
+                    timeout: Duration::from_secs(1),
+                    ..ClientOptions::default()
+                };
                 assert!(
-                    matches!(r, Err(ClientError::Denied { .. })),
+                    Client::connect(ifn, mac(NODE_MAC), opts).is_err(),
                     "third client must get nothing"
                 );
+                continue;
             }
+            let mut c = Client::connect(ifn, mac(NODE_MAC), ClientOptions::default()).unwrap();
+            c.write(0, &[k as u8 + 1; 64]).unwrap();
+            assert!(matches!(
+                c.write(1 << 20, &[1]),
+                Err(ClientError::Denied { .. })
+            ));
             cs.push(c);
         }
         for (k, c) in cs.iter_mut().take(2).enumerate() {
@@ -556,7 +559,7 @@ fn cli_errors_say_what_is_wrong() {
             String::from_utf8_lossy(&o.stderr).to_string(),
         )
     };
-    let (code, err) = run(&["--iface", "eth9", "--size", "1G"], &[]);
+    let (code, err) = run(&["--iface", "eth9", "--size", "1G", "--first-come"], &[]);
     assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("no such interface eth9"), "{err}");
     let (code, err) = run(&["--iface", "lo", "--size", "8Q"], &[]);
@@ -579,7 +582,7 @@ fn cli_errors_say_what_is_wrong() {
     assert!(err.contains("bad size"), "{err}");
     if std::path::Path::new("/usr/bin/setpriv").exists() {
         let (code, err) = run(
-            &["--iface", "lo", "--size", "1M"],
+            &["--iface", "lo", "--size", "1M", "--first-come"],
             &["setpriv", "--inh-caps=-all", "--bounding-set=-net_raw"],
         );
         assert_eq!(code, Some(4), "{err}");
@@ -638,5 +641,20 @@ fn probe_tool_reads_and_writes() {
     assert!(
         out.contains("read ") && out.contains("write") && out.contains("p99"),
         "{out}"
+    );
+}
+
+/// Without --client, omx-node gives memory to nobody unless --first-come says so.
+#[test]
+fn no_client_list_and_no_first_come_is_a_usage_error() {
+    let o = std::process::Command::new(node_bin())
+        .args(["--iface", "lo", "--size", "1M"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--first-come") && err.contains("--client"),
+        "{err}"
     );
 }

@@ -71,15 +71,16 @@ b=$SHARED/node-stats-before.json a=$SHARED/node-stats.json
 n_frames=$(delta "$b" "$a" .frames_rx)
 n_malformed=$(delta "$b" "$a" .malformed)
 n_noconn=$(delta "$b" "$a" .no_connection)
+n_noregion=$(delta "$b" "$a" '(.no_region // 0)')
 n_dup=$(( $(delta "$b" "$a" .duplicates) + $(delta "$b" "$a" .out_of_order) ))
 n_denied=$(delta "$b" "$a" .denied)
 echo "sent $sent frames in ${fuzz_s}s ($to1 to vm1, $to2 to vm2, $bcast broadcast); $(jq -c '{spoofed, dropped, final_rate, rtt_worst_ms, rtt_samples}' "$SHARED/fuzz.json")"
 echo "omx_mod (vm1): $m_frames frames received; malformed $m_short (short/unaligned) + $m_node (from the node's MAC), unknown peer $m_unknown"
-echo "omx-node (vm2): $n_frames frames received; malformed $n_malformed, no connection $n_noconn, duplicate/out of order $n_dup, denied $n_denied; peak RSS $(awk '{print $2, $3}' "$SHARED/node-hwm" 2>/dev/null)"
+echo "omx-node (vm2): $n_frames frames received; malformed $n_malformed, no connection $n_noconn, no region $n_noregion, duplicate/out of order $n_dup, denied $n_denied; peak RSS $(awk '{print $2, $3}' "$SHARED/node-hwm" 2>/dev/null)"
 echo "fio: $rounds verified rounds, $((written / 1024)) MiB written and verified"
 
 m_hostile=$((m_short + m_node + m_unknown))
-n_hostile=$((n_malformed + n_noconn + n_dup + n_denied))
+n_hostile=$((n_malformed + n_noconn + n_noregion + n_dup + n_denied))
 echo "counted as hostile: omx_mod $m_hostile of $to1 (+$bcast broadcast), omx-node $n_hostile of $to2 (+$bcast)"
 
 [ "$sent" -ge 50000 ] || fail "only $sent frames sent"

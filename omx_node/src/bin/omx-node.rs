@@ -33,12 +33,16 @@ struct Args {
     /// Total memory lent, e.g. 8G, 512M.
     #[arg(long, short = 's')]
     size: String,
-    /// Allowlisted client and its region size, MAC=SIZE (repeatable).
-    /// With an allowlist, unknown MACs get no memory.
+    /// Allowlisted client and its region size, MAC=SIZE (repeatable): only these MACs get
+    /// memory (and a connection). Either --client or --first-come is required.
     #[arg(long = "client", value_name = "MAC=SIZE")]
     clients: Vec<String>,
-    /// Region size for first-come clients without an allowlist
-    /// (default: 1G, at most --size).
+    /// Without --client: hand out regions of --region-size to whichever MAC opens first.
+    /// RISK: any machine on the segment, including one that forges its source MAC, can
+    /// take a region (and a client's region while it is away), and take them all.
+    #[arg(long, conflicts_with = "clients")]
+    first_come: bool,
+    /// Region size for first-come clients (--first-come; default: 1G, at most --size).
     #[arg(long)]
     region_size: Option<String>,
     /// Data byte order on the wire.
@@ -138,6 +142,12 @@ fn main() -> ExitCode {
             Err(e) => return fail(EXIT_USAGE, &e),
         }
     }
+    if clients.is_empty() && !args.first_come {
+        return fail(
+            EXIT_USAGE,
+            "no --client MAC=SIZE given: name the clients that may use this node's memory, or pass --first-come to give it to whichever MAC asks first (any machine on the segment, including one that forges its MAC)",
+        );
+    }
     if args.batch == 0 {
         return fail(EXIT_USAGE, "--batch must be at least 1");
     }
@@ -217,8 +227,8 @@ fn main() -> ExitCode {
         args.batch
     );
     if clients.is_empty() {
-        info!(
-            "first-come clients get {} each ({} regions)",
+        warn!(
+            "--first-come: clients get {} each ({} regions), whoever asks first (any MAC on the segment, forged ones too)",
             fmt_size(region_size),
             mem.regions().len()
         );
@@ -227,6 +237,19 @@ fn main() -> ExitCode {
             info!("client {} may use {}", fmt_mac(m), fmt_size(*s));
         }
     }
+    // Only a MAC that holds a region gets a connection.
+    let conns = cfg.max_peers.min(mem.regions().len());
+    let lent = mem.mapped_len() as u64;
+    let ceiling = server::Ceiling::new(lent, conns, mtu, args.batch);
+    info!(
+        "memory ceiling {} bytes ({}): lent {} + {} connections x {} + base {}",
+        ceiling.total(),
+        fmt_size(ceiling.total()),
+        fmt_size(ceiling.lent),
+        ceiling.connections,
+        fmt_size(ceiling.per_connection),
+        fmt_size(ceiling.base)
+    );
     let mut server = Server::new(cfg, mem);
     let opts = LoopOptions {
         batch: args.batch,

@@ -223,10 +223,14 @@ pub fn probe_bin() -> &'static str {
     env!("CARGO_BIN_EXE_omx-node-probe")
 }
 
-/// Starts omx-node in `ns` on `iface` with extra arguments.
+/// Starts omx-node in `ns` on `iface` with extra arguments (`--first-come` unless they name
+/// `--client`s).
 pub fn start_node(ns: &Ns, iface: &str, extra: &[&str]) -> Proc {
     let mut args = vec!["--iface", iface];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--client") {
+        args.push("--first-come");
+    }
     Proc::start(ns, node_bin(), &args, "serving")
 }
 

@@ -12,7 +12,7 @@ S=/mnt/shared
 vm=$(hostname)
 size=${1:-128M}
 stats=/tmp/node-stats.json
-"$OMX_ROOT/target/release/omx-node" --iface eth0 --size "$size" --stats-file "$stats" &
+"$OMX_ROOT/target/release/omx-node" --iface eth0 --size "$size" --first-come --stats-file "$stats" &
 pid=$!
 sleep 1
 touch "$S/$vm.daemon-up"

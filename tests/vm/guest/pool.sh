@@ -7,6 +7,7 @@
 # arguments for eth0's egress, or "off"; see netem-watch.sh). A client that repeats a command
 # removes the old <vm>.<cmd>-done first. Args: size (128M), then extra omx-node options;
 # POOL_IFACE (eth0) names the interface, POOL_MEMORY_FILE a --memory-file to keep memory in.
+# Without a --client among the options, the daemon hands out regions --first-come.
 S=/mnt/shared
 vm=$(hostname)
 size=${1:-128M}
@@ -15,9 +16,11 @@ shift || true
 . "$OMX_ROOT/tests/vm/guest/netem-watch.sh"
 # The daemon's log lines get the guest's uptime, to be lined up with the client's kernel log.
 stamp() { while IFS= read -r line; do read -r up _ </proc/uptime; printf '[%11s] %s\n' "$up" "$line"; done; }
+first_come=--first-come
+case " $* " in *" --client "*) first_come= ;; esac
 start_daemon() {
 	"$OMX_ROOT/target/release/omx-node" --iface "${POOL_IFACE:-eth0}" --size "$size" \
-		${POOL_MEMORY_FILE:+--memory-file "$POOL_MEMORY_FILE"} "$@" 2> >(stamp >&2) &
+		${POOL_MEMORY_FILE:+--memory-file "$POOL_MEMORY_FILE"} $first_come "$@" 2> >(stamp >&2) &
 	pid=$!
 }
 start_daemon "$@"

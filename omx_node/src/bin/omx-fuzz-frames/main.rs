@@ -2,9 +2,12 @@
 //! (EtherType 0xAAAA) at omx_mod clients and omx-node pool nodes on a segment, some with the
 //! source MAC of the peer each one trusts, paced so slow (emulated) receivers take most of
 //! them. Seeds are valid frames built with omx_proto and, with `--sniff`, frames seen on the
-//! segment. Prints a JSON summary of what it sent.
+//! segment. Prints a JSON summary of what it sent. With `--flood`, hostile clients instead
+//! (see flood.rs): many source MACs opening connections and asking for more than they let
+//! the node answer.
 
 mod craft;
+mod flood;
 mod fuzzer;
 mod mutate;
 mod pace;
@@ -84,6 +87,16 @@ struct Args {
     /// Also write the JSON summary to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// Flood mode: hostile clients at the first --target (see --flood-macs, --flood-as)
+    /// instead of random frames.
+    #[arg(long)]
+    flood: bool,
+    /// Flood mode: this many random source MACs.
+    #[arg(long, default_value_t = 1000)]
+    flood_macs: usize,
+    /// Flood mode: also flood as this MAC (repeatable; e.g. one on the node's allowlist).
+    #[arg(long)]
+    flood_as: Vec<String>,
     /// Seconds between progress lines on stderr (0: none).
     #[arg(long, default_value_t = 5.0)]
     progress: f64,
@@ -144,6 +157,40 @@ fn main() -> ExitCode {
         return fail(1, &format!("signals: {e}"));
     }
     let seed = args.seed.unwrap_or_else(sys::random_u64);
+    if args.flood {
+        let named: Result<Vec<_>, _> = args.flood_as.iter().map(|m| parse_mac(m)).collect();
+        let named = match named {
+            Ok(n) => n,
+            Err(e) => return fail(2, &e),
+        };
+        let stop_file = args.stop_file.clone();
+        let stop = move || stop_file.as_ref().is_some_and(|p| p.exists());
+        let mut rng = omx_node::util::Rng(seed | 1);
+        let r = flood::run(
+            &sock,
+            targets[0].0,
+            args.flood_macs,
+            &named,
+            args.frames,
+            args.seconds,
+            args.rate,
+            &stop,
+            &mut rng,
+        );
+        return match r {
+            Ok(rep) => {
+                let json = rep.to_json();
+                println!("{json}");
+                if let Some(p) = &args.summary {
+                    if let Err(e) = std::fs::write(p, format!("{json}\n")) {
+                        return fail(1, &format!("cannot write {}: {e}", p.display()));
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, &format!("failed: {e}")),
+        };
+    }
     let mtu = sock.info().mtu;
     let knobs = Knobs {
         spoof: args.spoof,
