@@ -237,9 +237,9 @@ impl Memory {
                 if let Some(avail) = env.available {
                     if cfg.size > avail {
                         return Err(format!(
-                            "cannot lend --size {}: only {} of memory available on this host (MemAvailable in /proc/meminfo); lower --size, free memory, or keep the memory in a file with --memory-file",
+                            "cannot lend --size {}: only {} MiB of memory available on this host (MemAvailable in /proc/meminfo); lower --size, free memory, or keep the memory in a file with --memory-file",
                             fmt_size(cfg.size),
-                            fmt_size(avail)
+                            avail >> 20
                         ));
                     }
                 }

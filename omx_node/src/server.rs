@@ -47,8 +47,9 @@ pub const QUEUE_BUDGET: usize = 256 << 10;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
-/// connection's state, its entry in the table (generous).
-pub const CONN_OVERHEAD: usize = 16 << 10;
+/// connection's state (13 KiB, inline in the table, which may have twice as many slots as
+/// entries), the queue's index (up to 16 KiB); generous.
+pub const CONN_OVERHEAD: usize = 64 << 10;
 /// The daemon's own memory besides its buffers: code, libraries, stacks, allocator (measured
 /// in the VM tests at about 3 MiB; generous).
 pub const BASE_OVERHEAD: usize = 16 << 20;

@@ -241,14 +241,15 @@ fn main() -> ExitCode {
     let conns = cfg.max_peers.min(mem.regions().len());
     let lent = mem.mapped_len() as u64;
     let ceiling = server::Ceiling::new(lent, conns, mtu, args.batch);
+    let mib = |v: u64| format!("{:.1} MiB", v as f64 / f64::from(1u32 << 20));
     info!(
         "memory ceiling {} bytes ({}): lent {} + {} connections x {} + base {}",
         ceiling.total(),
-        fmt_size(ceiling.total()),
-        fmt_size(ceiling.lent),
+        mib(ceiling.total()),
+        mib(ceiling.lent),
         ceiling.connections,
-        fmt_size(ceiling.per_connection),
-        fmt_size(ceiling.base)
+        mib(ceiling.per_connection),
+        mib(ceiling.base)
     );
     let mut server = Server::new(cfg, mem);
     let opts = LoopOptions {
