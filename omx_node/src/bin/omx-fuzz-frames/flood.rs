@@ -5,7 +5,8 @@
 //! carry). It never acknowledges anything nor returns a credit. The sources are `--flood-macs`
 //! random MACs (strangers, which should cost the node nothing) and every `--flood-as` MAC
 //! (e.g. one on the node's allowlist, which should cost it at most its per-connection
-//! budget). Opens are resent now and then, as a client that restarts would.
+//! budget): every other frame comes from one of those, the rest from the strangers in turn.
+//! Opens are resent now and then, as a client that restarts would.
 
 use std::time::Duration;
 
@@ -54,6 +55,7 @@ pub fn run(
 ) -> std::io::Result<FloodReport> {
     let mtu = sock.info().mtu;
     let mut sources: Vec<Source> = named.iter().map(|m| Source { mac: *m, seq: 0 }).collect();
+    let n_named = sources.len();
     for _ in 0..strangers {
         let mut mac = [0u8; 6];
         rng.fill(&mut mac);
@@ -71,7 +73,7 @@ pub fn run(
     let mut rep = FloodReport::default();
     let start = now_ns();
     let deadline = (seconds > 0.0).then(|| start + (seconds * 1e9) as u64);
-    let mut next = 0usize;
+    let (mut next_named, mut next_stranger, mut turn) = (0usize, 0usize, 0u64);
     let mut checked = start;
     while rep.sent + rep.send_errors < frames {
         let now = now_ns();
@@ -94,9 +96,16 @@ pub fn run(
         }
         let mut opens = 0;
         for _ in 0..BATCH {
-            let n_src = sources.len();
-            let s = &mut sources[next % n_src];
-            next += 1;
+            turn += 1;
+            let n_strangers = sources.len() - n_named;
+            let i = if n_named > 0 && (turn % 2 == 0 || n_strangers == 0) {
+                next_named += 1;
+                next_named % n_named
+            } else {
+                next_stranger += 1;
+                n_named + next_stranger % n_strangers.max(1)
+            };
+            let Some(s) = sources.get_mut(i) else { break };
             // Now and then a source starts over (a client restarting, or pretending to).
             if s.seq > 0 && rng.chance(0.002) {
                 s.seq = 0;
