@@ -14,8 +14,8 @@
 //! Memory is bounded by construction (see `Documentation/pool-node.md`, "Memory ceiling"):
 //! a frame from a MAC that holds no region here allocates nothing (no connection). A
 //! request that cannot be answered yet (no credits from the client, or our window is full)
-//! is not executed: the rest of its frame is kept as received (at most [`QUEUE_BUDGET`]
-//! bytes of such frames per connection) and executed, in order, when the answers can be
+//! is not executed: the rest of its frame is kept as received (at most [`MAX_DEFERRED`]
+//! such frames per connection) and executed, in order, when the answers can be
 //! sent. When a connection's budget is full, its frames that carry requests are dropped
 //! unread: they are neither acknowledged nor credited, so the client holds back and resends
 //! them later (OmniXtend's own back-pressure).
@@ -39,11 +39,14 @@ use crate::util::{fmt_mac, now_ns, Mac};
 pub const SLOTS: usize = 256;
 /// Connection type used on both sides.
 pub type Conn = Connection<Vec<u8>, SLOTS>;
-/// Bytes of received frames whose requests wait for credits or window space, per
-/// connection, before its frames are dropped (back-pressure through the protocol's
-/// retransmission). While the connection waits for credits, frames that grant some may take
-/// as much again (see [`Server::handle_frame`]).
-pub const QUEUE_BUDGET: usize = 256 << 10;
+/// Received frames whose requests wait for credits or window space, per connection, before
+/// its frames are dropped (back-pressure through the protocol's retransmission). Each waiting
+/// frame holds at least one request, and omx_mod keeps at most 256 requests in flight per
+/// node (its source ids): a conforming client never fills this, whatever its frame packing
+/// (a smaller budget made omx_mod's reads lose their connection, acknowledgements and
+/// credits stuck behind dropped frames). While the connection waits for credits, frames
+/// that grant some may take as many again (see [`Server::handle_frame`]).
+pub const MAX_DEFERRED: usize = 512;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
@@ -164,10 +167,10 @@ pub fn frame_slot(mtu: usize) -> usize {
     mtu + 64
 }
 
-/// Frames a connection may keep waiting (its [`QUEUE_BUDGET`]); twice as many while it
-/// waits for credits and the frames grant some.
-pub fn max_deferred(mtu: usize) -> usize {
-    (QUEUE_BUDGET / frame_slot(mtu)).max(2)
+/// Bytes of frames a connection may keep waiting at MTU `mtu` ([`MAX_DEFERRED`] frames);
+/// twice as many while it waits for credits and the frames grant some.
+pub fn queue_budget(mtu: usize) -> usize {
+    MAX_DEFERRED * frame_slot(mtu)
 }
 
 /// The memory ceiling of a node: what it lends, what each connection may cost at most, and
@@ -190,7 +193,7 @@ impl Ceiling {
     pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
         let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
         let retransmit = Conn::required_memory(&cfg) as u64;
-        let queue = (2 * max_deferred(mtu) * frame_slot(mtu)) as u64;
+        let queue = (2 * queue_budget(mtu)) as u64;
         Ceiling {
             lent,
             connections: connections as u64,
@@ -247,7 +250,7 @@ struct Peer {
     region: usize,
     /// Frames carry omx's integrity trailer.
     integrity: bool,
-    /// Frames whose requests wait, oldest first (at most 2 x [`max_deferred`]).
+    /// Frames whose requests wait, oldest first (at most 2 x [`MAX_DEFERRED`]).
     deferred: VecDeque<Deferred>,
     /// The oldest waiting request waits for credits (not for window space).
     waiting_credit: bool,
@@ -896,7 +899,7 @@ impl Server {
             );
         }
 
-        let max = max_deferred(self.cfg.mtu);
+        let max = MAX_DEFERRED;
         let order = self.cfg.order;
         let Server {
             peers,
@@ -914,8 +917,9 @@ impl Server {
             Some(payload)
         };
         // Back-pressure: a connection whose budget is full takes no more requests; the frame
-        // is not acknowledged and the client resends it later. Frames without requests
-        // (acknowledgements, credits) are always taken: they are what lets the queue drain.
+        // is not acknowledged and the client resends it later, but its acknowledgement of our
+        // frames is read (they empty our window, which the queue may wait for). Frames
+        // without requests (acknowledgements, credits) are always taken.
         // While the queue waits for credits, a frame that grants some is taken beyond the
         // budget (up to as much again): the grant may be what the queue waits for, and the
         // client may have nothing else to carry it.
@@ -923,6 +927,10 @@ impl Server {
             let grants = peer.waiting_credit && h.credit_grant().is_some();
             if !grants || peer.deferred.len() >= 2 * max {
                 stats.backpressure_drops += 1;
+                match peer.conn.on_payload_refused(payload, now) {
+                    Ok(_) | Err(ProtoError::Dead) => {}
+                    Err(_) => stats.malformed += 1,
+                }
                 return;
             }
         }
@@ -1603,7 +1611,7 @@ mod tests {
             frames: Vec::new(),
             buf: vec![0u8; 1600],
         };
-        let max = max_deferred(1500);
+        let max = MAX_DEFERRED;
         for seq in 1..=(3 * max as u32) {
             let h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
             let now = u64::from(seq) * 1_000_000;
@@ -1618,7 +1626,7 @@ mod tests {
         assert!(s.peers[&CLIENT].waiting_credit);
         // Nothing was executed: no answer could be sent.
         assert_eq!(s.stats().requests[0], 0);
-        assert!(max * frame_slot(1500) <= QUEUE_BUDGET);
+        assert!(max * frame_slot(1500) <= queue_budget(1500));
     }
 
     /// Frames that grant credits are taken beyond the budget while the queue waits for
@@ -1628,7 +1636,7 @@ mod tests {
         let mut s = allowlist_server();
         s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
         let gets: Vec<Message<'_>> = (0..8).map(|i| Message::get(i, 0, 10)).collect();
-        let max = max_deferred(1500);
+        let max = MAX_DEFERRED;
         // Grants of 1 flit: never enough for a 129-flit answer.
         for seq in 1..=(4 * max as u32) {
             let mut h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);

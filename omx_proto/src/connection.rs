@@ -210,6 +210,9 @@ pub enum Disposition {
     AckOnly,
     /// Ignored (other VC, or not an OpenConnection while listening).
     Ignored,
+    /// Given to [`Connection::on_payload_refused`]: only its acknowledgement was used; the
+    /// peer resends it.
+    Refused,
     /// Outside the window ([`Config::peer_window`]): a sequence number too far ahead of or
     /// behind `NEXT_RX_SEQ`, or an acknowledgement of a frame never sent. Dropped unread:
     /// not this connection's (forged, or from an earlier one); treat like `Ignored`.
@@ -281,6 +284,9 @@ pub struct Stats {
     /// far off to be this connection's, nothing of them is used: no message, acknowledgement,
     /// NAK, credit or sign of life, and nothing is sent in answer.
     pub out_of_window: u64,
+    /// In-window frames refused by the caller ([`Connection::on_payload_refused`]): only
+    /// their acknowledgement was used.
+    pub rx_refused: u64,
     /// TileLink messages sent (first transmission only).
     pub msgs_tx: u64,
     /// TileLink messages delivered.
@@ -653,6 +659,29 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// Feeds a received TLoE payload (the bytes after the Ethernet header).
     /// Returns the delivered messages, which borrow `payload`.
     pub fn on_payload<'f>(&mut self, payload: &'f [u8], now: u64) -> Result<Received<'f>, Error> {
+        self.receive(payload, now, true)
+    }
+
+    /// Feeds a received TLoE payload whose messages the caller cannot take now (its queue is
+    /// full): the frame is handled as if lost after its acknowledgement was read. An in-window
+    /// frame's acknowledgement (or NAK) and sign of life are used, as for a frame that arrives
+    /// out of order, so what the caller waits for (its window emptying) can still happen; its
+    /// sequence number, messages and credit are not taken, and the peer resends it (Go-Back-N).
+    /// Returns [`Disposition::Refused`] for such a frame.
+    pub fn on_payload_refused<'f>(
+        &mut self,
+        payload: &'f [u8],
+        now: u64,
+    ) -> Result<Received<'f>, Error> {
+        self.receive(payload, now, false)
+    }
+
+    fn receive<'f>(
+        &mut self,
+        payload: &'f [u8],
+        now: u64,
+        take: bool,
+    ) -> Result<Received<'f>, Error> {
         self.last_now = now;
         if self.state == State::Dead {
             return Err(Error::Dead);
@@ -711,7 +740,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             }
         }
         if v11 && self.state == State::Listening {
-            if h.msg_type != MessageType::OpenConnection || h.seq != self.rx.next() {
+            if !take || h.msg_type != MessageType::OpenConnection || h.seq != self.rx.next() {
                 inc(&mut self.stats.rx_ignored);
                 return Ok(r);
             }
@@ -721,6 +750,12 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         self.last_rx = Some(now);
         self.alive_at = Some(now);
         self.apply_ack(&h, now);
+        if !take {
+            inc(&mut self.stats.rx_refused);
+            r.disposition = Disposition::Refused;
+            self.update_state();
+            return Ok(r);
+        }
 
         if v11 && h.msg_type == MessageType::AckOnly {
             if self.rx.classify(h.seq) == SeqClass::Ahead {

@@ -600,3 +600,40 @@ fn v11_a_listener_takes_only_an_open_in_the_window() {
     assert_eq!(a.state(), State::Open);
     assert_eq!(a.stats().out_of_window, 1);
 }
+
+#[test]
+fn a_refused_frame_gives_its_acknowledgement_and_is_taken_when_resent() {
+    for version in [Version::V1_0_3, Version::V1_1] {
+        // A has three requests out (their frames lost); past its retransmit timeout it resends
+        // them, B takes them and sends a request of its own that acknowledges them.
+        let (mut a, mut b, now) = three_unanswered(version);
+        let now = now + 2_000;
+        let resent = drain(&mut a, now);
+        assert_eq!(deliver(&mut b, &resent, now).len(), 3, "{version:?}");
+        b.send(&Message::get(77, 0, 6), now).unwrap();
+        let fb = drain(&mut b, now);
+        // A's queue is full: it refuses B's frames, yet its window empties (what a full queue
+        // may wait for), and nothing of them is delivered.
+        let unacked = a.unacked_frames();
+        let mut refused = 0;
+        for f in &fb {
+            let rx = a.on_payload_refused(&f[14..], now).unwrap();
+            assert!(rx.messages().next().is_none());
+            refused += usize::from(rx.disposition == Disposition::Refused);
+        }
+        assert!(refused > 0, "{version:?}: nothing refused");
+        assert!(a.unacked_frames() < unacked, "{version:?}: the refused frames' ACK was not used");
+        assert_eq!(a.stats().msgs_rx, 0);
+        // B resends its request after its retransmit timeout: taken this time, exactly once.
+        let mut now = now;
+        let mut got = Vec::new();
+        for _ in 0..20 {
+            now += 1_000;
+            let fb = drain(&mut b, now);
+            got.extend(deliver(&mut a, &fb, now));
+            let fa = drain(&mut a, now);
+            deliver(&mut b, &fa, now);
+        }
+        assert_eq!(got, vec![77], "{version:?}");
+    }
+}
