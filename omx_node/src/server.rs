@@ -47,6 +47,8 @@ pub type Conn = Connection<Vec<u8>, SLOTS>;
 /// credits stuck behind dropped frames). While the connection waits for credits, frames
 /// that grant some may take as many again (see [`Server::handle_frame`]).
 pub const MAX_DEFERRED: usize = 512;
+/// How soon waiting requests are tried again when nothing they wait for is in flight.
+const DEFERRED_RETRY_NS: u64 = 1_000_000;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
@@ -1112,8 +1114,10 @@ impl Server {
                 d = Some(d.map_or(t, |x| x.min(t)));
             }
             if !p.deferred.is_empty() && p.conn.unacked_frames() == 0 {
-                // Waiting work that is not waiting for an ack: retry soon.
-                d = Some(d.map_or(now_ns(), |x| x.min(now_ns())));
+                // Waiting work that is not waiting for an ack: retry soon, but not at once (a
+                // client that withholds its credits would keep the daemon spinning).
+                let t = now_ns().saturating_add(DEFERRED_RETRY_NS);
+                d = Some(d.map_or(t, |x| x.min(t)));
             }
         }
         d
