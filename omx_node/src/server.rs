@@ -526,6 +526,23 @@ struct Target<'a> {
     waiting_credit: &'a mut bool,
 }
 
+impl Peer {
+    /// What answering this peer's requests needs (its region in `mem`), and its queue of
+    /// waiting frames.
+    fn target<'a>(&'a mut self, mem: &'a mut Memory) -> (Target<'a>, &'a mut VecDeque<Deferred>) {
+        let ident = mem.identity(self.region);
+        let t = Target {
+            conn: &mut self.conn,
+            region: mem.region_mut(self.region),
+            ident,
+            requests: &mut self.requests,
+            denied: &mut self.denied,
+            waiting_credit: &mut self.waiting_credit,
+        };
+        (t, &mut self.deferred)
+    }
+}
+
 /// Carries out `msg` and sends its response, if the response can be sent now; else leaves
 /// it untouched ([`Answer::Wait`]).
 fn answer(
@@ -947,24 +964,7 @@ impl Server {
         if rx.message_count() == 0 {
             return;
         }
-        let ident = mem.identity(peer.region);
-        let Peer {
-            conn,
-            region,
-            deferred,
-            waiting_credit,
-            requests,
-            denied,
-            ..
-        } = peer;
-        let mut t = Target {
-            conn,
-            region: mem.region_mut(*region),
-            ident,
-            requests,
-            denied,
-            waiting_credit,
-        };
+        let (mut t, deferred) = peer.target(mem);
         // Requests are carried out in order: behind waiting ones, a frame waits whole.
         let mut next = 0;
         if deferred.is_empty() {
@@ -997,24 +997,7 @@ impl Server {
         mac: &Mac,
         now: u64,
     ) {
-        let ident = mem.identity(peer.region);
-        let Peer {
-            conn,
-            region,
-            deferred,
-            waiting_credit,
-            requests,
-            denied,
-            ..
-        } = peer;
-        let mut t = Target {
-            conn,
-            region: mem.region_mut(*region),
-            ident,
-            requests,
-            denied,
-            waiting_credit,
-        };
+        let (mut t, deferred) = peer.target(mem);
         while let Some(d) = deferred.front_mut() {
             let mut waiting = false;
             // It parsed when it was received: it does now.

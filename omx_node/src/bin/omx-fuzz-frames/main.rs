@@ -18,7 +18,7 @@ mod sniff;
 mod spoof;
 
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -178,16 +178,7 @@ fn main() -> ExitCode {
             &mut rng,
         );
         return match r {
-            Ok(rep) => {
-                let json = rep.to_json();
-                println!("{json}");
-                if let Some(p) = &args.summary {
-                    if let Err(e) = std::fs::write(p, format!("{json}\n")) {
-                        return fail(1, &format!("cannot write {}: {e}", p.display()));
-                    }
-                }
-                ExitCode::SUCCESS
-            }
+            Ok(rep) => summarize(&rep.to_json(), args.summary.as_deref()),
             Err(e) => fail(1, &format!("failed: {e}")),
         };
     }
@@ -205,18 +196,20 @@ fn main() -> ExitCode {
         ..Report::default()
     };
     match run(&args, &sock, &mut fz, &mut rep) {
-        Ok(()) => {
-            let json = rep.to_json();
-            println!("{json}");
-            if let Some(p) = &args.summary {
-                if let Err(e) = std::fs::write(p, format!("{json}\n")) {
-                    return fail(1, &format!("cannot write {}: {e}", p.display()));
-                }
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(()) => summarize(&rep.to_json(), args.summary.as_deref()),
         Err(e) => fail(1, &format!("failed: {e}")),
     }
+}
+
+/// Prints a run's JSON summary, and writes it to `path` if given.
+fn summarize(json: &str, path: Option<&Path>) -> ExitCode {
+    println!("{json}");
+    if let Some(p) = path {
+        if let Err(e) = std::fs::write(p, format!("{json}\n")) {
+            return fail(1, &format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn run(args: &Args, sock: &PacketSocket, fz: &mut Fuzzer, rep: &mut Report) -> std::io::Result<()> {
