@@ -51,12 +51,9 @@ impl Nodes {
     }
 
     /// The node with this interface and peer, if any (receive path). Nodes are bound to an
-    /// interface of the initial network namespace (by index, unique there): a device of
-    /// another namespace matches none, whatever its index.
+    /// interface of the initial network namespace (by index, unique there): the caller
+    /// passes only devices of that namespace (`rx.rs` counts and drops the others first).
     pub(crate) fn find(&self, dev: &NetDevice, peer: MacAddr) -> Option<Arc<Node>> {
-        if !dev.in_initial_netns() {
-            return None;
-        }
         let ifindex = dev.ifindex();
         self.find_by(|n| n.matches(ifindex, peer))
     }
