@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs omx's tests: host-side cargo tests, then every VM test in tests/vm/ (each in its own
-# network namespace, under a time limit). Ends with "N passed, M failed".
-#   scripts/run-tests.sh [PATTERN]   only tests whose name matches PATTERN
+# Runs omx's tests: host-side cargo tests, the source checks in scripts/checks/ (one test each,
+# named check-NAME), then every VM test in tests/vm/ (each in its own network namespace, under a
+# time limit). Ends with "N passed, M failed".
+#   scripts/run-tests.sh [PATTERN]   only tests whose name matches PATTERN ('^check-': the checks)
 # DEBUG_TESTS=PATTERN also runs the matching VM tests on the debug kernel (scripts/debug-tests.sh;
 # `make check` does it for 50-swap), counted in the same summary.
 set -uo pipefail
@@ -14,22 +15,30 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-1500}
 kdir=$(kernel_build_dir)
 export OMX_KERNEL=$kdir/arch/x86/boot/bzImage
 export OMX_ROOT
-[ -f "$OMX_KERNEL" ] || die "no guest kernel at $OMX_KERNEL (make kernel)"
-[ -f "$OMX_ROOT/omx_mod.ko" ] || die "omx_mod.ko not built (make module)"
+selected() { [ -z "$pattern" ] || [[ $1 =~ $pattern ]]; }
+vm_tests=()
+for test in "$OMX_ROOT"/tests/vm/[0-9]*.sh; do
+	selected "$(basename "$test" .sh)" && vm_tests+=("$test")
+done
+# Only the VM tests need the guest kernel and the module.
+if [ ${#vm_tests[@]} -gt 0 ] || [ -n "${DEBUG_TESTS:-}" ]; then
+	[ -f "$OMX_KERNEL" ] || die "no guest kernel at $OMX_KERNEL (make kernel)"
+	[ -f "$OMX_ROOT/omx_mod.ko" ] || die "omx_mod.ko not built (make module)"
+fi
 
 runs=$OMX_CACHE/test-runs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$runs"
 passed=0 failed=0 failures=()
 
-record() { # name status seconds
+record() { # name status seconds [label]
 	if [ "$2" = 0 ]; then
-		passed=$((passed + 1)); printf 'PASS  %-40s %4ss\n' "$1" "$3"
+		passed=$((passed + 1)); printf 'PASS  %-40s %4ss\n' "${4:-$1}" "$3"
 	else
-		failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %-40s %4ss  (logs: %s)\n' "$1" "$3" "$runs/$1"
+		failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %-40s %4ss  (logs: %s)\n' "${4:-$1}" "$3" "$runs/$1"
 	fi
 }
 
-if [ -z "$pattern" ] || [[ host-cargo-test =~ $pattern ]]; then
+if selected host-cargo-test; then
 	start=$(date +%s)
 	mkdir -p "$runs/host-cargo-test"
 	cargo test --workspace --release >"$runs/host-cargo-test/output.log" 2>&1
@@ -46,9 +55,21 @@ if [ -z "$pattern" ] || [[ host-cargo-test =~ $pattern ]]; then
 	fi
 fi
 
-for test in "$OMX_ROOT"/tests/vm/[0-9]*.sh; do
+# Source checks (scripts/checks/README): each executable script is one test; exit 0 passes.
+for check in "$OMX_ROOT"/scripts/checks/*.sh; do
+	[ -x "$check" ] || continue
+	name=check-$(basename "$check" .sh)
+	selected "$name" || continue
+	mkdir -p "$runs/$name"
+	start=$(date +%s)
+	(cd "$OMX_ROOT" && "$check") >"$runs/$name/output.log" 2>&1
+	rc=$?
+	record "$name" $rc $(( $(date +%s) - start )) "host: check ${name#check-}"
+	[ $rc = 0 ] || sed 's/^/      /' "$runs/$name/output.log" | tail -25
+done
+
+for test in "${vm_tests[@]}"; do
 	name=$(basename "$test" .sh)
-	[ -z "$pattern" ] || [[ $name =~ $pattern ]] || continue
 	export OMX_TEST_DIR=$runs/$name
 	mkdir -p "$OMX_TEST_DIR"
 	start=$(date +%s)
