@@ -309,17 +309,11 @@ impl Client {
         cfg.rx_buffer_flits = [0, 0, 0, (1 << 20) + 128, 0];
         let conn = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)])
             .map_err(ClientError::Protocol)?;
-        let mut fit = 8usize;
-        while fit < 4096
-            && Message::flits_for(
-                Channel::A,
-                Opcode::PutPartialData,
-                (fit * 2).trailing_zeros() as u8,
-            ) + 2
-                <= mtu / 8
-        {
-            fit *= 2;
-        }
+        // Ragged edges are written with a PutPartialData of up to this size: it must fit too.
+        let fit = omx_proto::partial_message_size_for_mtu(
+            u32::try_from(mtu).unwrap_or(u32::MAX),
+            cfg.integrity,
+        ) as usize;
         let max_msg = match opts.max_msg {
             Some(m) if m.is_power_of_two() && m >= 8 => m.min(fit),
             _ => fit,

@@ -31,7 +31,7 @@ use omx_proto::{
 };
 
 use crate::memory::Memory;
-use crate::stats::{ClientReport, LinkCounters, NodeStats};
+use crate::stats::{ClientReport, NodeStats};
 use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
 use crate::util::{fmt_mac, now_ns, Mac};
 
@@ -646,12 +646,10 @@ impl Server {
     }
 
     /// Protocol counters of live and retired connections.
-    pub fn link_counters(&self) -> LinkCounters {
-        let mut l = LinkCounters::default();
-        for p in self.peers.values() {
-            l.add(p.conn.stats());
-        }
-        l.plus(&self.stats.retired)
+    pub fn link_counters(&self) -> omx_proto::Stats {
+        self.peers
+            .values()
+            .fold(self.stats.retired, |sum, p| sum.sum(p.conn.stats()))
     }
 
     /// Per-client report lines.
@@ -726,7 +724,7 @@ impl Server {
 
     fn retire(&mut self, mac: &Mac, now: u64) {
         if let Some(mut p) = self.peers.remove(mac) {
-            self.stats.retired.add(p.conn.stats());
+            self.stats.retired = self.stats.retired.sum(p.conn.stats());
             self.mem.release(p.region, now);
             for d in p.deferred.drain(..) {
                 self.recycle(d.payload);

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use omx_proto::Stats;
+
 /// Request kinds counted separately.
 pub const OPS: [&str; 7] = [
     "get",
@@ -12,58 +14,6 @@ pub const OPS: [&str; 7] = [
     "intent",
     "other",
 ];
-
-/// Protocol counters summed over connections (from omx_proto's `Stats`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LinkCounters {
-    /// Frames retransmitted.
-    pub retransmits: u64,
-    /// Retransmit timer expiries.
-    pub timeouts: u64,
-    /// NAKs sent.
-    pub naks_tx: u64,
-    /// NAKs received.
-    pub naks_rx: u64,
-    /// Duplicate frames dropped.
-    pub duplicates: u64,
-    /// Out-of-order frames dropped.
-    pub out_of_order: u64,
-    /// Frames that failed to parse.
-    pub rx_errors: u64,
-    /// Frames whose integrity trailer was missing or wrong (also in `rx_errors`).
-    pub integrity_errors: u64,
-    /// Frames dropped unread, their sequence number outside the receive window.
-    pub out_of_window: u64,
-}
-
-impl LinkCounters {
-    /// Adds one connection's counters.
-    pub fn add(&mut self, s: &omx_proto::Stats) {
-        self.retransmits += s.frames_retx;
-        self.timeouts += s.timeouts;
-        self.naks_tx += s.naks_tx;
-        self.naks_rx += s.naks_rx;
-        self.duplicates += s.duplicates;
-        self.out_of_order += s.out_of_order;
-        self.rx_errors += s.rx_errors;
-        self.integrity_errors += s.integrity_errors;
-        self.out_of_window += s.out_of_window;
-    }
-
-    /// Sum of two.
-    pub fn plus(mut self, o: &LinkCounters) -> Self {
-        self.retransmits += o.retransmits;
-        self.timeouts += o.timeouts;
-        self.naks_tx += o.naks_tx;
-        self.naks_rx += o.naks_rx;
-        self.duplicates += o.duplicates;
-        self.out_of_order += o.out_of_order;
-        self.rx_errors += o.rx_errors;
-        self.integrity_errors += o.integrity_errors;
-        self.out_of_window += o.out_of_window;
-        self
-    }
-}
 
 /// Node-wide counters.
 #[derive(Debug, Clone, Default)]
@@ -112,8 +62,8 @@ pub struct NodeStats {
     pub rx_batches: u64,
     /// Send calls and frames in them (batching).
     pub tx_batches: u64,
-    /// Counters of connections that are gone.
-    pub retired: LinkCounters,
+    /// Protocol counters of connections that are gone, summed.
+    pub retired: Stats,
 }
 
 /// Per-client line of the JSON dump.
@@ -135,7 +85,7 @@ pub struct ClientReport {
 
 impl NodeStats {
     /// Counters as one JSON object.
-    pub fn to_json(&self, link: &LinkCounters, clients: &[ClientReport]) -> String {
+    pub fn to_json(&self, link: &Stats, clients: &[ClientReport]) -> String {
         let mut s = String::from("{");
         let mut kv = |k: &str, v: u64| {
             let _ = write!(s, "\"{k}\":{v},");
@@ -160,7 +110,7 @@ impl NodeStats {
         kv("regions_forgotten", self.regions_forgotten);
         kv("rx_batches", self.rx_batches);
         kv("tx_batches", self.tx_batches);
-        kv("retransmits", link.retransmits);
+        kv("retransmits", link.frames_retx);
         kv("timeouts", link.timeouts);
         kv("naks_tx", link.naks_tx);
         kv("naks_rx", link.naks_rx);
@@ -190,7 +140,7 @@ impl NodeStats {
     }
 
     /// Counters as readable lines.
-    pub fn to_text(&self, link: &LinkCounters, clients: &[ClientReport]) -> String {
+    pub fn to_text(&self, link: &Stats, clients: &[ClientReport]) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -212,7 +162,7 @@ impl NodeStats {
             "denied {}  malformed {}  retransmits {}  timeouts {}  naks tx {} rx {}  duplicates {}  out-of-order {}  out-of-window {}",
             self.denied,
             self.malformed,
-            link.retransmits,
+            link.frames_retx,
             link.timeouts,
             link.naks_tx,
             link.naks_rx,

@@ -41,6 +41,8 @@ use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
 use super::wire::{read_flit, write_flit};
 
+pub use super::stats::Stats;
+
 /// Bounds [`Config::rto_backoff_max_shift`] so the doubled timeout cannot overflow.
 const MAX_BACKOFF_SHIFT: u32 = 16;
 
@@ -243,54 +245,6 @@ impl<'f> Received<'f> {
     pub fn message_count(&self) -> usize {
         self.view.as_ref().map_or(0, |v| v.message_count())
     }
-}
-
-/// Counters for diagnostics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Frames written by `poll_transmit` (including retransmissions).
-    pub frames_tx: u64,
-    /// Retransmitted frames.
-    pub frames_retx: u64,
-    /// Unsequenced acknowledgements sent (1.1 AckOnly; in 1.0.3 empty
-    /// frames numbered ACKD_SEQ, used when the window is full).
-    pub ack_only_tx: u64,
-    /// NAKs sent.
-    pub naks_tx: u64,
-    /// NAKs received.
-    pub naks_rx: u64,
-    /// Go-Back-N restarts caused by a NAK.
-    pub gobacks: u64,
-    /// Retransmit timer expiries that caused a resend.
-    pub timeouts: u64,
-    /// Frames successfully parsed.
-    pub frames_rx: u64,
-    /// In-order frames accepted.
-    pub frames_accepted: u64,
-    /// Duplicate frames dropped.
-    pub duplicates: u64,
-    /// Out-of-order frames dropped.
-    pub out_of_order: u64,
-    /// Frames that failed to parse.
-    pub rx_errors: u64,
-    /// Frames dropped because omx's integrity trailer was missing or did not match (corrupted
-    /// in transit; also counted in `rx_errors`).
-    pub integrity_errors: u64,
-    /// Frames ignored.
-    pub rx_ignored: u64,
-    /// Frames dropped unread because they were outside the window
-    /// ([`Disposition::OutOfWindow`]): a sequence number further from `NEXT_RX_SEQ` than
-    /// [`Config::peer_window`] allows, or an acknowledgement naming a frame never sent. Too
-    /// far off to be this connection's, nothing of them is used: no message, acknowledgement,
-    /// NAK, credit or sign of life, and nothing is sent in answer.
-    pub out_of_window: u64,
-    /// In-window frames refused by the caller ([`Connection::on_payload_refused`]): only
-    /// their acknowledgement was used.
-    pub rx_refused: u64,
-    /// TileLink messages sent (first transmission only).
-    pub msgs_tx: u64,
-    /// TileLink messages delivered.
-    pub msgs_rx: u64,
 }
 
 fn inc(x: &mut u64) {

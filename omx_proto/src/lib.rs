@@ -14,7 +14,8 @@
 //! - [`frame`]: frame decoding ([`FrameView`]) and packing ([`FrameBuilder`]).
 //! - [`seq`], [`credit`], [`reliability`]: sequence numbers, flow control
 //!   credits and the Go-Back-N machinery.
-//! - [`connection`]: the [`Connection`] state machine a driver talks to.
+//! - [`connection`]: the [`Connection`] state machine a driver talks to, and its [`Stats`].
+//! - [`message_size`]: the largest message a connection uses for an MTU.
 //! - [`integrity`]: omx's optional CRC-32C trailer for corruption the Ethernet FCS misses.
 //! - [`identity`]: omx's memory-map extension telling a node that kept a client's memory
 //!   from one that lost it.
@@ -81,15 +82,19 @@ pub mod frame;
 pub mod header;
 pub mod identity;
 pub mod integrity;
+pub mod message_size;
 pub mod reliability;
 pub mod seq;
+pub mod stats;
 pub mod tilelink;
 pub mod wire;
 
-pub use connection::{Config, Connection, Disposition, Received, State, Stats, Version};
+pub use connection::{Config, Connection, Disposition, Received, State, Version};
 pub use error::Error;
 pub use ethernet::{EthHeader, ETHERTYPE_OMNIXTEND};
 pub use frame::{FrameBuilder, FrameLimits, FrameView, Messages, Packer};
 pub use header::{MessageType, TloeHeader};
+pub use message_size::{message_size_for_mtu, partial_message_size_for_mtu};
 pub use seq::Seq;
+pub use stats::Stats;
 pub use tilelink::{ByteOrder, Channel, Data, Message, Opcode};
