@@ -79,53 +79,43 @@ impl Stats {
 mod tests {
     use super::Stats;
 
-    /// Counters with all-distinct values from `base` on, assigned by destructuring without `..`:
-    /// a new field breaks the build here until the test (and so [`Stats::sum`]) knows it.
+    const FIELDS: usize = 18;
+
+    /// Every counter of `s`, in declaration order. The pattern names each field (no `..`), so
+    /// a new field breaks the build here until this test, and so [`Stats::sum`], know it.
+    fn fields(s: &mut Stats) -> [&mut u64; FIELDS] {
+        macro_rules! all {
+            ($($f:ident),*) => {{
+                let Stats { $($f),* } = s;
+                [$($f),*]
+            }};
+        }
+        all!(
+            frames_tx,
+            frames_retx,
+            ack_only_tx,
+            naks_tx,
+            naks_rx,
+            gobacks,
+            timeouts,
+            frames_rx,
+            frames_accepted,
+            duplicates,
+            out_of_order,
+            rx_errors,
+            integrity_errors,
+            rx_ignored,
+            out_of_window,
+            rx_refused,
+            msgs_tx,
+            msgs_rx
+        )
+    }
+
+    /// Counters with all-distinct values from `base` on.
     fn distinct(base: u64) -> Stats {
         let mut s = Stats::default();
-        let Stats {
-            frames_tx,
-            frames_retx,
-            ack_only_tx,
-            naks_tx,
-            naks_rx,
-            gobacks,
-            timeouts,
-            frames_rx,
-            frames_accepted,
-            duplicates,
-            out_of_order,
-            rx_errors,
-            integrity_errors,
-            rx_ignored,
-            out_of_window,
-            rx_refused,
-            msgs_tx,
-            msgs_rx,
-        } = &mut s;
-        for (i, f) in [
-            frames_tx,
-            frames_retx,
-            ack_only_tx,
-            naks_tx,
-            naks_rx,
-            gobacks,
-            timeouts,
-            frames_rx,
-            frames_accepted,
-            duplicates,
-            out_of_order,
-            rx_errors,
-            integrity_errors,
-            rx_ignored,
-            out_of_window,
-            rx_refused,
-            msgs_tx,
-            msgs_rx,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, f) in fields(&mut s).into_iter().enumerate() {
             *f = base + i as u64;
         }
         s
@@ -133,51 +123,10 @@ mod tests {
 
     #[test]
     fn sum_adds_every_field() {
-        let (a, b) = (distinct(1), distinct(1000));
-        let Stats {
-            frames_tx,
-            frames_retx,
-            ack_only_tx,
-            naks_tx,
-            naks_rx,
-            gobacks,
-            timeouts,
-            frames_rx,
-            frames_accepted,
-            duplicates,
-            out_of_order,
-            rx_errors,
-            integrity_errors,
-            rx_ignored,
-            out_of_window,
-            rx_refused,
-            msgs_tx,
-            msgs_rx,
-        } = a.sum(&b);
-        let want: [u64; 18] = core::array::from_fn(|i| 1 + 1000 + 2 * i as u64);
-        assert_eq!(
-            [
-                frames_tx,
-                frames_retx,
-                ack_only_tx,
-                naks_tx,
-                naks_rx,
-                gobacks,
-                timeouts,
-                frames_rx,
-                frames_accepted,
-                duplicates,
-                out_of_order,
-                rx_errors,
-                integrity_errors,
-                rx_ignored,
-                out_of_window,
-                rx_refused,
-                msgs_tx,
-                msgs_rx
-            ],
-            want
-        );
+        let mut sum = distinct(1).sum(&distinct(1000));
+        let got = fields(&mut sum).map(|f| *f);
+        let want: [u64; FIELDS] = core::array::from_fn(|i| 1 + 1000 + 2 * i as u64);
+        assert_eq!(got, want);
     }
 
     #[test]
