@@ -10,7 +10,7 @@
 
 use crate::events::Events;
 use crate::glue::blk::{BlkOps, Disk, DiskParams, LegResult, NewRequest, Op, Request, Status, TimeoutAction};
-use crate::io::{Expiry, IoEntry, IoKind};
+use crate::io::{Expiry, IoEntry, IoKind, LegOwner};
 use crate::node::{Node, NodeState, Reserve, Slot};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::time::Ktime;
@@ -58,6 +58,10 @@ pub(crate) struct DevShared {
     events: Arc<Events>,
     /// When the last dev-error-ntf went out (0: never).
     last_report_ns: AtomicU64,
+    /// When the last line about a timed-out request was logged (0: never), and how many
+    /// were not logged since.
+    last_timeout_log_ns: AtomicU64,
+    timeouts_unlogged: AtomicU64,
     /// Node id of each member, for reports.
     member_ids: KVec<u32>,
     replicas: u32,
@@ -65,12 +69,22 @@ pub(crate) struct DevShared {
     out_of_service: AtomicU64,
 }
 
+impl LegOwner for DevShared {
+    fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult {
+        self.stats.in_flight.fetch_sub(1, Relaxed);
+        if ok {
+            return LegResult::Ok;
+        }
+        self.leg_failed(member, read)
+    }
+}
+
 impl DevShared {
     /// A leg on member `m` failed (any context, possibly under that node's lock). Mirrored,
     /// the member leaves the mirror if its neighbours (the other copy of each of its chunks)
     /// are in service: a write then completes on the other copy, a read is retried there.
     /// Otherwise the I/O fails: counted, and reported at most once a second.
-    pub(crate) fn leg_failed(&self, m: usize, read: bool) -> LegResult {
+    fn leg_failed(&self, m: usize, read: bool) -> LegResult {
         if self.replicas > 1 && self.take_out(m) {
             if read {
                 self.stats.failovers.fetch_add(1, Relaxed);
@@ -79,7 +93,7 @@ impl DevShared {
             return LegResult::Failed;
         }
         self.stats.errors.fetch_add(1, Relaxed);
-        let now = u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0);
+        let now = now_ns();
         let last = self.last_report_ns.load(Relaxed);
         if last != 0 && now.saturating_sub(last) < ERROR_REPORT_NS {
             return LegResult::Failed;
@@ -88,6 +102,24 @@ impl DevShared {
             self.events.dev_error(&self.name, self.member_id(m));
         }
         LegResult::Failed
+    }
+
+    /// Logs a request that timed out on node `node_id`, at most one line a second per
+    /// device: a dead node fails many requests at once, and each would be a line.
+    fn log_timeout(&self, offset: u64, node_id: u32) {
+        let now = now_ns();
+        let last = self.last_timeout_log_ns.load(Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= ERROR_REPORT_NS;
+        if !due || self.last_timeout_log_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_err() {
+            self.timeouts_unlogged.fetch_add(1, Relaxed);
+            return;
+        }
+        let unlogged = self.timeouts_unlogged.swap(0, Relaxed);
+        if unlogged == 0 {
+            pr_warn!("{}: request at {} timed out on node {}\n", &*self.name, offset, node_id);
+        } else {
+            pr_warn!("{}: request at {} timed out on node {} ({} more not logged)\n", &*self.name, offset, node_id, unlogged);
+        }
     }
 
     fn member_id(&self, m: usize) -> u32 {
@@ -119,6 +151,10 @@ impl DevShared {
             Err(_) => false,
         }
     }
+}
+
+fn now_ns() -> u64 {
+    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
 }
 
 fn bit(m: usize) -> u64 {
@@ -293,7 +329,7 @@ impl BlkOps for DevQueue {
             match member.node.expire(rq.id()) {
                 Expiry::NotHere => {}
                 Expiry::Extended => waiting = true,
-                Expiry::Cancelled => pr_warn!("request at {} timed out on node {}\n", rq.offset(), member.node.id),
+                Expiry::Cancelled => self.shared.log_timeout(rq.offset(), member.node.id),
             }
         }
         if waiting {
@@ -326,6 +362,8 @@ impl Device {
             name: CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?,
             events,
             last_report_ns: AtomicU64::new(0),
+            last_timeout_log_ns: AtomicU64::new(0),
+            timeouts_unlogged: AtomicU64::new(0),
             member_ids,
             replicas,
             out_of_service: AtomicU64::new(0),

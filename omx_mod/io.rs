@@ -4,10 +4,8 @@
 //! mapping responses back to (request, offset), all in tables preallocated when the node is
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
-use crate::device::{DevQueue, DevShared};
 use crate::glue::blk::{Leg, LegResult};
 use crate::omx_proto::{Message, Opcode};
-use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -58,10 +56,20 @@ pub(crate) enum IoKind {
     Zeroes,
 }
 
+/// Whom a request's end is reported to: the block device it belongs to, which decides what
+/// a failure means (another copy to use, or an error). Lets the I/O tables complete requests
+/// without knowing the device layer above them.
+pub(crate) trait LegOwner: Send + Sync {
+    /// The leg on member `member` ended, successfully or not (any context, possibly under
+    /// that node's lock).
+    fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult;
+}
+
 /// One block request (or its leg on this node, for a mirrored write) handled by this node.
 pub(crate) struct IoEntry {
-    rq: Leg<DevQueue>,
-    dev: Arc<DevShared>,
+    rq: Leg,
+    /// The device's end of it (an `Arc` it already holds, so no allocation per request).
+    owner: Arc<dyn LegOwner>,
     /// Index of this node among the device's members.
     member: usize,
     kind: IoKind,
@@ -80,8 +88,8 @@ pub(crate) struct IoEntry {
 }
 
 impl IoEntry {
-    pub(crate) fn new(rq: Leg<DevQueue>, dev: Arc<DevShared>, member: usize, kind: IoKind, addr: u64, len: u32) -> Self {
-        Self { rq, dev, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0, extensions: 0 }
+    pub(crate) fn new(rq: Leg, owner: Arc<dyn LegOwner>, member: usize, kind: IoKind, addr: u64, len: u32) -> Self {
+        Self { rq, owner, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0, extensions: 0 }
     }
 
     /// Fails a request that never went out (its node is dead).
@@ -91,8 +99,7 @@ impl IoEntry {
 
     /// Completes the request (or leg); the device decides what a failure means.
     fn finish(self, ok: bool) {
-        self.dev.stats.in_flight.fetch_sub(1, Relaxed);
-        let result = if ok { LegResult::Ok } else { self.dev.leg_failed(self.member, self.kind == IoKind::Read) };
+        let result = self.owner.leg_done(self.member, self.kind == IoKind::Read, ok);
         self.rq.complete(result);
     }
 }

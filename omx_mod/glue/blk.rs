@@ -77,7 +77,8 @@ pub(crate) trait BlkOps: Send + Sync + Sized + 'static {
 ///
 /// Wraps a valid `struct request` of a tag set whose PDU is a `Pdu`.
 #[repr(transparent)]
-pub(crate) struct Request<T: BlkOps>(Opaque<bindings::request>, PhantomData<T>);
+/// `T` is the driver's [`BlkOps`] type, or `()` when a [`Leg`] forgot it.
+pub(crate) struct Request<T>(Opaque<bindings::request>, PhantomData<T>);
 
 /// Glue-owned prefix of every PDU.
 struct Pdu {
@@ -91,14 +92,15 @@ struct Pdu {
 const LEG_OK: u8 = 1;
 const LEG_RETRY: u8 = 2;
 
-impl<T: BlkOps> Request<T> {
+impl<T> Request<T> {
     fn raw(&self) -> *mut bindings::request {
         self.0.get()
     }
 
     /// # Safety
     ///
-    /// `ptr` must be a valid request of a tag set built by [`Disk::new`] for `T`, valid for `'a`.
+    /// `ptr` must be a valid request of a tag set built by [`Disk::new`] for `T` (any, for
+    /// `T = ()`), valid for `'a`.
     unsafe fn from_raw<'a>(ptr: *mut bindings::request) -> &'a Self {
         // SAFETY: `Request` is transparent over the C struct; validity from the caller.
         unsafe { &*ptr.cast::<Self>() }
@@ -276,10 +278,10 @@ pub(crate) struct Legs<T: BlkOps> {
 }
 
 impl<T: BlkOps> Iterator for Legs<T> {
-    type Item = Leg<T>;
-    fn next(&mut self) -> Option<Leg<T>> {
+    type Item = Leg;
+    fn next(&mut self) -> Option<Leg> {
         self.left = self.left.checked_sub(1)?;
-        Some(Leg { ptr: self.ptr, _p: PhantomData })
+        Some(Leg { ptr: self.ptr })
     }
 }
 
@@ -296,26 +298,26 @@ impl<T: BlkOps> Drop for Legs<T> {
 /// # Invariants
 ///
 /// `ptr` is a started request split into legs, not completed yet; this leg is counted in
-/// its PDU's `legs` and not completed yet.
-pub(crate) struct Leg<T: BlkOps> {
+/// its PDU's `legs` and not completed yet. Untyped, so the I/O tables holding it need not
+/// know the driver's [`BlkOps`] type.
+pub(crate) struct Leg {
     ptr: NonNull<bindings::request>,
-    _p: PhantomData<T>,
 }
 
 // SAFETY: as for `StartedRequest`: a leg may be completed from any CPU and context.
-unsafe impl<T: BlkOps> Send for Leg<T> {}
+unsafe impl Send for Leg {}
 // SAFETY: as for `StartedRequest`.
-unsafe impl<T: BlkOps> Sync for Leg<T> {}
+unsafe impl Sync for Leg {}
 
-impl<T: BlkOps> core::ops::Deref for Leg<T> {
-    type Target = Request<T>;
-    fn deref(&self) -> &Request<T> {
+impl core::ops::Deref for Leg {
+    type Target = Request<()>;
+    fn deref(&self) -> &Request<()> {
         // SAFETY: the request stays valid until its last leg completes (type invariant).
         unsafe { Request::from_raw(self.ptr.as_ptr()) }
     }
 }
 
-impl<T: BlkOps> Leg<T> {
+impl Leg {
     /// Copies `src` into the request's pages at `offset` (for reads: a read has one leg).
     pub(crate) fn write_data(&self, offset: usize, src: &[u8]) -> Result {
         let from = src.as_ptr();
@@ -355,10 +357,10 @@ impl<T: BlkOps> Leg<T> {
     }
 }
 
-impl<T: BlkOps> Drop for Leg<T> {
+impl Drop for Leg {
     fn drop(&mut self) {
         // Never leave a leg behind: that would hang the request's submitter.
-        let leg = Leg::<T> { ptr: self.ptr, _p: PhantomData };
+        let leg = Leg { ptr: self.ptr };
         leg.complete(LegResult::Failed);
     }
 }
