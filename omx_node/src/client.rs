@@ -29,7 +29,7 @@ use omx_proto::{ByteOrder, Config, Error as ProtoError, EthHeader, Message, Stat
 
 use crate::server::Conn;
 use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
-use crate::util::{fmt_mac, now_ns, Mac};
+use crate::util::{format_mac, now_ns, Mac};
 
 /// Connection options.
 #[derive(Debug, Clone)]
@@ -279,8 +279,8 @@ impl fmt::Debug for Client {
         write!(
             f,
             "Client({} -> {})",
-            fmt_mac(&self.mac),
-            fmt_mac(&self.node)
+            format_mac(&self.mac),
+            format_mac(&self.node)
         )
     }
 }

@@ -30,7 +30,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::sys::{Mapping, MemFile};
-use crate::util::{fmt_mac, fmt_size, Mac};
+use crate::util::{fmt_size, format_mac, Mac};
 
 /// One client's window into the mapping.
 #[derive(Debug, Clone)]
@@ -186,11 +186,11 @@ impl Memory {
             let mut off = 0usize;
             for (mac, sz) in &cfg.clients {
                 if by_mac.contains_key(mac) {
-                    return Err(format!("client {} listed twice", fmt_mac(mac)));
+                    return Err(format!("client {} listed twice", format_mac(mac)));
                 }
                 let sz = usize::try_from(*sz).map_err(|_| "bad client size".to_string())?;
                 if sz == 0 {
-                    return Err(format!("bad size: client {} has size 0", fmt_mac(mac)));
+                    return Err(format!("bad size: client {} has size 0", format_mac(mac)));
                 }
                 let end = off.checked_add(sz).filter(|e| *e <= total).ok_or_else(|| {
                     format!(

@@ -33,7 +33,7 @@ use omx_proto::{
 use crate::memory::Memory;
 use crate::stats::{ClientReport, NodeStats};
 use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
-use crate::util::{fmt_mac, now_ns, Mac};
+use crate::util::{format_mac, now_ns, Mac};
 
 /// Retransmit slots per connection (frames in flight towards one client).
 pub const SLOTS: usize = 256;
@@ -591,7 +591,7 @@ fn answer(
         stats.malformed += 1;
         crate::debug!(
             "client {}: cannot answer {:?} size {}: {e}",
-            fmt_mac(mac),
+            format_mac(mac),
             msg.opcode,
             msg.size
         );
@@ -658,7 +658,7 @@ impl Server {
             .peers
             .iter()
             .map(|(mac, p)| ClientReport {
-                mac: fmt_mac(mac),
+                mac: format_mac(mac),
                 state: format!("{:?}", p.conn.state()).to_lowercase(),
                 version: match p.version {
                     Version::V1_1 => "1.1".into(),
@@ -673,7 +673,7 @@ impl Server {
             if let (Some(m), Some(_)) = (r.owner, r.released_at) {
                 if !self.peers.contains_key(&m) {
                     out.push(ClientReport {
-                        mac: fmt_mac(&m),
+                        mac: format_mac(&m),
                         state: "away".into(),
                         version: String::new(),
                         region_size: r.len as u64,
@@ -748,13 +748,13 @@ impl Server {
         match st {
             State::Closed => {
                 self.stats.connections_closed += 1;
-                crate::info!("client {} disconnected, memory kept", fmt_mac(mac));
+                crate::info!("client {} disconnected, memory kept", format_mac(mac));
             }
             State::Dead => {
                 self.stats.connections_dead += 1;
                 crate::warn!(
                     "client {} stopped answering; connection dropped, memory kept",
-                    fmt_mac(mac)
+                    format_mac(mac)
                 );
             }
             _ => return,
@@ -826,12 +826,12 @@ impl Server {
             // then a new connection.
             Some(State::Closed | State::Closing) => {
                 self.stats.connections_closed += 1;
-                crate::info!("client {} disconnected, memory kept", fmt_mac(&mac));
+                crate::info!("client {} disconnected, memory kept", format_mac(&mac));
                 self.retire(&mac, now);
             }
             Some(State::Dead) => self.reap(&mac, now),
             Some(_) => {
-                crate::info!("client {} reconnects", fmt_mac(&mac));
+                crate::info!("client {} reconnects", format_mac(&mac));
                 self.retire(&mac, now);
             }
             None => {}
@@ -857,7 +857,7 @@ impl Server {
                     self.last_no_region_log = now;
                     crate::warn!(
                         "client {}: ignored, no memory for it ({})",
-                        fmt_mac(&mac),
+                        format_mac(&mac),
                         if self.mem.has_allowlist() {
                             "not in the --client list"
                         } else {
@@ -874,7 +874,7 @@ impl Server {
                     self.last_refusal_log = now;
                     crate::warn!(
                         "client {}: refused, already {} connections (--max-clients)",
-                        fmt_mac(&mac),
+                        format_mac(&mac),
                         self.peers.len()
                     );
                 }
@@ -891,7 +891,7 @@ impl Server {
             };
             crate::info!(
                 "client {} connected ({}), region of {} bytes",
-                fmt_mac(&mac),
+                format_mac(&mac),
                 if version == Version::V1_1 {
                     "1.1"
                 } else {
@@ -1080,7 +1080,7 @@ impl Server {
                 self.stats.regions_forgotten += 1;
                 crate::info!(
                     "client {}: away too long, its memory is freed",
-                    fmt_mac(&mac)
+                    format_mac(&mac)
                 );
             }
         }

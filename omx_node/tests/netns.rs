@@ -564,7 +564,10 @@ fn cli_errors_say_what_is_wrong() {
     assert!(err.contains("no such interface eth9"), "{err}");
     let (code, err) = run(&["--iface", "lo", "--size", "8Q"], &[]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("bad size"), "{err}");
+    assert!(
+        err.contains("invalid size '8Q': unknown suffix 'Q'"),
+        "{err}"
+    );
     let (code, err) = run(&["--iface", "lo", "--size", "0"], &[]);
     assert_eq!(code, Some(2), "{err}");
     let (code, err) = run(

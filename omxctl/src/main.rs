@@ -14,7 +14,7 @@ use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
 use omxctl::netlink::attrs::{ByteOrder, Version, DEVNAME_MAX, IFNAME_MAX};
 use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
-use omxctl::{mac, monitor, show, units};
+use omxctl::{monitor, show, units};
 
 /// Exit with a clap-style usage error (exit code 2), showing the usage of
 /// subcommand `path` (e.g. `["node", "add"]`).
@@ -64,7 +64,7 @@ fn validate(cmd: Command) -> Action {
         Command::Node(NodeCommand::Add(a)) => {
             check_name(&["node", "add"], "interface name", &a.iface, IFNAME_MAX);
             let peer_mac =
-                mac::parse_mac(&a.mac).unwrap_or_else(|e| usage_error(&["node", "add"], e));
+                omx_args::parse_unicast_mac(&a.mac).unwrap_or_else(|e| usage_error(&["node", "add"], e));
             let size = units::parse_block_size(&a.size)
                 .unwrap_or_else(|e| usage_error(&["node", "add"], e));
             Action::NodeAdd(NodeAddRequest {

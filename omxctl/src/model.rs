@@ -3,7 +3,7 @@
 
 use serde::{Serialize, Serializer};
 
-use crate::mac::format_mac;
+use omx_args::format_mac;
 use crate::netlink::attrs::{
     ByteOrder, DevAttr, DevStats, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
 };

@@ -4,7 +4,7 @@ use std::fmt::Display;
 
 use serde::Serialize;
 
-use crate::mac::format_mac;
+use omx_args::format_mac;
 use crate::model::{Dev, Event, Node, Overview, StatsReport};
 use crate::units::format_size;
 

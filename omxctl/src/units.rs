@@ -1,77 +1,20 @@
-//! Byte sizes: parsing `4G`-style arguments and printing human sizes.
-//!
-//! Suffixes are binary (K = 1024). `B`, `iB` and lower case are accepted:
-//! `4096`, `4k`, `4K`, `4KiB`, `4KB`, `8G`, `1T`.
+//! Byte sizes: node and device size arguments (read by [`omx_args::parse_size`], whose rules
+//! every omx program shares) and printing human sizes.
 
-use std::fmt;
+use omx_args::{parse_size, ArgError};
 
 /// Block size that device capacities must be a multiple of.
 pub const BLOCK: u64 = 4096;
 
-/// Why a size argument was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SizeError {
-    /// The argument as given.
-    pub value: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl fmt::Display for SizeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid size '{}': {}", self.value, self.reason)
-    }
-}
-
-impl std::error::Error for SizeError {}
-
-fn err(value: &str, reason: impl Into<String>) -> SizeError {
-    SizeError {
-        value: value.to_string(),
-        reason: reason.into(),
-    }
-}
-
-/// Parse a size such as `4G`, `512M`, `4096` into bytes. Zero is rejected.
-pub fn parse_size(s: &str) -> Result<u64, SizeError> {
-    let t = s.trim();
-    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, suffix) = t.split_at(digits_end);
-    if num.is_empty() {
-        return Err(err(
-            s,
-            "expected a number of bytes with an optional K/M/G/T suffix, e.g. 4G",
-        ));
-    }
-    let shift = match suffix.to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => {
-            return Err(err(
-                s,
-                format!("unknown suffix '{suffix}' (use K, M, G or T, 1024-based)"),
-            ))
-        }
-    };
-    let n: u64 = num.parse().map_err(|_| err(s, "number too large"))?;
-    let bytes = n
-        .checked_mul(1u64 << shift)
-        .ok_or_else(|| err(s, "number too large"))?;
-    if bytes == 0 {
-        return Err(err(s, "size must be greater than zero"));
-    }
-    Ok(bytes)
-}
-
-/// Parse a node or device size: like [`parse_size`], and a multiple of
-/// 4096 (omx_mod lends and stripes memory in 4 KiB blocks).
-pub fn parse_block_size(s: &str) -> Result<u64, SizeError> {
+/// Parse a node or device size: like [`parse_size`], not zero and a multiple of 4096 (omx_mod
+/// lends and stripes memory in 4 KiB blocks).
+pub fn parse_block_size(s: &str) -> Result<u64, ArgError> {
     let bytes = parse_size(s)?;
+    if bytes == 0 {
+        return Err(ArgError::size(s, "size must be greater than zero"));
+    }
     if bytes % BLOCK != 0 {
-        return Err(err(
+        return Err(ArgError::size(
             s,
             format!("sizes must be a multiple of {BLOCK} bytes ({bytes} is not)"),
         ));
@@ -102,47 +45,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_bytes() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("1"), Ok(1));
-        assert_eq!(parse_size("12B"), Ok(12));
-    }
-
-    #[test]
-    fn suffixes_are_binary() {
-        assert_eq!(parse_size("4K"), Ok(4096));
-        assert_eq!(parse_size("4k"), Ok(4096));
-        assert_eq!(parse_size("4KiB"), Ok(4096));
-        assert_eq!(parse_size("512M"), Ok(512 << 20));
-        assert_eq!(parse_size("4G"), Ok(4 << 30));
-        assert_eq!(parse_size("8g"), Ok(8 << 30));
-        assert_eq!(parse_size("1T"), Ok(1 << 40));
-        assert_eq!(parse_size("2TiB"), Ok(2 << 40));
-    }
-
-    #[test]
-    fn rejects_garbage() {
-        let e = parse_size("4X").unwrap_err();
-        assert_eq!(e.value, "4X");
-        assert!(e.to_string().contains("unknown suffix 'X'"), "{e}");
-        assert!(parse_size("").is_err());
-        assert!(parse_size("G").is_err());
-        assert!(parse_size("-4G").is_err());
-        assert!(parse_size("1.5G").is_err());
-        assert!(parse_size("4 G").is_err());
-        let e = parse_size("0").unwrap_err();
-        assert!(e.to_string().contains("greater than zero"), "{e}");
-    }
-
-    #[test]
-    fn rejects_overflow() {
-        let e = parse_size("99999999999999999999").unwrap_err();
-        assert!(e.to_string().contains("too large"));
-        let e = parse_size("20000000T").unwrap_err();
-        assert!(e.to_string().contains("too large"));
-    }
-
-    #[test]
     fn dev_size_must_be_block_multiple() {
         assert_eq!(parse_block_size("8G"), Ok(8 << 30));
         assert_eq!(parse_block_size("4096"), Ok(4096));
@@ -152,6 +54,14 @@ mod tests {
             "invalid size '4097': sizes must be a multiple of 4096 bytes (4097 is not)"
         );
         assert!(parse_block_size("1K").is_err());
+        assert_eq!(parse_block_size("1.5G"), Ok(3 << 29));
+        let e = parse_block_size("0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid size '0': size must be greater than zero"
+        );
+        let e = parse_block_size("4X").unwrap_err();
+        assert!(e.to_string().contains("unknown suffix 'X'"), "{e}");
     }
 
     #[test]

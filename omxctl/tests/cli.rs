@@ -33,9 +33,17 @@ fn bad_mac_is_a_usage_error_naming_the_value() {
     assert!(e.contains("Usage: omxctl node add"), "stderr: {e}");
     assert!(o.stdout.is_empty());
 
-    let o = omxctl(&["node", "add", "eth0", "02-00-00-00-00-01", "--size", "4G"]);
+    let o = omxctl(&["node", "add", "eth0", "02:00:00:00:00", "--size", "4G"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("'02-00-00-00-00-01'"));
+    let e = stderr(&o);
+    assert!(
+        e.contains("invalid MAC address '02:00:00:00:00': 5 bytes, not six"),
+        "stderr: {e}"
+    );
+
+    let o = omxctl(&["node", "add", "eth0", "ff:ff:ff:ff:ff:ff", "--size", "4G"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("multicast/broadcast address is not a station"));
 }
 
 #[test]
@@ -132,6 +140,8 @@ fn without_the_module_says_it_is_not_loaded() {
         vec!["-j", "show"],
         vec!["dev", "show", "omx0"],
         vec!["node", "add", "eth0", "02:00:00:00:00:01", "--size", "4G"],
+        // The MAC and size forms omx-node also takes: past argument checking.
+        vec!["node", "add", "eth0", "02-00-00-00-00-01", "--size", "1.5GiB"],
         vec!["monitor"],
         vec!["stats"],
     ] {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use omx_node::client::{Client, ClientError, ClientOptions, Op};
-use omx_node::util::{fmt_mac, parse_mac, parse_size, Rng};
+use omx_node::util::{format_mac, parse_mac, parse_size, Rng};
 use omx_proto::{ByteOrder, Version};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -219,7 +219,9 @@ fn bench(
 }
 
 fn run(args: Args) -> Result<(), ClientError> {
-    let bad = ClientError::Invalid;
+    fn bad(e: impl ToString) -> ClientError {
+        ClientError::Invalid(e.to_string())
+    }
     let node = parse_mac(&args.node).map_err(bad)?;
     let mut opts = ClientOptions {
         order: match args.byte_order {
@@ -236,7 +238,7 @@ fn run(args: Args) -> Result<(), ClientError> {
         ..ClientOptions::default()
     };
     if let Some(m) = &args.src_mac {
-        opts.src_mac = Some(parse_mac(m).map_err(ClientError::Invalid)?);
+        opts.src_mac = Some(parse_mac(m).map_err(bad)?);
     }
     let t0 = Instant::now();
     let mut c = Client::connect(&args.iface, node, opts)?;
@@ -249,9 +251,9 @@ fn run(args: Args) -> Result<(), ClientError> {
             let rtt = t.elapsed();
             println!(
                 "node {} via {} as {}: connected in {:.1} ms, max {} bytes per request",
-                fmt_mac(&node),
+                format_mac(&node),
                 args.iface,
-                fmt_mac(&c.mac()),
+                format_mac(&c.mac()),
                 connect.as_secs_f64() * 1e3,
                 c.max_msg()
             );

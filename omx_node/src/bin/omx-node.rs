@@ -10,7 +10,7 @@ use omx_node::log::{set_level, Level};
 use omx_node::memory::{Memory, MemoryConfig, HUGEPAGES_WITH_FILE};
 use omx_node::server::{self, LoopOptions, Server, ServerConfig, VersionPolicy};
 use omx_node::sys::{self, PacketSocket};
-use omx_node::util::{fmt_mac, fmt_size, parse_mac, parse_size, Mac};
+use omx_node::util::{fmt_size, format_mac, parse_mac, parse_size, Mac};
 use omx_node::{error, info, warn};
 
 /// Data byte order on the wire.
@@ -120,20 +120,25 @@ fn main() -> ExitCode {
     let args = Args::parse();
     set_level(args.log_level);
     let size = match parse_size(&args.size) {
-        Ok(0) => return fail(EXIT_USAGE, "bad size '0': --size must be greater than 0"),
+        Ok(0) => {
+            return fail(
+                EXIT_USAGE,
+                "invalid size '0': --size must be greater than 0",
+            )
+        }
         Ok(s) => s,
-        Err(e) => return fail(EXIT_USAGE, &e),
+        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
     };
     let region_size = match args.region_size.as_deref().map(parse_size) {
         None => (1u64 << 30).min(size),
         Some(Ok(0)) => {
             return fail(
                 EXIT_USAGE,
-                "bad size '0': --region-size must be greater than 0",
+                "invalid size '0': --region-size must be greater than 0",
             )
         }
         Some(Ok(s)) => s.min(size),
-        Some(Err(e)) => return fail(EXIT_USAGE, &e),
+        Some(Err(e)) => return fail(EXIT_USAGE, &e.to_string()),
     };
     let mut clients = Vec::new();
     for c in &args.clients {
@@ -220,7 +225,7 @@ fn main() -> ExitCode {
         "serving {} on {} ({}, MTU {}, byte order {:?}, protocol {:?}, batch {})",
         fmt_size(size),
         args.iface,
-        fmt_mac(&info.mac),
+        format_mac(&info.mac),
         mtu,
         args.byte_order,
         args.protocol,
@@ -234,7 +239,7 @@ fn main() -> ExitCode {
         );
     } else {
         for (m, s) in &clients {
-            info!("client {} may use {}", fmt_mac(m), fmt_size(*s));
+            info!("client {} may use {}", format_mac(m), fmt_size(*s));
         }
     }
     // Only a MAC that holds a region gets a connection.

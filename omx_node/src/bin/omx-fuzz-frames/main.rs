@@ -161,7 +161,7 @@ fn main() -> ExitCode {
         let named: Result<Vec<_>, _> = args.flood_as.iter().map(|m| parse_mac(m)).collect();
         let named = match named {
             Ok(n) => n,
-            Err(e) => return fail(2, &e),
+            Err(e) => return fail(2, &e.to_string()),
         };
         let stop_file = args.stop_file.clone();
         let stop = move || stop_file.as_ref().is_some_and(|p| p.exists());

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::mutate::OP_NAMES;
-use omx_node::util::{fmt_mac, Mac};
+use omx_node::util::{format_mac, Mac};
 
 /// Kinds of frames, in the order of the counters.
 pub const KINDS: [&str; 6] = [
@@ -69,7 +69,7 @@ impl Report {
         let targets: Vec<String> = self
             .per_target
             .iter()
-            .map(|(m, n)| format!("\"{}\": {n}", fmt_mac(m)))
+            .map(|(m, n)| format!("\"{}\": {n}", format_mac(m)))
             .collect();
         let _ = write!(s, "\"per_target\": {{{}}}, ", targets.join(", "));
         let _ = write!(s, "\"broadcast\": {}, ", self.broadcast);
