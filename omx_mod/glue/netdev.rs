@@ -65,7 +65,9 @@ impl NetDevice {
     pub(crate) fn mac(&self) -> MacAddr {
         let mut mac = [0u8; 6];
         // SAFETY: the device is valid; `dev_addr` of an Ethernet device holds at least 6 bytes.
-        unsafe { core::ptr::copy_nonoverlapping(sys::omx_dev_addr(self.as_raw()), mac.as_mut_ptr(), 6) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(sys::omx_dev_addr(self.as_raw()), mac.as_mut_ptr(), 6)
+        };
         MacAddr(mac)
     }
 

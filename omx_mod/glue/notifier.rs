@@ -29,14 +29,27 @@ unsafe impl<T: NetdevHandler> Sync for NetdevNotifier<T> {}
 impl<T: NetdevHandler> NetdevNotifier<T> {
     /// Registers `handler`. Process context.
     pub(crate) fn new(handler: T) -> Result<Pin<KBox<Self>>> {
-        let mut nb = sys::notifier_block::default();
-        nb.notifier_call = Some(Self::callback);
-        let this = KBox::pin(Self { nb: Opaque::new(nb), handler }, flags::GFP_KERNEL)?;
+        let nb = sys::notifier_block {
+            notifier_call: Some(Self::callback),
+            ..Default::default()
+        };
+        let this = KBox::pin(
+            Self {
+                nb: Opaque::new(nb),
+                handler,
+            },
+            flags::GFP_KERNEL,
+        )?;
         // SAFETY: `nb` lives in a pinned allocation until `drop` unregisters it.
         to_result(unsafe { sys::register_netdevice_notifier(this.nb.get()) })?;
         Ok(this)
     }
 
+    /// The notifier chain's callback: tells the handler about an interface being unregistered.
+    ///
+    /// # Safety
+    ///
+    /// Called by the netdevice notifier chain only, with the `nb` of a live registration.
     unsafe extern "C" fn callback(
         nb: *mut sys::notifier_block,
         event: kernel::ffi::c_ulong,

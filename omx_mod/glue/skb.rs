@@ -187,7 +187,8 @@ impl RxFrame {
     /// a switch floods unicast): protocols must ignore those.
     pub(crate) fn is_for_other_host(&self) -> bool {
         // SAFETY: the buffer is valid.
-        u32::from(unsafe { sys::omx_skb_pkt_type(self.ptr.as_ptr()) }) == kernel::bindings::PACKET_OTHERHOST
+        u32::from(unsafe { sys::omx_skb_pkt_type(self.ptr.as_ptr()) })
+            == kernel::bindings::PACKET_OTHERHOST
     }
 
     /// Makes the frame private (unshared) and linear, so its payload can be read as one slice.
@@ -197,7 +198,8 @@ impl RxFrame {
         let raw = core::mem::ManuallyDrop::new(self).ptr.as_ptr();
         // SAFETY: we own the reference and give it to `skb_share_check`, which frees it and
         // returns NULL on failure, otherwise returns a buffer that only we reference.
-        let ptr = NonNull::new(unsafe { sys::omx_skb_share_check(raw, kernel::bindings::GFP_ATOMIC) })?;
+        let shared = unsafe { sys::omx_skb_share_check(raw, kernel::bindings::GFP_ATOMIC) };
+        let ptr = NonNull::new(shared)?;
         // SAFETY: `ptr` is valid and unshared, so it may be linearized in place.
         if unsafe { sys::omx_skb_linearize(ptr.as_ptr()) } != 0 {
             // SAFETY: we own the reference and drop it.

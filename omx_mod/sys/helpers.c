@@ -231,11 +231,6 @@ long *omx_netlink_cb_args(struct netlink_callback *cb)
 	return cb->args;
 }
 
-unsigned int omx_skb_len_of(const struct sk_buff *skb)
-{
-	return skb->len;
-}
-
 struct request *omx_bd_rq(const struct blk_mq_queue_data *bd)
 {
 	return bd->rq;

@@ -63,7 +63,6 @@ struct nlattr *omx_nla_nest_start(struct sk_buff *skb, int type);
 void omx_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 const struct genl_info *omx_genl_info_dump(struct netlink_callback *cb);
 long *omx_netlink_cb_args(struct netlink_callback *cb);
-unsigned int omx_skb_len_of(const struct sk_buff *skb);
 
 /* blk-mq */
 struct request *omx_bd_rq(const struct blk_mq_queue_data *bd);
