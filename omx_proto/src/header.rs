@@ -102,7 +102,7 @@ impl TloeHeader {
     }
 
     /// Encodes the header into its 64-bit flit value.
-    pub const fn to_flit(&self) -> u64 {
+    pub const fn to_flit(self) -> u64 {
         field(self.vc as u64, 63, 61)
             | field(self.msg_type.to_bits() as u64, 60, 57)
             | field(self.reserved as u64, 56, 54)

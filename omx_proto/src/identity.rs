@@ -26,7 +26,7 @@ pub struct Identity {
 
 impl Identity {
     /// Wire form: `boot` then `generation`, little-endian (the byte order of memory).
-    pub fn to_bytes(&self) -> [u8; LEN] {
+    pub fn to_bytes(self) -> [u8; LEN] {
         let mut b = [0u8; LEN];
         b[..8].copy_from_slice(&self.boot.to_le_bytes());
         b[8..].copy_from_slice(&self.generation.to_le_bytes());
