@@ -10,6 +10,7 @@ PINNED=(
 	rustc-web=1.85.0+dfsg3-1~deb12u3
 	rust-web-src=1.85.0+dfsg3-1~deb12u3
 	libstd-rust-web-dev=1.85.0+dfsg3-1~deb12u3
+	rust-web-clippy=1.85.0+dfsg3-1~deb12u3
 	linux-source-6.12=6.12.117-1~deb12u1
 	clang=1:14.0-55.7~deb12u1
 	lld=1:14.0-55.7~deb12u1

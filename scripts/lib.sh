@@ -12,6 +12,9 @@ BINDGEN=$OMX_CACHE/bindgen-$BINDGEN_VERSION/bin/bindgen
 # Debian's rustc-web, not rustup's (which has no rust-src): module and kernel must share it.
 KRUSTC=/usr/bin/rustc
 KRUSTDOC=/usr/bin/rustdoc
+# Debian's clippy of the same release (rust-web-clippy): rustup's clippy-driver cannot read
+# crates compiled by another rustc.
+KCLIPPY=/usr/bin/clippy-driver
 
 # KERNEL_VARIANT=debug adds KASAN, lockdep and atomic-sleep checks.
 KERNEL_VARIANT=${KERNEL_VARIANT:-normal}
@@ -37,6 +40,14 @@ kernel_build_dir() {
 }
 
 kernel_src_dir() { echo "$OMX_CACHE/linux-$KERNEL_VERSION"; }
+
+# make arguments that run clippy on the module (the kernel's CLIPPY=1, with its lint list, which
+# includes undocumented_unsafe_blocks) under omx_mod/clippy.toml; none if the matching clippy is
+# missing.
+module_clippy_args() {
+	[ -x "$KCLIPPY" ] && [ "$("$KCLIPPY" --rustc --version 2>/dev/null)" = "$("$KRUSTC" --version)" ] || return 0
+	echo CLIPPY=1 CLIPPY_DRIVER=$KCLIPPY CLIPPY_CONF_DIR=$OMX_ROOT/omx_mod
+}
 
 # make arguments shared by the kernel and the out-of-tree module builds.
 kernel_make_args() {
