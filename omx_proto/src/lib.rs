@@ -19,6 +19,7 @@
 //! - [`integrity`]: omx's optional CRC-32C trailer for corruption the Ethernet FCS misses.
 //! - [`identity`]: omx's memory-map extension telling a node that kept a client's memory
 //!   from one that lost it.
+//! - [`selftest`]: the codec checked on the spec's vectors where it runs (omx_mod, at load).
 //!
 //! # Driving a connection
 //!
@@ -84,6 +85,7 @@ pub mod identity;
 pub mod integrity;
 pub mod message_size;
 pub mod reliability;
+pub mod selftest;
 pub mod seq;
 pub mod stats;
 pub mod tilelink;
@@ -95,6 +97,7 @@ pub use ethernet::{EthHeader, ETHERTYPE_OMNIXTEND};
 pub use frame::{FrameBuilder, FrameLimits, FrameView, Messages, Packer};
 pub use header::{MessageType, TloeHeader};
 pub use message_size::{message_size_for_mtu, partial_message_size_for_mtu};
+pub use selftest::selftest;
 pub use seq::Seq;
 pub use stats::Stats;
 pub use tilelink::{ByteOrder, Channel, Data, Message, Opcode};
