@@ -31,7 +31,12 @@ elif [ ! -f "$kdir/.omx-built" ]; then
 	echo "guest kernel not built yet (make kernel)"; bad=1
 else
 	# The sources as they are in the tree (tracked and new files), without build products.
-	git ls-files -z --cached --others --exclude-standard | tar -c --null -T - -f - | tar -x -C "$scratch"
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -z --cached --others --exclude-standard | tar -c --null -T - -f - | tar -x -C "$scratch"
+	else
+		tar -c --exclude=./target --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+			--exclude='*_generated.rs' -f - . | tar -x -C "$scratch"
+	fi
 	# shellcheck disable=SC2046
 	make -s -C "$kdir" M="$scratch" $(kernel_make_args) $(OMX_ROOT=$scratch module_clippy_args) \
 		KRUSTFLAGS=-Dwarnings -j"$(nproc)" modules >"$scratch/module.log" 2>&1
