@@ -23,6 +23,10 @@ mod nodes;
 #[path = "../omx_proto/src/lib.rs"]
 #[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
 mod omx_proto;
+// The module's decisions (placement, mirror, source ids, node states), host-tested, likewise.
+#[path = "../omx_logic/src/lib.rs"]
+#[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
+mod omx_logic;
 mod rx;
 mod sys;
 

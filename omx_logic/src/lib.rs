@@ -1,0 +1,36 @@
+//! The decisions of omx's kernel module, as pure code tested on the host.
+//!
+//! This crate is `no_std`, allocation-free, `unsafe`-free and has no dependencies. Like
+//! `omx_proto`, it is a normal crate for the host tests and is compiled *into* the kernel
+//! module as a source submodule (`#[path = "../omx_logic/src/lib.rs"] mod omx_logic;` in
+//! `omx_mod/omx.rs`), so files refer to their siblings through `super::` and this root holds
+//! only module declarations and re-exports. The module keeps the glue: locks, atomics, timers,
+//! block requests and frames; it asks this crate what to do and does it.
+//!
+//! - [`placement`]: where each copy of a chunk lives (round-robin stripes, mirror copies on
+//!   neighbouring members), how big each member's region is, which copy a read tries first.
+//! - [`region`]: first-fit of a device's region among those already on a node.
+//! - [`mirror`]: which members may leave a mirror (the out-of-service mask).
+//! - [`sources`]: source ids of the messages in flight on a node, in generations so an answer
+//!   from an earlier connection never matches a new message; the size of each message.
+//! - [`expiry`]: what a block-layer timeout does to a request.
+//! - [`lifecycle`]: a node's state derived from its connection, I/O held across a lost
+//!   connection, and whether a node kept its memory contents.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod expiry;
+pub mod lifecycle;
+pub mod mirror;
+pub mod placement;
+pub mod region;
+pub mod sources;
+
+pub use expiry::{on_timeout, Expiry, MAX_EXTENSIONS};
+pub use lifecycle::{keeps_contents, ConnPhase, Lifecycle, NodeState, Update};
+pub use placement::{copy_order, per_node_len, Placed, Stripe, CHUNK, MAX_MEMBERS, MAX_REPLICAS};
+pub use region::find_region;
+pub use sources::{
+    piece_size, Answer, Source, SourceSlot, SourceTable, Ticket, GENERATIONS, MAX_SOURCES, ORPHAN,
+};
