@@ -3,19 +3,22 @@
 //! The control plane: the `omx` generic netlink family's requests (see `netlink.rs` and
 //! `Documentation/netlink/specs/omx.yaml`).
 
+use crate::attrs::{fill_dev, fill_node};
 use crate::device::{per_node_len, Device, Member, MAX_MEMBERS, MAX_REPLICAS};
 use crate::devices::{find_region, DelError, Devices};
 use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
-use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Message, Request};
+use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Request};
 use crate::glue::netdev::NetDevice;
 use crate::glue::notifier::NetdevHandler;
 use crate::mac::MacAddr;
-use crate::netlink::{cmd, dev, dev_stats, node, node_stats, stats};
-use crate::node::{Node, NodeParams, DEFAULT_IO_TIMEOUT_MS};
+use crate::netlink::{cmd, dev, node, stats};
+use crate::node::params::{NodeParams, DEFAULT_IO_TIMEOUT_MS};
+use crate::node::{Node, NodeObserver};
 use crate::nodes::{AddError, Nodes};
 use crate::omx_proto::{ByteOrder, Version};
-use crate::rx::{Receiver, MIN_PAYLOAD};
+use crate::omx_proto::frame::MIN_PAYLOAD;
+use crate::rx::Receiver;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::c_str;
 use kernel::prelude::*;
@@ -35,65 +38,10 @@ pub(crate) struct Control {
     pub(crate) devices: Arc<Devices>,
 }
 
-/// Writes a device's attributes (dev-get replies and dumps).
-fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
-    msg.put_str(dev::NAME, &d.name)?;
-    msg.put_u64(dev::SIZE, d.size)?;
-    for m in d.members() {
-        msg.put_u32(dev::NODE_ID, m.node.id)?;
-    }
-    msg.put_u32(dev::REPLICAS, d.replicas())?;
-    for m in d.out_of_service() {
-        msg.put_u32(dev::FAILED_NODE_ID, m.node.id)?;
-    }
-    let s = d.stats();
-    msg.nest(dev::STATS, |m| {
-        m.put_u64(dev_stats::READS, s.reads.load(Relaxed))?;
-        m.put_u64(dev_stats::WRITES, s.writes.load(Relaxed))?;
-        m.put_u64(dev_stats::READ_BYTES, s.read_bytes.load(Relaxed))?;
-        m.put_u64(dev_stats::WRITE_BYTES, s.write_bytes.load(Relaxed))?;
-        m.put_u64(dev_stats::DISCARDS, s.discards.load(Relaxed))?;
-        m.put_u64(dev_stats::ERRORS, s.errors.load(Relaxed))?;
-        m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))?;
-        m.put_u64(dev_stats::FAILOVERS, s.failovers.load(Relaxed))
-    })
-}
-
 /// Device names are "omx" and a number below 1000 without leading zeros ("omx0", "omx12").
 fn valid_dev_name(name: &str) -> bool {
     let Some(num) = name.strip_prefix("omx") else { return false };
     !num.is_empty() && num.len() <= 3 && num.bytes().all(|b| b.is_ascii_digit()) && (num == "0" || !num.starts_with('0'))
-}
-
-/// Writes a node's attributes (node-get replies, dumps and events).
-pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
-    let p = &n.params;
-    msg.put_u32(node::ID, n.id)?;
-    msg.put_bytes(node::IFNAME, p.ifname_with_nul())?;
-    msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
-    msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
-    msg.put_u64(node::SIZE, p.size)?;
-    msg.put_u32(node::BYTE_ORDER, if p.order == ByteOrder::Spec { 0 } else { 1 })?;
-    msg.put_u32(node::VERSION, if p.version == Version::V1_1 { 0 } else { 1 })?;
-    msg.put_u32(node::MTU, p.mtu)?;
-    msg.put_u32(node::STATE, n.state() as u32)?;
-    msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;
-    msg.put_u32(node::IO_TIMEOUT, p.io_timeout_ms)?;
-    let s = n.stats();
-    msg.nest(node::STATS, |m| {
-        m.put_u64(node_stats::TX_FRAMES, s.tx_frames)?;
-        m.put_u64(node_stats::RX_FRAMES, s.rx_frames)?;
-        m.put_u64(node_stats::TX_BYTES, s.tx_bytes)?;
-        m.put_u64(node_stats::RX_BYTES, s.rx_bytes)?;
-        m.put_u64(node_stats::RETRANSMITS, s.retransmits)?;
-        m.put_u64(node_stats::NAKS_SENT, s.naks_sent)?;
-        m.put_u64(node_stats::NAKS_RECEIVED, s.naks_received)?;
-        m.put_u64(node_stats::MALFORMED, s.malformed)?;
-        m.put_u64(node_stats::TIMEOUTS, s.timeouts)?;
-        m.put_u64(node_stats::RECONNECTS, s.reconnects)?;
-        m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)?;
-        m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)
-    })
 }
 
 impl Control {

@@ -8,14 +8,13 @@
 //! Contexts: `queue_rq` runs in atomic context (blk-mq, no BLK_MQ_F_BLOCKING); requests
 //! complete from the node's receive path or timer (softirq), or fail when the node dies.
 
-use crate::events::Events;
 use crate::glue::blk::{BlkOps, Disk, DiskParams, LegResult, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::{Expiry, IoEntry, IoKind, LegOwner};
 use crate::node::{Node, NodeState, Reserve, Slot};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::time::Ktime;
 use kernel::prelude::*;
-use kernel::str::CString;
+use kernel::str::{CStr, CString};
 use kernel::sync::Arc;
 
 /// Striping unit: a request never crosses a chunk, so it has one node per copy.
@@ -47,6 +46,12 @@ pub(crate) struct DevStats {
     pub(crate) failovers: AtomicU64,
 }
 
+/// Who hears of a device's I/O errors and members leaving its mirror (the netlink events
+/// layer above). Any context.
+pub(crate) trait DevObserver: Send + Sync {
+    fn dev_error(&self, name: &CStr, node_id: u32);
+}
+
 /// Error reports (dev-error-ntf) of a device are at most this frequent.
 const ERROR_REPORT_NS: u64 = 1_000_000_000;
 
@@ -55,7 +60,7 @@ const ERROR_REPORT_NS: u64 = 1_000_000_000;
 pub(crate) struct DevShared {
     pub(crate) stats: DevStats,
     name: CString,
-    events: Arc<Events>,
+    observer: Arc<dyn DevObserver>,
     /// When the last dev-error-ntf went out (0: never).
     last_report_ns: AtomicU64,
     /// When the last line about a timed-out request was logged (0: never), and how many
@@ -99,7 +104,7 @@ impl DevShared {
             return LegResult::Failed;
         }
         if self.last_report_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_ok() {
-            self.events.dev_error(&self.name, self.member_id(m));
+            self.observer.dev_error(&self.name, self.member_id(m));
         }
         LegResult::Failed
     }
@@ -144,7 +149,7 @@ impl DevShared {
         match taken {
             Ok(before) if before & bit(m) == 0 => {
                 pr_warn!("{}: node {} left the mirror; its copies are no longer used\n", &*self.name, self.member_id(m));
-                self.events.dev_error(&self.name, self.member_id(m));
+                self.observer.dev_error(&self.name, self.member_id(m));
                 true
             }
             Ok(_) => true,
@@ -349,7 +354,7 @@ pub(crate) struct Device {
 
 impl Device {
     /// Creates `/dev/<name>` of `size` bytes over `members`. Process context.
-    pub(crate) fn new(name: CString, size: u64, members: KVec<Member>, replicas: u32, events: Arc<Events>) -> Result<Self> {
+    pub(crate) fn new(name: CString, size: u64, members: KVec<Member>, replicas: u32, observer: Arc<dyn DevObserver>) -> Result<Self> {
         if members.is_empty() || members.len() > MAX_MEMBERS || !(1..=MAX_REPLICAS).contains(&replicas) {
             return Err(EINVAL);
         }
@@ -360,7 +365,7 @@ impl Device {
         let shared = DevShared {
             stats: DevStats::default(),
             name: CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?,
-            events,
+            observer,
             last_report_ns: AtomicU64::new(0),
             last_timeout_log_ns: AtomicU64::new(0),
             timeouts_unlogged: AtomicU64::new(0),

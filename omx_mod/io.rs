@@ -18,7 +18,7 @@ const MAX_SOURCES: usize = 256;
 /// earlier connection can never be taken for one to a new message.
 const GENERATIONS: u32 = 64;
 /// Largest message: one page.
-pub(crate) const MAX_MSG: u32 = 4096;
+const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
 /// No request: the message's request already failed; its answer is dropped.
 const ORPHAN: u16 = u16::MAX;
 /// A request on a node that is alive (up, or reconnecting within its I/O timeout) gets this
@@ -35,16 +35,6 @@ pub(crate) enum Expiry {
     Extended,
     /// Failed now.
     Cancelled,
-}
-
-/// Largest power-of-two piece of a page whose PutFullData (1 header + 1 address flit + data)
-/// and AccessAckData fit one frame with the TLoE header and mask (2 flits) within `mtu`.
-pub(crate) fn msg_size_for_mtu(mtu: u32) -> u32 {
-    let mut size = MAX_MSG;
-    while size > 8 && (size / 8 + 4) * 8 > mtu {
-        size /= 2;
-    }
-    size
 }
 
 /// What a request does on the node.
@@ -139,7 +129,9 @@ pub(crate) struct IoState {
 }
 
 impl IoState {
-    pub(crate) fn new(mtu: u32) -> Result<Self> {
+    /// Tables for a node whose messages carry up to `msg_size` bytes
+    /// (`omx_proto::message_size_for_mtu`, at most a page).
+    pub(crate) fn new(msg_size: u32) -> Result<Self> {
         let mut entries = KVec::with_capacity(MAX_REQUESTS, GFP_KERNEL)?;
         for _ in 0..MAX_REQUESTS {
             entries.push(None, GFP_KERNEL)?;
@@ -151,7 +143,7 @@ impl IoState {
             free.push((MAX_SOURCES - 1 - i) as u16, GFP_KERNEL)?;
         }
         let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
-        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, generation: 0, msg_size: msg_size_for_mtu(mtu), next_seq: 0, stray: 0 })
+        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, generation: 0, msg_size: msg_size.min(MAX_MSG), next_seq: 0, stray: 0 })
     }
 
     /// Promises an entry to a submitter; false when none is left.

@@ -7,6 +7,7 @@
 //! driver logic: [`rx`] (receive path), [`node`]/[`nodes`] (connections to pool nodes),
 //! [`control`] (the `omx` generic netlink family) and [`events`].
 
+mod attrs;
 mod control;
 mod device;
 mod devices;
@@ -40,7 +41,8 @@ use glue::packet::PacketTypeRegistration;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use nodes::Nodes;
-use rx::{Receiver, ETH_P_OMNIXTEND};
+use omx_proto::ETHERTYPE_OMNIXTEND;
+use rx::Receiver;
 
 module! {
     type: OmxModule,
@@ -65,14 +67,14 @@ impl kernel::Module for OmxModule {
         let nodes = Nodes::new()?;
         let devices = Devices::new()?;
         let receiver = Arc::new(Receiver::new(nodes.clone()), GFP_KERNEL)?;
-        let rx = PacketTypeRegistration::new(ETH_P_OMNIXTEND, receiver.clone())?;
+        let rx = PacketTypeRegistration::new(ETHERTYPE_OMNIXTEND, receiver.clone())?;
         let control = Control { nodes: nodes.clone(), events: events.clone(), receiver, devices: devices.clone() };
         let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
         #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
         mutation::announce();
-        pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETH_P_OMNIXTEND);
+        pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETHERTYPE_OMNIXTEND);
         Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, devices, events })
     }
 }

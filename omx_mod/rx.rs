@@ -7,13 +7,9 @@ use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
 use crate::glue::skb::RxFrame;
 use crate::nodes::Nodes;
+use crate::omx_proto::frame::MIN_PAYLOAD;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::sync::Arc;
-
-/// EtherType of OmniXtend.
-pub(crate) const ETH_P_OMNIXTEND: u16 = 0xAAAA;
-/// Smallest TLoE payload: header, padding to the Ethernet minimum, frame mask (6 flits).
-pub(crate) const MIN_PAYLOAD: usize = 48;
 
 /// Module-wide receive counters (`stats-get`).
 #[derive(Default)]

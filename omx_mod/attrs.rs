@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netlink message writers: a node's and a device's attributes, as `node-get` and `dev-get`
+//! replies, dumps and events carry them (`Documentation/netlink/specs/omx.yaml`).
+
+use crate::device::Device;
+use crate::glue::genl::Message;
+use crate::netlink::{dev, dev_stats, node, node_stats};
+use crate::node::Node;
+use crate::omx_proto::{ByteOrder, Version};
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::*;
+
+/// Writes a device's attributes (dev-get replies and dumps).
+pub(crate) fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
+    msg.put_str(dev::NAME, &d.name)?;
+    msg.put_u64(dev::SIZE, d.size)?;
+    for m in d.members() {
+        msg.put_u32(dev::NODE_ID, m.node.id)?;
+    }
+    msg.put_u32(dev::REPLICAS, d.replicas())?;
+    for m in d.out_of_service() {
+        msg.put_u32(dev::FAILED_NODE_ID, m.node.id)?;
+    }
+    let s = d.stats();
+    msg.nest(dev::STATS, |m| {
+        m.put_u64(dev_stats::READS, s.reads.load(Relaxed))?;
+        m.put_u64(dev_stats::WRITES, s.writes.load(Relaxed))?;
+        m.put_u64(dev_stats::READ_BYTES, s.read_bytes.load(Relaxed))?;
+        m.put_u64(dev_stats::WRITE_BYTES, s.write_bytes.load(Relaxed))?;
+        m.put_u64(dev_stats::DISCARDS, s.discards.load(Relaxed))?;
+        m.put_u64(dev_stats::ERRORS, s.errors.load(Relaxed))?;
+        m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))?;
+        m.put_u64(dev_stats::FAILOVERS, s.failovers.load(Relaxed))
+    })
+}
+
+/// Writes a node's attributes (node-get replies, dumps and events).
+pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
+    let p = &n.params;
+    msg.put_u32(node::ID, n.id)?;
+    msg.put_bytes(node::IFNAME, p.ifname_with_nul())?;
+    msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
+    msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
+    msg.put_u64(node::SIZE, p.size)?;
+    msg.put_u32(node::BYTE_ORDER, if p.order == ByteOrder::Spec { 0 } else { 1 })?;
+    msg.put_u32(node::VERSION, if p.version == Version::V1_1 { 0 } else { 1 })?;
+    msg.put_u32(node::MTU, p.mtu)?;
+    msg.put_u32(node::STATE, n.state() as u32)?;
+    msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;
+    msg.put_u32(node::IO_TIMEOUT, p.io_timeout_ms)?;
+    let s = n.stats();
+    msg.nest(node::STATS, |m| {
+        m.put_u64(node_stats::TX_FRAMES, s.tx_frames)?;
+        m.put_u64(node_stats::RX_FRAMES, s.rx_frames)?;
+        m.put_u64(node_stats::TX_BYTES, s.tx_bytes)?;
+        m.put_u64(node_stats::RX_BYTES, s.rx_bytes)?;
+        m.put_u64(node_stats::RETRANSMITS, s.retransmits)?;
+        m.put_u64(node_stats::NAKS_SENT, s.naks_sent)?;
+        m.put_u64(node_stats::NAKS_RECEIVED, s.naks_received)?;
+        m.put_u64(node_stats::MALFORMED, s.malformed)?;
+        m.put_u64(node_stats::TIMEOUTS, s.timeouts)?;
+        m.put_u64(node_stats::RECONNECTS, s.reconnects)?;
+        m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)?;
+        m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)
+    })
+}

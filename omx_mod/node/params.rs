@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What an administrator asked for when adding a node, and the connection configuration
+//! derived from it.
+
+use crate::glue::netdev::NetDevice;
+use crate::mac::MacAddr;
+use crate::omx_proto::{ByteOrder, Config, EthHeader, Version};
+
+/// Frames kept for Go-Back-N retransmission per node: the window of a node's writes.
+pub(super) const RETRANSMIT_SLOTS: usize = 32;
+pub(super) const NS_PER_MS: u64 = 1_000_000;
+/// Retransmit timeout and attempts: an unanswered frame fails the node after
+/// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
+/// one) is not declared dead by mistake, which would fail its devices for good.
+const RTO_MS: u64 = 200;
+const MAX_RETRANSMITS: u32 = 10;
+/// How long an acknowledgement of the node's frames waits for a request frame to ride on.
+/// Under load the next request comes sooner, so almost no acknowledgement needs a frame of
+/// its own (4 KiB reads at depth 32: 1.4 frames sent per read instead of 3.1). Owed
+/// credits go out at once when half the buffer is owed, whatever this says, and the node's
+/// retransmit timeout (50 ms) is far above it.
+const ACK_DELAY_US: u64 = 1000;
+/// An idle connection probes the node this often, so a silent node is detected within
+/// KEEPALIVE_MS + 2.2 s even without I/O: 1.1 sends an empty sequenced frame the node must
+/// acknowledge (the protocol core does it); 1.0.3 has no such frame, so a TileLink Intent
+/// (sent from `timers.rs`).
+pub(super) const KEEPALIVE_MS: u64 = 500;
+/// How long block I/O waits, by default, for a node whose connection was lost (it stopped
+/// answering for 2.2 s, or said goodbye) to come back with its memory before failing with
+/// EIO: a stalled host, a daemon restart or a link flap is ridden out, not turned into errors.
+pub(crate) const DEFAULT_IO_TIMEOUT_MS: u32 = 10_000;
+
+/// What an administrator asked for when adding the node.
+pub(crate) struct NodeParams {
+    /// The interface, by index and name: the reference itself lives in the link, so it can be
+    /// dropped when the interface is unregistered while devices still use the node.
+    pub(crate) ifindex: i32,
+    ifname: [u8; 16],
+    /// Our own address on that interface.
+    pub(crate) own_mac: MacAddr,
+    pub(crate) peer: MacAddr,
+    pub(crate) size: u64,
+    pub(crate) order: ByteOrder,
+    pub(crate) version: Version,
+    /// Frame payload limit actually used (the interface MTU unless a smaller one was asked).
+    pub(crate) mtu: u32,
+    /// Whether frames carry omx's CRC-32C trailer (`omx_proto::integrity`).
+    pub(crate) integrity: bool,
+    /// How long I/O waits for the node to come back after its connection was lost
+    /// (0: it fails at once).
+    pub(crate) io_timeout_ms: u32,
+}
+
+impl NodeParams {
+    /// A node reached through `dev` at `peer`, lending `size` bytes, with the defaults: 1.1,
+    /// spec byte order, the interface MTU, the integrity trailer, the default I/O timeout.
+    pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64) -> Self {
+        let mut ifname = [0u8; 16];
+        for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
+            *d = *s;
+        }
+        Self {
+            ifindex: dev.ifindex(),
+            ifname,
+            own_mac: dev.mac(),
+            peer,
+            size,
+            order: ByteOrder::Spec,
+            version: Version::V1_1,
+            mtu: dev.mtu(),
+            integrity: true,
+            io_timeout_ms: DEFAULT_IO_TIMEOUT_MS,
+        }
+    }
+
+    /// The interface name with its NUL, as netlink string attributes carry it.
+    pub(crate) fn ifname_with_nul(&self) -> &[u8] {
+        let len = self.ifname.iter().position(|&b| b == 0).unwrap_or(15);
+        self.ifname.get(..=len).unwrap_or(&[0])
+    }
+
+    /// The connection's configuration.
+    pub(super) fn config(&self) -> Config {
+        let mut cfg = Config::new(self.version);
+        cfg.order = self.order;
+        cfg.mtu = self.mtu as usize;
+        cfg.ethernet = Some(EthHeader::new(self.peer.0, self.own_mac.0));
+        cfg.rto_ns = RTO_MS * NS_PER_MS;
+        cfg.max_retransmits = MAX_RETRANSMITS;
+        cfg.integrity = self.integrity;
+        cfg.window = RETRANSMIT_SLOTS as u32;
+        // A client only receives responses (channel D): grant room there (64 KiB of read data
+        // in flight), and keep the other channels at the 1.1 default so opening needs no
+        // extra credit frames. More (256 KiB, with a 64-frame window) read 1 MiB 25 % faster
+        // but under swap on one surviving node drowned an emulated client in Go-Back-N
+        // resends (an RCU stall in the receive softirq): Go-Back-N has no congestion control,
+        // so the window stays small.
+        cfg.rx_buffer_flits = [128, 128, 128, 8192, 128];
+        cfg.ack_delay_ns = ACK_DELAY_US * 1000;
+        if self.version == Version::V1_1 {
+            cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
+        }
+        cfg
+    }
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Receive: a frame from the node goes through the connection; its responses complete block
+//! I/O or answer the identity question.
+
+use crate::node::identity::IDENTITY_SOURCE;
+use crate::node::timers::{self, KEEPALIVE_SOURCE};
+use crate::node::{now_ns, Node};
+use crate::omx_proto::Channel;
+use core::sync::atomic::Ordering::Relaxed;
+
+impl Node {
+    /// A frame from the node (payload after the Ethernet header). Softirq context.
+    pub(crate) fn receive(&self, payload: &[u8]) {
+        self.counters.rx_frames.fetch_add(1, Relaxed);
+        self.counters.rx_bytes.fetch_add(payload.len() as u64, Relaxed);
+        let now = now_ns();
+        let changed = {
+            let mut link = self.link.lock();
+            let Some(conn) = link.conn.as_mut() else { return };
+            // A refused frame is counted by the connection (rx_errors) and otherwise ignored.
+            if let Ok(received) = conn.on_payload(payload, now) {
+                // Responses complete block I/O; keepalive answers (HintAck, source 0) need
+                // nothing beyond the acknowledgement they carry.
+                for m in received.messages() {
+                    match m.source {
+                        _ if m.chan != Channel::D => {}
+                        KEEPALIVE_SOURCE => {}
+                        IDENTITY_SOURCE => self.on_identity(&mut link, &m),
+                        _ => link.io.on_response(&m),
+                    }
+                }
+            }
+            self.settle(&mut link, now)
+        };
+        self.announce(changed);
+        timers::frame_received(self);
+    }
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The node's lifetime: its state derived from the connection's, I/O held across a lost
+//! connection, and reopening a connection that failed.
+
+use crate::node::params::NS_PER_MS;
+use crate::node::{Conn, Link, Node, NodeState};
+use crate::omx_proto::State;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::*;
+
+impl Node {
+    /// After a frame or a timer: updates the state, moves waiting I/O into the connection and
+    /// sends what is due. Returns whether the state changed.
+    pub(super) fn settle(&self, link: &mut Link, now: u64) -> bool {
+        // The node said goodbye (1.1 CloseConnection: its daemon is stopping). Everything it
+        // was going to answer came before the close: finish the handshake, so the connection
+        // ends (Closed -> dead, I/O failed) and is reopened when the node is back.
+        if let Some(conn) = link.conn.as_mut().filter(|c| c.state() == State::PeerClosing) {
+            let _ = conn.close(now);
+        }
+        self.check_identity(link, now);
+        let changed = self.update_state(link, now);
+        Self::pump(link, now);
+        self.flush(link, now);
+        changed
+    }
+
+    /// Outside the lock: reports a state change to the observer (netlink events).
+    pub(super) fn announce(&self, changed: bool) {
+        if changed {
+            self.observer.node_state_changed(self);
+        }
+    }
+
+    /// Derives the node state from the connection's; returns whether it changed.
+    pub(super) fn update_state(&self, link: &mut Link, now: u64) -> bool {
+        if link.shut_down {
+            return false;
+        }
+        let mut new = match link.conn.as_ref().map(|c| c.state()) {
+            Some(State::Open) if link.identity.verified => NodeState::Up,
+            Some(State::Open) => NodeState::Connecting,
+            Some(State::Listening | State::Opening) => NodeState::Connecting,
+            Some(State::PeerClosing | State::Closing) => NodeState::Closing,
+            Some(State::Closed | State::Dead) | None => NodeState::Dead,
+        };
+        if new == NodeState::Dead && self.hold(link, now) {
+            // Not dead yet: reconnecting, with its I/O waiting.
+            new = NodeState::Connecting;
+        } else if link.hold_until != 0 && new != NodeState::Up && now >= link.hold_until {
+            new = NodeState::Dead;
+        }
+        if new == NodeState::Up {
+            link.hold_until = 0;
+        }
+        // Reconnect attempts of a dead node stay "dead" until the node answers: listeners hear
+        // "dead" once and "up" when it is back, not every failed attempt.
+        if new == link.state || (link.state == NodeState::Dead && new == NodeState::Connecting) {
+            return false;
+        }
+        if new == NodeState::Dead {
+            link.hold_until = 0;
+            link.reconnect_later(now);
+            // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
+            link.io.fail_all();
+            // A node that never came up held nothing yet (one that was held already counts
+            // as having lost contact).
+            if link.state != NodeState::Connecting {
+                link.identity.contact_lost = true;
+            }
+        }
+        if new == NodeState::Up {
+            link.keepalive_later(now);
+        }
+        self.log_transition(link, new);
+        link.state = new;
+        true
+    }
+
+    /// Tells the kernel log what an admin needs to follow a node's health (as nbd and
+    /// nvme-tcp do): losing it, giving up on it, and having it. Transitions are rare.
+    fn log_transition(&self, link: &Link, new: NodeState) {
+        let id = self.id;
+        match (link.state, new) {
+            (NodeState::Up | NodeState::Closing, NodeState::Connecting) => pr_info!(
+                "node {id}: connection lost, reconnecting; its I/O waits up to {} ms\n",
+                self.params.io_timeout_ms
+            ),
+            (_, NodeState::Dead) => pr_warn!("node {id}: not reachable; its I/O fails until it is up\n"),
+            (_, NodeState::Up) => pr_info!("node {id}: up\n"),
+            _ => {}
+        }
+    }
+
+    /// The connection is gone: whether the node's I/O waits for it to come back. A node
+    /// that was up (or saying goodbye) starts waiting: what it had in flight is sent again
+    /// once the connection is reopened and the node's identity shows it kept its memory
+    /// (reads and whole-block writes can be repeated). Waiting ends at `hold_until`.
+    fn hold(&self, link: &mut Link, now: u64) -> bool {
+        if link.hold_until != 0 {
+            return now < link.hold_until;
+        }
+        let was_serving = matches!(link.state, NodeState::Up | NodeState::Closing);
+        if !was_serving || self.params.io_timeout_ms == 0 {
+            return false;
+        }
+        link.hold_until = now.saturating_add(u64::from(self.params.io_timeout_ms) * NS_PER_MS).max(1);
+        link.io.rewind();
+        link.identity.contact_lost = true;
+        // Reopened after a pause, as a dead node is: what the old connection still had on the
+        // way (queued while this host stalled) drains first.
+        link.reconnect_later(now);
+        true
+    }
+
+    /// Starts (or restarts) the connection's open handshake.
+    pub(super) fn open_link(&self, link: &mut Link, now: u64) {
+        if let Some(conn) = link.conn.as_mut() {
+            let _ = conn.open(now);
+        }
+        self.flush(link, now);
+    }
+
+    /// Replaces a dead connection by a fresh one on the same memory and opens it.
+    pub(super) fn reconnect(&self, link: &mut Link, now: u64) {
+        let Some(old) = link.conn.take() else { return };
+        link.past = link.past.sum(old.stats());
+        let cfg = old.config().clone();
+        match Conn::new(cfg, old.into_memory()) {
+            Ok(conn) => link.conn = Some(conn),
+            // Cannot happen with the configuration the old connection accepted.
+            Err(_) => return,
+        }
+        self.counters.reconnects.fetch_add(1, Relaxed);
+        link.reconnect_later(now);
+        // The identity question belongs to the old connection: ask the new one.
+        link.identity.new_connection();
+        self.open_link(link, now);
+    }
+}
