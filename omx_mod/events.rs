@@ -5,7 +5,7 @@
 //! they go out through the registered family, known here only as a [`Multicaster`].
 
 use crate::attrs::fill_node;
-use crate::device::DevObserver;
+use crate::device::mirror::DevObserver;
 use crate::glue::genl::{GenlFamily, GenlHandler, Message};
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::netlink::{cmd, dev, MCGRP_EVENTS};

@@ -171,7 +171,7 @@ impl Node {
             GFP_KERNEL,
         )?;
         node.open_link(&mut node.link.lock(), now_ns());
-        timers::opened(&node);
+        node.timers_opened();
         Ok(node)
     }
 
@@ -229,7 +229,7 @@ impl Node {
             Self::pump(&mut link, now);
             self.flush(&mut link, now);
         }
-        timers::request_sent(self);
+        self.timers_request_sent();
     }
 
     /// The node's contents epoch, recorded by devices placed on it.
@@ -248,7 +248,7 @@ impl Node {
     /// Tells the node we leave (1.1 CloseConnection, best effort: nobody waits for the
     /// answer), stops the timer and marks the node dead. Process context.
     pub(crate) fn shutdown(&self) {
-        timers::shut_down(self);
+        self.timers_shut_down();
         let mut link = self.link.lock();
         let now = now_ns();
         if let Some(conn) = link.conn.as_mut() {

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The contents identity check: after each (re)open the node's identity is read, and
-//! whether it still holds what devices stored there decides the node's epoch
-//! (`omx_proto::identity`). Block I/O waits (and the node is not reported up) until then.
+//! The contents identity check, as a small state machine: after each (re)open the node's
+//! identity is read (`omx_proto::identity`), and the answer says whether the node still
+//! holds what devices stored there. Block I/O waits (and the node is not reported up) until
+//! then. The node acts on what this decides (`state.rs`).
 
 use crate::node::params::NS_PER_MS;
-use crate::node::{Link, Node};
 use crate::omx_proto::identity::{self, Identity};
-use crate::omx_proto::{Message, Opcode, State};
-use kernel::prelude::*;
+use crate::omx_proto::{Message, Opcode};
 
 /// Source id of the contents identity `Get` (the largest 26-bit id, far from I/O's).
 pub(super) const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
@@ -17,6 +16,15 @@ pub(super) const IDENTITY_SOURCE: u32 = (1 << 26) - 1;
 /// counts as an answer), so a missing answer says nothing about the node's memory: taking it
 /// for "no identity" at first contact made a later answer look like lost contents.
 const IDENTITY_TIMEOUT_MS: u64 = 10_000;
+
+/// What the check needs from the node now.
+pub(super) enum Step {
+    Nothing,
+    /// Send [`IdentityCheck::question`] (and say [`IdentityCheck::asked`] if it went out).
+    Ask,
+    /// The question went unanswered: ask again on a new connection rather than guess.
+    Reconnect,
+}
 
 /// Where the node's contents identity check stands.
 #[derive(Default)]
@@ -38,44 +46,45 @@ impl IdentityCheck {
         self.asked_at = 0;
     }
 
+    /// On a connection that is `open` (or not): what to do for the check.
+    pub(super) fn step(&mut self, open: bool, now: u64) -> Step {
+        if !open {
+            self.new_connection();
+            return Step::Nothing;
+        }
+        if self.verified {
+            Step::Nothing
+        } else if self.asked_at == 0 {
+            Step::Ask
+        } else if now.saturating_sub(self.asked_at) >= IDENTITY_TIMEOUT_MS * NS_PER_MS {
+            Step::Reconnect
+        } else {
+            Step::Nothing
+        }
+    }
+
+    /// The question: a `Get` of the identity block.
+    pub(super) fn question() -> Message<'static> {
+        Message::get(IDENTITY_SOURCE, identity::ADDR, identity::SIZE_LOG2)
+    }
+
+    /// The question went out at `now`.
+    pub(super) fn asked(&mut self, now: u64) {
+        self.asked_at = now.max(1);
+    }
+
     /// When an unanswered question is given up on (`None`: nothing awaited).
     pub(super) fn answer_due(&self) -> Option<u64> {
         (!self.verified && self.asked_at != 0).then(|| self.asked_at.saturating_add(IDENTITY_TIMEOUT_MS * NS_PER_MS))
     }
-}
 
-impl Node {
-    /// On an open connection whose identity is not verified: asks for it once, and again on
-    /// a new connection if no answer comes.
-    pub(super) fn check_identity(&self, link: &mut Link, now: u64) {
-        let open = link.conn.as_ref().is_some_and(|c| c.state() == State::Open);
-        if !open {
-            link.identity.new_connection();
-            return;
-        }
-        let check = &mut link.identity;
-        if check.verified {
-            return;
-        }
-        if check.asked_at == 0 {
-            let get = Message::get(IDENTITY_SOURCE, identity::ADDR, identity::SIZE_LOG2);
-            if let Some(conn) = link.conn.as_mut() {
-                // Out of credit: tried again after the next frame or timer.
-                if conn.send(&get, now).is_ok() {
-                    link.identity.asked_at = now.max(1);
-                }
-            }
-        } else if now.saturating_sub(check.asked_at) >= IDENTITY_TIMEOUT_MS * NS_PER_MS {
-            // The connection carries no answer (a slow or confused peer): ask again on a new
-            // one rather than guess.
-            self.reconnect(link, now);
-        }
-    }
-
-    /// The answer to the identity `Get` (softirq).
-    pub(super) fn on_identity(&self, link: &mut Link, m: &Message<'_>) {
-        if link.identity.verified || link.identity.asked_at == 0 {
-            return; // late answer to an earlier connection's question
+    /// The answer to the question (softirq). Returns whether the node kept its contents:
+    /// the same identity as before, or a first contact, keeps them; anything else after a
+    /// loss of contact (another identity, or none to compare) lost them. `None`: a late
+    /// answer to an earlier connection's question, ignored.
+    pub(super) fn answered(&mut self, m: &Message<'_>) -> Option<bool> {
+        if self.verified || self.asked_at == 0 {
+            return None;
         }
         let mut buf = [0u8; identity::LEN];
         let got = (m.opcode == Opcode::AccessAckData && m.err == 0 && m.data.len() == identity::LEN)
@@ -84,27 +93,14 @@ impl Node {
                 Identity::from_bytes(&buf)
             })
             .flatten();
-        self.identity_known(link, got);
-    }
-
-    /// Decides whether the node still holds what devices stored on it: the same identity as
-    /// before, or a first contact, keeps the epoch; anything else after a loss of contact
-    /// (another identity, or none to compare) starts a new one.
-    fn identity_known(&self, link: &mut Link, got: Option<Identity>) {
-        let check = &mut link.identity;
-        let same = match (check.known, got) {
+        let same = match (self.known, got) {
             (Some(a), Some(b)) => a == b,
-            _ => !check.contact_lost,
+            _ => !self.contact_lost,
         };
-        if !same {
-            link.epoch = link.epoch.wrapping_add(1);
-            // Requests queued while unverified were placed in the old epoch.
-            link.io.fail_all();
-            pr_warn!("node {}: its memory contents were lost (restarted or wiped); data stored there before is gone\n", self.id);
-        }
-        check.known = got;
-        check.verified = true;
-        check.contact_lost = false;
-        check.asked_at = 0;
+        self.known = got;
+        self.verified = true;
+        self.contact_lost = false;
+        self.asked_at = 0;
+        Some(same)
     }
 }

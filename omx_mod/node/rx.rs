@@ -4,7 +4,7 @@
 //! I/O or answer the identity question.
 
 use crate::node::identity::IDENTITY_SOURCE;
-use crate::node::timers::{self, KEEPALIVE_SOURCE};
+use crate::node::timers::KEEPALIVE_SOURCE;
 use crate::node::{now_ns, Node};
 use crate::omx_proto::Channel;
 use core::sync::atomic::Ordering::Relaxed;
@@ -34,6 +34,6 @@ impl Node {
             self.settle(&mut link, now)
         };
         self.announce(changed);
-        timers::frame_received(self);
+        self.timers_frame_received();
     }
 }

@@ -3,9 +3,10 @@
 //! The node's lifetime: its state derived from the connection's, I/O held across a lost
 //! connection, and reopening a connection that failed.
 
+use crate::node::identity::{IdentityCheck, Step};
 use crate::node::params::NS_PER_MS;
 use crate::node::{Conn, Link, Node, NodeState};
-use crate::omx_proto::State;
+use crate::omx_proto::{Message, State};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 
@@ -24,6 +25,35 @@ impl Node {
         Self::pump(link, now);
         self.flush(link, now);
         changed
+    }
+
+    /// On an open connection whose identity is not verified: asks for it once, and again on
+    /// a new connection if no answer comes.
+    fn check_identity(&self, link: &mut Link, now: u64) {
+        let open = link.conn.as_ref().is_some_and(|c| c.state() == State::Open);
+        match link.identity.step(open, now) {
+            Step::Nothing => {}
+            Step::Ask => {
+                if let Some(conn) = link.conn.as_mut() {
+                    // Out of credit: tried again after the next frame or timer.
+                    if conn.send(&IdentityCheck::question(), now).is_ok() {
+                        link.identity.asked(now);
+                    }
+                }
+            }
+            Step::Reconnect => self.reconnect(link, now),
+        }
+    }
+
+    /// The answer to the identity question (softirq): a node that lost its contents starts
+    /// a new epoch, so devices placed on it before fail their I/O there.
+    pub(super) fn on_identity(&self, link: &mut Link, m: &Message<'_>) {
+        if link.identity.answered(m) == Some(false) {
+            link.epoch = link.epoch.wrapping_add(1);
+            // Requests queued while unverified were placed in the old epoch.
+            link.io.fail_all();
+            pr_warn!("node {}: its memory contents were lost (restarted or wiped); data stored there before is gone\n", self.id);
+        }
     }
 
     /// Outside the lock: reports a state change to the observer (netlink events).

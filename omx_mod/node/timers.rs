@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The node's timer, and the only file that arms or cancels it (the WireGuard way): the
-//! other files report what happened through the hooks below ([`opened`],
-//! [`request_sent`], [`frame_received`], [`shut_down`]) and set their own deadlines
+//! other files report what happened through the `timers_*` hooks below (opened, request
+//! sent, frame received, shut down) and set their own deadlines
 //! (`Link::reconnect_later`, `Link::keepalive_later`, the identity question, the I/O hold,
 //! the connection's retransmit and acknowledgement times); this file decides when the timer
 //! fires next and what runs then.
@@ -19,24 +19,37 @@ pub(super) const KEEPALIVE_SOURCE: u32 = 0;
 
 impl_has_timer!(Node, timer);
 
-/// The node was created and its connection is opening.
-pub(super) fn opened(node: &Node) {
-    rearm(node);
-}
+impl Node {
+    /// The node was created and its connection is opening.
+    pub(super) fn timers_opened(&self) {
+        self.rearm();
+    }
 
-/// A request was queued (and what could go, sent).
-pub(super) fn request_sent(node: &Node) {
-    rearm(node);
-}
+    /// A request was queued (and what could go, sent).
+    pub(super) fn timers_request_sent(&self) {
+        self.rearm();
+    }
 
-/// A frame from the node was handled.
-pub(super) fn frame_received(node: &Node) {
-    rearm(node);
-}
+    /// A frame from the node was handled.
+    pub(super) fn timers_frame_received(&self) {
+        self.rearm();
+    }
 
-/// The node goes away: the timer stops for good (waiting for a running handler).
-pub(super) fn shut_down(node: &Node) {
-    node.timer.shutdown();
+    /// The node goes away: the timer stops for good (waiting for a running handler).
+    pub(super) fn timers_shut_down(&self) {
+        self.timer.shutdown();
+    }
+
+    /// Re-arms the timer for the earliest thing due.
+    fn rearm(&self) {
+        let now = now_ns();
+        let due = self.link.lock().next_due(self.params.version);
+        if due == u64::MAX {
+            return;
+        }
+        let msecs = due.saturating_sub(now).div_ceil(NS_PER_MS);
+        self.timer.arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
+    }
 }
 
 impl Link {
@@ -66,17 +79,6 @@ impl Link {
     }
 }
 
-/// Re-arms the timer for the earliest thing due.
-fn rearm(node: &Node) {
-    let now = now_ns();
-    let due = node.link.lock().next_due(node.params.version);
-    if due == u64::MAX {
-        return;
-    }
-    let msecs = due.saturating_sub(now).div_ceil(NS_PER_MS);
-    node.timer.arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
-}
-
 impl TimerHandler for Node {
     fn timer_expired(&self) {
         let now = now_ns();
@@ -103,6 +105,6 @@ impl TimerHandler for Node {
             self.settle(&mut link, now) || failed
         };
         self.announce(changed);
-        rearm(self);
+        self.rearm();
     }
 }

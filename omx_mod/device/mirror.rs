@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What a device's requests carry along to the nodes: its counters, the mirror's membership
+//! (which members' copies are in service) and the failure policy the I/O tables report to
+//! through [`LegOwner`], with rate-limited reports upward through [`DevObserver`].
+
+use crate::glue::blk::LegResult;
+use crate::io::LegOwner;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::prelude::*;
+use kernel::str::{CStr, CString};
+use kernel::sync::Arc;
+use kernel::time::Ktime;
+
+/// Counters of a device (`dev-stats`).
+#[derive(Default)]
+pub(crate) struct DevStats {
+    pub(crate) reads: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) read_bytes: AtomicU64,
+    pub(crate) write_bytes: AtomicU64,
+    pub(crate) discards: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    /// Legs (one per copy written or read) on their way to nodes.
+    pub(crate) in_flight: AtomicU64,
+    /// Reads retried on the other copy after the first failed.
+    pub(crate) failovers: AtomicU64,
+}
+
+/// Who hears of a device's I/O errors and members leaving its mirror (the netlink events
+/// layer above). Any context.
+pub(crate) trait DevObserver: Send + Sync {
+    fn dev_error(&self, name: &CStr, node_id: u32);
+}
+
+/// Error reports (dev-error-ntf) of a device are at most this frequent.
+const ERROR_REPORT_NS: u64 = 1_000_000_000;
+
+/// What a device's requests carry along to the node: counters, the mirror's state, and
+/// where errors go.
+pub(crate) struct DevShared {
+    pub(crate) stats: DevStats,
+    name: CString,
+    observer: Arc<dyn DevObserver>,
+    /// When the last dev-error-ntf went out (0: never).
+    last_report_ns: AtomicU64,
+    /// When the last line about a timed-out request was logged (0: never), and how many
+    /// were not logged since.
+    last_timeout_log_ns: AtomicU64,
+    timeouts_unlogged: AtomicU64,
+    /// Node id of each member, for reports.
+    member_ids: KVec<u32>,
+    pub(super) replicas: u32,
+    /// Members taken out of the mirror (bit per member index): their copies are stale.
+    out_of_service: AtomicU64,
+}
+
+impl LegOwner for DevShared {
+    fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult {
+        self.stats.in_flight.fetch_sub(1, Relaxed);
+        if ok {
+            return LegResult::Ok;
+        }
+        self.leg_failed(member, read)
+    }
+}
+
+impl DevShared {
+    /// The shared state of device `name` over the nodes `member_ids` (in member order).
+    pub(super) fn new(name: CString, member_ids: KVec<u32>, replicas: u32, observer: Arc<dyn DevObserver>) -> Self {
+        Self {
+            stats: DevStats::default(),
+            name,
+            observer,
+            last_report_ns: AtomicU64::new(0),
+            last_timeout_log_ns: AtomicU64::new(0),
+            timeouts_unlogged: AtomicU64::new(0),
+            member_ids,
+            replicas,
+            out_of_service: AtomicU64::new(0),
+        }
+    }
+
+    /// A leg on member `m` failed (any context, possibly under that node's lock). Mirrored,
+    /// the member leaves the mirror if its neighbours (the other copy of each of its chunks)
+    /// are in service: a write then completes on the other copy, a read is retried there.
+    /// Otherwise the I/O fails: counted, and reported at most once a second.
+    fn leg_failed(&self, m: usize, read: bool) -> LegResult {
+        if self.replicas > 1 && self.take_out(m) {
+            if read {
+                self.stats.failovers.fetch_add(1, Relaxed);
+                return LegResult::Retry;
+            }
+            return LegResult::Failed;
+        }
+        self.stats.errors.fetch_add(1, Relaxed);
+        let now = now_ns();
+        let last = self.last_report_ns.load(Relaxed);
+        if last != 0 && now.saturating_sub(last) < ERROR_REPORT_NS {
+            return LegResult::Failed;
+        }
+        if self.last_report_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_ok() {
+            self.observer.dev_error(&self.name, self.member_id(m));
+        }
+        LegResult::Failed
+    }
+
+    /// Logs a request that timed out on node `node_id`, at most one line a second per
+    /// device: a dead node fails many requests at once, and each would be a line.
+    pub(super) fn log_timeout(&self, offset: u64, node_id: u32) {
+        let now = now_ns();
+        let last = self.last_timeout_log_ns.load(Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= ERROR_REPORT_NS;
+        if !due || self.last_timeout_log_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_err() {
+            self.timeouts_unlogged.fetch_add(1, Relaxed);
+            return;
+        }
+        let unlogged = self.timeouts_unlogged.swap(0, Relaxed);
+        if unlogged == 0 {
+            pr_warn!("{}: request at {} timed out on node {}\n", &*self.name, offset, node_id);
+        } else {
+            pr_warn!("{}: request at {} timed out on node {} ({} more not logged)\n", &*self.name, offset, node_id, unlogged);
+        }
+    }
+
+    fn member_id(&self, m: usize) -> u32 {
+        self.member_ids.get(m).copied().unwrap_or(0)
+    }
+
+    /// Whether member `m` still holds valid copies.
+    pub(super) fn in_service(&self, m: usize) -> bool {
+        self.out_of_service.load(Relaxed) & bit(m) == 0
+    }
+
+    /// Takes member `m` out of the mirror unless that would leave a chunk with no copy in
+    /// service; returns whether `m` is out now. Lock-free: concurrent failures of two
+    /// neighbours serialise on the mask, so one of them always stays in.
+    pub(super) fn take_out(&self, m: usize) -> bool {
+        let k = self.member_ids.len();
+        if k < 2 || m >= k {
+            return false;
+        }
+        let neighbours = bit((m + 1) % k) | bit((m + k - 1) % k);
+        let taken = self.out_of_service.fetch_update(Relaxed, Relaxed, |mask| (mask & neighbours == 0).then_some(mask | bit(m)));
+        match taken {
+            Ok(before) if before & bit(m) == 0 => {
+                pr_warn!("{}: node {} left the mirror; its copies are no longer used\n", &*self.name, self.member_id(m));
+                self.observer.dev_error(&self.name, self.member_id(m));
+                true
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    }
+}
+
+fn now_ns() -> u64 {
+    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
+}
+
+fn bit(m: usize) -> u64 {
+    1u64.checked_shl(m as u32).unwrap_or(0)
+}
