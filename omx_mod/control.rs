@@ -10,7 +10,6 @@ use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
 use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Request};
 use crate::glue::netdev::NetDevice;
-use crate::glue::notifier::NetdevHandler;
 use crate::mac::MacAddr;
 use crate::netlink::{cmd, dev, node, stats};
 use crate::node::params::{NodeParams, DEFAULT_IO_TIMEOUT_MS};
@@ -303,29 +302,6 @@ impl GenlHandler for Control {
                 Ok(())
             }),
             _ => Err(eopnotsupp()),
-        }
-    }
-}
-
-/// Drops the nodes of an interface that goes away, so its unregistration can finish. Only
-/// interfaces of the initial network namespace carry nodes: events of other namespaces (a
-/// container's interface with the same index going away) are ignored. An interface moved out
-/// of the initial namespace is unregistered there first, and so loses its nodes.
-pub(crate) struct InterfaceWatch {
-    pub(crate) nodes: Arc<Nodes>,
-    pub(crate) events: Arc<Events>,
-}
-
-impl NetdevHandler for InterfaceWatch {
-    fn unregistering(&self, dev: &NetDevice) {
-        if !dev.in_initial_netns() {
-            return;
-        }
-        while let Some(node) = self.nodes.remove_one_on(dev) {
-            node.shutdown();
-            node.release_device();
-            self.events.node_state_changed(&node);
-            pr_info!("node {}: interface {} went away, node removed\n", node.id, dev.name());
         }
     }
 }

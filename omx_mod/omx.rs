@@ -2,10 +2,16 @@
 
 //! omx_mod: remote memory over plain Ethernet, speaking OmniXtend (TileLink over Ethernet).
 //!
-//! Layers: [`sys`] raw bindings generated at build time, [`glue`] thin safe wrappers (the only
-//! place with `unsafe`), the protocol core [`omx_proto`] (shared with userspace), and the
-//! driver logic: [`rx`] (receive path), [`node`]/[`nodes`] (connections to pool nodes),
-//! [`control`] (the `omx` generic netlink family) and [`events`].
+//! Layers, bottom to top (`Documentation/design.md` walks a read and a write through them;
+//! `scripts/checks/layers.sh` keeps them free of import circles): [`sys`] raw bindings
+//! generated at build time, [`glue`] thin safe wrappers (the only place with `unsafe`), the
+//! protocol core [`omx_proto`] (shared with userspace); then the driver: [`io`] (a node's
+//! block I/O in flight), [`node`] (the connection to one pool node: state, transmit,
+//! receive, timers, identity), [`nodes`] (their table), [`device`] (the block devices and
+//! their mirror policy), [`devices`] (their table), [`rx`] (the receive hook), [`attrs`] and
+//! [`events`] (netlink messages and events), [`control`] (the `omx` generic netlink family), [`interfaces`] (interfaces going away)
+//! and this file (init and exit). Lower layers report upward through traits the layers above
+//! implement (`io::LegOwner`, `node::NodeObserver`, `device::mirror::DevObserver`).
 
 mod attrs;
 mod control;
@@ -13,6 +19,7 @@ mod device;
 mod devices;
 mod events;
 mod glue;
+mod interfaces;
 mod io;
 mod mac;
 #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
@@ -31,12 +38,13 @@ mod omx_logic;
 mod rx;
 mod sys;
 
-use control::{Control, InterfaceWatch};
+use control::Control;
 use core::pin::Pin;
 use devices::Devices;
 use events::Events;
 use glue::genl::{GenlFamily, GenlRegistration};
 use glue::notifier::NetdevNotifier;
+use interfaces::InterfaceWatch;
 use glue::packet::PacketTypeRegistration;
 use kernel::prelude::*;
 use kernel::sync::Arc;

@@ -155,7 +155,7 @@ visit($_) for grep { !$colour{$_} } @files;
 
 if (@bad) {
     print "$_\n" for @bad;
-    printf "layers: %d offence(s); see Documentation/design.md (Layers)\n", scalar @bad;
+    printf "layers: %d offence(s); see Documentation/design.md, "Layers of omx_mod"\n", scalar @bad;
     exit 1;
 }
 printf "layers: %d files of omx_mod, %d import edges, no circle, none over %d lines\n", scalar @files, scalar(map { keys %$_ } values %edges), $MAX_LINES;
