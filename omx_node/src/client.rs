@@ -743,7 +743,7 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].base, v[0].size), (u64::MAX - 7, 3));
         assert_eq!(split(u64::MAX - 3, 64, 1024, 1).len(), 1);
-        let mut r = crate::util::Rng(1);
+        let mut r = omx_rng::Rng(1);
         for _ in 0..2000 {
             let a = r.below(1 << 20);
             let l = 1 + r.below(9000) as usize;

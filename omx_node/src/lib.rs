@@ -8,8 +8,8 @@
 //!   daemon, with its state) and its per-client regions.
 //! - [`client`]: a userspace client library (`omx-node-probe` uses it) to
 //!   read and write a node's memory without the kernel module.
-//! - [`relay`]: an impairing Ethernet relay (`omx-relay`) for tests.
-//! - [`sys`]: the only `unsafe` code: a small documented syscall layer.
+//! - [`sys`]: the only `unsafe` code: a small documented syscall layer (also used by the
+//!   test tools in `omx_testtools`).
 #![deny(unsafe_code)]
 
 pub mod client;
@@ -17,7 +17,6 @@ pub mod log;
 pub mod memory;
 #[cfg(feature = "mutation-drop-write")]
 pub mod mutation;
-pub mod relay;
 pub mod server;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -14,19 +14,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use omx_rng::Rng;
 
 fn corpus_dir(target: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -84,59 +72,59 @@ const INTERESTING: [u8; 12] = [
 
 fn mutate(rng: &mut Rng, input: &[u8], pool: &[Vec<u8>], max_len: usize) -> Vec<u8> {
     let mut v = input.to_vec();
-    let rounds = 1 + rng.below(4);
+    let rounds = 1 + rng.index(4);
     for _ in 0..rounds {
-        match rng.below(9) {
+        match rng.index(9) {
             0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] ^= 1 << rng.below(8);
+                let i = rng.index(v.len());
+                v[i] ^= 1 << rng.index(8);
             }
             1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = INTERESTING[rng.below(INTERESTING.len())];
+                let i = rng.index(v.len());
+                v[i] = INTERESTING[rng.index(INTERESTING.len())];
             }
             2 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
+                let i = rng.index(v.len());
+                v[i] = rng.next_u64() as u8;
             }
             3 => {
-                let i = rng.below(v.len() + 1);
-                let n = 1 + rng.below(16);
+                let i = rng.index(v.len() + 1);
+                let n = 1 + rng.index(16);
                 for _ in 0..n {
-                    v.insert(i.min(v.len()), rng.next() as u8);
+                    v.insert(i.min(v.len()), rng.next_u64() as u8);
                 }
             }
             4 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                let n = (1 + rng.below(16)).min(v.len() - i);
+                let i = rng.index(v.len());
+                let n = (1 + rng.index(16)).min(v.len() - i);
                 v.drain(i..i + n);
             }
             5 if !pool.is_empty() => {
-                let other = &pool[rng.below(pool.len())];
+                let other = &pool[rng.index(pool.len())];
                 if !other.is_empty() {
-                    let a = rng.below(other.len());
-                    let b = a + rng.below(other.len() - a + 1);
-                    let at = rng.below(v.len() + 1);
+                    let a = rng.index(other.len());
+                    let b = a + rng.index(other.len() - a + 1);
+                    let at = rng.index(v.len() + 1);
                     v.splice(at..at, other[a..b].iter().copied());
                 }
             }
             6 if v.len() >= 8 => {
                 // overwrite a whole flit with a plausible message header
-                let f = rng.below(v.len() / 8) * 8;
-                let w: u64 = ((1 + rng.below(5) as u64) << 60)
-                    | ((rng.below(8) as u64) << 57)
-                    | ((rng.below(16) as u64) << 48)
-                    | (rng.next() & 0x3FF_FFFF);
+                let f = rng.index(v.len() / 8) * 8;
+                let w: u64 = ((1 + rng.index(5) as u64) << 60)
+                    | ((rng.index(8) as u64) << 57)
+                    | ((rng.index(16) as u64) << 48)
+                    | (rng.next_u64() & 0x3FF_FFFF);
                 v[f..f + 8].copy_from_slice(&w.to_be_bytes());
             }
             7 if v.len() >= 8 => {
                 // truncate / extend to a flit boundary
-                let n = (v.len() / 8 + rng.below(3)).saturating_sub(1) * 8;
+                let n = (v.len() / 8 + rng.index(3)).saturating_sub(1) * 8;
                 v.resize(n, 0);
             }
             _ => {
-                let n = rng.below(64);
-                v.extend((0..n).map(|_| rng.next() as u8));
+                let n = rng.index(64);
+                v.extend((0..n).map(|_| rng.next_u64() as u8));
             }
         }
     }
@@ -176,10 +164,10 @@ fn run(
     let mut saved = 0;
     let max_len = if target == "decode" { 9100 } else { 4096 };
     while execs < max_iters && start.elapsed() < budget {
-        let base = pool[rng.below(pool.len())].clone();
-        let input = if rng.below(16) == 0 {
-            (0..rng.below(max_len.min(1024)))
-                .map(|_| rng.next() as u8)
+        let base = pool[rng.index(pool.len())].clone();
+        let input = if rng.index(16) == 0 {
+            (0..rng.index(max_len.min(1024)))
+                .map(|_| rng.next_u64() as u8)
                 .collect()
         } else {
             mutate(&mut rng, &base, &pool, max_len)
@@ -206,7 +194,7 @@ fn run(
             if pool.len() < 4096 {
                 pool.push(input);
             } else {
-                let i = rng.below(pool.len());
+                let i = rng.index(pool.len());
                 pool[i] = input;
             }
         }

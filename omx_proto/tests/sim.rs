@@ -11,29 +11,12 @@ use omx_proto::{
     ByteOrder, Config, Connection, Disposition, Error, EthHeader, FrameBuilder, FrameLimits,
     Message, MessageType, State, TloeHeader, Version,
 };
+use omx_rng::Rng;
 
 const MAC_C: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
 const MAC_S: [u8; 6] = [2, 0, 0, 0, 0, 0xa1];
 const SLOTS: usize = 32;
 type Conn = Connection<Vec<u8>, SLOTS>;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, permille: u64) -> bool {
-        self.below(1000) < permille
-    }
-}
 
 #[derive(Clone, Copy)]
 struct LinkParams {
@@ -67,14 +50,14 @@ struct Link {
 
 impl Link {
     fn send(&mut self, rng: &mut Rng, now: u64, to_server: bool, bytes: &[u8]) {
-        if self.cut || rng.chance(self.p.loss) {
+        if self.cut || rng.per_mille(self.p.loss) {
             return;
         }
-        let copies = if rng.chance(self.p.dup) { 2 } else { 1 };
+        let copies = if rng.per_mille(self.p.dup) { 2 } else { 1 };
         for _ in 0..copies {
             let base = now + self.p.delay + rng.below(self.p.jitter + 1);
             let dir = usize::from(to_server);
-            let at = if rng.chance(self.p.reorder) {
+            let at = if rng.per_mille(self.p.reorder) {
                 // overtaken: delayed by up to three link delays, out of FIFO order
                 base + rng.below(3 * self.p.delay + self.p.jitter + 1)
             } else {
@@ -85,7 +68,7 @@ impl Link {
             };
             self.ids += 1;
             let mut bytes = bytes.to_vec();
-            if rng.chance(self.p.corrupt) && bytes.len() > 14 {
+            if rng.per_mille(self.p.corrupt) && bytes.len() > 14 {
                 let bit = 14 * 8 + rng.below((bytes.len() as u64 - 14) * 8) as usize;
                 bytes[bit / 8] ^= 1 << (bit % 8);
             }
@@ -244,7 +227,7 @@ fn forge(rng: &mut Rng, s: &Scenario, to: &Conn, eth: &EthHeader) -> Vec<u8> {
     use omx_proto::seq::SEQ_MODULUS;
     let w = omx_proto::connection::DEFAULT_PEER_WINDOW;
     let margin = 1000; // how far NEXT_RX_SEQ / NEXT_TX_SEQ may move while it is on its way
-    let seq = if rng.chance(800) {
+    let seq = if rng.per_mille(800) {
         let far = w + margin + rng.below(u64::from(SEQ_MODULUS - 2 * (w + margin))) as u32;
         to.next_rx_seq().add(far)
     } else {
@@ -256,7 +239,7 @@ fn forge(rng: &mut Rng, s: &Scenario, to: &Conn, eth: &EthHeader) -> Vec<u8> {
     } else {
         to.next_tx_seq().sub(1 + rng.below(3) as u32)
     };
-    let mut h = TloeHeader::new(seq, seq_ack, rng.chance(500));
+    let mut h = TloeHeader::new(seq, seq_ack, rng.per_mille(500));
     if s.version == Version::V1_1 {
         h.msg_type = match rng.below(4) {
             0 => MessageType::AckOnly,
@@ -264,7 +247,7 @@ fn forge(rng: &mut Rng, s: &Scenario, to: &Conn, eth: &EthHeader) -> Vec<u8> {
             _ => MessageType::Normal,
         };
     }
-    if h.msg_type != MessageType::AckOnly && rng.chance(700) {
+    if h.msg_type != MessageType::AckOnly && rng.per_mille(700) {
         let ch = [Channel::A, Channel::B, Channel::C, Channel::D, Channel::E];
         h.set_credit(Some((ch[rng.below(5) as usize], rng.below(21) as u8)));
     }
@@ -468,7 +451,7 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         while let Some(n) = c.poll_transmit(now, &mut buf).unwrap() {
             trace(now, "C->S", &buf[..n]);
             link.send(&mut rng, now, true, &buf[..n]);
-            if s.forge > 0 && rng.chance(s.forge) {
+            if s.forge > 0 && rng.per_mille(s.forge) {
                 let bytes = forge(&mut rng, s, &srv, &EthHeader::new(MAC_S, MAC_C));
                 link.inject(now + rng.below(2 * s.link.delay + 1), true, bytes);
             }
@@ -476,7 +459,7 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
         while let Some(n) = srv.poll_transmit(now, &mut buf).unwrap() {
             trace(now, "S->C", &buf[..n]);
             link.send(&mut rng, now, false, &buf[..n]);
-            if s.forge > 0 && rng.chance(s.forge) {
+            if s.forge > 0 && rng.per_mille(s.forge) {
                 let bytes = forge(&mut rng, s, &c, &EthHeader::new(MAC_C, MAC_S));
                 link.inject(now + rng.below(2 * s.link.delay + 1), false, bytes);
             }
@@ -584,38 +567,38 @@ fn trace(now: u64, dir: &str, f: &[u8]) {
 
 fn scenario_for(seed: u64) -> Scenario {
     let mut r = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
-    let jumbo = r.chance(250);
+    let jumbo = r.per_mille(250);
     Scenario {
-        version: if r.chance(500) {
+        version: if r.per_mille(500) {
             Version::V1_1
         } else {
             Version::V1_0_3
         },
-        order: if r.chance(500) {
+        order: if r.per_mille(500) {
             ByteOrder::Spec
         } else {
             ByteOrder::Raw
         },
         mtu: if jumbo { 9000 } else { 1500 },
-        max_start: if r.chance(200) {
+        max_start: if r.per_mille(200) {
             1 + r.below(64) as u8
         } else {
             64
         },
-        pack_delay: if r.chance(300) { r.below(20_000) } else { 0 },
+        pack_delay: if r.per_mille(300) { r.below(20_000) } else { 0 },
         requests: 150 + r.below(150),
         max_size: if jumbo { 12 } else { 10 },
         max_outstanding: 1 + r.below(48) as usize,
         link: LinkParams {
             loss: r.below(150),
             dup: r.below(50),
-            reorder: if r.chance(300) {
+            reorder: if r.per_mille(300) {
                 r.below(300)
             } else {
                 r.below(30)
             },
             delay: 1_000 + r.below(20_000),
-            jitter: if r.chance(200) {
+            jitter: if r.per_mille(200) {
                 r.below(30_000)
             } else {
                 r.below(3_000)
@@ -630,7 +613,7 @@ fn scenario_for(seed: u64) -> Scenario {
         } else {
             [146, 256, 512, 1024][r.below(4) as usize]
         },
-        integrity: r.chance(300),
+        integrity: r.per_mille(300),
         forge: 0,
         peer_window: None,
     }

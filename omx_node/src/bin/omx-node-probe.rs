@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use omx_node::client::{Client, ClientError, ClientOptions, Op};
-use omx_node::util::{format_mac, parse_mac, parse_size, Rng};
+use omx_node::util::{format_mac, parse_mac, parse_size};
 use omx_proto::{ByteOrder, Version};
+use omx_rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Order {

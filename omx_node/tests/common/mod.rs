@@ -12,8 +12,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use omx_node::client::{Client, ClientOptions};
+use omx_node::client::{Client, ClientOptions, Op};
 use omx_node::util::{parse_mac, Mac};
+use omx_rng::Rng;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -211,16 +212,40 @@ impl Drop for Proc {
     }
 }
 
+/// A workspace binary: the one cargo built for this package's tests, else the one beside the
+/// test in `target/<profile>/` (these fixtures also serve `omx_testtools`' tests, which run
+/// omx-node; `cargo test --workspace` builds every package's binaries).
+fn workspace_bin(built: Option<&'static str>, name: &str) -> &'static str {
+    if let Some(path) = built {
+        return path;
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests run from target/<profile>/deps")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo test --workspace` (or `cargo build --workspace`, same profile) first",
+        path.display()
+    );
+    Box::leak(path.to_string_lossy().into_owned().into_boxed_str())
+}
+
 pub fn node_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_omx-node")
+    workspace_bin(option_env!("CARGO_BIN_EXE_omx-node"), "omx-node")
 }
 
 pub fn relay_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_omx-relay")
+    workspace_bin(option_env!("CARGO_BIN_EXE_omx-relay"), "omx-relay")
 }
 
 pub fn probe_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_omx-node-probe")
+    workspace_bin(
+        option_env!("CARGO_BIN_EXE_omx-node-probe"),
+        "omx-node-probe",
+    )
 }
 
 /// Starts omx-node in `ns` on `iface` with extra arguments (`--first-come` unless they name
@@ -291,4 +316,75 @@ pub fn wait_file(path: &std::path::Path, needle: &str) -> String {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Random writes (8 B .. 4 KiB, also tiny and unaligned, so PutPartialData
+/// with masks) and reads over `span` bytes, checked against a shadow copy.
+/// Each round pipelines a batch of writes, then a batch of reads.
+pub fn random_rw(c: &mut Client, seed: u64, span: usize, rounds: usize) {
+    let mut rng = Rng(seed);
+    let mut shadow = vec![0u8; span];
+    // Start from a known state.
+    let mut init = vec![0u8; span];
+    rng.fill(&mut init);
+    c.write(0, &init).unwrap();
+    shadow.copy_from_slice(&init);
+    let pick = |rng: &mut Rng| -> (usize, usize) {
+        let len = match rng.below(4) {
+            0 => 1 + rng.below(8) as usize,
+            1 => 8 << rng.below(10),
+            _ => 8 + rng.below(4089) as usize,
+        };
+        let off = rng.below((span - len) as u64) as usize;
+        let off = if rng.below(3) == 0 {
+            off & !(len.next_power_of_two().min(4096) - 1)
+        } else {
+            off
+        };
+        (off, len)
+    };
+    for _ in 0..rounds {
+        let n = 1 + rng.below(24) as usize;
+        let mut data = Vec::new();
+        for _ in 0..n {
+            let (off, len) = pick(&mut rng);
+            let mut d = vec![0u8; len];
+            rng.fill(&mut d);
+            shadow[off..off + len].copy_from_slice(&d);
+            data.push((off, d));
+        }
+        let mut ops: Vec<Op<'_>> = data
+            .iter()
+            .map(|(o, d)| Op::Write {
+                addr: *o as u64,
+                data: d,
+            })
+            .collect();
+        let st = c.execute(&mut ops).unwrap();
+        assert!(st.iter().all(|s| !s.denied));
+        let mut reads: Vec<(usize, Vec<u8>)> = (0..n)
+            .map(|_| {
+                let (off, len) = pick(&mut rng);
+                (off, vec![0u8; len])
+            })
+            .collect();
+        let mut ops: Vec<Op<'_>> = reads
+            .iter_mut()
+            .map(|(o, b)| Op::Read {
+                addr: *o as u64,
+                buf: b,
+            })
+            .collect();
+        c.execute(&mut ops).unwrap();
+        for (off, b) in &reads {
+            assert!(
+                b[..] == shadow[*off..*off + b.len()],
+                "mismatch reading {} bytes at {off:#x}",
+                b.len()
+            );
+        }
+    }
+    let mut all = vec![0u8; span];
+    c.read(0, &mut all).unwrap();
+    assert!(all == shadow, "final full read differs");
 }

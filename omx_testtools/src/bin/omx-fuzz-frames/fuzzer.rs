@@ -8,7 +8,8 @@ use crate::report::KINDS;
 use crate::session::Session;
 use crate::sniff::Sniffer;
 use crate::spoof::{self, Verdict};
-use omx_node::util::{Mac, Rng};
+use omx_node::util::Mac;
+use omx_rng::Rng;
 
 const BROADCAST: Mac = [0xFF; 6];
 /// Default weights of the kinds, in the order of `report::KINDS`.

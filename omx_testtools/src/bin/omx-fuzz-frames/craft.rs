@@ -1,13 +1,14 @@
 //! Frame generators: valid OmniXtend frames built with omx_proto (the seeds that are
 //! mutated, truncated and replayed), frames of random TileLink messages, random bytes.
 
-use omx_node::util::{Mac, Rng};
+use omx_node::util::Mac;
 use omx_proto::identity;
 use omx_proto::tilelink::{data_flits, layout, mask_flits, Data, Payload, MAX_ID};
 use omx_proto::{
     ByteOrder, Channel, Error, EthHeader, FrameBuilder, FrameLimits, Message, MessageType, Opcode,
     Seq, TloeHeader,
 };
+use omx_rng::Rng;
 
 /// Untagged Ethernet header length.
 pub const ETH_LEN: usize = 14;

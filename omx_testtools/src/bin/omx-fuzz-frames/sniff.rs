@@ -9,8 +9,9 @@ use std::io;
 
 use crate::rtt::Rtt;
 use omx_node::sys::{PacketSocket, RxBatch};
-use omx_node::util::{Mac, Rng};
+use omx_node::util::Mac;
 use omx_proto::{EthHeader, TloeHeader};
+use omx_rng::Rng;
 
 /// Frames kept per destination MAC.
 const KEEP: usize = 256;

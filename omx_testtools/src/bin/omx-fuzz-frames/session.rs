@@ -4,8 +4,9 @@
 //! open again regularly, as a client that restarted would.
 
 use crate::craft::{self, Scratch, ETH_LEN};
-use omx_node::util::{Mac, Rng};
+use omx_node::util::Mac;
 use omx_proto::{MessageType, Seq, TloeHeader};
+use omx_rng::Rng;
 
 /// A session reopens after this long (ns): longer than the node's guard against stale
 /// duplicates of an OpenConnection (100 ms), shorter than its dead-client timeout.

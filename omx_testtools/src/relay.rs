@@ -8,8 +8,9 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
-use crate::util::{now_ns, Rng};
+use omx_node::sys::{self, PacketSocket, RxBatch, TxBatch};
+use omx_node::util::now_ns;
+use omx_rng::Rng;
 
 /// Impairments, each a probability per frame.
 #[derive(Debug, Clone)]

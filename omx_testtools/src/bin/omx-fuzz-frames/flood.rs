@@ -11,8 +11,9 @@
 use std::time::Duration;
 
 use omx_node::sys::{self, PacketSocket, TxBatch};
-use omx_node::util::{now_ns, Mac, Rng};
+use omx_node::util::{now_ns, Mac};
 use omx_proto::{Message, MessageType, Seq, TloeHeader};
+use omx_rng::Rng;
 
 use crate::craft::{frame_of, ETH_LEN};
 

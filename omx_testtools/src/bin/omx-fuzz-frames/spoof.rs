@@ -10,8 +10,9 @@
 
 use crate::mutate::eth_len;
 use crate::sniff::Sniffer;
-use omx_node::util::{Mac, Rng};
+use omx_node::util::Mac;
 use omx_proto::{ByteOrder, FrameView, MessageType, Seq, TloeHeader};
+use omx_rng::Rng;
 
 /// Sniffed sequence numbers older than this are not trusted (ns).
 const MAX_AGE: u64 = 2_000_000_000;

@@ -3,7 +3,7 @@
 //! flits, an 802.1Q tag. And truncation.
 
 use crate::craft::ETH_LEN;
-use omx_node::util::Rng;
+use omx_rng::Rng;
 
 /// Names of the mutation operators, in the order of the counters.
 pub const OP_NAMES: [&str; 12] = [

@@ -165,7 +165,7 @@ fn main() -> ExitCode {
         };
         let stop_file = args.stop_file.clone();
         let stop = move || stop_file.as_ref().is_some_and(|p| p.exists());
-        let mut rng = omx_node::util::Rng(seed | 1);
+        let mut rng = omx_rng::Rng(seed | 1);
         let r = flood::run(
             &sock,
             targets[0].0,

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use omx_node::relay::{self, RelayOptions};
 use omx_node::sys::{self, PacketSocket, ETH_P_ALL};
 use omx_node::{error, info};
+use omx_testtools::relay::{self, RelayOptions};
 
 /// Impairing Ethernet relay between two interfaces.
 #[derive(Debug, Parser)]
