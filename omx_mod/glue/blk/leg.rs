@@ -3,7 +3,7 @@
 //! A request split into legs (one per copy of a mirrored write) that complete on their own;
 //! the last leg completes the request.
 
-use super::request::Request;
+use super::request::{Request, StartedRequest};
 use super::{BlkOps, Status, LEG_OK, LEG_RETRY};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -32,21 +32,16 @@ pub(crate) struct Legs<T: BlkOps> {
     _p: PhantomData<T>,
 }
 
-impl<T: BlkOps> Legs<T> {
-    /// Splits the request into `n` (at least 1) legs.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a started request of a tag set built for `T`, not completed yet, whose
-    /// ownership passes to the legs (nothing else completes it).
-    pub(super) unsafe fn new(ptr: NonNull<bindings::request>, n: u8) -> Self {
+impl<T: BlkOps> StartedRequest<T> {
+    /// Splits the request into `n` (at least 1) legs that complete independently.
+    pub(crate) fn split(self, n: u8) -> Legs<T> {
         let n = n.max(1);
-        // SAFETY: a valid request of our tag set, by the caller's guarantee.
-        let pdu = unsafe { Request::<T>::from_raw(ptr.as_ptr()) }.pdu();
-        pdu.outcome.store(0, Ordering::Relaxed);
-        pdu.legs.store(n, Ordering::Release);
-        Self {
-            ptr,
+        self.pdu().outcome.store(0, Ordering::Relaxed);
+        self.pdu().legs.store(n, Ordering::Release);
+        // Started and not completed (type invariant of `StartedRequest`), consumed here: the
+        // legs are its only owners.
+        Legs {
+            ptr: self.into_raw(),
             left: n,
             _p: PhantomData,
         }

@@ -2,7 +2,6 @@
 
 //! A request's accessors and data copies, and its ownership from `queue_rq` to completion.
 
-use super::leg::Legs;
 use super::{BlkOps, Op, Pdu, Status, SECTOR_SHIFT};
 use crate::sys;
 use core::marker::PhantomData;
@@ -204,12 +203,10 @@ impl<T: BlkOps> StartedRequest<T> {
         unsafe { bindings::blk_mq_complete_request(this.ptr.as_ptr()) };
     }
 
-    /// Splits the request into `n` (at least 1) legs that complete independently.
-    pub(crate) fn split(self, n: u8) -> Legs<T> {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: started and not completed (type invariant); consumed here, so the legs are
-        // its only owners.
-        unsafe { Legs::new(this.ptr, n) }
+    /// Gives up the request without completing it: the caller becomes its owner (the legs of
+    /// [`StartedRequest::split`], in leg.rs).
+    pub(super) fn into_raw(self) -> NonNull<bindings::request> {
+        core::mem::ManuallyDrop::new(self).ptr
     }
 }
 
