@@ -197,11 +197,8 @@ impl KernelError {
     }
 
     fn attr_name(&self, kind: u16) -> String {
-        let name = match self.cmd {
-            Some(1..=3) | Some(8) => attrs::node_attr_name(kind),
-            Some(4..=6) | Some(9) => attrs::dev_attr_name(kind),
-            _ => None,
-        };
+        let cmd = self.cmd.and_then(|c| attrs::OmxCmd::try_from(c).ok());
+        let name = cmd.and_then(|c| c.attr_name(kind));
         match name {
             Some(n) => n.to_string(),
             None => format!("type {kind}"),

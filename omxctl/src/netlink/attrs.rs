@@ -1,6 +1,10 @@
 //! Attributes of the `omx` family, per Documentation/netlink/specs/omx.yaml.
 //!
-//! YNL numbering: attributes start at 1 in listed order, enum values at 0.
+//! The numbers, enums, counter sets and names are generated from the spec into
+//! `spec_generated.rs` (included below, after the macros it uses; regenerate with
+//! `scripts/netlink-gen.sh`). YNL numbering: attributes start at 1 in listed order, enum
+//! values at 0.
+//!
 //! Every attribute set has an `Other(DefaultNla)` variant so that a newer
 //! kernel's extra attributes (or padding attributes) are carried, not fatal.
 
@@ -12,36 +16,10 @@ use netlink_packet_core::{
 };
 use serde::Serialize;
 
-/// `node` attribute set.
-pub mod node {
-    pub const ID: u16 = 1;
-    pub const IFNAME: u16 = 2;
-    pub const IFINDEX: u16 = 3;
-    pub const PEER_MAC: u16 = 4;
-    pub const SIZE: u16 = 5;
-    pub const BYTE_ORDER: u16 = 6;
-    pub const VERSION: u16 = 7;
-    pub const MTU: u16 = 8;
-    pub const STATE: u16 = 9;
-    pub const STATS: u16 = 10;
-    pub const INTEGRITY: u16 = 11;
-    pub const IO_TIMEOUT: u16 = 12;
-}
-
-/// `dev` attribute set.
-pub mod dev {
-    pub const NAME: u16 = 1;
-    pub const SIZE: u16 = 2;
-    pub const NODE_ID: u16 = 3;
-    pub const REPLICAS: u16 = 4;
-    pub const STATS: u16 = 5;
-    pub const FAILED_NODE_ID: u16 = 6;
-}
-
-/// Longest interface name the kernel accepts (`max-len: 15`, IFNAMSIZ - 1).
-pub const IFNAME_MAX: usize = 15;
-/// Longest device name the kernel accepts (`max-len: 31`).
-pub const DEVNAME_MAX: usize = 31;
+/// Longest interface name the kernel accepts (the spec's `max-len`: IFNAMSIZ - 1).
+pub const IFNAME_MAX: usize = node::IFNAME_MAX_LEN;
+/// Longest device name the kernel accepts (the spec's `max-len`).
+pub const DEVNAME_MAX: usize = dev::NAME_MAX_LEN;
 
 /// Read an unsigned integer attribute of the spec type u64. A 4-byte value is
 /// also accepted (as the kernel's `nla_put_uint` would send for small values).
@@ -70,7 +48,7 @@ fn emit_string(buffer: &mut [u8], s: &str) {
 }
 
 // ---------------------------------------------------------------------------
-// u32 enums (definitions: byte-order, version, node-state)
+// u32 enums (the spec's definitions)
 // ---------------------------------------------------------------------------
 
 macro_rules! u32_enum {
@@ -118,35 +96,15 @@ macro_rules! u32_enum {
     };
 }
 
-u32_enum! {
-    /// `byte-order` enum: order of data bytes in TileLink data flits.
-    ByteOrder { Spec = 0 => "spec", Raw = 1 => "raw", }
-}
-
-u32_enum! {
-    /// `version` enum: OmniXtend protocol version of a connection.
-    Version { V1_1 = 0 => "1.1", V1_0_3 = 1 => "1.0.3", }
-}
-
-u32_enum! {
-    /// `node-state` enum.
-    NodeState {
-        Connecting = 0 => "connecting",
-        Up = 1 => "up",
-        Dead = 2 => "dead",
-        Closing = 3 => "closing",
-    }
-}
-
 // ---------------------------------------------------------------------------
-// Counter sets (all u64): node-stats, dev-stats, stats
+// Counter sets (attribute sets of u64 counters: node-stats, dev-stats, stats)
 // ---------------------------------------------------------------------------
 
 macro_rules! counter_set {
     (
         $(#[$meta:meta])*
         $attr:ident, $stats:ident {
-            $($variant:ident / $field:ident = $kind:literal,)*
+            $($variant:ident / $field:ident = $kind:path,)*
         }
     ) => {
         $(#[$meta])*
@@ -226,48 +184,8 @@ macro_rules! counter_set {
     };
 }
 
-counter_set! {
-    /// `node-stats` attribute set (nested in node `stats`).
-    NodeStatsAttr, NodeStats {
-        TxFrames / tx_frames = 1,
-        RxFrames / rx_frames = 2,
-        TxBytes / tx_bytes = 3,
-        RxBytes / rx_bytes = 4,
-        Retransmits / retransmits = 5,
-        NaksSent / naks_sent = 6,
-        NaksReceived / naks_received = 7,
-        Malformed / malformed = 8,
-        Timeouts / timeouts = 9,
-        Reconnects / reconnects = 10,
-        IntegrityErrors / integrity_errors = 11,
-        OutOfWindow / out_of_window = 12,
-    }
-}
-
-counter_set! {
-    /// `dev-stats` attribute set (nested in dev `stats`).
-    DevStatsAttr, DevStats {
-        Reads / reads = 1,
-        Writes / writes = 2,
-        ReadBytes / read_bytes = 3,
-        WriteBytes / write_bytes = 4,
-        Discards / discards = 5,
-        Errors / errors = 6,
-        InFlight / in_flight = 7,
-        Failovers / failovers = 8,
-    }
-}
-
-counter_set! {
-    /// `stats` attribute set (stats-get reply: module-wide receive counters).
-    StatsAttr, ModuleStats {
-        RxFrames / rx_frames = 1,
-        RxMalformed / rx_malformed = 2,
-        RxUnknownPeer / rx_unknown_peer = 3,
-        RxDropped / rx_dropped = 4,
-        RxOtherNetns / rx_other_netns = 5,
-    }
-}
+// The spec's numbers, enums and counter sets; the names of attribute types.
+include!("spec_generated.rs");
 
 // ---------------------------------------------------------------------------
 // node attribute set
@@ -451,34 +369,4 @@ where
     F: Fn(&NlaBuffer<&[u8]>) -> Result<A, DecodeError>,
 {
     parse_nested(buf, parse)
-}
-
-/// Spec name of a `node` attribute type.
-pub fn node_attr_name(kind: u16) -> Option<&'static str> {
-    Some(match kind {
-        node::ID => "id",
-        node::IFNAME => "ifname",
-        node::IFINDEX => "ifindex",
-        node::PEER_MAC => "peer-mac",
-        node::SIZE => "size",
-        node::BYTE_ORDER => "byte-order",
-        node::VERSION => "version",
-        node::MTU => "mtu",
-        node::STATE => "state",
-        node::STATS => "stats",
-        _ => return None,
-    })
-}
-
-/// Spec name of a `dev` attribute type.
-pub fn dev_attr_name(kind: u16) -> Option<&'static str> {
-    Some(match kind {
-        dev::NAME => "name",
-        dev::SIZE => "size",
-        dev::NODE_ID => "node-id",
-        dev::REPLICAS => "replicas",
-        dev::STATS => "stats",
-        dev::FAILED_NODE_ID => "failed-node-id",
-        _ => return None,
-    })
 }

@@ -12,56 +12,8 @@ use netlink_packet_generic::{GenlFamily, GenlHeader};
 
 use super::attrs::{parse_attrs, DevAttr, NodeAttr, StatsAttr};
 
-/// Generic netlink family name.
-pub const FAMILY_NAME: &str = "omx";
-/// Family version (spec: version 1).
-pub const FAMILY_VERSION: u8 = 1;
-/// Multicast group for notifications.
-pub const MCAST_GROUP_EVENTS: &str = "events";
-
-/// Commands, numbered from 1 in the spec's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OmxCmd {
-    NodeAdd = 1,
-    NodeDel = 2,
-    NodeGet = 3,
-    DevAdd = 4,
-    DevDel = 5,
-    DevGet = 6,
-    StatsGet = 7,
-    NodeStateNtf = 8,
-    DevErrorNtf = 9,
-}
-
-impl OmxCmd {
-    /// All commands in numeric order.
-    pub const ALL: [OmxCmd; 9] = [
-        OmxCmd::NodeAdd,
-        OmxCmd::NodeDel,
-        OmxCmd::NodeGet,
-        OmxCmd::DevAdd,
-        OmxCmd::DevDel,
-        OmxCmd::DevGet,
-        OmxCmd::StatsGet,
-        OmxCmd::NodeStateNtf,
-        OmxCmd::DevErrorNtf,
-    ];
-
-    /// The spec's name of the command.
-    pub fn name(self) -> &'static str {
-        match self {
-            OmxCmd::NodeAdd => "node-add",
-            OmxCmd::NodeDel => "node-del",
-            OmxCmd::NodeGet => "node-get",
-            OmxCmd::DevAdd => "dev-add",
-            OmxCmd::DevDel => "dev-del",
-            OmxCmd::DevGet => "dev-get",
-            OmxCmd::StatsGet => "stats-get",
-            OmxCmd::NodeStateNtf => "node-state-ntf",
-            OmxCmd::DevErrorNtf => "dev-error-ntf",
-        }
-    }
-}
+// Generated from the spec (attrs.rs includes spec_generated.rs).
+pub use super::attrs::{OmxCmd, FAMILY_NAME, FAMILY_VERSION, MCAST_GROUP_EVENTS};
 
 impl fmt::Display for OmxCmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

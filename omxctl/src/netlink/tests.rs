@@ -319,6 +319,29 @@ fn command_numbers_follow_the_spec() {
     assert_eq!(OmxCmd::try_from(8).unwrap(), OmxCmd::NodeStateNtf);
 }
 
+#[test]
+fn attribute_names_follow_the_command_set() {
+    // Extended ACKs name the attribute of the failed command's set (error.rs).
+    assert_eq!(
+        OmxCmd::NodeGet.attr_name(node::INTEGRITY),
+        Some("integrity")
+    );
+    assert_eq!(
+        OmxCmd::NodeAdd.attr_name(node::IO_TIMEOUT),
+        Some("io-timeout")
+    );
+    assert_eq!(OmxCmd::NodeStateNtf.attr_name(node::STATE), Some("state"));
+    assert_eq!(
+        OmxCmd::DevErrorNtf.attr_name(dev::FAILED_NODE_ID),
+        Some("failed-node-id")
+    );
+    assert_eq!(
+        OmxCmd::StatsGet.attr_name(stats::RX_OTHER_NETNS),
+        Some("rx-other-netns")
+    );
+    assert_eq!(OmxCmd::DevAdd.attr_name(dev::FAILED_NODE_ID + 1), None);
+}
+
 fn nlmsghdr(len: u32, ty: u16, flags: u16, seq: u32) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend(len.to_ne_bytes());

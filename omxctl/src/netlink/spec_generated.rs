@@ -1,0 +1,299 @@
+// Generated from Documentation/netlink/specs/omx.yaml by scripts/netlink-gen.py; do not edit.
+// Regenerate with scripts/netlink-gen.sh; scripts/checks/netlink-spec.sh fails on drift.
+// Included by attrs.rs, after its macros u32_enum! and counter_set!.
+
+/// Generic netlink family name.
+pub const FAMILY_NAME: &str = "omx";
+/// Family version.
+pub const FAMILY_VERSION: u8 = 1;
+/// Multicast group `events`.
+pub const MCAST_GROUP_EVENTS: &str = "events";
+
+/// Commands, numbered from 1 in the spec's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OmxCmd {
+    /// Register a pool node and open an OmniXtend connection to it.
+    NodeAdd = 1,
+    /// Close the connection to a node and forget it (refused while a device uses it).
+    NodeDel = 2,
+    /// Get / dump pool nodes.
+    NodeGet = 3,
+    /// Create a block device over pool nodes.
+    DevAdd = 4,
+    /// Remove a block device (refused while it is open or swapped on).
+    DevDel = 5,
+    /// Get / dump block devices.
+    DevGet = 6,
+    /// Module-wide receive counters.
+    StatsGet = 7,
+    /// A node's connection changed state (up, dead, ...).
+    NodeStateNtf = 8,
+    /// A device failed I/O on a node: mirrored, the node's copies left the mirror and I/O goes on
+    /// with the other copy; otherwise the I/O failed with EIO (at most one report a second).
+    DevErrorNtf = 9,
+}
+
+impl OmxCmd {
+    /// All commands in numeric order.
+    pub const ALL: [OmxCmd; 9] = [
+        OmxCmd::NodeAdd,
+        OmxCmd::NodeDel,
+        OmxCmd::NodeGet,
+        OmxCmd::DevAdd,
+        OmxCmd::DevDel,
+        OmxCmd::DevGet,
+        OmxCmd::StatsGet,
+        OmxCmd::NodeStateNtf,
+        OmxCmd::DevErrorNtf,
+    ];
+
+    /// The spec's name of the command.
+    pub fn name(self) -> &'static str {
+        match self {
+            OmxCmd::NodeAdd => "node-add",
+            OmxCmd::NodeDel => "node-del",
+            OmxCmd::NodeGet => "node-get",
+            OmxCmd::DevAdd => "dev-add",
+            OmxCmd::DevDel => "dev-del",
+            OmxCmd::DevGet => "dev-get",
+            OmxCmd::StatsGet => "stats-get",
+            OmxCmd::NodeStateNtf => "node-state-ntf",
+            OmxCmd::DevErrorNtf => "dev-error-ntf",
+        }
+    }
+
+    /// The spec's name of attribute `kind` of the command's attribute set.
+    pub fn attr_name(self, kind: u16) -> Option<&'static str> {
+        match self {
+            OmxCmd::NodeAdd | OmxCmd::NodeDel | OmxCmd::NodeGet | OmxCmd::NodeStateNtf => {
+                node_attr_name(kind)
+            }
+            OmxCmd::DevAdd | OmxCmd::DevDel | OmxCmd::DevGet | OmxCmd::DevErrorNtf => {
+                dev_attr_name(kind)
+            }
+            OmxCmd::StatsGet => stats_attr_name(kind),
+        }
+    }
+}
+
+/// `node` attribute set.
+pub mod node {
+    pub const ID: u16 = 1;
+    pub const IFNAME: u16 = 2;
+    pub const IFINDEX: u16 = 3;
+    pub const PEER_MAC: u16 = 4;
+    pub const SIZE: u16 = 5;
+    pub const BYTE_ORDER: u16 = 6;
+    pub const VERSION: u16 = 7;
+    pub const MTU: u16 = 8;
+    pub const STATE: u16 = 9;
+    pub const STATS: u16 = 10;
+    pub const INTEGRITY: u16 = 11;
+    pub const IO_TIMEOUT: u16 = 12;
+    /// Longest `ifname` the kernel accepts (`max-len`).
+    pub const IFNAME_MAX_LEN: usize = 15;
+}
+
+/// `node-stats` attribute set.
+pub mod node_stats {
+    pub const TX_FRAMES: u16 = 1;
+    pub const RX_FRAMES: u16 = 2;
+    pub const TX_BYTES: u16 = 3;
+    pub const RX_BYTES: u16 = 4;
+    pub const RETRANSMITS: u16 = 5;
+    pub const NAKS_SENT: u16 = 6;
+    pub const NAKS_RECEIVED: u16 = 7;
+    pub const MALFORMED: u16 = 8;
+    pub const TIMEOUTS: u16 = 9;
+    pub const RECONNECTS: u16 = 10;
+    pub const INTEGRITY_ERRORS: u16 = 11;
+    pub const OUT_OF_WINDOW: u16 = 12;
+}
+
+/// `dev` attribute set.
+pub mod dev {
+    pub const NAME: u16 = 1;
+    pub const SIZE: u16 = 2;
+    pub const NODE_ID: u16 = 3;
+    pub const REPLICAS: u16 = 4;
+    pub const STATS: u16 = 5;
+    pub const FAILED_NODE_ID: u16 = 6;
+    /// Longest `name` the kernel accepts (`max-len`).
+    pub const NAME_MAX_LEN: usize = 31;
+}
+
+/// `dev-stats` attribute set.
+pub mod dev_stats {
+    pub const READS: u16 = 1;
+    pub const WRITES: u16 = 2;
+    pub const READ_BYTES: u16 = 3;
+    pub const WRITE_BYTES: u16 = 4;
+    pub const DISCARDS: u16 = 5;
+    pub const ERRORS: u16 = 6;
+    pub const IN_FLIGHT: u16 = 7;
+    pub const FAILOVERS: u16 = 8;
+}
+
+/// `stats` attribute set.
+pub mod stats {
+    pub const RX_FRAMES: u16 = 1;
+    pub const RX_MALFORMED: u16 = 2;
+    pub const RX_UNKNOWN_PEER: u16 = 3;
+    pub const RX_DROPPED: u16 = 4;
+    pub const RX_OTHER_NETNS: u16 = 5;
+}
+
+/// Spec name of a `node` attribute type.
+pub fn node_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        node::ID => "id",
+        node::IFNAME => "ifname",
+        node::IFINDEX => "ifindex",
+        node::PEER_MAC => "peer-mac",
+        node::SIZE => "size",
+        node::BYTE_ORDER => "byte-order",
+        node::VERSION => "version",
+        node::MTU => "mtu",
+        node::STATE => "state",
+        node::STATS => "stats",
+        node::INTEGRITY => "integrity",
+        node::IO_TIMEOUT => "io-timeout",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `node-stats` attribute type.
+pub fn node_stats_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        node_stats::TX_FRAMES => "tx-frames",
+        node_stats::RX_FRAMES => "rx-frames",
+        node_stats::TX_BYTES => "tx-bytes",
+        node_stats::RX_BYTES => "rx-bytes",
+        node_stats::RETRANSMITS => "retransmits",
+        node_stats::NAKS_SENT => "naks-sent",
+        node_stats::NAKS_RECEIVED => "naks-received",
+        node_stats::MALFORMED => "malformed",
+        node_stats::TIMEOUTS => "timeouts",
+        node_stats::RECONNECTS => "reconnects",
+        node_stats::INTEGRITY_ERRORS => "integrity-errors",
+        node_stats::OUT_OF_WINDOW => "out-of-window",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `dev` attribute type.
+pub fn dev_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        dev::NAME => "name",
+        dev::SIZE => "size",
+        dev::NODE_ID => "node-id",
+        dev::REPLICAS => "replicas",
+        dev::STATS => "stats",
+        dev::FAILED_NODE_ID => "failed-node-id",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `dev-stats` attribute type.
+pub fn dev_stats_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        dev_stats::READS => "reads",
+        dev_stats::WRITES => "writes",
+        dev_stats::READ_BYTES => "read-bytes",
+        dev_stats::WRITE_BYTES => "write-bytes",
+        dev_stats::DISCARDS => "discards",
+        dev_stats::ERRORS => "errors",
+        dev_stats::IN_FLIGHT => "in-flight",
+        dev_stats::FAILOVERS => "failovers",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `stats` attribute type.
+pub fn stats_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        stats::RX_FRAMES => "rx-frames",
+        stats::RX_MALFORMED => "rx-malformed",
+        stats::RX_UNKNOWN_PEER => "rx-unknown-peer",
+        stats::RX_DROPPED => "rx-dropped",
+        stats::RX_OTHER_NETNS => "rx-other-netns",
+        _ => return None,
+    })
+}
+
+u32_enum! {
+    /// `byte-order` enum (Order of data bytes in TileLink data flits).
+    ByteOrder {
+        Spec = 0 => "spec",
+        Raw = 1 => "raw",
+    }
+}
+
+u32_enum! {
+    /// `version` enum (OmniXtend protocol version of a connection).
+    Version {
+        V1_1 = 0 => "1.1",
+        V1_0_3 = 1 => "1.0.3",
+    }
+}
+
+u32_enum! {
+    /// `node-state` enum.
+    NodeState {
+        Connecting = 0 => "connecting",
+        Up = 1 => "up",
+        Dead = 2 => "dead",
+        Closing = 3 => "closing",
+    }
+}
+
+u32_enum! {
+    /// `integrity` enum (End-to-end check of every frame beyond the Ethernet FCS).
+    Integrity {
+        None = 0 => "none",
+        Crc32c = 1 => "crc32c",
+    }
+}
+
+counter_set! {
+    /// `node-stats` attribute set (nested in node `stats`).
+    NodeStatsAttr, NodeStats {
+        TxFrames / tx_frames = node_stats::TX_FRAMES,
+        RxFrames / rx_frames = node_stats::RX_FRAMES,
+        TxBytes / tx_bytes = node_stats::TX_BYTES,
+        RxBytes / rx_bytes = node_stats::RX_BYTES,
+        Retransmits / retransmits = node_stats::RETRANSMITS,
+        NaksSent / naks_sent = node_stats::NAKS_SENT,
+        NaksReceived / naks_received = node_stats::NAKS_RECEIVED,
+        Malformed / malformed = node_stats::MALFORMED,
+        Timeouts / timeouts = node_stats::TIMEOUTS,
+        Reconnects / reconnects = node_stats::RECONNECTS,
+        IntegrityErrors / integrity_errors = node_stats::INTEGRITY_ERRORS,
+        OutOfWindow / out_of_window = node_stats::OUT_OF_WINDOW,
+    }
+}
+
+counter_set! {
+    /// `dev-stats` attribute set (nested in dev `stats`).
+    DevStatsAttr, DevStats {
+        Reads / reads = dev_stats::READS,
+        Writes / writes = dev_stats::WRITES,
+        ReadBytes / read_bytes = dev_stats::READ_BYTES,
+        WriteBytes / write_bytes = dev_stats::WRITE_BYTES,
+        Discards / discards = dev_stats::DISCARDS,
+        Errors / errors = dev_stats::ERRORS,
+        InFlight / in_flight = dev_stats::IN_FLIGHT,
+        Failovers / failovers = dev_stats::FAILOVERS,
+    }
+}
+
+counter_set! {
+    /// `stats` attribute set.
+    StatsAttr, ModuleStats {
+        RxFrames / rx_frames = stats::RX_FRAMES,
+        RxMalformed / rx_malformed = stats::RX_MALFORMED,
+        RxUnknownPeer / rx_unknown_peer = stats::RX_UNKNOWN_PEER,
+        RxDropped / rx_dropped = stats::RX_DROPPED,
+        RxOtherNetns / rx_other_netns = stats::RX_OTHER_NETNS,
+    }
+}
