@@ -35,7 +35,7 @@ else
 		git ls-files -z --cached --others --exclude-standard | tar -c --null -T - -f - | tar -x -C "$scratch"
 	else
 		tar -c --exclude=./target --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-			--exclude='*_generated.rs' -f - . | tar -x -C "$scratch"
+			--exclude=./omx_mod/sys/bindings_generated.rs -f - . | tar -x -C "$scratch"
 	fi
 	# shellcheck disable=SC2046
 	make -s -C "$kdir" M="$scratch" $(kernel_make_args) $(OMX_ROOT=$scratch module_clippy_args) \
