@@ -17,13 +17,15 @@ use crate::device::mirror::{DevObserver, DevShared, DevStats};
 use crate::glue::blk::{BlkOps, Disk, DiskParams, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::{Expiry, IoEntry, IoKind};
 use crate::node::{Node, NodeState, Reserve, Slot};
+use crate::omx_logic::placement::{copy_order, Stripe};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
 
-/// Striping unit: a request never crosses a chunk, so it has one node per copy.
-pub(crate) const CHUNK: u64 = 1 << 20;
+// Where copies live (the striping unit CHUNK: a request never crosses a chunk, so it has
+// one node per copy), MAX_REPLICAS copies of a chunk, MAX_MEMBERS members of a device.
+pub(crate) use crate::omx_logic::placement::{per_node_len, CHUNK, MAX_MEMBERS, MAX_REPLICAS};
 /// Largest request.
 const MAX_REQUEST: u32 = 256 * 1024;
 /// Requests queued per hardware queue.
@@ -31,10 +33,6 @@ const QUEUE_DEPTH: u32 = 64;
 /// Last resort for a request that never completes (the dead-node bound is far shorter); a
 /// request queued on a node that is alive gets a few more (`io::Expiry`).
 const TIMEOUT_MS: u32 = 30_000;
-/// Most copies of a chunk.
-pub(crate) const MAX_REPLICAS: u32 = 2;
-/// Most members of a device (one bit each in the out-of-service mask).
-pub(crate) const MAX_MEMBERS: usize = 64;
 
 
 /// A member node and the region of it this device owns.
@@ -53,14 +51,6 @@ pub(crate) struct DevQueue {
     pub(crate) capacity: u64,
 }
 
-/// Bytes of each member's region for a device of `size` bytes over `members` nodes with
-/// `replicas` copies of each chunk.
-pub(crate) fn per_node_len(size: u64, members: usize, replicas: u32) -> Option<u64> {
-    let chunks = size.div_ceil(CHUNK);
-    let per_node = chunks.div_ceil(u64::try_from(members).ok().filter(|&m| m > 0)?);
-    per_node.checked_mul(u64::from(replicas))?.checked_mul(CHUNK)
-}
-
 /// Where one copy of a request goes.
 struct Target {
     member: usize,
@@ -68,19 +58,12 @@ struct Target {
 }
 
 impl DevQueue {
-    /// Member index and node address of copy `r` of the disk byte `off`: copy `r` of chunk
-    /// `c` lives on member `(c + r) % k`, in slot `(c / k) * replicas + r` of its region.
+    /// Member index and node address of copy `r` of the disk byte `off`
+    /// (`omx_logic::placement`).
     fn place(&self, off: u64, r: u32) -> Option<Target> {
-        let k = self.members.len() as u64;
-        let chunk = off / CHUNK;
-        let member = usize::try_from(chunk.checked_add(u64::from(r))?.checked_rem(k)?).ok()?;
-        let slot = (chunk / k).checked_mul(u64::from(self.shared.replicas))?.checked_add(u64::from(r))?;
-        let local = slot.checked_mul(CHUNK)?.checked_add(off % CHUNK)?;
-        let m = self.members.get(member)?;
-        if local >= m.len {
-            return None;
-        }
-        Some(Target { member, addr: m.base.checked_add(local)? })
+        let p = Stripe { members: self.members.len(), replicas: self.shared.replicas }.place(off, r)?;
+        let m = self.members.get(p.member)?;
+        Some(Target { member: p.member, addr: p.addr(m.base, m.len)? })
     }
 
     /// Whether copy `r` of the disk byte `off` is in service on a node that is up.
@@ -103,8 +86,7 @@ impl DevQueue {
     fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, bool> {
         let mut out = Copies::default();
         // A read prefers a copy whose node is up to one waiting for its node to reconnect.
-        let second_first = kind == IoKind::Read && self.shared.replicas == 2 && !self.serving(off, 0) && self.serving(off, 1);
-        let order = if second_first { [1, 0] } else { [0, 1] };
+        let order = copy_order(kind == IoKind::Read, self.shared.replicas, |r| self.serving(off, r));
         for r in order.into_iter().take(self.shared.replicas as usize) {
             let Some(t) = self.place(off, r) else { return Err(false) };
             if !self.shared.in_service(t.member) {

@@ -3,7 +3,8 @@
 //! The block devices of this host, and where on each node their regions lie.
 //! Process context only (netlink requests, module unload).
 
-use crate::device::{Device, CHUNK};
+use crate::device::Device;
+use crate::omx_logic::region;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -70,20 +71,6 @@ impl Devices {
 
 /// First-fit: a chunk-aligned free range of `len` bytes on node `id` of `size` bytes.
 pub(crate) fn find_region(list: &[Option<Device>], id: u32, size: u64, len: u64) -> Option<u64> {
-    let mut used: KVec<(u64, u64)> = KVec::new();
-    for d in list.iter().flatten() {
-        for m in d.members().iter().filter(|m| m.node.id == id) {
-            used.push((m.base, m.len), GFP_KERNEL).ok()?;
-        }
-    }
-    let mut base = 0u64;
-    // Bump past every overlapping region until none overlaps (at most one pass per region).
-    for _ in 0..=used.len() {
-        let end = base.checked_add(len)?;
-        match used.iter().find(|&&(b, l)| base < b.saturating_add(l) && b < end) {
-            Some(&(b, l)) => base = b.checked_add(l)?.next_multiple_of(CHUNK),
-            None => return if end <= size { Some(base) } else { None },
-        }
-    }
-    None
+    let used = list.iter().flatten().flat_map(|d| d.members().iter().filter(move |m| m.node.id == id).map(|m| (m.base, m.len)));
+    region::find_region(used, size, len)
 }

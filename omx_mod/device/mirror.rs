@@ -6,6 +6,7 @@
 
 use crate::glue::blk::LegResult;
 use crate::io::LegOwner;
+use crate::omx_logic::mirror;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::str::{CStr, CString};
@@ -129,21 +130,17 @@ impl DevShared {
 
     /// Whether member `m` still holds valid copies.
     pub(super) fn in_service(&self, m: usize) -> bool {
-        self.out_of_service.load(Relaxed) & bit(m) == 0
+        mirror::in_service(self.out_of_service.load(Relaxed), m)
     }
 
     /// Takes member `m` out of the mirror unless that would leave a chunk with no copy in
-    /// service; returns whether `m` is out now. Lock-free: concurrent failures of two
-    /// neighbours serialise on the mask, so one of them always stays in.
+    /// service (`omx_logic::mirror`); returns whether `m` is out now. Lock-free: concurrent
+    /// failures of two neighbours serialise on the mask, so one of them always stays in.
     pub(super) fn take_out(&self, m: usize) -> bool {
         let k = self.member_ids.len();
-        if k < 2 || m >= k {
-            return false;
-        }
-        let neighbours = bit((m + 1) % k) | bit((m + k - 1) % k);
-        let taken = self.out_of_service.fetch_update(Relaxed, Relaxed, |mask| (mask & neighbours == 0).then_some(mask | bit(m)));
+        let taken = self.out_of_service.fetch_update(Relaxed, Relaxed, |mask| mirror::take_out(mask, m, k));
         match taken {
-            Ok(before) if before & bit(m) == 0 => {
+            Ok(before) if mirror::in_service(before, m) => {
                 pr_warn!("{}: node {} left the mirror; its copies are no longer used\n", &*self.name, self.member_id(m));
                 self.observer.dev_error(&self.name, self.member_id(m));
                 true
@@ -156,8 +153,4 @@ impl DevShared {
 
 fn now_ns() -> u64 {
     u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
-}
-
-fn bit(m: usize) -> u64 {
-    1u64.checked_shl(m as u32).unwrap_or(0)
 }
