@@ -5,37 +5,19 @@
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
 use crate::glue::blk::{Leg, LegResult};
+use crate::omx_logic::expiry::on_timeout;
+use crate::omx_logic::sources::{piece_size, Answer, Source, SourceSlot, SourceTable, MAX_SOURCES};
 use crate::omx_proto::{Message, Opcode};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
 pub(crate) const MAX_REQUESTS: usize = 128;
-/// Messages in flight per node: the largest request (256 KiB) in 1 KiB pieces.
-const MAX_SOURCES: usize = 256;
-/// Source ids are `generation * MAX_SOURCES + index + 1`; the generation changes whenever the
-/// messages in flight are forgotten (a connection lost), so an answer to a message of an
-/// earlier connection can never be taken for one to a new message.
-const GENERATIONS: u32 = 64;
 /// Largest message: one page.
 const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
-/// No request: the message's request already failed; its answer is dropped.
-const ORPHAN: u16 = u16::MAX;
-/// A request on a node that is alive (up, or reconnecting within its I/O timeout) gets this
-/// many more block-layer timeouts (30 s each) before it fails: it is waiting behind others
-/// on a slow node, not lost; a node that answers nothing at all is declared dead far sooner.
-const MAX_EXTENSIONS: u8 = 3;
-
-/// What a block-layer timeout did to a request here.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Expiry {
-    /// Not on this node.
-    NotHere,
-    /// Still waiting: the timer is extended.
-    Extended,
-    /// Failed now.
-    Cancelled,
-}
+/// What a block-layer timeout did to a request here (a request on a node that is alive
+/// gets a few more timeouts, `omx_logic::expiry`).
+pub(crate) use crate::omx_logic::expiry::Expiry;
 
 /// What a request does on the node.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -94,14 +76,6 @@ impl IoEntry {
     }
 }
 
-/// A message awaiting its response.
-#[derive(Clone, Copy)]
-struct Source {
-    entry: u16,
-    off: u32,
-    len: u32,
-}
-
 /// What `pump` needs from the connection.
 pub(crate) trait Sender {
     /// Sends a message; `Err(true)` when out of credit or window (retry later),
@@ -114,14 +88,9 @@ pub(crate) struct IoState {
     /// Entries in use, and promised to submitters that reserved one.
     used: usize,
     reserved: usize,
-    /// Index = source id - 1 (source 0 is the keepalive's).
-    sources: KVec<Option<Source>>,
-    /// Stack of free source indices: `free[..nfree]`.
-    free: KVec<u16>,
-    nfree: usize,
+    /// The messages in flight, by source id (`omx_logic::sources`; id 0 is the keepalive's).
+    sources: SourceTable<KVec<SourceSlot>>,
     bounce: KVec<u8>,
-    /// Current source id generation (`0..GENERATIONS`).
-    generation: u32,
     msg_size: u32,
     next_seq: u64,
     /// Responses matching no message in flight (reported in the node's `malformed`).
@@ -136,14 +105,10 @@ impl IoState {
         for _ in 0..MAX_REQUESTS {
             entries.push(None, GFP_KERNEL)?;
         }
-        let mut sources = KVec::with_capacity(MAX_SOURCES, GFP_KERNEL)?;
-        let mut free = KVec::with_capacity(MAX_SOURCES, GFP_KERNEL)?;
-        for i in 0..MAX_SOURCES {
-            sources.push(None, GFP_KERNEL)?;
-            free.push((MAX_SOURCES - 1 - i) as u16, GFP_KERNEL)?;
-        }
+        let slots = KVec::from_elem(SourceSlot::default(), MAX_SOURCES, GFP_KERNEL)?;
+        let sources = SourceTable::new(slots).ok_or(EINVAL)?;
         let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
-        Ok(Self { entries, used: 0, reserved: 0, sources, free, nfree: MAX_SOURCES, bounce, generation: 0, msg_size: msg_size.min(MAX_MSG), next_seq: 0, stray: 0 })
+        Ok(Self { entries, used: 0, reserved: 0, sources, bounce, msg_size: msg_size.min(MAX_MSG), next_seq: 0, stray: 0 })
     }
 
     /// Promises an entry to a submitter; false when none is left.
@@ -195,16 +160,11 @@ impl IoState {
     /// Sends as many messages as credits, window and source ids allow.
     pub(crate) fn pump(&mut self, conn: &mut impl Sender) {
         while let Some(idx) = self.next_pending() {
-            let Some(top) = self.nfree.checked_sub(1) else { return };
-            let Some(&src) = self.free.get(top) else { return };
+            let Some(ticket) = self.sources.next() else { return };
             let Some(Some(e)) = self.entries.get_mut(idx) else { return };
-            let rest = e.len.saturating_sub(e.issued);
-            let mut piece = self.msg_size.min(rest);
-            if !piece.is_power_of_two() {
-                piece = 1 << (31 - piece.leading_zeros());
-            }
+            let piece = piece_size(self.msg_size, e.len.saturating_sub(e.issued));
             let addr = e.addr.saturating_add(e.issued as u64);
-            let source = self.generation * MAX_SOURCES as u32 + u32::from(src) + 1;
+            let source = ticket.id();
             let sent = match e.kind {
                 IoKind::Read => conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8)),
                 IoKind::Write | IoKind::Zeroes => {
@@ -230,10 +190,7 @@ impl IoState {
             };
             match sent {
                 Ok(()) => {
-                    self.nfree = top;
-                    if let Some(slot) = self.sources.get_mut(usize::from(src)) {
-                        *slot = Some(Source { entry: idx as u16, off: e.issued, len: piece });
-                    }
+                    self.sources.sent(ticket, Source { entry: idx as u16, off: e.issued, len: piece });
                     e.issued = e.issued.saturating_add(piece);
                     e.outstanding = e.outstanding.saturating_add(1);
                 }
@@ -259,19 +216,14 @@ impl IoState {
 
     /// A D-channel response from the node (softirq).
     pub(crate) fn on_response(&mut self, m: &Message<'_>) {
-        let base = self.generation as usize * MAX_SOURCES + 1;
-        let Some(i) = (m.source as usize).checked_sub(base).filter(|&i| i < MAX_SOURCES) else {
-            self.stray = self.stray.wrapping_add(1);
-            return;
+        let src = match self.sources.answer(m.source) {
+            Answer::For(src) => src,
+            Answer::Orphan => return,
+            Answer::Stray => {
+                self.stray = self.stray.wrapping_add(1);
+                return;
+            }
         };
-        let Some(src) = self.sources.get_mut(i).and_then(|s| s.take()) else {
-            self.stray = self.stray.wrapping_add(1);
-            return;
-        };
-        self.release(i as u16);
-        if src.entry == ORPHAN {
-            return;
-        }
         let idx = usize::from(src.entry);
         let Some(Some(e)) = self.entries.get_mut(idx) else { return };
         e.outstanding = e.outstanding.saturating_sub(1);
@@ -307,16 +259,11 @@ impl IoState {
             return Expiry::NotHere;
         };
         if let Some(Some(e)) = self.entries.get_mut(idx) {
-            if alive && e.extensions < MAX_EXTENSIONS {
-                e.extensions += 1;
+            if on_timeout(alive, &mut e.extensions) == Expiry::Extended {
                 return Expiry::Extended;
             }
         }
-        for s in self.sources.iter_mut().flatten() {
-            if usize::from(s.entry) == idx {
-                s.entry = ORPHAN;
-            }
-        }
+        self.sources.orphan(idx);
         if let Some(e) = self.take(idx) {
             e.finish(false);
         }
@@ -359,22 +306,6 @@ impl IoState {
     /// Forgets every message in flight: their answers can no longer come (and would not be
     /// recognised: the source ids move to the next generation).
     fn forget_sources(&mut self) {
-        self.generation = (self.generation + 1) % GENERATIONS;
-        self.nfree = 0;
-        for i in 0..MAX_SOURCES {
-            if let Some(s) = self.sources.get_mut(i) {
-                *s = None;
-            }
-            self.release(i as u16);
-        }
-    }
-
-    /// Returns a source index to the free stack.
-    fn release(&mut self, i: u16) {
-        // At most MAX_SOURCES indices are ever taken out, so there is always room.
-        if let Some(slot) = self.free.get_mut(self.nfree) {
-            *slot = i;
-            self.nfree += 1;
-        }
+        self.sources.forget();
     }
 }
