@@ -40,13 +40,7 @@ use kernel::types::ARef;
 type Conn = proto::Connection<KVec<u8>, RETRANSMIT_SLOTS>;
 
 /// Node states as reported over netlink (`node-state` enum of the spec).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NodeState {
-    Connecting = 0,
-    Up = 1,
-    Dead = 2,
-    Closing = 3,
-}
+pub(crate) use crate::omx_logic::lifecycle::NodeState;
 
 /// Who hears of a node's state changes (the netlink events layer above). Any context,
 /// called outside the node's lock.
@@ -241,7 +235,7 @@ impl Node {
     /// else the request fails (if it is here).
     pub(crate) fn expire(&self, rq_id: usize) -> Expiry {
         let mut link = self.link.lock();
-        let alive = link.state != NodeState::Dead;
+        let alive = link.state.is_alive();
         link.io.expire(rq_id, alive)
     }
 

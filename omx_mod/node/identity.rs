@@ -6,6 +6,7 @@
 //! then. The node acts on what this decides (`state.rs`).
 
 use crate::node::params::NS_PER_MS;
+use crate::omx_logic::lifecycle::keeps_contents;
 use crate::omx_proto::identity::{self, Identity};
 use crate::omx_proto::{Message, Opcode};
 
@@ -93,10 +94,7 @@ impl IdentityCheck {
                 Identity::from_bytes(&buf)
             })
             .flatten();
-        let same = match (self.known, got) {
-            (Some(a), Some(b)) => a == b,
-            _ => !self.contact_lost,
-        };
+        let same = keeps_contents(self.known.as_ref(), got.as_ref(), self.contact_lost);
         self.known = got;
         self.verified = true;
         self.contact_lost = false;

@@ -6,6 +6,7 @@
 use crate::node::identity::{IdentityCheck, Step};
 use crate::node::params::NS_PER_MS;
 use crate::node::{Conn, Link, Node, NodeState};
+use crate::omx_logic::lifecycle::{ConnPhase, Lifecycle};
 use crate::omx_proto::{Message, State};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -63,42 +64,41 @@ impl Node {
         }
     }
 
-    /// Derives the node state from the connection's; returns whether it changed.
+    /// Derives the node state from the connection's (`omx_logic::lifecycle`) and does what a
+    /// change asks for; returns whether the state changed.
     pub(super) fn update_state(&self, link: &mut Link, now: u64) -> bool {
         if link.shut_down {
             return false;
         }
-        let mut new = match link.conn.as_ref().map(|c| c.state()) {
-            Some(State::Open) if link.identity.verified => NodeState::Up,
-            Some(State::Open) => NodeState::Connecting,
-            Some(State::Listening | State::Opening) => NodeState::Connecting,
-            Some(State::PeerClosing | State::Closing) => NodeState::Closing,
-            Some(State::Closed | State::Dead) | None => NodeState::Dead,
+        let conn = match link.conn.as_ref().map(|c| c.state()) {
+            Some(State::Open) => ConnPhase::Open,
+            Some(State::Listening | State::Opening) => ConnPhase::Opening,
+            Some(State::PeerClosing | State::Closing) => ConnPhase::Closing,
+            Some(State::Closed | State::Dead) | None => ConnPhase::Gone,
         };
-        if new == NodeState::Dead && self.hold(link, now) {
-            // Not dead yet: reconnecting, with its I/O waiting.
-            new = NodeState::Connecting;
-        } else if link.hold_until != 0 && new != NodeState::Up && now >= link.hold_until {
-            new = NodeState::Dead;
+        let hold_ns = u64::from(self.params.io_timeout_ms) * NS_PER_MS;
+        let life = Lifecycle { state: link.state, hold_until: link.hold_until };
+        let update = life.update(conn, link.identity.verified, now, hold_ns);
+        link.hold_until = update.next.hold_until;
+        if update.hold {
+            // What it had in flight is sent again once the connection is reopened and the
+            // node's identity shows it kept its memory (reads and whole-block writes can be
+            // repeated). Reopened after a pause, as a dead node is: what the old connection
+            // still had on the way (queued while this host stalled) drains first.
+            link.io.rewind();
+            link.reconnect_later(now);
         }
-        if new == NodeState::Up {
-            link.hold_until = 0;
+        if update.contact_lost {
+            link.identity.contact_lost = true;
         }
-        // Reconnect attempts of a dead node stay "dead" until the node answers: listeners hear
-        // "dead" once and "up" when it is back, not every failed attempt.
-        if new == link.state || (link.state == NodeState::Dead && new == NodeState::Connecting) {
+        if !update.changed {
             return false;
         }
+        let new = update.next.state;
         if new == NodeState::Dead {
-            link.hold_until = 0;
             link.reconnect_later(now);
             // Nothing in flight will be answered: fail it now (EIO), not at the timeout.
             link.io.fail_all();
-            // A node that never came up held nothing yet (one that was held already counts
-            // as having lost contact).
-            if link.state != NodeState::Connecting {
-                link.identity.contact_lost = true;
-            }
         }
         if new == NodeState::Up {
             link.keepalive_later(now);
@@ -121,27 +121,6 @@ impl Node {
             (_, NodeState::Up) => pr_info!("node {id}: up\n"),
             _ => {}
         }
-    }
-
-    /// The connection is gone: whether the node's I/O waits for it to come back. A node
-    /// that was up (or saying goodbye) starts waiting: what it had in flight is sent again
-    /// once the connection is reopened and the node's identity shows it kept its memory
-    /// (reads and whole-block writes can be repeated). Waiting ends at `hold_until`.
-    fn hold(&self, link: &mut Link, now: u64) -> bool {
-        if link.hold_until != 0 {
-            return now < link.hold_until;
-        }
-        let was_serving = matches!(link.state, NodeState::Up | NodeState::Closing);
-        if !was_serving || self.params.io_timeout_ms == 0 {
-            return false;
-        }
-        link.hold_until = now.saturating_add(u64::from(self.params.io_timeout_ms) * NS_PER_MS).max(1);
-        link.io.rewind();
-        link.identity.contact_lost = true;
-        // Reopened after a pause, as a dead node is: what the old connection still had on the
-        // way (queued while this host stalled) drains first.
-        link.reconnect_later(now);
-        true
     }
 
     /// Starts (or restarts) the connection's open handshake.
