@@ -33,7 +33,7 @@ mod nodes;
 mod omx_proto;
 // The module's decisions (placement, mirror, source ids, node states), host-tested, likewise.
 #[path = "../omx_logic/src/lib.rs"]
-#[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
+#[expect(unused_attributes, unused_imports, unreachable_pub, dead_code)]
 mod omx_logic;
 mod rx;
 mod sys;
