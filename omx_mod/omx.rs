@@ -29,7 +29,7 @@ mod node;
 mod nodes;
 // The protocol core, shared with userspace, compiled in as a source module.
 #[path = "../omx_proto/src/lib.rs"]
-#[allow(unused_attributes, unused_imports, unreachable_pub, dead_code)]
+#[expect(unused_attributes, unused_imports, unreachable_pub, dead_code)]
 mod omx_proto;
 // The module's decisions (placement, mirror, source ids, node states), host-tested, likewise.
 #[path = "../omx_logic/src/lib.rs"]
@@ -71,6 +71,13 @@ struct OmxModule {
 
 impl kernel::Module for OmxModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // The codec every frame goes through, checked on the spec's vectors before any is
+        // used (as WireGuard checks its primitives): a miscompiled codec refuses to load.
+        omx_proto::selftest().map_err(|e| {
+            pr_err!("omx_proto self-tests: {e}\n");
+            EINVAL
+        })?;
+        pr_info!("omx_proto self-tests: pass\n");
         let events = Events::new()?;
         let nodes = Nodes::new()?;
         let devices = Devices::new()?;

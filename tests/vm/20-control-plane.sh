@@ -13,6 +13,7 @@ expect() { # file pattern what
 	grep -qE "$2" "$out/$1" || fail "$3: $(cat "$out/$1")"
 }
 expect not-loaded.txt 'omx_mod is not loaded' "omxctl without the module"
+expect dmesg-load.txt 'omx_mod: omx_proto self-tests: pass' "the codec self-test at load"
 expect add.txt '^1$' "node add prints the new id"
 [ "$(jq -r '.nodes[0].peer_mac' "$out/show.json")" = 52:54:00:0a:aa:02 ] || fail "show -j: $(cat "$out/show.json")"
 expect eperm.txt 'permission denied.*CAP_NET_ADMIN' "unprivileged node add"

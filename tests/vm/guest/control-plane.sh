@@ -9,6 +9,7 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 must_fail "$C" node show 2>"$out/not-loaded.txt"
 insmod "$OMX_ROOT/omx_mod.ko"
+dmesg >"$out/dmesg-load.txt"
 
 "$C" -j monitor >"$out/monitor.jsonl" &
 monitor=$!
