@@ -43,8 +43,14 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
     msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
     msg.put_u64(node::SIZE, p.size)?;
-    msg.put_u32(node::BYTE_ORDER, if p.order == ByteOrder::Spec { 0 } else { 1 })?;
-    msg.put_u32(node::VERSION, if p.version == Version::V1_1 { 0 } else { 1 })?;
+    msg.put_u32(
+        node::BYTE_ORDER,
+        if p.order == ByteOrder::Spec { 0 } else { 1 },
+    )?;
+    msg.put_u32(
+        node::VERSION,
+        if p.version == Version::V1_1 { 0 } else { 1 },
+    )?;
     msg.put_u32(node::MTU, p.mtu)?;
     msg.put_u32(node::STATE, n.state() as u32)?;
     msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;

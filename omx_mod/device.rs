@@ -34,7 +34,6 @@ const QUEUE_DEPTH: u32 = 64;
 /// request queued on a node that is alive gets a few more (`io::Expiry`).
 const TIMEOUT_MS: u32 = 30_000;
 
-
 /// A member node and the region of it this device owns.
 pub(crate) struct Member {
     pub(crate) node: Arc<Node>,
@@ -61,15 +60,26 @@ impl DevQueue {
     /// Member index and node address of copy `r` of the disk byte `off`
     /// (`omx_logic::placement`).
     fn place(&self, off: u64, r: u32) -> Option<Target> {
-        let p = Stripe { members: self.members.len(), replicas: self.shared.replicas }.place(off, r)?;
+        let p = Stripe {
+            members: self.members.len(),
+            replicas: self.shared.replicas,
+        }
+        .place(off, r)?;
         let m = self.members.get(p.member)?;
-        Some(Target { member: p.member, addr: p.addr(m.base, m.len)? })
+        Some(Target {
+            member: p.member,
+            addr: p.addr(m.base, m.len)?,
+        })
     }
 
     /// Whether copy `r` of the disk byte `off` is in service on a node that is up.
     fn serving(&self, off: u64, r: u32) -> bool {
         self.place(off, r).is_some_and(|t| {
-            self.shared.in_service(t.member) && self.members.get(t.member).is_some_and(|m| m.node.state() == NodeState::Up)
+            self.shared.in_service(t.member)
+                && self
+                    .members
+                    .get(t.member)
+                    .is_some_and(|m| m.node.state() == NodeState::Up)
         })
     }
 
@@ -86,13 +96,19 @@ impl DevQueue {
     fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, bool> {
         let mut out = Copies::default();
         // A read prefers a copy whose node is up to one waiting for its node to reconnect.
-        let order = copy_order(kind == IoKind::Read, self.shared.replicas, |r| self.serving(off, r));
+        let order = copy_order(kind == IoKind::Read, self.shared.replicas, |r| {
+            self.serving(off, r)
+        });
         for r in order.into_iter().take(self.shared.replicas as usize) {
-            let Some(t) = self.place(off, r) else { return Err(false) };
+            let Some(t) = self.place(off, r) else {
+                return Err(false);
+            };
             if !self.shared.in_service(t.member) {
                 continue;
             }
-            let Some(member) = self.members.get(t.member) else { return Err(false) };
+            let Some(member) = self.members.get(t.member) else {
+                return Err(false);
+            };
             match member.node.reserve(member.epoch) {
                 Reserve::Slot(slot) => out.push(t, slot),
                 Reserve::Busy => return Err(true),
@@ -152,7 +168,9 @@ impl BlkOps for DevQueue {
             }
         };
         let (off, len) = (rq.offset(), rq.len());
-        let fits = off.checked_add(u64::from(len)).is_some_and(|e| e <= self.capacity)
+        let fits = off
+            .checked_add(u64::from(len))
+            .is_some_and(|e| e <= self.capacity)
             && off % CHUNK + u64::from(len) <= CHUNK
             && len % 4096 == 0;
         if !fits {
@@ -168,14 +186,25 @@ impl BlkOps for DevQueue {
             }
         };
         let stats = &self.shared.stats;
-        let (n, b) = if kind == IoKind::Read { (&stats.reads, &stats.read_bytes) } else { (&stats.writes, &stats.write_bytes) };
+        let (n, b) = if kind == IoKind::Read {
+            (&stats.reads, &stats.read_bytes)
+        } else {
+            (&stats.writes, &stats.write_bytes)
+        };
         n.fetch_add(1, Relaxed);
         b.fetch_add(u64::from(len), Relaxed);
         stats.in_flight.fetch_add(copies.len as u64, Relaxed);
         let mut legs = rq.start().split(copies.len as u8);
         for (t, slot) in copies.copies.into_iter().flatten() {
             let Some(leg) = legs.next() else { break };
-            slot.submit(IoEntry::new(leg, self.shared.clone(), t.member, kind, t.addr, len));
+            slot.submit(IoEntry::new(
+                leg,
+                self.shared.clone(),
+                t.member,
+                kind,
+                t.addr,
+                len,
+            ));
         }
         Ok(())
     }
@@ -207,18 +236,35 @@ pub(crate) struct Device {
 
 impl Device {
     /// Creates `/dev/<name>` of `size` bytes over `members`. Process context.
-    pub(crate) fn new(name: CString, size: u64, members: KVec<Member>, replicas: u32, observer: Arc<dyn DevObserver>) -> Result<Self> {
-        if members.is_empty() || members.len() > MAX_MEMBERS || !(1..=MAX_REPLICAS).contains(&replicas) {
+    pub(crate) fn new(
+        name: CString,
+        size: u64,
+        members: KVec<Member>,
+        replicas: u32,
+        observer: Arc<dyn DevObserver>,
+    ) -> Result<Self> {
+        if members.is_empty()
+            || members.len() > MAX_MEMBERS
+            || !(1..=MAX_REPLICAS).contains(&replicas)
+        {
             return Err(EINVAL);
         }
         let mut member_ids = KVec::with_capacity(members.len(), GFP_KERNEL)?;
         for m in members.iter() {
             member_ids.push(m.node.id, GFP_KERNEL)?;
         }
-        let own_name = CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?;
+        let own_name =
+            CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?;
         let shared = DevShared::new(own_name, member_ids, replicas, observer);
         let shared = Arc::new(shared, GFP_KERNEL)?;
-        let queue = Arc::new(DevQueue { members, shared, capacity: size }, GFP_KERNEL)?;
+        let queue = Arc::new(
+            DevQueue {
+                members,
+                shared,
+                capacity: size,
+            },
+            GFP_KERNEL,
+        )?;
         let params = DiskParams {
             name: name.to_str().map_err(|_| EINVAL)?,
             capacity: size,
@@ -249,7 +295,11 @@ impl Device {
     /// Members whose copies left the mirror.
     pub(crate) fn out_of_service(&self) -> impl Iterator<Item = &Member> {
         let shared = &self.disk.data().shared;
-        self.members().iter().enumerate().filter(|(i, _)| !shared.in_service(*i)).map(|(_, m)| m)
+        self.members()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !shared.in_service(*i))
+            .map(|(_, m)| m)
     }
 
     /// Whether the disk is open (mounted, swapped on, or held by a process).

@@ -26,7 +26,10 @@ pub(crate) enum DelError {
 
 impl Devices {
     pub(crate) fn new() -> Result<Arc<Self>> {
-        Arc::pin_init(pin_init!(Self { list <- new_mutex!([const { None }; MAX_DEVICES], "omx_devices") }), GFP_KERNEL)
+        Arc::pin_init(
+            pin_init!(Self { list <- new_mutex!([const { None }; MAX_DEVICES], "omx_devices") }),
+            GFP_KERNEL,
+        )
     }
 
     /// Runs `f` on the device list (held locked).
@@ -36,7 +39,11 @@ impl Devices {
 
     /// Whether any device stores data on node `id`.
     pub(crate) fn uses_node(&self, id: u32) -> bool {
-        self.list.lock().iter().flatten().any(|d| d.members().iter().any(|m| m.node.id == id))
+        self.list
+            .lock()
+            .iter()
+            .flatten()
+            .any(|d| d.members().iter().any(|m| m.node.id == id))
     }
 
     /// Removes the device called `name` unless it is open; the disk goes away (waiting for
@@ -71,6 +78,11 @@ impl Devices {
 
 /// First-fit: a chunk-aligned free range of `len` bytes on node `id` of `size` bytes.
 pub(crate) fn find_region(list: &[Option<Device>], id: u32, size: u64, len: u64) -> Option<u64> {
-    let used = list.iter().flatten().flat_map(|d| d.members().iter().filter(move |m| m.node.id == id).map(|m| (m.base, m.len)));
+    let used = list.iter().flatten().flat_map(|d| {
+        d.members()
+            .iter()
+            .filter(move |m| m.node.id == id)
+            .map(|m| (m.base, m.len))
+    });
     region::find_region(used, size, len)
 }

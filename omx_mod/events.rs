@@ -38,7 +38,10 @@ pub(crate) struct Events {
 
 impl Events {
     pub(crate) fn new() -> Result<Arc<Self>> {
-        Arc::pin_init(pin_init!(Self { family <- new_spinlock_bh!(None, "omx_events") }), GFP_KERNEL)
+        Arc::pin_init(
+            pin_init!(Self { family <- new_spinlock_bh!(None, "omx_events") }),
+            GFP_KERNEL,
+        )
     }
 
     pub(crate) fn attach(&self, family: Arc<dyn Multicaster>) {
@@ -54,15 +57,21 @@ impl Events {
 impl NodeObserver for Events {
     /// Tells listeners a node changed state. Any context.
     fn node_state_changed(&self, node: &Node) {
-        let Some(family) = self.family.lock().clone() else { return };
-        family.send_event(MCGRP_EVENTS, cmd::NODE_STATE_NTF, &mut |msg| fill_node(msg, node));
+        let Some(family) = self.family.lock().clone() else {
+            return;
+        };
+        family.send_event(MCGRP_EVENTS, cmd::NODE_STATE_NTF, &mut |msg| {
+            fill_node(msg, node)
+        });
     }
 }
 
 impl DevObserver for Events {
     /// Tells listeners device `name` failed I/O on node `node_id`. Any context.
     fn dev_error(&self, name: &CStr, node_id: u32) {
-        let Some(family) = self.family.lock().clone() else { return };
+        let Some(family) = self.family.lock().clone() else {
+            return;
+        };
         family.send_event(MCGRP_EVENTS, cmd::DEV_ERROR_NTF, &mut |msg| {
             msg.put_str(dev::NAME, name)?;
             msg.put_u32(dev::NODE_ID, node_id)

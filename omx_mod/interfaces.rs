@@ -28,7 +28,11 @@ impl NetdevHandler for InterfaceWatch {
             node.shutdown();
             node.release_device();
             self.events.node_state_changed(&node);
-            pr_info!("node {}: interface {} went away, node removed\n", node.id, dev.name());
+            pr_info!(
+                "node {}: interface {} went away, node removed\n",
+                node.id,
+                dev.name()
+            );
         }
     }
 }

@@ -60,8 +60,27 @@ pub(crate) struct IoEntry {
 }
 
 impl IoEntry {
-    pub(crate) fn new(rq: Leg, owner: Arc<dyn LegOwner>, member: usize, kind: IoKind, addr: u64, len: u32) -> Self {
-        Self { rq, owner, member, kind, addr, len, issued: 0, outstanding: 0, failed: false, seq: 0, extensions: 0 }
+    pub(crate) fn new(
+        rq: Leg,
+        owner: Arc<dyn LegOwner>,
+        member: usize,
+        kind: IoKind,
+        addr: u64,
+        len: u32,
+    ) -> Self {
+        Self {
+            rq,
+            owner,
+            member,
+            kind,
+            addr,
+            len,
+            issued: 0,
+            outstanding: 0,
+            failed: false,
+            seq: 0,
+            extensions: 0,
+        }
     }
 
     /// Fails a request that never went out (its node is dead).
@@ -71,7 +90,9 @@ impl IoEntry {
 
     /// Completes the request (or leg); the device decides what a failure means.
     fn finish(self, ok: bool) {
-        let result = self.owner.leg_done(self.member, self.kind == IoKind::Read, ok);
+        let result = self
+            .owner
+            .leg_done(self.member, self.kind == IoKind::Read, ok);
         self.rq.complete(result);
     }
 }
@@ -108,7 +129,16 @@ impl IoState {
         let slots = KVec::from_elem(SourceSlot::default(), MAX_SOURCES, GFP_KERNEL)?;
         let sources = SourceTable::new(slots).ok_or(EINVAL)?;
         let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
-        Ok(Self { entries, used: 0, reserved: 0, sources, bounce, msg_size: msg_size.min(MAX_MSG), next_seq: 0, stray: 0 })
+        Ok(Self {
+            entries,
+            used: 0,
+            reserved: 0,
+            sources,
+            bounce,
+            msg_size: msg_size.min(MAX_MSG),
+            next_seq: 0,
+            stray: 0,
+        })
     }
 
     /// Promises an entry to a submitter; false when none is left.
@@ -152,7 +182,11 @@ impl IoState {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| e.as_ref().filter(|e| !e.failed && e.issued < e.len).map(|e| (i, e.seq)))
+            .filter_map(|(i, e)| {
+                e.as_ref()
+                    .filter(|e| !e.failed && e.issued < e.len)
+                    .map(|e| (i, e.seq))
+            })
             .min_by_key(|&(_, seq)| seq)
             .map(|(i, _)| i)
     }
@@ -160,15 +194,23 @@ impl IoState {
     /// Sends as many messages as credits, window and source ids allow.
     pub(crate) fn pump(&mut self, conn: &mut impl Sender) {
         while let Some(idx) = self.next_pending() {
-            let Some(ticket) = self.sources.next() else { return };
-            let Some(Some(e)) = self.entries.get_mut(idx) else { return };
+            let Some(ticket) = self.sources.next() else {
+                return;
+            };
+            let Some(Some(e)) = self.entries.get_mut(idx) else {
+                return;
+            };
             let piece = piece_size(self.msg_size, e.len.saturating_sub(e.issued));
             let addr = e.addr.saturating_add(e.issued as u64);
             let source = ticket.id();
             let sent = match e.kind {
-                IoKind::Read => conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8)),
+                IoKind::Read => {
+                    conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8))
+                }
                 IoKind::Write | IoKind::Zeroes => {
-                    let Some(buf) = self.bounce.get_mut(..piece as usize) else { return };
+                    let Some(buf) = self.bounce.get_mut(..piece as usize) else {
+                        return;
+                    };
                     let filled = match e.kind {
                         IoKind::Zeroes => {
                             buf.fill(0);
@@ -190,7 +232,14 @@ impl IoState {
             };
             match sent {
                 Ok(()) => {
-                    self.sources.sent(ticket, Source { entry: idx as u16, off: e.issued, len: piece });
+                    self.sources.sent(
+                        ticket,
+                        Source {
+                            entry: idx as u16,
+                            off: e.issued,
+                            len: piece,
+                        },
+                    );
                     e.issued = e.issued.saturating_add(piece);
                     e.outstanding = e.outstanding.saturating_add(1);
                 }
@@ -205,7 +254,11 @@ impl IoState {
 
     /// Completes request `idx` once nothing of it is in flight any more.
     fn try_finish(&mut self, idx: usize) {
-        let done = self.entries.get(idx).and_then(|s| s.as_ref()).is_some_and(|e| e.outstanding == 0 && (e.failed || e.issued == e.len));
+        let done = self
+            .entries
+            .get(idx)
+            .and_then(|s| s.as_ref())
+            .is_some_and(|e| e.outstanding == 0 && (e.failed || e.issued == e.len));
         if done {
             if let Some(e) = self.take(idx) {
                 let ok = !e.failed;
@@ -225,11 +278,18 @@ impl IoState {
             }
         };
         let idx = usize::from(src.entry);
-        let Some(Some(e)) = self.entries.get_mut(idx) else { return };
+        let Some(Some(e)) = self.entries.get_mut(idx) else {
+            return;
+        };
         e.outstanding = e.outstanding.saturating_sub(1);
         let read = e.kind == IoKind::Read;
-        let expected = if read { Opcode::AccessAckData } else { Opcode::AccessAck };
-        let fine = m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();
+        let expected = if read {
+            Opcode::AccessAckData
+        } else {
+            Opcode::AccessAck
+        };
+        let fine =
+            m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();
         if !fine {
             e.failed = true;
         } else if read && !e.failed {
@@ -255,7 +315,11 @@ impl IoState {
     /// `alive` it waits some more, a bounded number of times; otherwise it fails, and answers
     /// to its messages still in flight will be dropped.
     pub(crate) fn expire(&mut self, rq_id: usize, alive: bool) -> Expiry {
-        let Some(idx) = self.entries.iter().position(|e| e.as_ref().is_some_and(|e| e.rq.id() == rq_id)) else {
+        let Some(idx) = self
+            .entries
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| e.rq.id() == rq_id))
+        else {
             return Expiry::NotHere;
         };
         if let Some(Some(e)) = self.entries.get_mut(idx) {

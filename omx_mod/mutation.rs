@@ -25,7 +25,11 @@ pub(crate) fn flip_one_in_n(buf: &mut [u8]) {
 /// Told at load time, so that a log shows which mutant ran (one literal: greppable in the .ko).
 pub(crate) fn announce() {
     #[cfg(omx_mutation = "flip_read")]
-    kernel::pr_warn!("built with the test-only mutation flip_read: flips a byte of one read request in 128\n");
+    kernel::pr_warn!(
+        "built with the test-only mutation flip_read: flips a byte of one read request in 128\n"
+    );
     #[cfg(omx_mutation = "flip_write")]
-    kernel::pr_warn!("built with the test-only mutation flip_write: flips a byte of one write request in 128\n");
+    kernel::pr_warn!(
+        "built with the test-only mutation flip_write: flips a byte of one write request in 128\n"
+    );
 }

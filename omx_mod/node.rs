@@ -80,7 +80,9 @@ struct Link {
 impl Link {
     /// Whether the connection has failed for good (or there is none): time to reopen it.
     fn conn_failed(&self) -> bool {
-        self.conn.as_ref().is_none_or(|c| matches!(c.state(), State::Dead | State::Closed))
+        self.conn
+            .as_ref()
+            .is_none_or(|c| matches!(c.state(), State::Dead | State::Closed))
     }
 }
 
@@ -132,7 +134,12 @@ fn now_ns() -> u64 {
 
 impl Node {
     /// Creates the node and starts opening its connection. Process context.
-    pub(crate) fn new(id: u32, dev: ARef<NetDevice>, params: NodeParams, observer: Arc<dyn NodeObserver>) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        id: u32,
+        dev: ARef<NetDevice>,
+        params: NodeParams,
+        observer: Arc<dyn NodeObserver>,
+    ) -> Result<Arc<Self>> {
         let cfg = params.config();
         let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;

@@ -47,7 +47,12 @@ impl Nodes {
     }
 
     fn find_by(&self, pred: impl Fn(&Node) -> bool) -> Option<Arc<Node>> {
-        self.table.lock().iter().flatten().find(|n| pred(n)).cloned()
+        self.table
+            .lock()
+            .iter()
+            .flatten()
+            .find(|n| pred(n))
+            .cloned()
     }
 
     /// The node with this interface and peer, if any (receive path). Nodes are bound to an
@@ -64,12 +69,22 @@ impl Nodes {
 
     /// The first node with an id of at least `id`, for dumps that resume by id.
     pub(crate) fn next_from(&self, id: u32) -> Option<Arc<Node>> {
-        self.table.lock().iter().flatten().filter(|n| n.id >= id).min_by_key(|n| n.id).cloned()
+        self.table
+            .lock()
+            .iter()
+            .flatten()
+            .filter(|n| n.id >= id)
+            .min_by_key(|n| n.id)
+            .cloned()
     }
 
     pub(crate) fn insert(&self, node: Arc<Node>) -> Result<(), (AddError, Arc<Node>)> {
         let mut table = self.table.lock();
-        if table.iter().flatten().any(|n| n.matches(node.params.ifindex, node.params.peer)) {
+        if table
+            .iter()
+            .flatten()
+            .any(|n| n.matches(node.params.ifindex, node.params.peer))
+        {
             drop(table);
             return Err((AddError::Duplicate, node));
         }
@@ -88,7 +103,10 @@ impl Nodes {
     /// Removes and returns the first node matching `pred`.
     fn take_by(&self, pred: impl Fn(&Node) -> bool) -> Option<Arc<Node>> {
         let mut table = self.table.lock();
-        table.iter_mut().find(|slot| slot.as_ref().is_some_and(|n| pred(n)))?.take()
+        table
+            .iter_mut()
+            .find(|slot| slot.as_ref().is_some_and(|n| pred(n)))?
+            .take()
     }
 
     pub(crate) fn remove(&self, id: u32) -> Option<Arc<Node>> {

@@ -44,8 +44,8 @@ use devices::Devices;
 use events::Events;
 use glue::genl::{GenlFamily, GenlRegistration};
 use glue::notifier::NetdevNotifier;
-use interfaces::InterfaceWatch;
 use glue::packet::PacketTypeRegistration;
+use interfaces::InterfaceWatch;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use nodes::Nodes;
@@ -83,14 +83,32 @@ impl kernel::Module for OmxModule {
         let devices = Devices::new()?;
         let receiver = Arc::new(Receiver::new(nodes.clone()), GFP_KERNEL)?;
         let rx = PacketTypeRegistration::new(ETHERTYPE_OMNIXTEND, receiver.clone())?;
-        let control = Control { nodes: nodes.clone(), events: events.clone(), receiver, devices: devices.clone() };
-        let netdev_watch = NetdevNotifier::new(InterfaceWatch { nodes: nodes.clone(), events: events.clone() })?;
+        let control = Control {
+            nodes: nodes.clone(),
+            events: events.clone(),
+            receiver,
+            devices: devices.clone(),
+        };
+        let netdev_watch = NetdevNotifier::new(InterfaceWatch {
+            nodes: nodes.clone(),
+            events: events.clone(),
+        })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
         events.attach(genl.family().clone());
         #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
         mutation::announce();
-        pr_info!("loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n", ETHERTYPE_OMNIXTEND);
-        Ok(Self { genl: Some(genl), netdev_watch: Some(netdev_watch), rx: Some(rx), nodes, devices, events })
+        pr_info!(
+            "loaded: OmniXtend on EtherType {:#06x}, control through generic netlink family omx\n",
+            ETHERTYPE_OMNIXTEND
+        );
+        Ok(Self {
+            genl: Some(genl),
+            netdev_watch: Some(netdev_watch),
+            rx: Some(rx),
+            nodes,
+            devices,
+            events,
+        })
     }
 }
 

@@ -31,7 +31,10 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) fn new(nodes: Arc<Nodes>) -> Self {
-        Self { nodes, counters: RxCounters::default() }
+        Self {
+            nodes,
+            counters: RxCounters::default(),
+        }
     }
 }
 

@@ -68,7 +68,12 @@ impl LegOwner for DevShared {
 
 impl DevShared {
     /// The shared state of device `name` over the nodes `member_ids` (in member order).
-    pub(super) fn new(name: CString, member_ids: KVec<u32>, replicas: u32, observer: Arc<dyn DevObserver>) -> Self {
+    pub(super) fn new(
+        name: CString,
+        member_ids: KVec<u32>,
+        replicas: u32,
+        observer: Arc<dyn DevObserver>,
+    ) -> Self {
         Self {
             stats: DevStats::default(),
             name,
@@ -100,7 +105,11 @@ impl DevShared {
         if last != 0 && now.saturating_sub(last) < ERROR_REPORT_NS {
             return LegResult::Failed;
         }
-        if self.last_report_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_ok() {
+        if self
+            .last_report_ns
+            .compare_exchange(last, now.max(1), Relaxed, Relaxed)
+            .is_ok()
+        {
             self.observer.dev_error(&self.name, self.member_id(m));
         }
         LegResult::Failed
@@ -112,15 +121,31 @@ impl DevShared {
         let now = now_ns();
         let last = self.last_timeout_log_ns.load(Relaxed);
         let due = last == 0 || now.saturating_sub(last) >= ERROR_REPORT_NS;
-        if !due || self.last_timeout_log_ns.compare_exchange(last, now.max(1), Relaxed, Relaxed).is_err() {
+        if !due
+            || self
+                .last_timeout_log_ns
+                .compare_exchange(last, now.max(1), Relaxed, Relaxed)
+                .is_err()
+        {
             self.timeouts_unlogged.fetch_add(1, Relaxed);
             return;
         }
         let unlogged = self.timeouts_unlogged.swap(0, Relaxed);
         if unlogged == 0 {
-            pr_warn!("{}: request at {} timed out on node {}\n", &*self.name, offset, node_id);
+            pr_warn!(
+                "{}: request at {} timed out on node {}\n",
+                &*self.name,
+                offset,
+                node_id
+            );
         } else {
-            pr_warn!("{}: request at {} timed out on node {} ({} more not logged)\n", &*self.name, offset, node_id, unlogged);
+            pr_warn!(
+                "{}: request at {} timed out on node {} ({} more not logged)\n",
+                &*self.name,
+                offset,
+                node_id,
+                unlogged
+            );
         }
     }
 
@@ -138,10 +163,16 @@ impl DevShared {
     /// failures of two neighbours serialise on the mask, so one of them always stays in.
     pub(super) fn take_out(&self, m: usize) -> bool {
         let k = self.member_ids.len();
-        let taken = self.out_of_service.fetch_update(Relaxed, Relaxed, |mask| mirror::take_out(mask, m, k));
+        let taken = self
+            .out_of_service
+            .fetch_update(Relaxed, Relaxed, |mask| mirror::take_out(mask, m, k));
         match taken {
             Ok(before) if mirror::in_service(before, m) => {
-                pr_warn!("{}: node {} left the mirror; its copies are no longer used\n", &*self.name, self.member_id(m));
+                pr_warn!(
+                    "{}: node {} left the mirror; its copies are no longer used\n",
+                    &*self.name,
+                    self.member_id(m)
+                );
                 self.observer.dev_error(&self.name, self.member_id(m));
                 true
             }

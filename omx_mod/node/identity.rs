@@ -76,7 +76,10 @@ impl IdentityCheck {
 
     /// When an unanswered question is given up on (`None`: nothing awaited).
     pub(super) fn answer_due(&self) -> Option<u64> {
-        (!self.verified && self.asked_at != 0).then(|| self.asked_at.saturating_add(IDENTITY_TIMEOUT_MS * NS_PER_MS))
+        (!self.verified && self.asked_at != 0).then(|| {
+            self.asked_at
+                .saturating_add(IDENTITY_TIMEOUT_MS * NS_PER_MS)
+        })
     }
 
     /// The answer to the question (softirq). Returns whether the node kept its contents:
@@ -88,12 +91,13 @@ impl IdentityCheck {
             return None;
         }
         let mut buf = [0u8; identity::LEN];
-        let got = (m.opcode == Opcode::AccessAckData && m.err == 0 && m.data.len() == identity::LEN)
-            .then(|| {
-                m.data.copy_to(&mut buf);
-                Identity::from_bytes(&buf)
-            })
-            .flatten();
+        let got =
+            (m.opcode == Opcode::AccessAckData && m.err == 0 && m.data.len() == identity::LEN)
+                .then(|| {
+                    m.data.copy_to(&mut buf);
+                    Identity::from_bytes(&buf)
+                })
+                .flatten();
         let same = keeps_contents(self.known.as_ref(), got.as_ref(), self.contact_lost);
         self.known = got;
         self.verified = true;

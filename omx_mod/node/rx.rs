@@ -13,11 +13,15 @@ impl Node {
     /// A frame from the node (payload after the Ethernet header). Softirq context.
     pub(crate) fn receive(&self, payload: &[u8]) {
         self.counters.rx_frames.fetch_add(1, Relaxed);
-        self.counters.rx_bytes.fetch_add(payload.len() as u64, Relaxed);
+        self.counters
+            .rx_bytes
+            .fetch_add(payload.len() as u64, Relaxed);
         let now = now_ns();
         let changed = {
             let mut link = self.link.lock();
-            let Some(conn) = link.conn.as_mut() else { return };
+            let Some(conn) = link.conn.as_mut() else {
+                return;
+            };
             // A refused frame is counted by the connection (rx_errors) and otherwise ignored.
             if let Ok(received) = conn.on_payload(payload, now) {
                 // Responses complete block I/O; keepalive answers (HintAck, source 0) need

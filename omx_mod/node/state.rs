@@ -18,7 +18,11 @@ impl Node {
         // The node said goodbye (1.1 CloseConnection: its daemon is stopping). Everything it
         // was going to answer came before the close: finish the handshake, so the connection
         // ends (Closed -> dead, I/O failed) and is reopened when the node is back.
-        if let Some(conn) = link.conn.as_mut().filter(|c| c.state() == State::PeerClosing) {
+        if let Some(conn) = link
+            .conn
+            .as_mut()
+            .filter(|c| c.state() == State::PeerClosing)
+        {
             let _ = conn.close(now);
         }
         self.check_identity(link, now);
@@ -77,7 +81,10 @@ impl Node {
             Some(State::Closed | State::Dead) | None => ConnPhase::Gone,
         };
         let hold_ns = u64::from(self.params.io_timeout_ms) * NS_PER_MS;
-        let life = Lifecycle { state: link.state, hold_until: link.hold_until };
+        let life = Lifecycle {
+            state: link.state,
+            hold_until: link.hold_until,
+        };
         let update = life.update(conn, link.identity.verified, now, hold_ns);
         link.hold_until = update.next.hold_until;
         if update.hold {
@@ -117,7 +124,9 @@ impl Node {
                 "node {id}: connection lost, reconnecting; its I/O waits up to {} ms\n",
                 self.params.io_timeout_ms
             ),
-            (_, NodeState::Dead) => pr_warn!("node {id}: not reachable; its I/O fails until it is up\n"),
+            (_, NodeState::Dead) => {
+                pr_warn!("node {id}: not reachable; its I/O fails until it is up\n")
+            }
             (_, NodeState::Up) => pr_info!("node {id}: up\n"),
             _ => {}
         }

@@ -2,8 +2,8 @@
 
 //! A node's counters beyond its connection's own, and the snapshot netlink reports.
 
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::omx_proto::Stats;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Counters of one node beyond the connection's own.
 #[derive(Default)]

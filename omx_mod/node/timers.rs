@@ -48,7 +48,8 @@ impl Node {
             return;
         }
         let msecs = due.saturating_sub(now).div_ceil(NS_PER_MS);
-        self.timer.arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
+        self.timer
+            .arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
     }
 }
 
@@ -72,9 +73,17 @@ impl Link {
             _ if self.conn_failed() => self.reconnect_at,
             _ => u64::MAX,
         };
-        let hold = if self.hold_until != 0 { self.hold_until } else { u64::MAX };
+        let hold = if self.hold_until != 0 {
+            self.hold_until
+        } else {
+            u64::MAX
+        };
         let identity = self.identity.answer_due().unwrap_or(u64::MAX);
-        let conn = self.conn.as_ref().and_then(|c| c.next_deadline()).unwrap_or(u64::MAX);
+        let conn = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.next_deadline())
+            .unwrap_or(u64::MAX);
         own.min(hold).min(identity).min(conn)
     }
 }

@@ -23,7 +23,9 @@ impl Sender for ConnSender<'_> {
         match self.conn.send(msg, self.now) {
             Ok(()) => Ok(()),
             // Retried after the next received frame (credits, acknowledgements) or the timer.
-            Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => Err(true),
+            Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => {
+                Err(true)
+            }
             Err(_) => Err(false),
         }
     }
@@ -43,7 +45,15 @@ impl Node {
 
     /// Sends every frame the connection has ready. Softirq or process context.
     pub(super) fn flush(&self, link: &mut Link, now: u64) {
-        let Link { conn: Some(conn), dev: Some(dev), spare_skb, .. } = link else { return };
+        let Link {
+            conn: Some(conn),
+            dev: Some(dev),
+            spare_skb,
+            ..
+        } = link
+        else {
+            return;
+        };
         let max = conn.max_frame_len() as u32;
         loop {
             let mut skb = match spare_skb.take() {

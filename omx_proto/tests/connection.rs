@@ -622,7 +622,10 @@ fn a_refused_frame_gives_its_acknowledgement_and_is_taken_when_resent() {
             refused += usize::from(rx.disposition == Disposition::Refused);
         }
         assert!(refused > 0, "{version:?}: nothing refused");
-        assert!(a.unacked_frames() < unacked, "{version:?}: the refused frames' ACK was not used");
+        assert!(
+            a.unacked_frames() < unacked,
+            "{version:?}: the refused frames' ACK was not used"
+        );
         assert_eq!(a.stats().msgs_rx, 0);
         // B resends its request after its retransmit timeout: taken this time, exactly once.
         let mut now = now;

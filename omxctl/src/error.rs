@@ -18,7 +18,8 @@ load it with: modprobe omx_mod / insmod omx_mod.ko";
 
 /// Message for EPERM/EACCES without a kernel message. CAP_NET_ADMIN counts in the initial
 /// user namespace only: root in a container's user namespace does not have it.
-pub const NO_PERMISSION: &str = "permission denied: omxctl needs CAP_NET_ADMIN (run as root on the host)";
+pub const NO_PERMISSION: &str =
+    "permission denied: omxctl needs CAP_NET_ADMIN (run as root on the host)";
 
 /// What a failed request was about; picks the wording of ENOENT & co.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

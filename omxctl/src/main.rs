@@ -63,8 +63,8 @@ fn validate(cmd: Command) -> Action {
     match cmd {
         Command::Node(NodeCommand::Add(a)) => {
             check_name(&["node", "add"], "interface name", &a.iface, IFNAME_MAX);
-            let peer_mac =
-                omx_args::parse_unicast_mac(&a.mac).unwrap_or_else(|e| usage_error(&["node", "add"], e));
+            let peer_mac = omx_args::parse_unicast_mac(&a.mac)
+                .unwrap_or_else(|e| usage_error(&["node", "add"], e));
             let size = units::parse_block_size(&a.size)
                 .unwrap_or_else(|e| usage_error(&["node", "add"], e));
             Action::NodeAdd(NodeAddRequest {

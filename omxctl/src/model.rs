@@ -3,10 +3,10 @@
 
 use serde::{Serialize, Serializer};
 
-use omx_args::format_mac;
 use crate::netlink::attrs::{
     ByteOrder, DevAttr, DevStats, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
 };
+use omx_args::format_mac;
 
 fn mac_json<S: Serializer>(mac: &Option<[u8; 6]>, s: S) -> Result<S::Ok, S::Error> {
     match mac {

@@ -4,9 +4,9 @@ use std::fmt::Display;
 
 use serde::Serialize;
 
-use omx_args::format_mac;
 use crate::model::{Dev, Event, Node, Overview, StatsReport};
 use crate::units::format_size;
+use omx_args::format_mac;
 
 /// Pretty JSON for read commands.
 pub fn json_pretty<T: Serialize + ?Sized>(v: &T) -> String {

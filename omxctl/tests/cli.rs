@@ -141,7 +141,14 @@ fn without_the_module_says_it_is_not_loaded() {
         vec!["dev", "show", "omx0"],
         vec!["node", "add", "eth0", "02:00:00:00:00:01", "--size", "4G"],
         // The MAC and size forms omx-node also takes: past argument checking.
-        vec!["node", "add", "eth0", "02-00-00-00-00-01", "--size", "1.5GiB"],
+        vec![
+            "node",
+            "add",
+            "eth0",
+            "02-00-00-00-00-01",
+            "--size",
+            "1.5GiB",
+        ],
         vec!["monitor"],
         vec!["stats"],
     ] {

@@ -12,8 +12,8 @@ cd "$(dirname "$0")/../.."
 # omx_mod's glue and sys. Once the rest is formatted the scope is: MODULE_ROOTS=(omx_mod/omx.rs)
 # (all of omx_mod and, through its #[path] module, omx_proto; sys/bindings_generated.rs is
 # include!d, which rustfmt does not follow) and CARGO_PACKAGES=(all).
-MODULE_ROOTS=(omx_mod/glue.rs omx_mod/sys.rs)
-CARGO_PACKAGES=()
+MODULE_ROOTS=(omx_mod/omx.rs)
+CARGO_PACKAGES=(all)
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
