@@ -16,6 +16,9 @@
 //! - [`expiry`]: what a block-layer timeout does to a request.
 //! - [`lifecycle`]: a node's state derived from its connection, I/O held across a lost
 //!   connection, and whether a node kept its memory contents.
+//!
+//! `tests/properties.proptest-regressions` is kept in git on purpose: proptest replays the
+//! failing cases it once found before generating new ones.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
