@@ -8,10 +8,10 @@
 # are not counted; the protocol core (omx_proto, compiled in by #[path]) lives outside omx_mod.
 # Declaring a child module (`mod x;`), or re-exporting its items (`pub(crate) use x::Y;`), is
 # not an edge: a child may use its parent.
-# LAYERS_EDGES=1 prints every edge found. OMX_ROOT=dir checks another tree (default: this one).
+# LAYERS_EDGES=1 prints every edge found. CHECK_ROOT=dir checks another tree (default: this one).
 # No files, or fewer than a module has, is a failure: the check must not pass on nothing.
 set -euo pipefail
-cd "${OMX_ROOT:-$(dirname "$0")/../..}"
+cd "${CHECK_ROOT:-$(dirname "$0")/../..}"
 exec perl -e '
 use strict;
 use warnings;
@@ -20,7 +20,7 @@ my $MAX_LINES = 400;
 my $MIN_FILES = 20;
 my @files = sort grep { !/_generated\.rs$/ } split /\n/, `find omx_mod -name "*.rs" 2>/dev/null`;
 if (!grep { $_ eq "omx_mod/omx.rs" } @files) {
-    print "omx_mod/omx.rs: not found (run from the repository, or OMX_ROOT=dir): nothing checked\n";
+    print "omx_mod/omx.rs: not found in the tree checked (this repository, or CHECK_ROOT): nothing checked\n";
     exit 1;
 }
 if (@files < $MIN_FILES) {

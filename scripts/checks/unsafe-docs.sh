@@ -9,9 +9,9 @@
 #   trait documents it;
 # - no `#[allow(`: `#[expect(` warns when the lint it silences no longer fires.
 # Prints file:line of each offence; exits 1 if there is any, or if it finds no files to check.
-# OMX_ROOT=dir checks another tree (default: this one).
+# CHECK_ROOT=dir checks another tree (default: this one).
 set -euo pipefail
-cd "${OMX_ROOT:-$(dirname "$0")/../..}"
+cd "${CHECK_ROOT:-$(dirname "$0")/../..}"
 
 # Generated bindings: which lints fire depends on what bindgen emits, so they keep `#![allow]`
 # (as the kernel's own rust/bindings does).
@@ -21,7 +21,7 @@ files=()
 [ -d omx_mod ] && mapfile -t files < <(find omx_mod -name '*.rs' ! -name '*_generated.rs' | sort)
 # With no file operand awk would read stdin: an empty list must fail, not hang or pass.
 if [ "${#files[@]}" -eq 0 ] || [ ! -f omx_mod/omx.rs ]; then
-	echo "omx_mod/omx.rs: not found (run from the repository, or OMX_ROOT=dir): nothing checked"
+	echo "omx_mod/omx.rs: not found in the tree checked (this repository, or CHECK_ROOT): nothing checked"
 	exit 1
 fi
 awk -v exempt=" ${ALLOW_EXEMPT[*]} " '
