@@ -3,8 +3,8 @@
 # - in the module: a build of the tree's sources (a scratch copy) through the kernel's CLIPPY=1
 #   with Debian's clippy of the kernel's rustc (lint list of the kernel's Makefile, including
 #   undocumented_unsafe_blocks; omx_mod/clippy.toml), warnings denied;
-# - on the host, in the no_std crates the module compiles in (omx_proto, omx_logic once it
-#   exists), tests included, with undocumented_unsafe_blocks too.
+# - on the host, in the no_std crates the module compiles in (omx_proto, omx_logic),
+#   tests included, with undocumented_unsafe_blocks too.
 # Prints file:line: lint of each finding; exits 1 if there is any.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -48,7 +48,7 @@ else
 fi
 
 crates=(-p omx_proto)
-[ -f omx_logic/Cargo.toml ] && crates+=(-p omx_logic)
+crates+=(-p omx_logic)
 cargo clippy --quiet "${crates[@]}" --all-targets --release --color never -- \
 	-D warnings -D clippy::undocumented_unsafe_blocks >"$scratch/host.log" 2>&1
 rc=$?

@@ -8,10 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 # Scope: module roots for rustfmt (their `mod` children, `#[path]` ones included, are checked
-# with them) and workspace packages for cargo fmt. For now only what is already formatted:
-# omx_mod's glue and sys. Once the rest is formatted the scope is: MODULE_ROOTS=(omx_mod/omx.rs)
-# (all of omx_mod and, through its #[path] module, omx_proto; sys/bindings_generated.rs is
-# include!d, which rustfmt does not follow) and CARGO_PACKAGES=(all).
+# with them) and workspace packages for cargo fmt: all of omx_mod (and, through its #[path]
+# modules, omx_proto and omx_logic; sys/bindings_generated.rs is include!d, which rustfmt does
+# not follow) and every workspace crate.
 MODULE_ROOTS=(omx_mod/omx.rs)
 CARGO_PACKAGES=(all)
 
