@@ -5,8 +5,10 @@
 
 use crate::device::Device;
 use crate::glue::genl::Message;
-use crate::netlink::{dev, dev_stats, node, node_stats};
-use crate::node::Node;
+use crate::netlink::{
+    byte_order, dev, dev_stats, integrity, node, node_state, node_stats, version,
+};
+use crate::node::{Node, NodeState};
 use crate::omx_proto::{ByteOrder, Version};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -43,17 +45,11 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
     msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
     msg.put_u64(node::SIZE, p.size)?;
-    msg.put_u32(
-        node::BYTE_ORDER,
-        if p.order == ByteOrder::Spec { 0 } else { 1 },
-    )?;
-    msg.put_u32(
-        node::VERSION,
-        if p.version == Version::V1_1 { 0 } else { 1 },
-    )?;
+    msg.put_u32(node::BYTE_ORDER, byte_order_value(p.order))?;
+    msg.put_u32(node::VERSION, version_value(p.version))?;
     msg.put_u32(node::MTU, p.mtu)?;
-    msg.put_u32(node::STATE, n.state() as u32)?;
-    msg.put_u32(node::INTEGRITY, u32::from(p.integrity))?;
+    msg.put_u32(node::STATE, node_state_value(n.state()))?;
+    msg.put_u32(node::INTEGRITY, integrity_value(p.integrity))?;
     msg.put_u32(node::IO_TIMEOUT, p.io_timeout_ms)?;
     let s = n.stats();
     msg.nest(node::STATS, |m| {
@@ -70,4 +66,39 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
         m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)?;
         m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)
     })
+}
+
+/// The spec's `byte-order` value of a byte order.
+fn byte_order_value(order: ByteOrder) -> u32 {
+    match order {
+        ByteOrder::Spec => byte_order::SPEC,
+        ByteOrder::Raw => byte_order::RAW,
+    }
+}
+
+/// The spec's `version` value of a protocol version.
+fn version_value(v: Version) -> u32 {
+    match v {
+        Version::V1_1 => version::V1_1,
+        Version::V1_0_3 => version::V1_0_3,
+    }
+}
+
+/// The spec's `node-state` value of a node state (`omx_logic` knows nothing of netlink).
+fn node_state_value(state: NodeState) -> u32 {
+    match state {
+        NodeState::Connecting => node_state::CONNECTING,
+        NodeState::Up => node_state::UP,
+        NodeState::Dead => node_state::DEAD,
+        NodeState::Closing => node_state::CLOSING,
+    }
+}
+
+/// The spec's `integrity` value: the omx CRC trailer or none.
+fn integrity_value(crc: bool) -> u32 {
+    if crc {
+        integrity::CRC32C
+    } else {
+        integrity::NONE
+    }
 }

@@ -90,21 +90,18 @@ pub(crate) mod stats {
 }
 
 /// Values of the `byte-order` enum (Order of data bytes in TileLink data flits).
-#[allow(dead_code)] // Generated for every enum; the module uses those it needs.
 pub(crate) mod byte_order {
     pub(crate) const SPEC: u32 = 0;
     pub(crate) const RAW: u32 = 1;
 }
 
 /// Values of the `version` enum (OmniXtend protocol version of a connection).
-#[allow(dead_code)] // Generated for every enum; the module uses those it needs.
 pub(crate) mod version {
     pub(crate) const V1_1: u32 = 0;
     pub(crate) const V1_0_3: u32 = 1;
 }
 
 /// Values of the `node-state` enum.
-#[allow(dead_code)] // Generated for every enum; the module uses those it needs.
 pub(crate) mod node_state {
     pub(crate) const CONNECTING: u32 = 0;
     pub(crate) const UP: u32 = 1;
@@ -113,7 +110,6 @@ pub(crate) mod node_state {
 }
 
 /// Values of the `integrity` enum (End-to-end check of every frame beyond the Ethernet FCS).
-#[allow(dead_code)] // Generated for every enum; the module uses those it needs.
 pub(crate) mod integrity {
     pub(crate) const NONE: u32 = 0;
     pub(crate) const CRC32C: u32 = 1;

@@ -3,11 +3,17 @@
 """Generates the omx netlink family's code from its YAML spec (one fact, one place).
 
     scripts/netlink-gen.py --ynl KERNEL_TREE [--out ROOT]
+    scripts/netlink-gen.py --replies
+
 
 Writes, under ROOT (default: the repository):
   omx_mod/netlink_generated.rs           the module's numbers, policies and operations
   omxctl/src/netlink/spec_generated.rs   omxctl's numbers, enums and counter sets
   include/uapi/linux/omx.h               the uapi header, by the kernel's ynl-gen-c.py
+
+--replies prints, as JSON, what each reply, dump and notification carries: its attribute set,
+its attributes and the counters of each nested counter set (scripts/checks/netlink-replies.sh
+compares them with the module's writers and omxctl's parser).
 
 Run it through scripts/netlink-gen.sh, which finds KERNEL_TREE (a Linux tree with
 tools/net/ynl and Documentation/netlink/genetlink.yaml). Needs python3-yaml and, for
@@ -21,6 +27,7 @@ supported; anything else stops the generator with a message rather than guessing
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -134,6 +141,40 @@ class Family:
 
 
 # ---------------------------------------------------------------------------------------------
+# Reply shapes (--replies), for scripts/checks/netlink-replies.sh
+# ---------------------------------------------------------------------------------------------
+
+def reply_shapes(fam):
+    """{op: {"set", "attrs", "nested": {attr: {"set", "attrs"}}, "counter-set"}} of every op that answers or
+    notifies: a `do`/`dump` reply, an `event`, or a `notify` (the notified op's `do` reply)."""
+    shapes = {}
+    for op in fam.ops:
+        if "notify" in op:
+            target = fam.op(op["notify"])
+            lists = [(target.get("do") or {}).get("reply")]
+        elif "event" in op:
+            lists = [op["event"]]
+        else:
+            lists = [(op.get(k) or {}).get("reply") for k in ("do", "dump")]
+        lists = [r["attributes"] for r in lists if r]
+        if not lists:
+            continue
+        if any(names != lists[0] for names in lists):
+            fail(f"operation {op['name']}: its do and dump replies differ (not supported)")
+        set_name = op["attribute-set"]
+        nested = {}
+        for name in lists[0]:
+            inner = fam.attr(set_name, name).get("nested-attributes")
+            if inner:
+                if inner not in fam.counter_sets():
+                    fail(f"{set_name}.{name}: only counter sets may be nested in a reply")
+                nested[name] = {"set": inner, "attrs": [a["name"] for a in fam.sets[inner]]}
+        shapes[op["name"]] = {"set": set_name, "attrs": lists[0], "nested": nested,
+                              "counter-set": set_name in fam.counter_sets()}
+    return shapes
+
+
+# ---------------------------------------------------------------------------------------------
 # The module (omx_mod/netlink_generated.rs)
 # ---------------------------------------------------------------------------------------------
 
@@ -185,7 +226,6 @@ def module_source(fam):
     for enum_name, enum in fam.enums.items():
         doc = first_sentence(enum["doc"])
         out += ["", f"/// Values of the `{enum_name}` enum" + (f" ({doc})." if doc else "."),
-                "#[allow(dead_code)] // Generated for every enum; the module uses those it needs.",
                 f"pub(crate) mod {snake(enum_name)} {{"]
         out += [f"    pub(crate) const {upper(e['name'])}: u32 = {i};"
                 for i, e in enumerate(enum["entries"])]
@@ -360,7 +400,9 @@ def uapi_header(spec_path, kernel):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ynl", required=True, metavar="KERNEL_TREE",
+    ap.add_argument("--replies", action="store_true",
+                    help="print what each reply carries, as JSON, and write nothing")
+    ap.add_argument("--ynl", metavar="KERNEL_TREE",
                     help="Linux tree with tools/net/ynl (for the uapi header)")
     ap.add_argument("--out", default=root, metavar="ROOT", help="where to write (default: the repository)")
     args = ap.parse_args()
@@ -368,6 +410,11 @@ def main():
     spec_path = os.path.join(root, SPEC)
     with open(spec_path) as f:
         fam = Family(yaml.safe_load(f))
+    if args.replies:
+        print(json.dumps(reply_shapes(fam), indent=1))
+        return
+    if not args.ynl:
+        ap.error("--ynl KERNEL_TREE is needed to generate")
     files = {
         MODULE_OUT: module_source(fam),
         OMXCTL_OUT: omxctl_source(fam),

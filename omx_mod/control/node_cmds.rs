@@ -7,7 +7,7 @@ use crate::attrs::fill_node;
 use crate::glue::genl::{Attr, GenlFamily, Request};
 use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
-use crate::netlink::node;
+use crate::netlink::{byte_order, integrity, node, version};
 use crate::node::params::{NodeParams, DEFAULT_IO_TIMEOUT_MS};
 use crate::node::{Node, NodeObserver};
 use crate::nodes::AddError;
@@ -78,11 +78,13 @@ impl Control {
             ));
         }
         let order = match req.attr(node::BYTE_ORDER).and_then(|a| a.u32()) {
-            None | Some(0) => ByteOrder::Spec,
+            None | Some(byte_order::SPEC) => ByteOrder::Spec,
+            // The policy admits only the spec's values: anything else is `raw`.
             Some(_) => ByteOrder::Raw,
         };
         let version = match req.attr(node::VERSION).and_then(|a| a.u32()) {
-            None | Some(0) => Version::V1_1,
+            None | Some(version::V1_1) => Version::V1_1,
+            // The policy admits only the spec's values: anything else is `v1-0-3`.
             Some(_) => Version::V1_0_3,
         };
         let dev_mtu = dev.mtu();
@@ -109,7 +111,10 @@ impl Control {
             },
         };
         // The omx CRC trailer unless the peer cannot take it (hardware OmniXtend nodes).
-        let integrity = !matches!(req.attr(node::INTEGRITY).and_then(|a| a.u32()), Some(0));
+        let integrity = !matches!(
+            req.attr(node::INTEGRITY).and_then(|a| a.u32()),
+            Some(integrity::NONE)
+        );
         let io_timeout_ms = match req.attr(node::IO_TIMEOUT) {
             None => DEFAULT_IO_TIMEOUT_MS,
             Some(a) => match a.u32() {

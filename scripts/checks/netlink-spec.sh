@@ -27,9 +27,20 @@ for f in "${FILES[@]}"; do
 		bad=1
 	fi
 done
-# The header is C a program can include.
-if command -v gcc >/dev/null && ! gcc -fsyntax-only -Wall -Werror -x c include/uapi/linux/omx.h; then
-	echo "include/uapi/linux/omx.h:1: does not compile as C"
+# The header is C a program can include: compiled by the first C compiler found (scripts/deps.sh
+# installs one); without any, the check fails rather than skip the test.
+cc=
+for c in ${CC:-} cc gcc clang; do
+	if command -v "$c" >/dev/null; then
+		cc=$c
+		break
+	fi
+done
+if [ -z "$cc" ]; then
+	echo "include/uapi/linux/omx.h:1: no C compiler (cc, gcc, clang) to compile the header; run scripts/deps.sh"
+	bad=1
+elif ! "$cc" -fsyntax-only -Wall -Werror -x c include/uapi/linux/omx.h; then
+	echo "include/uapi/linux/omx.h:1: does not compile as C ($cc)"
 	bad=1
 fi
 exit $bad
