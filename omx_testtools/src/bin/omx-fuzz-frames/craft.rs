@@ -6,7 +6,7 @@ use omx_proto::identity;
 use omx_proto::tilelink::{data_flits, layout, mask_flits, Data, Payload, MAX_ID};
 use omx_proto::{
     ByteOrder, Channel, Error, EthHeader, FrameBuilder, FrameLimits, Message, MessageType, Opcode,
-    Seq, TloeHeader,
+    Seq, TloeHeader, ETHERTYPE_OMNIXTEND,
 };
 use omx_rng::Rng;
 
@@ -174,7 +174,7 @@ pub fn random_bytes(out: &mut Vec<u8>, mtu: usize, dst: Mac, src: Mac, rng: &mut
     out.clear();
     out.extend_from_slice(&dst);
     out.extend_from_slice(&src);
-    out.extend_from_slice(&0xAAAAu16.to_be_bytes());
+    out.extend_from_slice(&ETHERTYPE_OMNIXTEND.to_be_bytes());
     out.resize(ETH_LEN + payload, 0);
     rng.fill(&mut out[ETH_LEN..]);
 }
