@@ -26,9 +26,9 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	: >"$S/profile-$name"
 	fio_run "$name" "$rw" "$bs" "$qd" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
-		grep -v '^$' | grep -E '^ +[0-9.]+%' | head -40 >"$S/$name.client.txt"
+		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
 	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -10 >"$S/$name.client-dso.txt"
+		grep -E '^ +[0-9.]+%' | sed -n 1,10p >"$S/$name.client-dso.txt"
 	wait_file "$S/$name.pool.txt"
 	"$C" -j node show 1 >"$S/$name.node.json"
 done

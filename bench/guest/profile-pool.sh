@@ -13,7 +13,7 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	wait_file "$S/profile-$name" || break
 	perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" -- sleep "$secs"
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -40 >"$S/$name.pool.tmp"
+		grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.pool.tmp"
 	mv "$S/$name.pool.tmp" "$S/$name.pool.txt"
 done
 wait_file "$S/done"
