@@ -14,6 +14,7 @@
 //! - [`frame`]: frame decoding ([`FrameView`]) and packing ([`FrameBuilder`]).
 //! - [`seq`], [`credit`], [`reliability`]: sequence numbers, flow control
 //!   credits and the Go-Back-N machinery.
+//! - [`congestion`]: the sender's congestion window over the Go-Back-N window.
 //! - [`connection`]: the [`Connection`] state machine a driver talks to, and its [`Stats`].
 //! - [`message_size`]: the largest message a connection uses for an MTU.
 //! - [`integrity`]: omx's optional CRC-32C trailer for corruption the Ethernet FCS misses.
@@ -75,6 +76,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod congestion;
 pub mod connection;
 pub mod credit;
 pub mod error;
