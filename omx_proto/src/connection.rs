@@ -30,6 +30,7 @@
 
 use core::ops::DerefMut;
 
+use super::congestion::{Congestion, DEFAULT_INITIAL_WINDOW, DEFAULT_MIN_WINDOW};
 use super::credit::{RxCredits, TxCredits, V11_DEFAULT_CREDITS};
 use super::error::Error;
 use super::ethernet::EthHeader;
@@ -81,6 +82,20 @@ pub struct Config {
     pub vc: u8,
     /// Maximum unacknowledged frames (clamped to the slot count and 2^21-1).
     pub window: u32,
+    /// omx extension, sender only (nothing on the wire): adapt how many transmitted frames
+    /// may be unacknowledged between `min_window` and `window` ([`crate::congestion`]):
+    /// slow start, halving on a NAK's go-back, the minimum after a retransmit timeout.
+    /// Off, all `window` frames go out at once (plain Go-Back-N).
+    pub congestion: bool,
+    /// Congestion window at start and after an idle period (frames; clamped to
+    /// `min_window..=window`).
+    pub initial_window: u32,
+    /// Smallest congestion window (frames; at least 1): after a retransmit timeout.
+    pub min_window: u32,
+    /// With `congestion`: space frames over the round trip instead of sending a window's
+    /// worth at once ([`crate::congestion`]), for paths with shallow queues. Off by
+    /// default: [`Connection::next_deadline`] then asks for wake-ups microseconds apart.
+    pub pacing: bool,
     /// The most frames the peer may have unacknowledged (its `window`; clamped to
     /// 1..=2^21-1; default [`DEFAULT_PEER_WINDOW`]): the receive window. A frame is used
     /// only if its sequence number is at most this far ahead of `NEXT_RX_SEQ` (frames lost
@@ -145,6 +160,10 @@ impl Config {
             ethernet: None,
             vc: 0,
             window: 1 << 20,
+            congestion: true,
+            initial_window: DEFAULT_INITIAL_WINDOW,
+            min_window: DEFAULT_MIN_WINDOW,
+            pacing: false,
             peer_window: DEFAULT_PEER_WINDOW,
             rto_ns: 100_000_000,
             ack_delay_ns: 50_000,
@@ -247,6 +266,17 @@ impl<'f> Received<'f> {
     }
 }
 
+/// Whether owed credits could be sealed into a frame now (as [`Connection::poll_transmit`]
+/// does): not while sealed frames wait for the congestion window, which the credit frame
+/// would queue behind anyway (it goes when an acknowledgement makes room, which the caller
+/// reacts to).
+fn can_seq_credit<B: DerefMut<Target = [u8]>, const N: usize>(c: &Connection<B, N>) -> bool {
+    c.sequenced_allowed()
+        && (c.tx.has_open() || c.tx.can_open())
+        && !c.tx.has_unsent()
+        && c.rxc.any_pending()
+}
+
 fn inc(x: &mut u64) {
     *x = x.wrapping_add(1);
 }
@@ -332,7 +362,13 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             return Err(Error::BadConfig);
         }
         let start = Seq::new(cfg.start_seq);
-        let tx = TxWindow::new(mem, Self::slot_size(&cfg), cfg.window, start)?;
+        let mut tx = TxWindow::new(mem, Self::slot_size(&cfg), cfg.window, start)?;
+        if cfg.congestion {
+            let max = u32::try_from(tx.window()).unwrap_or(MAX_WINDOW);
+            let mut cc = Congestion::new(cfg.initial_window, cfg.min_window, max);
+            cc.set_pacing(cfg.pacing);
+            tx.set_congestion(cc);
+        }
         let (state, default_credits) = match cfg.version {
             Version::V1_0_3 => (State::Open, 0),
             Version::V1_1 => (State::Listening, V11_DEFAULT_CREDITS),
@@ -394,6 +430,23 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// Number of sealed frames not yet acknowledged.
     pub fn unacked_frames(&self) -> usize {
         self.tx.unacked()
+    }
+
+    /// The congestion window: how many transmitted frames may be unacknowledged now
+    /// ([`Config::congestion`]; the fixed window when it is off).
+    pub fn congestion_window(&self) -> u32 {
+        self.tx.congestion().window()
+    }
+
+    /// The congestion control's slow-start threshold (frames).
+    pub fn slow_start_threshold(&self) -> u32 {
+        self.tx.congestion().ssthresh()
+    }
+
+    /// How often congestion control reduced the window (go-backs after a NAK, at most one
+    /// per loss epoch, and retransmit timeouts).
+    pub fn window_reductions(&self) -> u64 {
+        self.tx.congestion().reductions()
     }
 
     /// Retransmit timeouts in a row without the peer acknowledging anything: 0 while the peer
@@ -843,6 +896,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         match self.tx.on_timer(now, self.cfg.max_retransmits) {
             TimerOutcome::Idle => {}
             TimerOutcome::Retransmit => inc(&mut self.stats.timeouts),
+            TimerOutcome::GoBack => inc(&mut self.stats.gobacks),
             TimerOutcome::Exhausted => {
                 self.state = if self.state == State::Closing && self.peer_closed {
                     State::Closed
@@ -916,7 +970,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         // Credits owed: piggy-back on the open frame or send a credit frame.
         if self.sequenced_allowed()
             && self.credits_due(now)
-            && !self.tx.has_pending_transmit()
+            && !self.tx.has_unsent()
             && (self.tx.has_open() || self.tx.can_open())
         {
             self.seal_open()?;
@@ -924,7 +978,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         if self.keepalive_due(now) {
             self.probe(now)?;
         }
-        if self.tx.has_pending_transmit() {
+        if self.tx.has_pending_transmit() && self.tx.pace_deadline(now).is_none() {
             return self.transmit_sealed(now, out).map(Some);
         }
         if self.rx.ack_due(now) {
@@ -934,10 +988,14 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
                     // Sequenced empty frames are never acknowledged on their
                     // own (that would ping-pong), so cap how many may sit in
                     // the window; otherwise a run of lost ones could fill it.
+                    // One goes out at once or not at all: not behind frames
+                    // waiting for the congestion window.
                     let cap = (self.tx.window() / 4).max(1);
                     if self.sequenced_allowed()
                         && (self.tx.has_open() || self.tx.can_open())
                         && self.tx.unacked_non_eliciting() < cap
+                        && !self.tx.has_unsent()
+                        && self.tx.cwnd_room()
                     {
                         self.seal_open()?;
                         return self.transmit_sealed(now, out).map(Some);
@@ -1029,11 +1087,13 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         if matches!(self.state, State::Dead | State::Listening) {
             return false;
         }
-        if self.tx.has_pending_transmit() || self.rx.nak_pending() {
+        if self.tx.has_pending_transmit() && self.tx.pace_deadline(now).is_none() {
             return true;
         }
-        let can_seq = self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open());
-        can_seq && self.rxc.any_pending() && self.rxc.urgent() && now >= self.last_now
+        if self.rx.nak_pending() {
+            return true;
+        }
+        can_seq_credit(self) && self.rxc.urgent() && now >= self.last_now
     }
 
     /// When [`Connection::poll_transmit`] / [`Connection::poll`] must be
@@ -1056,13 +1116,15 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         if self.has_immediate_work(self.last_now) {
             return Some(self.last_now);
         }
-        let mut d = self.tx.rto_deadline();
+        let mut d = self.tx.timer_deadline();
+        if self.tx.has_pending_transmit() {
+            d = earliest(d, self.tx.pace_deadline(self.last_now));
+        }
         d = earliest(d, self.rx.ack_deadline());
         if self.tx.open_packer().is_some_and(|p| !p.is_empty()) {
             d = earliest(d, self.pack_deadline);
         }
-        let can_seq = self.sequenced_allowed() && (self.tx.has_open() || self.tx.can_open());
-        if can_seq && self.rxc.any_pending() {
+        if can_seq_credit(self) {
             d = earliest(d, self.credit_deadline);
         }
         if self.state == State::Closing {

@@ -7,9 +7,16 @@
 //! N; NAK(N) frees them and resends everything after N; a timeout resends
 //! everything unacknowledged. Receiver: accept only `NEXT_RX_SEQ`, drop and
 //! ACK duplicates, drop and NAK frames from the future.
+//!
+//! Sealing and transmitting are separate: a sealed frame waits in the retransmit buffer
+//! until the congestion window ([`Congestion`]) lets it out. The window limits frames
+//! transmitted and unacknowledged (`next_send` counted from the oldest unacknowledged
+//! frame), so a go-back resends at most a window's worth and the rest as acknowledgements
+//! free room.
 
 use core::ops::DerefMut;
 
+use super::congestion::Congestion;
 use super::error::Error;
 use super::frame::{FrameLimits, Packer};
 use super::header::{MessageType, TloeHeader};
@@ -24,6 +31,8 @@ pub struct SlotMeta {
     msg_type: MessageType,
     packer: Packer,
     sent_at: u64,
+    /// Transmitted more than once (no round-trip sample from it: Karn).
+    resent: bool,
 }
 
 impl SlotMeta {
@@ -34,6 +43,7 @@ impl SlotMeta {
         msg_type: MessageType::Normal,
         packer: Packer::new(),
         sent_at: 0,
+        resent: false,
     };
 }
 
@@ -46,6 +56,8 @@ pub enum TimerOutcome {
     Retransmit,
     /// The timer expired more than the allowed number of times in a row.
     Exhausted,
+    /// A NAK held off earlier (see [`TxWindow::on_nak`]) still stands: going back now.
+    GoBack,
 }
 
 /// The transmit side: a ring of `N` frame slots carved from caller memory.
@@ -67,6 +79,13 @@ pub struct TxWindow<B, const N: usize> {
     window: usize,
     rto_deadline: Option<u64>,
     timeouts: u32,
+    /// A NAK of this `ACKD_SEQ` that came within the holdoff, and when the holdoff ends.
+    held_nak: Option<(Seq, u64)>,
+    /// A held NAK was answered by the frame it missed arriving after all: the path
+    /// reordered, and the go-back that the receiver's dropping of the frames that overtook
+    /// it causes next is no sign of congestion.
+    reordered: bool,
+    cc: Congestion,
 }
 
 impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
@@ -97,6 +116,9 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
             window,
             rto_deadline: None,
             timeouts: 0,
+            held_nak: None,
+            reordered: false,
+            cc: Congestion::disabled(window as u32),
         })
     }
 
@@ -108,6 +130,27 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         let start = idx.checked_mul(self.slot_size)?;
         let end = start.checked_add(self.slot_size)?;
         self.mem.get_mut(start..end)
+    }
+
+    /// Replaces the congestion control (fixed at [`TxWindow::window`] frames until set).
+    /// Its `max` should be [`TxWindow::window`]; a larger one changes nothing.
+    pub fn set_congestion(&mut self, cc: Congestion) {
+        self.cc = cc;
+    }
+
+    /// The congestion control state.
+    pub const fn congestion(&self) -> &Congestion {
+        &self.cc
+    }
+
+    /// Frames the congestion window lets be in flight (at most [`TxWindow::window`]).
+    fn cwnd(&self) -> usize {
+        (self.cc.window() as usize).clamp(1, self.window.max(1))
+    }
+
+    /// The highest sequence number transmitted (`ACKD_SEQ` if none is outstanding).
+    fn highest_seq(&self) -> Seq {
+        self.ackd.add(self.highest_sent as u32)
     }
 
     /// `NEXT_TX_SEQ`.
@@ -215,8 +258,9 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
 
     /// The next frame to (re)transmit: its payload, message type and whether
     /// it is a retransmission.
+    /// `None` also while the congestion window is full.
     pub fn peek_transmit(&self) -> Option<(&[u8], MessageType, bool)> {
-        if self.next_send >= self.sealed {
+        if !self.has_pending_transmit() {
             return None;
         }
         let i = self.idx(self.next_send);
@@ -232,9 +276,12 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         if self.next_send >= self.sealed {
             return;
         }
+        self.cc.on_send(now, self.highest_sent == 0, rto);
         let i = self.idx(self.next_send);
+        let resent = self.next_send < self.highest_sent;
         if let Some(m) = self.meta.get_mut(i) {
             m.sent_at = now;
+            m.resent |= resent;
         }
         self.next_send = self.next_send.saturating_add(1);
         self.highest_sent = self.highest_sent.max(self.next_send);
@@ -281,6 +328,19 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         if d == 0 || d > self.highest_sent {
             return false;
         }
+        if let Some(m) = self
+            .meta
+            .get(self.idx(d.saturating_sub(1)))
+            .filter(|m| !m.resent)
+        {
+            self.cc.on_rtt_sample(now.saturating_sub(m.sent_at));
+        }
+        if self.held_nak.is_some() && !self.cc.in_recovery() {
+            // (In a loss epoch such NAKs are the stale ones of the go-back.)
+            self.reordered = true;
+        }
+        self.held_nak = None;
+        self.cc.on_ack(d as u32, n, self.highest_sent as u32);
         self.head = self.idx(d);
         self.sealed = self.sealed.saturating_sub(d);
         self.next_send = self.next_send.saturating_sub(d);
@@ -297,8 +357,13 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
 
     /// Applies a NAK: acknowledges up to `n`, then goes back to resend
     /// everything after `n`, unless the frame after `n` was (re)sent less
-    /// than `holdoff` ago (the NAK then predates that transmission, e.g. it
+    /// than `holdoff` ago (the NAK may predate that transmission, e.g. it
     /// was caused by reordering). Returns whether a go-back was started.
+    ///
+    /// A NAK held off is not forgotten: if nothing after `n` is acknowledged by the
+    /// end of the holdoff, [`TxWindow::on_timer`] goes back then. Otherwise a sender
+    /// whose whole (congestion) window is in flight would wait for the retransmit
+    /// timeout, as the receiver, seeing no new frames, sends no second NAK.
     pub fn on_nak(&mut self, n: Seq, now: u64, rto: u64, holdoff: u64) -> bool {
         let behind = self.ackd.distance_from(n);
         if behind != 0 && behind <= SEQ_HALF {
@@ -309,18 +374,52 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
             return false;
         }
         if let Some(m) = self.meta.get(self.idx(0)) {
-            if now < m.sent_at.saturating_add(holdoff) {
+            // A NAK sooner than a round trip after the frame may predate it: the holdoff,
+            // or the smoothed round trip if longer (queues on the path stretch it; junk
+            // frames of a window dropped by the receiver keep causing NAKs until then).
+            // Held, it stands once the (re)sent frame had time to be acknowledged.
+            let srtt = self.cc.srtt();
+            if now < m.sent_at.saturating_add(holdoff.max(srtt)) {
+                let wait = holdoff.max(srtt.saturating_add(srtt / 2));
+                self.held_nak = Some((n, m.sent_at.saturating_add(wait)));
                 return false;
             }
         }
-        self.next_send = 0;
+        self.go_back_after_nak();
         true
+    }
+
+    fn go_back_after_nak(&mut self) {
+        self.held_nak = None;
+        self.next_send = 0;
+        let highest = self.highest_seq();
+        if self.reordered {
+            self.reordered = false;
+        } else {
+            self.cc.on_nak_loss(highest);
+        }
+    }
+
+    /// Whether the held-off NAK still names `ACKD_SEQ` with frames outstanding.
+    fn held_nak_stands(&self) -> bool {
+        self.held_nak
+            .is_some_and(|(n, _)| n == self.ackd && self.highest_sent > 0)
     }
 
     /// Runs the retransmit timer: on expiry everything unacknowledged is
     /// scheduled again; after more than `max_retransmits` consecutive
     /// expiries without progress the window reports exhaustion.
     pub fn on_timer(&mut self, now: u64, max_retransmits: u32) -> TimerOutcome {
+        if let Some((_, t)) = self.held_nak {
+            if now >= t {
+                let stands = self.held_nak_stands();
+                self.held_nak = None;
+                if stands {
+                    self.go_back_after_nak();
+                    return TimerOutcome::GoBack;
+                }
+            }
+        }
         match self.rto_deadline {
             Some(t) if now >= t => {
                 self.rto_deadline = None;
@@ -332,6 +431,8 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
                     return TimerOutcome::Exhausted;
                 }
                 self.next_send = 0;
+                let highest = self.highest_seq();
+                self.cc.on_timeout(highest);
                 TimerOutcome::Retransmit
             }
             _ => TimerOutcome::Idle,
@@ -348,9 +449,47 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
         self.rto_deadline
     }
 
-    /// Whether a sealed frame is waiting to be (re)transmitted.
-    pub const fn has_pending_transmit(&self) -> bool {
+    /// When [`TxWindow::on_timer`] has work: the retransmit timer or the end of a NAK's
+    /// holdoff.
+    pub fn timer_deadline(&self) -> Option<u64> {
+        let held = self
+            .held_nak
+            .filter(|_| self.held_nak_stands())
+            .map(|(_, t)| t);
+        match (self.rto_deadline, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// When pacing lets the next frame leave, if later than `now`.
+    pub fn pace_deadline(&self, now: u64) -> Option<u64> {
+        self.cc.pace_deadline(now)
+    }
+
+    /// Whether a sealed frame is waiting to be (re)transmitted and the congestion window
+    /// lets it go (pacing aside: [`TxWindow::pace_deadline`]).
+    pub fn has_pending_transmit(&self) -> bool {
+        self.has_unsent() && self.cwnd_room()
+    }
+
+    /// Whether a sealed frame is waiting to be (re)transmitted, congestion window or not.
+    pub const fn has_unsent(&self) -> bool {
         self.next_send < self.sealed
+    }
+
+    /// Whether the congestion window has room for one more transmission. Frames that need
+    /// no acknowledgement (1.0.3's sequenced empty frames) do not count: nothing may
+    /// acknowledge them, so counted they could hold the window shut with no timer armed.
+    pub fn cwnd_room(&self) -> bool {
+        let cwnd = self.cwnd();
+        self.next_send < cwnd
+            || (0..self.next_send)
+                .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| m.eliciting))
+                .take(cwnd)
+                .count()
+                < cwnd
     }
 }
 
@@ -486,6 +625,10 @@ mod tests {
         t.mark_transmitted(50, 100);
         assert!(!t.on_nak(Seq::new(1), 60, 100, 50)); // holdoff: just resent
         assert!(!t.on_nak(Seq::new(0), 30, 100, 50)); // stale
+        assert_eq!(t.on_timer(99, 1), TimerOutcome::Idle);
+        // The NAK held off at 60 still stands when its holdoff ends (frame 2 sent at 50).
+        assert_eq!(t.timer_deadline(), Some(100));
+        assert_eq!(t.on_timer(100, 1), TimerOutcome::GoBack);
         assert_eq!(t.on_timer(109, 1), TimerOutcome::Idle);
         assert_eq!(t.on_timer(110, 1), TimerOutcome::Retransmit);
         t.mark_transmitted(110, 100);
