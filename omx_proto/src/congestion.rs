@@ -34,6 +34,14 @@
 //!   from acknowledgements of frames sent once (Karn). Off by default: it needs the
 //!   driver's timer to fire with microsecond precision.
 //!
+//! - Optional delay signal ([`Congestion::set_delay_target`]), in the spirit of Swift:
+//!   when the smoothed round trip exceeds the base (the smallest sample of the last
+//!   [`MIN_RTT_WINDOW_NS`]) by more than a target, the window shrinks by
+//!   `0.8 x excess / srtt` (at most half), at most once per round trip, and does not grow;
+//!   a deep receive queue (an AF_PACKET buffer of thousands of frames) then stays short
+//!   instead of filling until it drops. Off by default: a target too small for the path's
+//!   jitter starves the sender.
+//!
 //! The window is bounded by `[min, max]`: `max` is the configured window (the retransmit
 //! slot count), `min` at least 1. Acknowledgement-only frames are not counted and never
 //! wait for the window ([`crate::connection`]). Disabled ([`Congestion::disabled`]), the
@@ -50,6 +58,10 @@ pub const DEFAULT_INITIAL_WINDOW: u32 = 16;
 /// congested queue, large enough that a delayed acknowledgement does not stall the
 /// sender for its whole delay.
 pub const DEFAULT_MIN_WINDOW: u32 = 4;
+
+/// How long the base round-trip time of the delay signal is remembered: a path that
+/// became slower for good is taken as the new base after this long.
+pub const MIN_RTT_WINDOW_NS: u64 = 10_000_000_000;
 
 /// Frames that may leave back to back when pacing (after an idle moment).
 pub const PACING_BURST: u64 = 4;
@@ -75,6 +87,14 @@ pub struct Congestion {
     srtt: u64,
     /// Earliest time the next frame may leave when pacing.
     pace_at: u64,
+    /// Delay signal: the allowed queueing delay over the base RTT, ns (0: off).
+    delay_target: u64,
+    /// Smallest round-trip sample and when it was taken.
+    min_rtt: u64,
+    min_rtt_at: u64,
+    /// The smoothed round trip is above base + target: no growth.
+    over_target: bool,
+    last_delay_cut: Option<u64>,
 }
 
 impl Congestion {
@@ -95,6 +115,11 @@ impl Congestion {
             pacing: false,
             srtt: 0,
             pace_at: 0,
+            delay_target: 0,
+            min_rtt: 0,
+            min_rtt_at: 0,
+            over_target: false,
+            last_delay_cut: None,
         }
     }
 
@@ -118,6 +143,11 @@ impl Congestion {
             pacing: false,
             srtt: 0,
             pace_at: 0,
+            delay_target: 0,
+            min_rtt: 0,
+            min_rtt_at: 0,
+            over_target: false,
+            last_delay_cut: None,
         }
     }
 
@@ -131,8 +161,19 @@ impl Congestion {
         self.srtt
     }
 
-    /// A round-trip time sample (a frame sent once, acknowledged `rtt` ns later).
-    pub fn on_rtt_sample(&mut self, rtt: u64) {
+    /// Turns the delay signal on (`target_ns` > 0: the queueing delay allowed over the
+    /// base round trip) or off (0). Only with congestion control on.
+    pub fn set_delay_target(&mut self, target_ns: u64) {
+        self.delay_target = if self.enabled { target_ns } else { 0 };
+    }
+
+    /// The smallest recent round-trip sample, ns (0 before the first).
+    pub const fn min_rtt(&self) -> u64 {
+        self.min_rtt
+    }
+
+    /// A round-trip time sample at `now` (a frame sent once, acknowledged `rtt` ns later).
+    pub fn on_rtt_sample(&mut self, now: u64, rtt: u64) {
         let rtt = rtt.max(1);
         self.srtt = if self.srtt == 0 {
             rtt
@@ -140,6 +181,35 @@ impl Congestion {
             // srtt += (rtt - srtt) / 8
             self.srtt - self.srtt / 8 + rtt / 8
         };
+        if self.min_rtt == 0
+            || rtt <= self.min_rtt
+            || now.saturating_sub(self.min_rtt_at) > MIN_RTT_WINDOW_NS
+        {
+            self.min_rtt = rtt;
+            self.min_rtt_at = now;
+        }
+        if self.delay_target == 0 {
+            return;
+        }
+        let limit = self.min_rtt.saturating_add(self.delay_target);
+        self.over_target = self.srtt > limit;
+        let cut_recently = self
+            .last_delay_cut
+            .is_some_and(|t| now < t.saturating_add(self.srtt));
+        if !self.over_target || self.recover.is_some() || cut_recently {
+            return;
+        }
+        // Swift: cwnd x (1 - 0.8 x (delay - target) / delay), at most halved.
+        let cwnd = u64::from(self.cwnd);
+        let excess = self.srtt - limit;
+        let cut = (cwnd.saturating_mul(excess).saturating_mul(4) / self.srtt.saturating_mul(5))
+            .clamp(1, (cwnd / 2).max(1));
+        let cut = u32::try_from(cut).unwrap_or(self.cwnd);
+        self.cwnd = self.cwnd.saturating_sub(cut).max(self.min);
+        self.ssthresh = self.cwnd; // out of slow start
+        self.acked = 0;
+        self.last_delay_cut = Some(now);
+        self.reductions = self.reductions.wrapping_add(1);
     }
 
     /// Pacing gap between frames, ns (0: not pacing).
@@ -202,6 +272,9 @@ impl Congestion {
         }
         if flight.saturating_mul(2) < self.cwnd {
             return; // not window-limited: the window is not being tested
+        }
+        if self.delay_target > 0 && self.over_target {
+            return; // queues are building: hold
         }
         let mut left = acked;
         if self.cwnd < self.ssthresh {
@@ -365,8 +438,8 @@ mod tests {
         let mut c = Congestion::new(10, 4, 256);
         c.set_pacing(true);
         assert_eq!(c.pace_deadline(0), None); // no RTT sample yet
-        c.on_rtt_sample(1000);
-        c.on_rtt_sample(1000);
+        c.on_rtt_sample(0, 1000);
+        c.on_rtt_sample(0, 1000);
         assert_eq!(c.srtt(), 1000);
         // Slow start: 1000 ns / (10 frames x 2) = 50 ns apart, 4 frames at once.
         for _ in 0..PACING_BURST {
@@ -377,8 +450,34 @@ mod tests {
         assert_eq!(c.pace_deadline(10_050), None);
         let mut off = Congestion::disabled(8);
         off.set_pacing(true);
-        off.on_rtt_sample(1000);
+        off.on_rtt_sample(0, 1000);
         off.on_send(0, true, 10);
         assert_eq!(off.pace_deadline(0), None);
+    }
+
+    #[test]
+    fn delay_signal_cuts_once_per_round_trip() {
+        let mut c = Congestion::new(100, 4, 256);
+        c.set_delay_target(100);
+        c.on_rtt_sample(0, 1000);
+        assert_eq!((c.min_rtt(), c.window()), (1000, 100));
+        // srtt 1000 -> 1500 over target 1100: cut by 0.8 x 400 / 1500 of 100 = 21.
+        c.on_rtt_sample(10, 5000);
+        assert_eq!(c.srtt(), 1500);
+        assert_eq!(c.window(), 79);
+        c.on_ack(79, Seq::new(79), 79); // over target: no growth
+        c.on_rtt_sample(20, 5000); // within one round trip of the cut
+        assert_eq!(c.window(), 79);
+        c.on_rtt_sample(3000, 5000); // a round trip (srtt 2321) later
+        assert!(c.window() < 79);
+        assert_eq!(c.reductions(), 2);
+        // A new base after the window of the minimum.
+        c.on_rtt_sample(MIN_RTT_WINDOW_NS + 10, 5000);
+        assert_eq!(c.min_rtt(), 5000);
+        // Off: no cut.
+        let mut c = Congestion::new(100, 4, 256);
+        c.on_rtt_sample(0, 1000);
+        c.on_rtt_sample(10, 50_000);
+        assert_eq!(c.window(), 100);
     }
 }

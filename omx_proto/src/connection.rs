@@ -96,6 +96,10 @@ pub struct Config {
     /// worth at once ([`crate::congestion`]), for paths with shallow queues. Off by
     /// default: [`Connection::next_deadline`] then asks for wake-ups microseconds apart.
     pub pacing: bool,
+    /// With `congestion`, 0 = off: also shrink the window (once per round trip) when the
+    /// smoothed round trip exceeds the smallest recent one by more than this (ns), before
+    /// a deep queue fills and drops ([`crate::congestion`], a Swift-like delay signal).
+    pub delay_target_ns: u64,
     /// The most frames the peer may have unacknowledged (its `window`; clamped to
     /// 1..=2^21-1; default [`DEFAULT_PEER_WINDOW`]): the receive window. A frame is used
     /// only if its sequence number is at most this far ahead of `NEXT_RX_SEQ` (frames lost
@@ -164,6 +168,7 @@ impl Config {
             initial_window: DEFAULT_INITIAL_WINDOW,
             min_window: DEFAULT_MIN_WINDOW,
             pacing: false,
+            delay_target_ns: 0,
             peer_window: DEFAULT_PEER_WINDOW,
             rto_ns: 100_000_000,
             ack_delay_ns: 50_000,
@@ -367,6 +372,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             let max = u32::try_from(tx.window()).unwrap_or(MAX_WINDOW);
             let mut cc = Congestion::new(cfg.initial_window, cfg.min_window, max);
             cc.set_pacing(cfg.pacing);
+            cc.set_delay_target(cfg.delay_target_ns);
             tx.set_congestion(cc);
         }
         let (state, default_credits) = match cfg.version {
@@ -441,6 +447,12 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
     /// The congestion control's slow-start threshold (frames).
     pub fn slow_start_threshold(&self) -> u32 {
         self.tx.congestion().ssthresh()
+    }
+
+    /// The smoothed round-trip time in ns, from acknowledgements of frames sent once (0
+    /// before the first).
+    pub fn smoothed_rtt(&self) -> u64 {
+        self.tx.congestion().srtt()
     }
 
     /// How often congestion control reduced the window (go-backs after a NAK, at most one

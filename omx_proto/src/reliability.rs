@@ -333,7 +333,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
             .get(self.idx(d.saturating_sub(1)))
             .filter(|m| !m.resent)
         {
-            self.cc.on_rtt_sample(now.saturating_sub(m.sent_at));
+            self.cc.on_rtt_sample(now, now.saturating_sub(m.sent_at));
         }
         if self.held_nak.is_some() && !self.cc.in_recovery() {
             // (In a loss epoch such NAKs are the stale ones of the go-back.)

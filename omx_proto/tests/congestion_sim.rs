@@ -44,6 +44,8 @@ struct Scenario {
     reorder_ns: u64,
     congestion: bool,
     pacing: bool,
+    /// `Config::delay_target_ns` (0: no delay signal).
+    delay_target: u64,
     integrity: bool,
     /// Flits of receive buffer the receiver grants on channel A.
     rx_credit_flits: u32,
@@ -62,6 +64,7 @@ const BASE: Scenario = Scenario {
     reorder_ns: 0,
     congestion: true,
     pacing: false,
+    delay_target: 0,
     integrity: true,
     rx_credit_flits: 1 << 20,
     duration: 100_000_000, // 100 ms: ~11 000 frames at full rate
@@ -83,6 +86,10 @@ struct Outcome {
     #[allow(dead_code)]
     gobacks: u64,
     timeouts: u64,
+    /// Longest the receive queue got after the first fifth of the run (frames).
+    rxq_max: usize,
+    /// The sender's smoothed round trip at the end, ns.
+    srtt: u64,
 }
 
 fn config(s: &Scenario, dst: [u8; 6], src: [u8; 6]) -> Config {
@@ -92,6 +99,7 @@ fn config(s: &Scenario, dst: [u8; 6], src: [u8; 6]) -> Config {
     c.window = SLOTS as u32;
     c.congestion = s.congestion;
     c.pacing = s.pacing;
+    c.delay_target_ns = s.delay_target;
     c.integrity = s.integrity;
     c.rto_ns = 4 * rtt;
     c.rto_backoff_max_shift = 4;
@@ -120,6 +128,7 @@ fn run(s: &Scenario) -> Outcome {
     let mut last_depart = 0u64;
     let mut rxq: VecDeque<Vec<u8>> = VecDeque::new();
     let mut rx_busy_until = 0u64;
+    let mut rxq_max = 0usize;
     let svc = NS.checked_div(s.rx_rate).unwrap_or(0);
     let (mut useful, mut data_tx, mut queue_drops, mut rx_drops) = (0u64, 0u64, 0u64, 0u64);
     let mut addr = 0u64;
@@ -133,6 +142,9 @@ fn run(s: &Scenario) -> Outcome {
                 rx_drops += 1;
             } else {
                 rxq.push_back(f);
+                if now > s.duration / 5 {
+                    rxq_max = rxq_max.max(rxq.len());
+                }
             }
         }
         while rx_busy_until <= now {
@@ -214,6 +226,8 @@ fn run(s: &Scenario) -> Outcome {
         rx_drops,
         gobacks: st.gobacks,
         timeouts: st.timeouts,
+        rxq_max,
+        srtt: a.smoothed_rtt(),
     }
 }
 
@@ -289,6 +303,16 @@ fn slow_receiver_small_queue() {
     check("slow receiver paced", Scenario { pacing: true, ..s }, |o| {
         o.goodput >= 0.40 && o.retx_ratio <= 0.15
     });
+    // The delay signal keeps the queue short before it overflows: 50.6 % goodput, 2.5 %
+    // resent (the end of slow start), receive queue at most 13 frames.
+    check(
+        "slow receiver delay",
+        Scenario {
+            delay_target: 200_000,
+            ..s
+        },
+        |o| o.goodput >= 0.45 && o.retx_ratio <= 0.05,
+    );
 }
 
 /// Random loss. At 0.1 %: 48 % goodput, 10 % resent (paced 57 %); fixed window 33 %,
@@ -350,4 +374,29 @@ fn credit_limited() {
         o.goodput >= 0.65 && o.retx_ratio <= 0.10
     });
     check("credit", s, |o| o.goodput >= 0.42 && o.retx_ratio <= 0.20);
+}
+
+/// The delay signal (`Config::delay_target_ns`): a receiver at half the link's rate behind a
+/// deep queue (2048 frames, an AF_PACKET socket buffer) never drops, so the loss-based
+/// window grows to all 256 slots and keeps ~224 frames queued (3.7 ms of delay, srtt
+/// 4.3 ms). With a target of 200 us over the base round trip the queue stays at ~13
+/// frames (srtt 0.7 ms) at the same goodput.
+#[test]
+fn delay_signal_keeps_a_deep_receive_queue_short() {
+    let s = Scenario {
+        rx_rate: 60_000,
+        rx_queue: 2048,
+        ..BASE
+    };
+    let loss_only = run(&s);
+    let delay = run(&Scenario {
+        delay_target: 200_000,
+        ..s
+    });
+    eprintln!("deep rx queue, loss only: {loss_only:?}");
+    eprintln!("deep rx queue, delay:     {delay:?}");
+    let ok =
+        |o: &Outcome| o.goodput >= 0.45 && o.rxq_max <= 40 && o.srtt <= 1_000_000 && o.retx == 0;
+    assert!(ok(&delay), "{delay:?}");
+    assert!(!ok(&loss_only), "{loss_only:?}");
 }
