@@ -13,7 +13,7 @@ use kernel::sync::Arc;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
 pub(crate) const MAX_REQUESTS: usize = 128;
-/// Largest message: one page.
+/// Largest message (8 KiB: two pages, at MTU 9000); the bounce buffer's size.
 const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
 /// What a block-layer timeout did to a request here (a request on a node that is alive
 /// gets a few more timeouts, `omx_logic::expiry`).
@@ -120,7 +120,7 @@ pub(crate) struct IoState {
 
 impl IoState {
     /// Tables for a node whose messages carry up to `msg_size` bytes
-    /// (`omx_proto::message_size_for_mtu`, at most a page).
+    /// (`omx_proto::message_size_for_mtu`, at most `MAX_MSG`).
     pub(crate) fn new(msg_size: u32) -> Result<Self> {
         let mut entries = KVec::with_capacity(MAX_REQUESTS, GFP_KERNEL)?;
         for _ in 0..MAX_REQUESTS {
@@ -200,8 +200,10 @@ impl IoState {
             let Some(Some(e)) = self.entries.get_mut(idx) else {
                 return;
             };
-            let piece = piece_size(self.msg_size, e.len.saturating_sub(e.issued));
+            // Aligned to its size; the copies below gather it from (or scatter it into)
+            // however many bio segments it spans.
             let addr = e.addr.saturating_add(e.issued as u64);
+            let piece = piece_size(self.msg_size, addr, e.len.saturating_sub(e.issued));
             let source = ticket.id();
             let sent = match e.kind {
                 IoKind::Read => {

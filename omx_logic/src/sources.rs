@@ -178,14 +178,17 @@ impl<S: DerefMut<Target = [SourceSlot]>> SourceTable<S> {
     }
 }
 
-/// Bytes of the next message of a request with `rest` bytes left to send, on a connection
-/// whose messages carry at most `msg_size`: the largest power of two within both.
-pub fn piece_size(msg_size: u32, rest: u32) -> u32 {
+/// Bytes of the next message of a request with `rest` bytes left to send from node address
+/// `addr`, on a connection whose messages carry at most `msg_size`: the largest power of two
+/// within both that `addr` is a multiple of (a TileLink message's address is aligned to its
+/// size). So a range starting off an 8 KiB boundary begins with smaller messages up to the
+/// first boundary, then goes on in whole `msg_size` messages, and ends with smaller ones.
+pub fn piece_size(msg_size: u32, addr: u64, rest: u32) -> u32 {
     let piece = msg_size.min(rest);
-    if piece.is_power_of_two() {
-        return piece;
-    }
-    piece.checked_ilog2().map_or(0, |log| 1 << log)
+    let piece = piece.checked_ilog2().map_or(0, |log| 1 << log);
+    // The alignment of `addr` (none for address 0), capped where it no longer matters.
+    let align = 1u64 << addr.trailing_zeros().min(31);
+    piece.min(u32::try_from(align).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]
@@ -297,11 +300,50 @@ mod tests {
 
     #[test]
     fn pieces_are_the_largest_power_of_two_that_fits() {
-        assert_eq!(piece_size(4096, 8192), 4096);
-        assert_eq!(piece_size(1024, 3072), 1024);
-        assert_eq!(piece_size(4096, 3072), 2048);
-        assert_eq!(piece_size(4096, 4095), 2048);
-        assert_eq!(piece_size(4096, 1), 1);
-        assert_eq!(piece_size(4096, 0), 0);
+        assert_eq!(piece_size(4096, 0, 8192), 4096);
+        assert_eq!(piece_size(1024, 0, 3072), 1024);
+        assert_eq!(piece_size(4096, 0, 3072), 2048);
+        assert_eq!(piece_size(4096, 0, 4095), 2048);
+        assert_eq!(piece_size(4096, 0, 1), 1);
+        assert_eq!(piece_size(4096, 0, 0), 0);
+        assert_eq!(piece_size(8192, 1 << 40, 1 << 20), 8192);
+    }
+
+    /// The pieces of `len` bytes at `addr`, in order.
+    fn pieces(msg_size: u32, addr: u64, len: u32) -> ([u32; 8], usize) {
+        let (mut out, mut n, mut done) = ([0; 8], 0, 0);
+        while done < len {
+            let p = piece_size(msg_size, addr + u64::from(done), len - done);
+            out[n] = p;
+            n += 1;
+            done += p;
+        }
+        (out, n)
+    }
+
+    #[test]
+    fn pieces_are_aligned_to_their_size() {
+        // A page at an odd page offset: one 4 KiB message, not an unaligned 8 KiB one.
+        assert_eq!(pieces(8192, 0x3000, 4096), ([4096, 0, 0, 0, 0, 0, 0, 0], 1));
+        // 20 KiB from an odd page: 4 KiB up to the boundary, two 8 KiB, nothing left.
+        assert_eq!(
+            pieces(8192, 0x1000, 20480),
+            ([4096, 8192, 8192, 0, 0, 0, 0, 0], 3)
+        );
+        // 24 KiB from an odd page: the last page goes alone.
+        assert_eq!(
+            pieces(8192, 0x5000, 24576),
+            ([4096, 8192, 8192, 4096, 0, 0, 0, 0], 4)
+        );
+        // Aligned and smaller than the message size.
+        assert_eq!(
+            pieces(8192, 0x4000, 12288),
+            ([8192, 4096, 0, 0, 0, 0, 0, 0], 2)
+        );
+        // 1 KiB messages (MTU 1500) are never held back by page alignment.
+        assert_eq!(
+            pieces(1024, 0x3000, 4096),
+            ([1024, 1024, 1024, 1024, 0, 0, 0, 0], 4)
+        );
     }
 }

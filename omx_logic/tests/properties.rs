@@ -189,12 +189,41 @@ proptest! {
         }
     }
 
-    /// A piece is the largest power of two within the message size and what is left.
+    /// A piece is the largest power of two within the message size and what is left that
+    /// the address is aligned to.
     #[test]
-    fn pieces_are_powers_of_two_that_fit(msg in 1u32.., rest in 1u32..) {
-        let p = piece_size(msg, rest);
+    fn pieces_are_powers_of_two_that_fit(msg in 1u32.., addr in any::<u64>(), rest in 1u32..) {
+        let p = piece_size(msg, addr, rest);
         let limit = msg.min(rest);
-        prop_assert!(p.is_power_of_two() && p <= limit && limit / 2 < p);
+        prop_assert!(p.is_power_of_two() && p <= limit);
+        prop_assert_eq!(addr % u64::from(p), 0);
+        // Twice as large would not fit, or not be aligned.
+        let twice = u64::from(p) * 2;
+        prop_assert!(twice > u64::from(limit) || addr % twice != 0);
+    }
+
+    /// A request split piece by piece is covered exactly, every message aligned to its size
+    /// and within the message size, with at most two smaller messages at each edge per
+    /// power of two (the count of whole messages is what the range allows).
+    #[test]
+    fn a_range_splits_into_aligned_messages(
+        log in 3u32..=15,
+        addr in (0u64..1 << 40).prop_map(|a| a & !511),
+        len in (1u32..(1 << 20)).prop_map(|l| (l & !511).max(512)),
+    ) {
+        let msg = 1u32 << log;
+        let (mut at, mut left, mut n) = (addr, len, 0u32);
+        while left > 0 {
+            let p = piece_size(msg, at, left);
+            prop_assert!(p > 0 && p <= msg && p <= left);
+            prop_assert_eq!(at % u64::from(p), 0);
+            at += u64::from(p);
+            left -= p;
+            n += 1;
+        }
+        prop_assert_eq!(at, addr + u64::from(len));
+        // At most the whole messages of the range plus two edges of up to log2 pieces each.
+        prop_assert!(n <= len / msg + 2 * log + 2, "{} pieces", n);
     }
 
     /// A request is extended at most MAX_EXTENSIONS times, and only while its node lives.

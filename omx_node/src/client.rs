@@ -202,11 +202,14 @@ impl Chunk {
 
 /// Splits `[addr, addr + len)` into chunks of at most `max` bytes (a power
 /// of two). Whole aligned blocks of at least `min_full` bytes become full
-/// chunks; other pieces use the smallest covering block of at least 8 bytes.
-pub fn split(addr: u64, len: usize, max: usize, min_full: usize) -> Vec<Chunk> {
+/// chunks; other pieces use the smallest covering block of at least 8 bytes,
+/// at most `max_partial` (a PutPartialData's byte mask makes it larger on the
+/// wire than a PutFullData of the same size: at MTU 9000 8 KiB and 4 KiB).
+pub fn split(addr: u64, len: usize, max: usize, max_partial: usize, min_full: usize) -> Vec<Chunk> {
     // u128: a range may end exactly at (or run past) 2^64.
     let mut out = Vec::new();
     let max = max.max(8) as u128;
+    let pmax = (max_partial as u128).clamp(8, max);
     let end = u128::from(addr) + len as u128;
     let mut p = u128::from(addr);
     while p < end && p <= u128::from(u64::MAX) {
@@ -220,11 +223,11 @@ pub fn split(addr: u64, len: usize, max: usize, min_full: usize) -> Vec<Chunk> {
             s /= 2;
         }
         let (base, s, lo, hi) = found.unwrap_or_else(|| {
-            let limit = end.min((p / max + 1) * max);
+            let limit = end.min((p / pmax + 1) * pmax);
             let mut s = 8u128;
             loop {
                 let base = p & !(s - 1);
-                if base + s >= limit || s >= max {
+                if base + s >= limit || s >= pmax {
                     break (base, s, p - base, limit - base);
                 }
                 s *= 2;
@@ -268,6 +271,8 @@ pub struct Client {
     node: Mac,
     opts: ClientOptions,
     max_msg: usize,
+    /// Largest masked write (PutPartialData of a ragged edge), at most `max_msg`.
+    max_partial: usize,
     rx: RxBatch,
     tx: TxBatch,
     scratch: Vec<u8>,
@@ -309,15 +314,16 @@ impl Client {
         cfg.rx_buffer_flits = [0, 0, 0, (1 << 20) + 128, 0];
         let conn = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)])
             .map_err(ClientError::Protocol)?;
-        // Ragged edges are written with a PutPartialData of up to this size: it must fit too.
-        let fit = omx_proto::partial_message_size_for_mtu(
-            u32::try_from(mtu).unwrap_or(u32::MAX),
-            cfg.integrity,
-        ) as usize;
+        // Whole blocks go as Get / PutFullData of up to `fit` bytes; ragged edges of a write
+        // as a PutPartialData of up to `partial_fit` (its byte mask must fit the frame too).
+        let mtu32 = u32::try_from(mtu).unwrap_or(u32::MAX);
+        let fit = omx_proto::message_size_for_mtu(mtu32, cfg.integrity) as usize;
+        let partial_fit = omx_proto::partial_message_size_for_mtu(mtu32, cfg.integrity) as usize;
         let max_msg = match opts.max_msg {
             Some(m) if m.is_power_of_two() && m >= 8 => m.min(fit),
             _ => fit,
         };
+        let max_partial = partial_fit.min(max_msg);
         let slot = mtu + 64;
         let mut c = Client {
             rx: RxBatch::new(opts.batch, slot),
@@ -327,6 +333,7 @@ impl Client {
             mac,
             node,
             max_msg,
+            max_partial,
             opts,
             scratch: vec![0u8; 1 << 15],
             closed: false,
@@ -354,6 +361,11 @@ impl Client {
     /// Largest data per request.
     pub fn max_msg(&self) -> usize {
         self.max_msg
+    }
+
+    /// Largest data per masked write (a PutPartialData of a write's ragged edge).
+    pub fn max_partial(&self) -> usize {
+        self.max_partial
     }
 
     /// Protocol counters of the connection.
@@ -503,7 +515,7 @@ impl Client {
                 "range runs past the 64-bit address space".into(),
             ));
         }
-        Ok(split(addr, len, self.max_msg, min_full)
+        Ok(split(addr, len, self.max_msg, self.max_partial, min_full)
             .into_iter()
             .map(|c| Req {
                 op: i,
@@ -529,7 +541,7 @@ impl Client {
                     let buf = &mut self.scratch[..dlen];
                     buf.fill(0);
                     buf[c.lo..c.hi].copy_from_slice(used);
-                    let mut mask = [0u64; 64];
+                    let mut mask = [0u64; omx_proto::message_size::MAX_MESSAGE as usize / 64];
                     for i in c.lo..c.hi {
                         mask[i / 64] |= 1 << (i % 64);
                     }
@@ -706,7 +718,17 @@ mod tests {
     use super::*;
 
     fn check(addr: u64, len: usize, max: usize, min_full: usize) -> Vec<Chunk> {
-        let v = split(addr, len, max, min_full);
+        check_partial(addr, len, max, max, min_full)
+    }
+
+    fn check_partial(
+        addr: u64,
+        len: usize,
+        max: usize,
+        max_partial: usize,
+        min_full: usize,
+    ) -> Vec<Chunk> {
+        let v = split(addr, len, max, max_partial, min_full);
         let mut p = addr;
         for c in &v {
             let n = 1usize << c.size;
@@ -717,7 +739,7 @@ mod tests {
             if c.full() {
                 assert!(n >= min_full);
             } else {
-                assert!(n >= 8);
+                assert!(n >= 8 && n <= max_partial.max(8), "{c:?}");
             }
             p = c.base + c.hi as u64;
         }
@@ -739,16 +761,30 @@ mod tests {
         let v = check(4, 5, 1024, 1);
         assert_eq!(v.len(), 2, "{v:?}"); // Get 4 @4, then partial 8 @8
         check(0, 5, 4096, 8);
-        let v = split(u64::MAX - 7, 8, 1024, 1);
+        let v = split(u64::MAX - 7, 8, 1024, 1024, 1);
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].base, v[0].size), (u64::MAX - 7, 3));
-        assert_eq!(split(u64::MAX - 3, 64, 1024, 1).len(), 1);
+        assert_eq!(split(u64::MAX - 3, 64, 1024, 1024, 1).len(), 1);
+        // MTU 9000: 8 KiB whole blocks, ragged edges in masked blocks of up to 4 KiB.
+        let v = check_partial(5, 3 * 8192, 8192, 4096, 8);
+        assert!(v.iter().filter(|c| c.full()).all(|c| c.size <= 13));
+        assert_eq!(v.iter().filter(|c| c.size == 13).count(), 2, "{v:?}");
+        assert!(
+            v.iter().filter(|c| !c.full()).all(|c| c.size <= 12),
+            "{v:?}"
+        );
+        let v = check_partial(4096, 8192, 8192, 4096, 8);
+        assert_eq!(v.len(), 2, "{v:?}"); // 4 KiB up to the 8 KiB boundary, then 4 KiB
+        let v = check_partial(8192, 8192, 8192, 4096, 1);
+        assert_eq!((v.len(), v[0].size), (1, 13));
         let mut r = omx_rng::Rng(1);
         for _ in 0..2000 {
             let a = r.below(1 << 20);
             let l = 1 + r.below(9000) as usize;
             check(a, l, 1024, 8);
             check(a, l, 4096, 1);
+            check_partial(a, l, 8192, 4096, 8);
+            check_partial(a, l, 8192, 8192, 8);
         }
     }
 }

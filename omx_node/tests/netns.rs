@@ -37,7 +37,8 @@ fn random_patterns_jumbo_raw_order() {
         ..ClientOptions::default()
     };
     let mut c = connect(&p.client_ns, &p.client_if, opts);
-    assert_eq!(c.max_msg(), 4096);
+    assert_eq!(c.max_msg(), 8192);
+    assert_eq!(c.max_partial(), 4096);
     random_rw(&mut c, 2, 256 << 10, 60);
 }
 

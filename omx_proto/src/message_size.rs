@@ -7,20 +7,27 @@
 //! client writes a ragged edge with a PutPartialData of the covering block. So both
 //! questions are here, sharing the frame arithmetic: [`message_size_for_mtu`] for senders
 //! of whole pieces and [`partial_message_size_for_mtu`] for senders of masked writes. They
-//! agree at MTU 1500 and 9000 and differ just above a PutFullData's fit (MTU 576: 512 and
-//! 256 bytes).
+//! agree at MTU 1500 and differ just above a PutFullData's fit (MTU 576: 512 and 256 bytes;
+//! MTU 9000: 8 KiB and 4 KiB, the 128 mask flits of an 8 KiB PutPartialData do not fit).
+//!
+//! The cap is [`MAX_MESSAGE`], 8 KiB: the largest message a 9000-byte jumbo frame holds
+//! (1 header + 1 address + 1024 data flits, 2 frame flits and the 8-byte trailer: 8232 bytes),
+//! so a jumbo frame carries one 8 KiB message instead of one 4 KiB message and half a frame
+//! of nothing. 16 KiB would need frames of 16 KiB and more.
 
 use super::tilelink::{Channel, Message, Opcode};
 use super::wire::FLIT_BYTES;
 
-/// Largest message: a page.
-pub const MAX_MESSAGE: u32 = 4096;
+/// Largest message: two pages, what a 9000-byte jumbo frame carries. TileLink allows up to
+/// 2^15 (its 4-bit size field and omx-node's `MAX_DATA`); a sender splitting a range into
+/// messages must align each to its size (TileLink addresses are naturally aligned).
+pub const MAX_MESSAGE: u32 = 8192;
 /// Smallest message: one data flit.
 pub const MIN_MESSAGE: u32 = 8;
 /// Flits of a TLoE frame around its messages: the header and the frame mask.
 const FRAME_FLITS: usize = 2;
 
-/// Largest power-of-two piece of a page (`MIN_MESSAGE..=MAX_MESSAGE` bytes) whose PutFullData
+/// Largest power-of-two message (`MIN_MESSAGE..=MAX_MESSAGE` bytes) whose PutFullData
 /// (1 header + 1 address flit + data) and AccessAckData fit one frame with the TLoE header
 /// and mask (2 flits) within `mtu` bytes of TLoE payload, less omx's integrity trailer
 /// ([`crate::integrity::LEN`]) when `integrity`. At an MTU too small for even 8 bytes it
@@ -68,16 +75,18 @@ mod tests {
     use super::super::tilelink::{ByteOrder, Message};
     use super::*;
 
-    const MTUS: [u32; 12] = [
-        64, 100, 576, 1056, 1100, 1184, 1492, 1500, 4128, 4200, 9000, 65535,
+    const MTUS: [u32; 15] = [
+        64, 100, 576, 1056, 1100, 1184, 1492, 1500, 4128, 4200, 8224, 8231, 8232, 9000, 65535,
     ];
+    /// Mask words of the largest PutPartialData.
+    const MASK_WORDS: usize = MAX_MESSAGE as usize / 64;
 
     /// Length of a frame (TLoE payload, with the integrity trailer when `integrity`) holding
     /// only `msg`, or `None` when it does not fit `mtu`.
     fn frame_len(msg: &Message<'_>, mtu: u32, integrity: bool) -> Option<usize> {
         let trailer = if integrity { integrity::LEN } else { 0 };
         let limits = FrameLimits::with_mtu(mtu as usize - trailer);
-        let mut buf = [0u8; 8192];
+        let mut buf = [0u8; 2 * MAX_MESSAGE as usize];
         let mut b = FrameBuilder::new(&mut buf, None, limits, ByteOrder::Spec).ok()?;
         b.push(msg).ok()?;
         let len = b
@@ -88,7 +97,7 @@ mod tests {
 
     fn messages(size: u32, partial: bool, f: impl Fn(&Message<'_>)) {
         let data = [0x5Au8; MAX_MESSAGE as usize * 2];
-        let mask = [u64::MAX; 128];
+        let mask = [u64::MAX; MASK_WORDS];
         let n = size as usize;
         let log2 = size.trailing_zeros() as u8;
         f(&Message::put_full(1, 0, &data[..n]));
@@ -108,8 +117,13 @@ mod tests {
     fn known_sizes() {
         assert_eq!(message_size_for_mtu(1500, false), 1024);
         assert_eq!(message_size_for_mtu(1500, true), 1024);
-        assert_eq!(message_size_for_mtu(9000, false), 4096);
-        assert_eq!(message_size_for_mtu(9000, true), 4096);
+        // Jumbo frames: an 8 KiB PutFullData is 1026 flits + 2 = 8224 bytes (+ 8 trailer).
+        assert_eq!(message_size_for_mtu(9000, false), 8192);
+        assert_eq!(message_size_for_mtu(9000, true), 8192);
+        assert_eq!(message_size_for_mtu(8224, false), 8192);
+        assert_eq!(message_size_for_mtu(8224, true), 4096);
+        assert_eq!(message_size_for_mtu(8232, true), 8192);
+        assert_eq!(message_size_for_mtu(4128, false), 4096);
         assert_eq!(message_size_for_mtu(576, false), 512);
         assert_eq!(message_size_for_mtu(576, true), 512);
         assert_eq!(partial_message_size_for_mtu(576, false), 256);
@@ -121,12 +135,16 @@ mod tests {
         assert_eq!(partial_message_size_for_mtu(1183, false), 512);
         assert_eq!(partial_message_size_for_mtu(1184, false), 1024);
         assert_eq!(partial_message_size_for_mtu(1500, false), 1024);
+        // An 8 KiB PutPartialData adds 128 mask flits: 9248 bytes, over 9000.
         assert_eq!(partial_message_size_for_mtu(9000, false), 4096);
+        assert_eq!(partial_message_size_for_mtu(9000, true), 4096);
+        assert_eq!(partial_message_size_for_mtu(9248, false), 8192);
         // Small MTUs: 32 bytes need 8 flits, 64 bytes; tiny ones still say 8.
         assert_eq!(message_size_for_mtu(64, false), 32);
         assert_eq!(message_size_for_mtu(64, true), 16);
         assert_eq!(message_size_for_mtu(0, true), 8);
-        assert_eq!(message_size_for_mtu(u32::MAX, true), 4096);
+        assert_eq!(message_size_for_mtu(u32::MAX, true), MAX_MESSAGE);
+        assert_eq!(partial_message_size_for_mtu(u32::MAX, true), MAX_MESSAGE);
     }
 
     #[test]
@@ -151,7 +169,7 @@ mod tests {
                         // The PutFullData (or PutPartialData) of twice the size does not fit.
                         let data = [0u8; MAX_MESSAGE as usize];
                         let log2 = (size * 2).trailing_zeros() as u8;
-                        let mask = [u64::MAX; 64];
+                        let mask = [u64::MAX; MASK_WORDS];
                         let m = if partial {
                             Message::put_partial(
                                 1,
@@ -174,18 +192,19 @@ mod tests {
         }
     }
 
-    /// The two formulas this replaces, as they were written.
+    /// The two formulas this replaces, as they were written but for their cap, which was a
+    /// page (4096) and is [`MAX_MESSAGE`] now.
     #[test]
     fn same_as_the_formulas_it_replaces() {
         for mtu in 64..10_000u32 {
-            let mut module = 4096;
+            let mut module = MAX_MESSAGE;
             while module > 8 && (module / 8 + 4) * 8 > mtu {
                 module /= 2;
             }
             assert_eq!(message_size_for_mtu(mtu, false), module, "{mtu}");
             assert_eq!(message_size_for_mtu(mtu + 8, true), module, "{mtu}");
             let mut client = 8usize;
-            while client < 4096
+            while client < MAX_MESSAGE as usize
                 && Message::flits_for(
                     Channel::A,
                     Opcode::PutPartialData,
