@@ -19,6 +19,13 @@
 #   BENCH_PHASES="blk swap"   BENCH_AREA_MB=128 (fio area per device)
 #   BENCH_BLK_CFGS="..."      only these of the blk phase (default all): link omx-1500
 #                             omx-1500-nocrc omx-1500-macsec nbd nvme-tcp zram brd disk omx-9000
+#                             (link: the raw link at MTU 1500; omx-9000 measures it at 9000 too)
+#   BENCH_FIO_JOBS="..."      only these fio jobs (default all, names as FIO_JOBS in
+#                             bench/guest/client.sh): randread-4k-qd1 randwrite-4k-qd1
+#                             randread-4k-qd32 randwrite-4k-qd32 read-64k-qd8 write-64k-qd8
+#                             read-1m-qd8 write-1m-qd8
+#     e.g. a few minutes for the sequential bars of issue #17:
+#     BENCH_PHASES=blk BENCH_BLK_CFGS="link omx-1500 omx-9000 nbd" BENCH_FIO_JOBS="read-1m-qd8 write-1m-qd8" make bench
 #   BENCH_FIO_SECS=10 BENCH_FIO_RAMP=2 BENCH_LINK_SECS=5
 #   BENCH_WEIGHTS_MB=128 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
 #   BENCH_KV_MB=128 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
@@ -54,7 +61,10 @@ if [ "${1:-}" != --phase ]; then
 	/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || die "python3-matplotlib is missing (make deps)"
 	run=$OMX_CACHE/bench/$(date +%Y%m%d-%H%M%S)
 	# Only a full run of everything replaces the published results.
-	partial=$([ "$quick" = 1 ] || [ -n "${BENCH_BLK_CFGS:-}" ] || [ "$PHASES" != "blk swap" ] && echo 1 || echo 0)
+	for j in ${BENCH_FIO_JOBS:-}; do
+		grep -qE "^(FIO_JOBS=\")?$j:" "$OMX_ROOT/bench/guest/client.sh" || die "BENCH_FIO_JOBS: no fio job $j (see FIO_JOBS in bench/guest/client.sh)"
+	done
+	partial=$([ "$quick" = 1 ] || [ -n "${BENCH_BLK_CFGS:-}${BENCH_FIO_JOBS:-}" ] || [ "$PHASES" != "blk swap" ] && echo 1 || echo 0)
 	out=${BENCH_OUT:-$([ "$partial" = 1 ] && echo "$run/report" || echo "$OMX_ROOT/Documentation/bench")}
 	tools=$run/tools
 	mkdir -p "$tools"
@@ -78,7 +88,8 @@ if [ "${1:-}" != --phase ]; then
 		 "omx_mod_ko": "$(sha256sum "$tools/omx_mod.ko" | cut -c1-16), built $(date -u -r "$tools/omx_mod.ko" +%FT%TZ)",
 		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
 		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
-		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE"}
+		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE",
+		 "phases": "$PHASES", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
 	EOF
 	start=$SECONDS
 	status=0
@@ -133,6 +144,7 @@ KV_MB=$KV_MB
 KV_SECS=$KV_SECS
 SWAP_MB=$SWAP_MB
 BLK_CFGS="${BENCH_BLK_CFGS:-}"
+FIO_ONLY="${BENCH_FIO_JOBS:-}"
 EOF
 # The virtio-blk disk: a raw image on the host's file system, written once so that it is
 # allocated (no sparse holes), opened with O_DIRECT (cache=none) as a real disk would be.

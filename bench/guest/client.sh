@@ -36,12 +36,17 @@ finish() {
 trap finish EXIT
 
 # CPU counters of both VMs (and this VM's vmstat), NAME.{a,b} around a test.
-# With an omx node in use, also its counters (retransmits, timeouts).
+# With an omx node in use, also both sides' omx counters (frames sent, retransmits,
+# timeouts): the client node's (NAME.omx) and omx-node's (NAME.pool-omx), taken outside the
+# CPU counters' window (before .a's, after .b's), as the pool needs a moment to write them.
 snap() {
+	[ -n "$node_id" ] && [[ $1 == *.a ]] && ctl nodestats >"$R/stat/$1.pool-omx"
 	{ printf 'uptime '; cat /proc/uptime /proc/stat /proc/net/dev; cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^/proc /'; } >"$R/stat/$1.client"
 	cat /proc/vmstat >"$R/stat/$1.vmstat"
 	ctl stat >"$R/stat/$1.pool"
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"
+	[ -n "$node_id" ] && [[ $1 == *.b ]] && ctl nodestats >"$R/stat/$1.pool-omx"
+	return 0
 }
 
 omx_up() { # MTU [INTEGRITY: crc32c (default) or none] [INTERFACE: eth0 (default)]
@@ -115,6 +120,11 @@ write-64k-qd8:write:64k:8
 read-1m-qd8:read:1m:8
 write-1m-qd8:write:1m:8"
 
+# Whether to run fio job NAME (FIO_ONLY: names as above, default all).
+want_job() {
+	[ -z "${FIO_ONLY:-}" ] || [[ " $FIO_ONLY " == *" $1 "* ]]
+}
+
 fio_dev() { # CONFIG DEVICE
 	local cfg=$1 dev=$2 size=$AREA_MB line name rw bs qd
 	[ -b "$dev" ] || { err "$cfg: no $dev"; return 1; }
@@ -127,6 +137,7 @@ fio_dev() { # CONFIG DEVICE
 		--bs=1M --iodepth=8 --ioengine=libaio --size="${size}M" --output-format=json \
 		--output="$R/fio/$cfg.prefill.json" >/dev/null || err "$cfg: prefill failed"
 	echo "$FIO_JOBS" | while IFS=: read -r name rw bs qd; do
+		want_job "$name" || continue
 		snap "fio.$cfg.$name.a"
 		LD_PRELOAD=$TOOLS/noshm.so timeout -k 10 $((FIO_SECS + FIO_RAMP + 120)) fio --name="$name" --thread --filename="$dev" --direct=1 \
 			--rw="$rw" --bs="$bs" --iodepth="$qd" --ioengine=libaio --size="${size}M" \

@@ -96,8 +96,15 @@ def main():
                 node = start_node("macsec0" if cmd == "macsec" and reply == "ok\n" else "eth0")
                 time.sleep(1)
             elif cmd == "nodestats":
+                # SIGUSR1: omx-node writes its --stats-file to a new file it renames over the
+                # old one, so a new inode says the counters are there (wait at most 1 s).
+                f = "/run/omx-node-stats.json"
+                before = os.stat(f).st_ino if os.path.exists(f) else None
                 node.send_signal(10)  # SIGUSR1
-                time.sleep(0.5)
+                for _ in range(100):
+                    time.sleep(0.01)
+                    if os.path.exists(f) and os.stat(f).st_ino != before:
+                        break
                 try:
                     reply = open("/run/omx-node-stats.json").read()
                 except OSError as e:
