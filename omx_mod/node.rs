@@ -37,7 +37,7 @@ use kernel::sync::Arc;
 use kernel::time::Ktime;
 use kernel::types::ARef;
 
-type Conn = proto::Connection<KVec<u8>, RETRANSMIT_SLOTS>;
+type Conn = proto::Connection<KVec<u8>, KVec<proto::SlotMeta>>;
 
 /// Node states as reported over netlink (`node-state` enum of the spec).
 pub(crate) use crate::omx_logic::lifecycle::NodeState;
@@ -141,8 +141,13 @@ impl Node {
         observer: Arc<dyn NodeObserver>,
     ) -> Result<Arc<Self>> {
         let cfg = params.config();
-        let mem = KVec::from_elem(0u8, Conn::required_memory(&cfg), GFP_KERNEL)?;
-        let conn = Conn::new(cfg, mem).map_err(|_| EINVAL)?;
+        let mem = KVec::from_elem(
+            0u8,
+            Conn::required_memory(&cfg, RETRANSMIT_SLOTS),
+            GFP_KERNEL,
+        )?;
+        let slots = KVec::from_elem(proto::SlotMeta::EMPTY, RETRANSMIT_SLOTS, GFP_KERNEL)?;
+        let conn = Conn::new(cfg, mem, slots).map_err(|_| EINVAL)?;
         let io = IoState::new(message_size_for_mtu(params.mtu, params.integrity))?;
         let node = Arc::pin_init(
             pin_init!(Self {

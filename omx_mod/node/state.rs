@@ -145,7 +145,8 @@ impl Node {
         let Some(old) = link.conn.take() else { return };
         link.past = link.past.sum(old.stats());
         let cfg = old.config().clone();
-        match Conn::new(cfg, old.into_memory()) {
+        let (mem, slots) = old.into_memory();
+        match Conn::new(cfg, mem, slots) {
             Ok(conn) => link.conn = Some(conn),
             // Cannot happen with the configuration the old connection accepted.
             Err(_) => return,

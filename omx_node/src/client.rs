@@ -25,9 +25,11 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use omx_proto::tilelink::{mask_flits, Channel, Opcode};
-use omx_proto::{ByteOrder, Config, Error as ProtoError, EthHeader, Message, State, Version};
+use omx_proto::{
+    ByteOrder, Config, Error as ProtoError, EthHeader, Message, SlotMeta, State, Version,
+};
 
-use crate::server::Conn;
+use crate::server::{Conn, SLOTS};
 use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
 use crate::util::{format_mac, now_ns, Mac};
 
@@ -312,8 +314,12 @@ impl Client {
         cfg.nak_holdoff_ns = (cfg.rto_ns / 4).max(1);
         // We receive only D (responses): a large buffer, one grant.
         cfg.rx_buffer_flits = [0, 0, 0, (1 << 20) + 128, 0];
-        let conn = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)])
-            .map_err(ClientError::Protocol)?;
+        let conn = Conn::new(
+            cfg.clone(),
+            vec![0u8; Conn::required_memory(&cfg, SLOTS)],
+            vec![SlotMeta::EMPTY; SLOTS],
+        )
+        .map_err(ClientError::Protocol)?;
         // Whole blocks go as Get / PutFullData of up to `fit` bytes; ragged edges of a write
         // as a PutPartialData of up to `partial_fit` (its byte mask must fit the frame too).
         let mtu32 = u32::try_from(mtu).unwrap_or(u32::MAX);

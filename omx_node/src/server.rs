@@ -27,7 +27,7 @@ use omx_proto::identity::{self, Identity};
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
     ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
-    Seq, State, TloeHeader, Version,
+    Seq, SlotMeta, State, TloeHeader, Version,
 };
 
 use crate::memory::Memory;
@@ -38,7 +38,7 @@ use crate::util::{format_mac, now_ns, Mac};
 /// Retransmit slots per connection (frames in flight towards one client).
 pub const SLOTS: usize = 256;
 /// Connection type used on both sides.
-pub type Conn = Connection<Vec<u8>, SLOTS>;
+pub type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
 /// Received frames whose requests wait for credits or window space, per connection, before
 /// its frames are dropped (back-pressure through the protocol's retransmission). Each waiting
 /// frame holds at least one request, and omx_mod keeps at most 256 requests in flight per
@@ -194,7 +194,8 @@ impl Ceiling {
     /// of `batch` frames.
     pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
         let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
-        let retransmit = Conn::required_memory(&cfg) as u64;
+        let retransmit =
+            (Conn::required_memory(&cfg, SLOTS) + SLOTS * size_of::<SlotMeta>()) as u64;
         let queue = (2 * queue_budget(mtu)) as u64;
         Ceiling {
             lent,
@@ -702,8 +703,8 @@ impl Server {
     fn new_conn(&self, mac: Mac, version: Version, integrity: bool) -> Option<Conn> {
         let mut cfg = self.cfg.conn_config(mac, version);
         cfg.integrity = integrity;
-        let mem = vec![0u8; Conn::required_memory(&cfg)];
-        Conn::new(cfg, mem).ok()
+        let mem = vec![0u8; Conn::required_memory(&cfg, SLOTS)];
+        Conn::new(cfg, mem, vec![SlotMeta::EMPTY; SLOTS]).ok()
     }
 
     /// Version for a MAC without connection whose frame has header `h`,
@@ -1403,7 +1404,12 @@ mod tests {
             cfg.mtu = 1500;
             cfg.ethernet = Some(EthHeader::new(node, client_mac));
             cfg.keepalive_ns = 500_000_000;
-            Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap()
+            Conn::new(
+                cfg.clone(),
+                vec![0u8; Conn::required_memory(&cfg, SLOTS)],
+                vec![SlotMeta::EMPTY; SLOTS],
+            )
+            .unwrap()
         }
 
         /// Both ends talk until `until` (ns), in 1 ms steps.
@@ -1644,7 +1650,12 @@ mod tests {
         cfg.keepalive_ns = 500_000_000;
         // Room for two 512-byte answers (65 flits each) at a time.
         cfg.rx_buffer_flits = [128, 128, 128, 130, 128];
-        p.client = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+        p.client = Conn::new(
+            cfg.clone(),
+            vec![0u8; Conn::required_memory(&cfg, SLOTS)],
+            vec![SlotMeta::EMPTY; SLOTS],
+        )
+        .unwrap();
         p.server = Server::new(
             ServerConfig::new(NODE, 1500),
             Memory::new(&crate::memory::MemoryConfig {

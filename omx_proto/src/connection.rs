@@ -37,7 +37,7 @@ use super::ethernet::EthHeader;
 use super::frame::{FrameLimits, FrameView, Messages, DEFAULT_MTU, MIN_PAYLOAD};
 use super::header::{MessageType, TloeHeader};
 use super::integrity;
-use super::reliability::{RxState, TimerOutcome, TxWindow};
+use super::reliability::{RxState, SlotMeta, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
 use super::wire::{read_flit, write_flit};
@@ -275,7 +275,9 @@ impl<'f> Received<'f> {
 /// does): not while sealed frames wait for the congestion window, which the credit frame
 /// would queue behind anyway (it goes when an acknowledgement makes room, which the caller
 /// reacts to).
-fn can_seq_credit<B: DerefMut<Target = [u8]>, const N: usize>(c: &Connection<B, N>) -> bool {
+fn can_seq_credit<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>>(
+    c: &Connection<B, M>,
+) -> bool {
     c.sequenced_allowed()
         && (c.tx.has_open() || c.tx.can_open())
         && !c.tx.has_unsent()
@@ -297,14 +299,15 @@ fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 /// One OmniXtend connection.
 ///
 /// `B` is the retransmit-buffer memory (anything that derefs to `[u8]`:
-/// `&mut [u8]`, `Vec<u8>`, `Box<[u8]>`, the kernel's `KVec<u8>`); `N` is the
-/// number of frame slots in it.
+/// `&mut [u8]`, `Vec<u8>`, `Box<[u8]>`, the kernel's `KVec<u8>`); `M` is the
+/// bookkeeping of its frame slots, one [`SlotMeta`] each (`Vec<SlotMeta>`, `KVec<SlotMeta>`):
+/// as many slots as it has entries.
 #[derive(Debug)]
-pub struct Connection<B, const N: usize> {
+pub struct Connection<B, M> {
     cfg: Config,
     limits: FrameLimits,
     state: State,
-    tx: TxWindow<B, N>,
+    tx: TxWindow<B, M>,
     rx: RxState,
     txc: TxCredits,
     rxc: RxCredits,
@@ -322,10 +325,10 @@ pub struct Connection<B, const N: usize> {
     stats: Stats,
 }
 
-impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
+impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B, M> {
     /// Ends the connection and gives its retransmit memory back, so a
     /// reconnect can build a fresh connection without allocating.
-    pub fn into_memory(self) -> B {
+    pub fn into_memory(self) -> (B, M) {
         self.tx.into_memory()
     }
 
@@ -334,9 +337,9 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
         cfg.limits().max_payload()
     }
 
-    /// Retransmit-buffer memory needed for `cfg` and `N` slots.
-    pub const fn required_memory(cfg: &Config) -> usize {
-        Self::slot_size(cfg).saturating_mul(N)
+    /// Retransmit-buffer memory needed for `cfg` and `slots` slots.
+    pub const fn required_memory(cfg: &Config, slots: usize) -> usize {
+        Self::slot_size(cfg).saturating_mul(slots)
     }
 
     /// Largest frame [`Connection::poll_transmit`] can write (Ethernet
@@ -353,21 +356,21 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> Connection<B, N> {
             .saturating_add(trailer)
     }
 
-    /// Creates a connection. `mem` must hold at least
-    /// [`Connection::required_memory`] bytes.
-    pub fn new(cfg: Config, mem: B) -> Result<Self, Error> {
+    /// Creates a connection with `slots.len()` retransmit slots (at least 2). `mem` must hold
+    /// at least [`Connection::required_memory`] bytes for them.
+    pub fn new(cfg: Config, mem: B, slots: M) -> Result<Self, Error> {
         let limits = cfg.limits();
         if limits.mtu < MIN_PAYLOAD
             || cfg.max_start_flit == 0
             || cfg.max_start_flit > 64
             || cfg.vc > 7
-            || N < 2
+            || slots.len() < 2
             || cfg.rto_ns == 0
         {
             return Err(Error::BadConfig);
         }
         let start = Seq::new(cfg.start_seq);
-        let mut tx = TxWindow::new(mem, Self::slot_size(&cfg), cfg.window, start)?;
+        let mut tx = TxWindow::new(mem, slots, Self::slot_size(&cfg), cfg.window, start)?;
         if cfg.congestion {
             let max = u32::try_from(tx.window()).unwrap_or(MAX_WINDOW);
             let mut cc = Congestion::new(cfg.initial_window, cfg.min_window, max);

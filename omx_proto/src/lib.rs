@@ -25,7 +25,7 @@
 //! # Driving a connection
 //!
 //! ```
-//! use omx_proto::{Config, Connection, EthHeader, Message, Version};
+//! use omx_proto::{Config, Connection, EthHeader, Message, SlotMeta, Version};
 //!
 //! const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
 //! const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
@@ -34,12 +34,13 @@
 //! let mut cfg_b = cfg_a.clone();
 //! cfg_b.ethernet = Some(EthHeader::new(MAC_A, MAC_B));
 //!
-//! // 8 retransmit slots; memory from anything that derefs to [u8].
-//! type Conn = Connection<Vec<u8>, 8>;
-//! let mem_a = vec![0u8; Conn::required_memory(&cfg_a)];
-//! let mem_b = vec![0u8; Conn::required_memory(&cfg_b)];
-//! let mut a = Conn::new(cfg_a, mem_a).unwrap();
-//! let mut b = Conn::new(cfg_b, mem_b).unwrap(); // 1.1 responder: Listening
+//! // 8 retransmit slots: frame memory from anything that derefs to [u8], their
+//! // bookkeeping from anything that derefs to [SlotMeta].
+//! type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
+//! let mem_a = vec![0u8; Conn::required_memory(&cfg_a, 8)];
+//! let mem_b = vec![0u8; Conn::required_memory(&cfg_b, 8)];
+//! let mut a = Conn::new(cfg_a, mem_a, vec![SlotMeta::EMPTY; 8]).unwrap();
+//! let mut b = Conn::new(cfg_b, mem_b, vec![SlotMeta::EMPTY; 8]).unwrap(); // 1.1 responder: Listening
 //!
 //! let mut now = 0u64;
 //! a.open(now).unwrap();
@@ -99,6 +100,7 @@ pub use ethernet::{EthHeader, ETHERTYPE_OMNIXTEND};
 pub use frame::{FrameBuilder, FrameLimits, FrameView, Messages, Packer};
 pub use header::{MessageType, TloeHeader};
 pub use message_size::{message_size_for_mtu, partial_message_size_for_mtu};
+pub use reliability::SlotMeta;
 pub use selftest::selftest;
 pub use seq::Seq;
 pub use stats::Stats;

@@ -36,7 +36,8 @@ pub struct SlotMeta {
 }
 
 impl SlotMeta {
-    const EMPTY: SlotMeta = SlotMeta {
+    /// An unused slot: what the caller fills its slot memory with.
+    pub const EMPTY: SlotMeta = SlotMeta {
         len: 0,
         seq: Seq::new(0),
         eliciting: false,
@@ -60,15 +61,15 @@ pub enum TimerOutcome {
     GoBack,
 }
 
-/// The transmit side: a ring of `N` frame slots carved from caller memory.
+/// The transmit side: a ring of frame slots carved from caller memory.
 ///
 /// Ring layout from `head`: `[sent/unsent sealed frames ...][open frame]`.
 /// Sealed frames own a sequence number and are kept until acknowledged.
 #[derive(Debug)]
-pub struct TxWindow<B, const N: usize> {
+pub struct TxWindow<B, M> {
     mem: B,
     slot_size: usize,
-    meta: [SlotMeta; N],
+    meta: M,
     head: usize,
     sealed: usize,
     open: bool,
@@ -88,24 +89,34 @@ pub struct TxWindow<B, const N: usize> {
     cc: Congestion,
 }
 
-impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
+impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M> {
     /// Gives the slot memory back (e.g. to build a fresh window on it).
-    pub fn into_memory(self) -> B {
-        self.mem
+    pub fn into_memory(self) -> (B, M) {
+        (self.mem, self.meta)
     }
 
-    /// A window over `mem` split into `N` slots of `slot_size` bytes, at most
-    /// `window` frames unacknowledged, first sequence number `start`.
-    pub fn new(mem: B, slot_size: usize, window: u32, start: Seq) -> Result<Self, Error> {
-        let need = slot_size.checked_mul(N).ok_or(Error::BadConfig)?;
-        if N < 1 || mem.len() < need || slot_size < 16 || window == 0 {
+    /// A window of `meta.len()` slots of `slot_size` bytes of `mem`, at most `window`
+    /// frames unacknowledged, first sequence number `start`. The slots' bookkeeping lives
+    /// in the caller's `meta`, not inline: a window of hundreds of slots would not fit a
+    /// kernel stack on its way into place.
+    pub fn new(
+        mem: B,
+        mut meta: M,
+        slot_size: usize,
+        window: u32,
+        start: Seq,
+    ) -> Result<Self, Error> {
+        let slots = meta.len();
+        let need = slot_size.checked_mul(slots).ok_or(Error::BadConfig)?;
+        if slots < 1 || mem.len() < need || slot_size < 16 || window == 0 {
             return Err(Error::BadConfig);
         }
-        let window = (window.min(MAX_WINDOW) as usize).min(N);
+        meta.fill(SlotMeta::EMPTY);
+        let window = (window.min(MAX_WINDOW) as usize).min(slots);
         Ok(TxWindow {
             mem,
             slot_size,
-            meta: [SlotMeta::EMPTY; N],
+            meta,
             head: 0,
             sealed: 0,
             open: false,
@@ -123,7 +134,7 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
     }
 
     fn idx(&self, off: usize) -> usize {
-        self.head.wrapping_add(off) % N.max(1)
+        self.head.wrapping_add(off) % self.meta.len().max(1)
     }
 
     fn slot_mut(&mut self, idx: usize) -> Option<&mut [u8]> {
@@ -175,13 +186,13 @@ impl<B: DerefMut<Target = [u8]>, const N: usize> TxWindow<B, N> {
 
     /// Whether a new frame can be opened (retransmit buffer and window).
     pub fn can_open(&self) -> bool {
-        !self.open && self.sealed < self.window && self.sealed.saturating_add(1) <= N
+        !self.open && self.sealed < self.window && self.sealed.saturating_add(1) <= self.meta.len()
     }
 
     /// Whether, after sealing the open frame, another one could be opened.
     pub fn can_open_after_seal(&self) -> bool {
         let sealed = self.sealed.saturating_add(1);
-        self.open && sealed < self.window && sealed.saturating_add(1) <= N
+        self.open && sealed < self.window && sealed.saturating_add(1) <= self.meta.len()
     }
 
     /// Whether an open (unsealed) frame exists.
@@ -595,8 +606,8 @@ mod tests {
     #[test]
     fn ack_frees_and_gobackn() {
         let mut mem = [0u8; 4 * 64];
-        let mut t: TxWindow<&mut [u8], 4> =
-            TxWindow::new(&mut mem[..], 64, 100, Seq::new(0)).unwrap();
+        let mut meta = [SlotMeta::EMPTY; 4];
+        let mut t = TxWindow::new(&mut mem[..], &mut meta[..], 64, 100, Seq::new(0)).unwrap();
         let l = FrameLimits::with_mtu(64);
         let h = TloeHeader::new(Seq::new(0), Seq::MAX, true);
         for i in 0..4 {

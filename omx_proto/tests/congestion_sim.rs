@@ -16,13 +16,13 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use omx_proto::{Config, Connection, Disposition, EthHeader, Message, State, Version};
+use omx_proto::{Config, Connection, Disposition, EthHeader, Message, SlotMeta, State, Version};
 use omx_rng::Rng;
 
 const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
 const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
 const SLOTS: usize = 256;
-type Conn = Connection<Vec<u8>, SLOTS>;
+type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
 const MSG: usize = 1024;
 const NS: u64 = 1_000_000_000;
 
@@ -117,8 +117,18 @@ fn run(s: &Scenario) -> Outcome {
     let mut rng = Rng(s.seed);
     let ca = config(s, MAC_B, MAC_A);
     let cb = config(s, MAC_A, MAC_B);
-    let mut a = Conn::new(ca.clone(), vec![0u8; Conn::required_memory(&ca)]).unwrap();
-    let mut b = Conn::new(cb.clone(), vec![0u8; Conn::required_memory(&cb)]).unwrap();
+    let mut a = Conn::new(
+        ca.clone(),
+        vec![0u8; Conn::required_memory(&ca, SLOTS)],
+        vec![SlotMeta::EMPTY; SLOTS],
+    )
+    .unwrap();
+    let mut b = Conn::new(
+        cb.clone(),
+        vec![0u8; Conn::required_memory(&cb, SLOTS)],
+        vec![SlotMeta::EMPTY; SLOTS],
+    )
+    .unwrap();
     let data = [0x5au8; MSG];
     let mut buf = vec![0u8; a.max_frame_len()];
     let mut to_b: Heap = BinaryHeap::new();

@@ -3,10 +3,10 @@
 use omx_proto::tilelink::Channel;
 use omx_proto::{
     ByteOrder, Config, Connection, Disposition, Error, EthHeader, FrameView, Message, MessageType,
-    State, Version,
+    SlotMeta, State, Version,
 };
 
-type Conn = Connection<Vec<u8>, 16>;
+type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
 const A_MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
 const B_MAC: [u8; 6] = [2, 0, 0, 0, 0, 2];
 
@@ -19,8 +19,18 @@ fn pair(version: Version, tweak: impl Fn(&mut Config)) -> (Conn, Conn) {
     let mut cb = ca.clone();
     ca.ethernet = Some(EthHeader::new(B_MAC, A_MAC));
     cb.ethernet = Some(EthHeader::new(A_MAC, B_MAC));
-    let a = Conn::new(ca.clone(), vec![0; Conn::required_memory(&ca)]).unwrap();
-    let b = Conn::new(cb.clone(), vec![0; Conn::required_memory(&cb)]).unwrap();
+    let a = Conn::new(
+        ca.clone(),
+        vec![0u8; Conn::required_memory(&ca, 16)],
+        vec![SlotMeta::EMPTY; 16],
+    )
+    .unwrap();
+    let b = Conn::new(
+        cb.clone(),
+        vec![0u8; Conn::required_memory(&cb, 16)],
+        vec![SlotMeta::EMPTY; 16],
+    )
+    .unwrap();
     (a, b)
 }
 

@@ -9,14 +9,14 @@ use omx_proto::seq::SEQ_MODULUS;
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
     ByteOrder, Config, Connection, Disposition, Error, EthHeader, FrameBuilder, FrameLimits,
-    Message, MessageType, State, TloeHeader, Version,
+    Message, MessageType, SlotMeta, State, TloeHeader, Version,
 };
 use omx_rng::Rng;
 
 const MAC_C: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
 const MAC_S: [u8; 6] = [2, 0, 0, 0, 0, 0xa1];
 const SLOTS: usize = 32;
-type Conn = Connection<Vec<u8>, SLOTS>;
+type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
 
 #[derive(Clone, Copy)]
 struct LinkParams {
@@ -267,8 +267,18 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
     let mut rng = Rng(seed);
     let cc = config(s, MAC_S, MAC_C);
     let sc = config(s, MAC_C, MAC_S);
-    let mut c = Conn::new(cc.clone(), vec![0u8; Conn::required_memory(&cc)]).unwrap();
-    let mut srv = Conn::new(sc.clone(), vec![0u8; Conn::required_memory(&sc)]).unwrap();
+    let mut c = Conn::new(
+        cc.clone(),
+        vec![0u8; Conn::required_memory(&cc, SLOTS)],
+        vec![SlotMeta::EMPTY; SLOTS],
+    )
+    .unwrap();
+    let mut srv = Conn::new(
+        sc.clone(),
+        vec![0u8; Conn::required_memory(&sc, SLOTS)],
+        vec![SlotMeta::EMPTY; SLOTS],
+    )
+    .unwrap();
     let mut link = Link {
         p: s.link,
         q: Vec::new(),
@@ -692,7 +702,12 @@ fn dead_peer_is_detected_in_bounded_time() {
         cfg.rto_ns = 1_000_000;
         cfg.max_retransmits = 3;
         cfg.initial_tx_credits = Some(1024);
-        let mut c = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+        let mut c = Conn::new(
+            cfg.clone(),
+            vec![0u8; Conn::required_memory(&cfg, SLOTS)],
+            vec![SlotMeta::EMPTY; SLOTS],
+        )
+        .unwrap();
         c.open(0).unwrap();
         c.send(&Message::get(1, 0, 6), 0).unwrap();
         let mut buf = vec![0u8; c.max_frame_len()];
@@ -727,7 +742,12 @@ fn retransmit_timeout_backs_off_to_its_cap() {
     cfg.rto_backoff_max_shift = 2;
     cfg.max_retransmits = 5;
     cfg.initial_tx_credits = Some(1024);
-    let mut c = Conn::new(cfg.clone(), vec![0u8; Conn::required_memory(&cfg)]).unwrap();
+    let mut c = Conn::new(
+        cfg.clone(),
+        vec![0u8; Conn::required_memory(&cfg, SLOTS)],
+        vec![SlotMeta::EMPTY; SLOTS],
+    )
+    .unwrap();
     c.open(0).unwrap();
     let mut buf = vec![0u8; c.max_frame_len()];
     let mut now = 0;

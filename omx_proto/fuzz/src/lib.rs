@@ -8,8 +8,8 @@
 use omx_proto::frame::FrameLimits;
 use omx_proto::tilelink::Channel;
 use omx_proto::{
-    ByteOrder, Config, Connection, EthHeader, FrameBuilder, FrameView, Message, Seq, State,
-    TloeHeader, Version,
+    ByteOrder, Config, Connection, EthHeader, FrameBuilder, FrameView, Message, Seq, SlotMeta,
+    State, TloeHeader, Version,
 };
 
 /// Decoder target: Ethernet + TLoE parsing, message walking, data access and
@@ -118,7 +118,7 @@ impl<'a> Input<'a> {
 }
 
 const SLOTS: usize = 8;
-type Conn<'m> = Connection<&'m mut [u8], SLOTS>;
+type Conn<'m> = Connection<&'m mut [u8], &'m mut [SlotMeta]>;
 
 fn message<'d>(inp: &mut Input<'_>, payload: &'d [u8; 1024]) -> Option<Message<'d>> {
     let kind = inp.u8()?;
@@ -175,10 +175,12 @@ pub fn receive(data: &[u8]) -> u64 {
 
     let mut mem_a = [0u8; 9000 * SLOTS];
     let mut mem_b = [0u8; 9000 * SLOTS];
-    let Ok(mut a) = Conn::new(cfg, &mut mem_a[..]) else {
+    let mut slots_a = [SlotMeta::EMPTY; SLOTS];
+    let mut slots_b = [SlotMeta::EMPTY; SLOTS];
+    let Ok(mut a) = Conn::new(cfg, &mut mem_a[..], &mut slots_a[..]) else {
         return 0;
     };
-    let Ok(mut b) = Conn::new(cfg_b, &mut mem_b[..]) else {
+    let Ok(mut b) = Conn::new(cfg_b, &mut mem_b[..], &mut slots_b[..]) else {
         return 0;
     };
     let payload: [u8; 1024] = core::array::from_fn(|i| i as u8);
