@@ -7,8 +7,9 @@ use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
 use crate::omx_proto::{ByteOrder, Config, EthHeader, Version};
 
-/// Frames kept for Go-Back-N retransmission per node: the window of a node's writes.
-pub(super) const RETRANSMIT_SLOTS: usize = 32;
+/// Frames kept for Go-Back-N retransmission per node: the most a node's writes may have in
+/// flight. The congestion window (`omx_proto::congestion`) decides how many of them are.
+pub(super) const RETRANSMIT_SLOTS: usize = 256;
 pub(super) const NS_PER_MS: u64 = 1_000_000;
 /// Retransmit timeout and attempts: an unanswered frame fails the node after
 /// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
@@ -21,6 +22,10 @@ const MAX_RETRANSMITS: u32 = 10;
 /// credits go out at once when half the buffer is owed, whatever this says, and the node's
 /// retransmit timeout (50 ms) is far above it.
 const ACK_DELAY_US: u64 = 1000;
+/// A NAK of a frame (re)sent less than this long ago is held, not acted on at once: it may
+/// predate the resend. Short, so a loss costs a go-back soon, not the 200 ms RTO; the
+/// protocol core stretches it to the measured round trip when that is longer.
+const NAK_HOLDOFF_US: u64 = 5000;
 /// An idle connection probes the node this often, so a silent node is detected within
 /// KEEPALIVE_MS + 2.2 s even without I/O: 1.1 sends an empty sequenced frame the node must
 /// acknowledge (the protocol core does it); 1.0.3 has no such frame, so a TileLink Intent
@@ -90,14 +95,13 @@ impl NodeParams {
         cfg.max_retransmits = MAX_RETRANSMITS;
         cfg.integrity = self.integrity;
         cfg.window = RETRANSMIT_SLOTS as u32;
-        // A client only receives responses (channel D): grant room there (64 KiB of read data
-        // in flight), and keep the other channels at the 1.1 default so opening needs no
-        // extra credit frames. More (256 KiB, with a 64-frame window) read 1 MiB 25 % faster
-        // but under swap on one surviving node drowned an emulated client in Go-Back-N
-        // resends (an RCU stall in the receive softirq): Go-Back-N has no congestion control,
-        // so the window stays small.
-        cfg.rx_buffer_flits = [128, 128, 128, 8192, 128];
+        // A client only receives responses (channel D), and copies them into the requests at
+        // once: grant room for every answer its source ids can have outstanding (2 MiB: 256
+        // messages of 8 KiB), so credit never limits reads; the node's congestion window
+        // does. The other channels keep the 1.1 default, so opening needs no credit frames.
+        cfg.rx_buffer_flits = [128, 128, 128, 1 << 18, 128];
         cfg.ack_delay_ns = ACK_DELAY_US * 1000;
+        cfg.nak_holdoff_ns = NAK_HOLDOFF_US * 1000;
         if self.version == Version::V1_1 {
             cfg.keepalive_ns = KEEPALIVE_MS * NS_PER_MS;
         }
