@@ -191,9 +191,21 @@ impl IoState {
             .map(|(i, _)| i)
     }
 
+    /// Whether request `idx` has data left to send.
+    fn is_pending(&self, idx: usize) -> bool {
+        matches!(self.entries.get(idx), Some(Some(e)) if !e.failed && e.issued < e.len)
+    }
+
     /// Sends as many messages as credits, window and source ids allow.
     pub(crate) fn pump(&mut self, conn: &mut impl Sender) {
-        while let Some(idx) = self.next_pending() {
+        let mut current = None;
+        // The oldest request with data left stays the oldest until it is all sent (newer
+        // ones are younger), so the table is searched once per request, not once a message.
+        while let Some(idx) = current
+            .filter(|&i| self.is_pending(i))
+            .or_else(|| self.next_pending())
+        {
+            current = Some(idx);
             let Some(ticket) = self.sources.next() else {
                 return;
             };

@@ -82,6 +82,10 @@ pub struct TxWindow<B, M> {
     timeouts: u32,
     /// A NAK of this `ACKD_SEQ` that came within the holdoff, and when the holdoff ends.
     held_nak: Option<(Seq, u64)>,
+    /// Sealed frames that need no acknowledgement (1.0.3's sequenced empty frames): kept
+    /// count of, so that with none (always, in 1.1) the window checks take no scan of the
+    /// ring, which they would on every frame sent and received.
+    non_eliciting: usize,
     /// A held NAK was answered by the frame it missed arriving after all: the path
     /// reordered, and the go-back that the receiver's dropping of the frames that overtook
     /// it causes next is no sign of congestion.
@@ -128,6 +132,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
             rto_deadline: None,
             timeouts: 0,
             held_nak: None,
+            non_eliciting: 0,
             reordered: false,
             cc: Congestion::disabled(window as u32),
         })
@@ -260,6 +265,9 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
         m.seq = header.seq;
         m.eliciting = eliciting || !packer.is_empty();
         m.msg_type = header.msg_type;
+        if !m.eliciting {
+            self.non_eliciting = self.non_eliciting.saturating_add(1);
+        }
         self.open = false;
         self.sealed = self.sealed.saturating_add(1);
         let s = self.next_seq;
@@ -307,10 +315,8 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
     }
 
     /// Number of sealed, unacknowledged frames that need no acknowledgement.
-    pub fn unacked_non_eliciting(&self) -> usize {
-        (0..self.sealed)
-            .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| !m.eliciting))
-            .count()
+    pub const fn unacked_non_eliciting(&self) -> usize {
+        self.non_eliciting
     }
 
     /// The effective window (frames).
@@ -352,6 +358,12 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
         }
         self.held_nak = None;
         self.cc.on_ack(d as u32, n, self.highest_sent as u32);
+        if self.non_eliciting > 0 {
+            let freed = (0..d)
+                .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| !m.eliciting))
+                .count();
+            self.non_eliciting = self.non_eliciting.saturating_sub(freed);
+        }
         self.head = self.idx(d);
         self.sealed = self.sealed.saturating_sub(d);
         self.next_send = self.next_send.saturating_sub(d);
@@ -496,11 +508,12 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
     pub fn cwnd_room(&self) -> bool {
         let cwnd = self.cwnd();
         self.next_send < cwnd
-            || (0..self.next_send)
-                .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| m.eliciting))
-                .take(cwnd)
-                .count()
-                < cwnd
+            || (self.non_eliciting > 0
+                && (0..self.next_send)
+                    .filter(|off| self.meta.get(self.idx(*off)).is_some_and(|m| m.eliciting))
+                    .take(cwnd)
+                    .count()
+                    < cwnd)
     }
 }
 
