@@ -3,7 +3,7 @@
 //! A request split into legs (one per copy of a mirrored write) that complete on their own;
 //! the last leg completes the request.
 
-use super::request::{Request, StartedRequest};
+use super::request::{Cursor, Request, StartedRequest};
 use super::{BlkOps, Status, LEG_OK, LEG_RETRY};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -52,7 +52,10 @@ impl<T: BlkOps> Iterator for Legs<T> {
     type Item = Leg;
     fn next(&mut self) -> Option<Leg> {
         self.left = self.left.checked_sub(1)?;
-        Some(Leg { ptr: self.ptr })
+        Some(Leg {
+            ptr: self.ptr,
+            cursor: Cursor::START,
+        })
     }
 }
 
@@ -73,6 +76,8 @@ impl<T: BlkOps> Drop for Legs<T> {
 /// know the driver's [`BlkOps`] type.
 pub(crate) struct Leg {
     ptr: NonNull<bindings::request>,
+    /// Where this leg's last copy stopped in the request's data (its messages go in order).
+    cursor: Cursor,
 }
 
 // SAFETY: as for `StartedRequest`: a leg may be completed from any CPU and context.
@@ -90,13 +95,28 @@ impl core::ops::Deref for Leg {
 
 impl Leg {
     /// Copies `src` into the request's pages at `offset` (for reads: a read has one leg).
-    pub(crate) fn write_data(&self, offset: usize, src: &[u8]) -> Result {
+    pub(crate) fn write_data(&mut self, offset: usize, src: &[u8]) -> Result {
         let from = src.as_ptr();
-        self.walk(offset, src.len(), |dst, n, at| {
+        let mut cursor = self.cursor;
+        let done = self.walk_from(&mut cursor, offset, src.len(), |dst, n, at| {
             // SAFETY: `dst` is `n` mapped bytes of a page the request owns until its last leg
             // completes; `at + n <= src.len()`.
             unsafe { core::ptr::copy_nonoverlapping(from.add(at), dst, n) }
-        })
+        });
+        self.cursor = cursor;
+        done
+    }
+
+    /// Copies the request's data at `offset` into `out` (for writes).
+    pub(crate) fn read_data(&mut self, offset: usize, out: &mut [u8]) -> Result {
+        let dst = out.as_mut_ptr();
+        let mut cursor = self.cursor;
+        let done = self.walk_from(&mut cursor, offset, out.len(), |src, n, at| {
+            // SAFETY: `src` is `n` mapped bytes; `at + n <= out.len()` by construction of walk.
+            unsafe { core::ptr::copy_nonoverlapping(src, dst.add(at), n) }
+        });
+        self.cursor = cursor;
+        done
     }
 
     /// Completes this leg; the last leg ends the request. Any context, also under the
@@ -135,7 +155,10 @@ impl Leg {
 impl Drop for Leg {
     fn drop(&mut self) {
         // Never leave a leg behind: that would hang the request's submitter.
-        let leg = Leg { ptr: self.ptr };
+        let leg = Leg {
+            ptr: self.ptr,
+            cursor: Cursor::START,
+        };
         leg.complete(LegResult::Failed);
     }
 }

@@ -73,20 +73,32 @@ impl<T> Request<T> {
 
     /// Calls `f(mapped, buf_offset)` for each piece of the data range `offset..offset+len`,
     /// where `mapped` is the piece's bytes in a (temporarily mapped) bio page. Fails if the
-    /// request holds less data than asked.
-    pub(super) fn walk(
+    /// request holds less data than asked. Starts at `cursor` when it is not past `offset`
+    /// (else at the start) and leaves `cursor` at the last segment touched: the pieces of a
+    /// large request, walked in order, cost a step each instead of a walk from the start.
+    ///
+    /// `cursor` must be [`Cursor::START`] or left by an earlier walk of this request.
+    pub(super) fn walk_from(
         &self,
+        cursor: &mut Cursor,
         offset: usize,
         len: usize,
         mut f: impl FnMut(*mut u8, usize, usize),
     ) -> Result {
         let end = offset.checked_add(len).ok_or(EINVAL)?;
-        let mut pos = 0usize;
-        // SAFETY: the request is valid; its bio chain is stable while it is in flight.
-        let mut bio = unsafe { sys::omx_rq_bio(self.raw().cast()) };
+        let (mut bio, mut pos, mut resume) = match cursor.at {
+            Some((bio, iter)) if cursor.pos <= offset => (bio, cursor.pos, Some(iter)),
+            // SAFETY: the request is valid; its bio chain is stable while it is in flight.
+            _ => (unsafe { sys::omx_rq_bio(self.raw().cast()) }, 0, None),
+        };
         while !bio.is_null() && pos < end {
-            // SAFETY: `bio` belongs to the request.
-            let mut iter = unsafe { sys::omx_bio_iter(bio) };
+            // A walk of this request left `bio` in `cursor` with `iter`, a position in it;
+            // else `bio` is its first bio or one after it.
+            let mut iter = match resume.take() {
+                Some(iter) => iter,
+                // SAFETY: `bio` belongs to the request.
+                None => unsafe { sys::omx_bio_iter(bio) },
+            };
             while iter.bi_size > 0 && pos < end {
                 // SAFETY: `iter` is a valid position in `bio` (bi_size > 0).
                 let bv = unsafe { sys::omx_bio_iter_iovec(bio, iter) };
@@ -95,6 +107,10 @@ impl<T> Request<T> {
                 let from = offset.max(pos);
                 let to = end.min(seg_end);
                 if from < to {
+                    *cursor = Cursor {
+                        at: Some((bio, iter)),
+                        pos,
+                    };
                     // SAFETY: a single-page segment (bio_iter_iovec): `bv_offset + bv_len` is
                     // within the page; kmap_local maps it until the matching kunmap below.
                     unsafe {
@@ -119,15 +135,19 @@ impl<T> Request<T> {
         }
         Ok(())
     }
+}
 
-    /// Copies request data at `offset` into `out` (for writes).
-    pub(crate) fn read_data(&self, offset: usize, out: &mut [u8]) -> Result {
-        let dst = out.as_mut_ptr();
-        self.walk(offset, out.len(), |src, n, at| {
-            // SAFETY: `src` is `n` mapped bytes; `at + n <= out.len()` by construction of walk.
-            unsafe { core::ptr::copy_nonoverlapping(src, dst.add(at), n) }
-        })
-    }
+/// Where a walk of a request's data stopped: a bio of the request, a position in it and the
+/// data offset there. Only meaningful for the request it was walked on.
+#[derive(Clone, Copy)]
+pub(crate) struct Cursor {
+    at: Option<(*mut bindings::bio, bindings::bvec_iter)>,
+    pos: usize,
+}
+
+impl Cursor {
+    /// The start of the data.
+    pub(crate) const START: Cursor = Cursor { at: None, pos: 0 };
 }
 
 /// A request blk-mq offered to `queue_rq`, not started yet.
