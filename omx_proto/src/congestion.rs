@@ -99,27 +99,11 @@ pub struct Congestion {
 
 impl Congestion {
     /// No congestion control: the window is always `max` frames.
-    pub const fn disabled(max: u32) -> Self {
+    pub fn disabled(max: u32) -> Self {
         let max = if max == 0 { 1 } else { max };
         Congestion {
             enabled: false,
-            cwnd: max,
-            ssthresh: max,
-            acked: 0,
-            initial: max,
-            min: max,
-            max,
-            recover: None,
-            reductions: 0,
-            last_send: None,
-            pacing: false,
-            srtt: 0,
-            pace_at: 0,
-            delay_target: 0,
-            min_rtt: 0,
-            min_rtt_at: 0,
-            over_target: false,
-            last_delay_cut: None,
+            ..Self::new(max, max, max)
         }
     }
 

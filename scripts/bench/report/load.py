@@ -251,15 +251,19 @@ def load_run(run):
 
     # ---------------------------------------------------------------- swap workloads
     sw = f"{run}/swap/shared/res"
+
+    def swap_counters(stat, name):
+        return dict(cpu=busy(stat, name), vmstat=vmstat_delta(stat, name),
+                    oom_kills=oom_kills(stat, name), link=link_stats(stat, name),
+                    procs=top_procs(stat, name))
+
     for p in sorted(glob.glob(f"{sw}/json/decode.*.json")):
         name = os.path.basename(p)[:-5]
         _, cfg, pct = name.split(".")
         j = load(p)
         if not j:
             continue
-        j.update(cpu=busy(f"{sw}/stat", name), vmstat=vmstat_delta(f"{sw}/stat", name),
-                 oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name),
-                 procs=top_procs(f"{sw}/stat", name))
+        j.update(swap_counters(f"{sw}/stat", name))
         results["decode"].setdefault(cfg, {})[pct] = j
     for p in sorted(glob.glob(f"{sw}/json/kv.*.json")):
         name = os.path.basename(p)[:-5]
@@ -267,9 +271,7 @@ def load_run(run):
         j = load(p)
         if not j:
             continue
-        j.update(cpu=busy(f"{sw}/stat", name), vmstat=vmstat_delta(f"{sw}/stat", name),
-                 oom_kills=oom_kills(f"{sw}/stat", name), link=link_stats(f"{sw}/stat", name),
-                 procs=top_procs(f"{sw}/stat", name))
+        j.update(swap_counters(f"{sw}/stat", name))
         results["kv"][cfg] = j
     local_tps = results["decode"].get("local", {}).get("100", {}).get("tokens_per_s")
     for cfg, by_pct in results["decode"].items():
