@@ -52,8 +52,9 @@ const DEFERRED_RETRY_NS: u64 = 1_000_000;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
-/// connection's state (13 KiB, inline in the table, which may have twice as many slots as
-/// entries), the queue's index (up to 16 KiB); generous.
+/// connection's state (856 bytes, inline in the table, which may have twice as many slots
+/// as entries), its retransmit slots' bookkeeping (256 x 48 bytes), the queue's index (up to
+/// 16 KiB); generous.
 pub const CONN_OVERHEAD: usize = 64 << 10;
 /// The daemon's own memory besides its buffers: code, libraries, stacks, allocator (measured
 /// in the VM tests at about 3 MiB; generous).
@@ -194,8 +195,7 @@ impl Ceiling {
     /// of `batch` frames.
     pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
         let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
-        let retransmit =
-            (Conn::required_memory(&cfg, SLOTS) + SLOTS * size_of::<SlotMeta>()) as u64;
+        let retransmit = Conn::required_memory(&cfg, SLOTS) as u64;
         let queue = (2 * queue_budget(mtu)) as u64;
         Ceiling {
             lent,
