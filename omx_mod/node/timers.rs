@@ -30,7 +30,7 @@ impl Node {
         self.rearm();
     }
 
-    /// Frames from the node were handled (a receive batch, and what it let go out).
+    /// A frame from the node was handled.
     pub(super) fn timers_frame_received(&self) {
         self.rearm();
     }
