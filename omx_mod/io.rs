@@ -60,6 +60,11 @@ pub(crate) struct IoEntry {
 }
 
 impl IoEntry {
+    /// Whether part of the request is still to be sent (and it has not failed).
+    fn has_data_to_send(&self) -> bool {
+        !self.failed && self.issued < self.len
+    }
+
     pub(crate) fn new(
         rq: Leg,
         owner: Arc<dyn LegOwner>,
@@ -184,7 +189,7 @@ impl IoState {
             .enumerate()
             .filter_map(|(i, e)| {
                 e.as_ref()
-                    .filter(|e| !e.failed && e.issued < e.len)
+                    .filter(|e| e.has_data_to_send())
                     .map(|e| (i, e.seq))
             })
             .min_by_key(|&(_, seq)| seq)
@@ -193,7 +198,7 @@ impl IoState {
 
     /// Whether request `idx` has data left to send.
     fn is_pending(&self, idx: usize) -> bool {
-        matches!(self.entries.get(idx), Some(Some(e)) if !e.failed && e.issued < e.len)
+        matches!(self.entries.get(idx), Some(Some(e)) if e.has_data_to_send())
     }
 
     /// Sends as many messages as credits, window and source ids allow.

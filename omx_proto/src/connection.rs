@@ -983,11 +983,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             self.seal_open()?;
         }
         // Credits owed: piggy-back on the open frame or send a credit frame.
-        if self.sequenced_allowed()
-            && self.credits_due(now)
-            && !self.tx.has_unsent()
-            && (self.tx.has_open() || self.tx.can_open())
-        {
+        if can_seq_credit(self) && self.credits_due(now) {
             self.seal_open()?;
         }
         if self.keepalive_due(now) {

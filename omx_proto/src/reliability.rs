@@ -479,11 +479,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
             .held_nak
             .filter(|_| self.held_nak_stands())
             .map(|(_, t)| t);
-        match (self.rto_deadline, held) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, None) => a,
-            (None, b) => b,
-        }
+        [self.rto_deadline, held].into_iter().flatten().min()
     }
 
     /// When pacing lets the next frame leave, if later than `now`.
@@ -615,6 +611,33 @@ impl RxState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Frames needing no acknowledgement (1.0.3's sequenced empty frames) are counted as
+    /// they are sealed and acknowledged, and only frames that need one fill the window.
+    #[test]
+    fn non_eliciting_frames_are_counted_and_leave_the_window_open() {
+        let mut mem = [0u8; 8 * 64];
+        let mut meta = [SlotMeta::EMPTY; 8];
+        let mut t = TxWindow::new(&mut mem[..], &mut meta[..], 64, 8, Seq::new(0)).unwrap();
+        t.set_congestion(Congestion::new(2, 2, 8));
+        let l = FrameLimits::with_mtu(64);
+        let h = TloeHeader::new(Seq::new(0), Seq::MAX, true);
+        // Empty, empty, eliciting, empty, eliciting.
+        for eliciting in [false, false, true, false, true] {
+            t.seal(&l, h, eliciting).unwrap();
+        }
+        assert_eq!(t.unacked_non_eliciting(), 3);
+        for _ in 0..5 {
+            assert!(t.cwnd_room());
+            t.mark_transmitted(0, 100);
+        }
+        // Two eliciting frames in flight fill a window of 2; the empty ones do not count.
+        assert!(!t.cwnd_room());
+        assert!(t.on_ack(Seq::new(1), 1, 100));
+        assert_eq!(t.unacked_non_eliciting(), 1);
+        assert!(t.on_ack(Seq::new(4), 2, 100));
+        assert_eq!(t.unacked_non_eliciting(), 0);
+    }
 
     #[test]
     fn ack_frees_and_gobackn() {
