@@ -12,4 +12,5 @@ pub(crate) mod notifier;
 pub(crate) mod packet;
 pub(crate) mod skb;
 pub(crate) mod spinlock_bh;
+pub(crate) mod tasklet;
 pub(crate) mod timer;

@@ -10,8 +10,10 @@
 //! (receiving them), [`identity`] (the contents identity check), [`timers`] (the only file
 //! that arms the timer) and [`stats`].
 //!
-//! Contexts: frames arrive in the NET_RX softirq ([`Node::receive`]), the timer runs in the
-//! timer softirq, control requests in process context; the link state is under a BH lock.
+//! Contexts: frames arrive in the NET_RX softirq ([`Node::receive`]), what they let go out is
+//! sent by the node's tasklet right after the receive batch (TASKLET_SOFTIRQ, [`tx`]), the
+//! timer runs in the timer softirq, control requests in process context; the link state is
+//! under a BH lock.
 //! State changes go up through [`NodeObserver`], so this layer knows nothing of netlink.
 
 mod identity;
@@ -25,6 +27,7 @@ mod tx;
 use crate::glue::netdev::NetDevice;
 use crate::glue::skb::SkBuff;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
+use crate::glue::tasklet::Tasklet;
 use crate::glue::timer::Timer;
 use crate::io::{Expiry, IoEntry, IoState};
 use crate::mac::MacAddr;
@@ -120,6 +123,9 @@ impl Drop for Slot<'_> {
 pub(crate) struct Node {
     #[pin]
     timer: Timer<Node>,
+    /// Sends what the frames of a receive batch made ready, once after the batch (`tx.rs`).
+    #[pin]
+    tasklet: Tasklet<Node>,
     pub(crate) id: u32,
     pub(crate) params: NodeParams,
     #[pin]
@@ -152,6 +158,7 @@ impl Node {
         let node = Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),
+                tasklet <- Tasklet::new(),
                 id,
                 params,
                 link <- new_spinlock_bh!(
@@ -252,18 +259,23 @@ impl Node {
     }
 
     /// Tells the node we leave (1.1 CloseConnection, best effort: nobody waits for the
-    /// answer), stops the timer and marks the node dead. Process context.
+    /// answer), stops the timer and the transmit tasklet and marks the node dead. Process
+    /// context.
     pub(crate) fn shutdown(&self) {
         self.timers_shut_down();
-        let mut link = self.link.lock();
-        let now = now_ns();
-        if let Some(conn) = link.conn.as_mut() {
-            let _ = conn.close(now);
+        {
+            let mut link = self.link.lock();
+            let now = now_ns();
+            if let Some(conn) = link.conn.as_mut() {
+                let _ = conn.close(now);
+            }
+            self.flush(&mut link, now);
+            link.state = NodeState::Dead;
+            link.shut_down = true;
+            link.io.fail_all();
         }
-        self.flush(&mut link, now);
-        link.state = NodeState::Dead;
-        link.shut_down = true;
-        link.io.fail_all();
+        // Scheduled only under the lock while not shut down: from here on it stays idle.
+        self.tasklet.kill();
     }
 
     /// Drops the interface reference (the interface is being unregistered): the node stays

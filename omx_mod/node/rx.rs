@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Receive: a frame from the node goes through the connection; its responses complete block
-//! I/O or answer the identity question.
+//! I/O or answer the identity question. What the frame lets go out (acknowledgements, credit,
+//! the next requests) is sent once per receive batch, by the tasklet (`tx.rs`).
 
 use crate::node::identity::IDENTITY_SOURCE;
 use crate::node::timers::KEEPALIVE_SOURCE;
@@ -17,7 +18,7 @@ impl Node {
             .rx_bytes
             .fetch_add(payload.len() as u64, Relaxed);
         let now = now_ns();
-        let changed = {
+        let (changed, batched) = {
             let mut link = self.link.lock();
             let Some(conn) = link.conn.as_mut() else {
                 return;
@@ -35,9 +36,17 @@ impl Node {
                     }
                 }
             }
-            self.settle(&mut link, now)
+            let changed = self.settle_state(&mut link, now);
+            // Freed source ids take the next requests' messages into the open frame at once
+            // (no doorbell yet); whatever is now due goes out after the batch.
+            Self::pump(&mut link, now);
+            (changed, self.send_after_batch(&link, now))
         };
         self.announce(changed);
-        self.timers_frame_received();
+        // A lone response (QD1) usually leaves nothing due (acknowledgements wait): no
+        // tasklet, the timer is re-armed here; else the tasklet re-arms it after sending.
+        if !batched {
+            self.timers_frame_received();
+        }
     }
 }

@@ -12,9 +12,18 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 
 impl Node {
-    /// After a frame or a timer: updates the state, moves waiting I/O into the connection and
-    /// sends what is due. Returns whether the state changed.
+    /// After a timer: updates the state, moves waiting I/O into the connection and sends what
+    /// is due. Returns whether the state changed.
     pub(super) fn settle(&self, link: &mut Link, now: u64) -> bool {
+        let changed = self.settle_state(link, now);
+        Self::pump(link, now);
+        self.flush(link, now);
+        changed
+    }
+
+    /// After a frame: what [`Node::settle`] does but sending, which waits for the end of the
+    /// receive batch (`Node::send_after_batch`). Returns whether the state changed.
+    pub(super) fn settle_state(&self, link: &mut Link, now: u64) -> bool {
         // The node said goodbye (1.1 CloseConnection: its daemon is stopping). Everything it
         // was going to answer came before the close: finish the handshake, so the connection
         // ends (Closed -> dead, I/O failed) and is reopened when the node is back.
@@ -26,10 +35,7 @@ impl Node {
             let _ = conn.close(now);
         }
         self.check_identity(link, now);
-        let changed = self.update_state(link, now);
-        Self::pump(link, now);
-        self.flush(link, now);
-        changed
+        self.update_state(link, now)
     }
 
     /// On an open connection whose identity is not verified: asks for it once, and again on

@@ -30,7 +30,7 @@ impl Node {
         self.rearm();
     }
 
-    /// A frame from the node was handled.
+    /// Frames from the node were handled (a receive batch, and what it let go out).
     pub(super) fn timers_frame_received(&self) {
         self.rearm();
     }

@@ -4,8 +4,9 @@
 //! become skbs on the interface.
 
 use crate::glue::skb::{Gfp, SkBuff};
+use crate::glue::tasklet::{impl_has_tasklet, TaskletHandler};
 use crate::io::Sender;
-use crate::node::{Conn, Link, Node, NodeState};
+use crate::node::{now_ns, Conn, Link, Node, NodeState};
 use crate::omx_proto::{self as proto, Message, ETHERTYPE_OMNIXTEND};
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -31,7 +32,27 @@ impl Sender for ConnSender<'_> {
     }
 }
 
+impl_has_tasklet!(Node, tasklet);
+
 impl Node {
+    /// After a received frame, with the link locked: if the connection has something due now,
+    /// the tasklet sends it once the softirq's whole batch of frames is handled (NAPI-style),
+    /// so a burst of responses goes out as a few full frames with one doorbell, not one small
+    /// frame per response. Returns whether something is due (the tasklet then re-arms the
+    /// timer). Scheduled only under the lock and not once shut down, so `shutdown`'s kill is
+    /// final.
+    pub(super) fn send_after_batch(&self, link: &Link, now: u64) -> bool {
+        let due = link
+            .conn
+            .as_ref()
+            .and_then(|c| c.next_deadline())
+            .is_some_and(|d| d <= now);
+        if due && !link.shut_down {
+            self.tasklet.schedule();
+        }
+        due
+    }
+
     /// Queues messages of waiting requests on the connection.
     pub(super) fn pump(link: &mut Link, now: u64) {
         if link.state == NodeState::Dead || !link.identity.verified {
@@ -84,5 +105,22 @@ impl Node {
                 self.counters.tx_errors.fetch_add(1, Relaxed);
             }
         }
+    }
+}
+
+impl TaskletHandler for Node {
+    /// After a receive batch (softirq): moves waiting I/O into the connection, sends every
+    /// frame due (acknowledgements, credit, requests) and re-arms the timer for what is due.
+    fn tasklet_run(&self) {
+        let now = now_ns();
+        {
+            let mut link = self.link.lock();
+            if link.shut_down {
+                return;
+            }
+            Self::pump(&mut link, now);
+            self.flush(&mut link, now);
+        }
+        self.timers_frame_received();
     }
 }

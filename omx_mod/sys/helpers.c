@@ -147,6 +147,11 @@ int omx_timer_shutdown_sync(struct timer_list *timer)
 	return timer_shutdown_sync(timer);
 }
 
+void omx_tasklet_schedule(struct tasklet_struct *t)
+{
+	tasklet_schedule(t);
+}
+
 /* The request's attributes (after the genl header), already validated by the family policy. */
 const struct nlattr *omx_genl_info_attrs(const struct genl_info *info, int *len)
 {

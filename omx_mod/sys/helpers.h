@@ -9,6 +9,7 @@
 #include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/interrupt.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -44,6 +45,8 @@ void omx_spin_unlock_bh(spinlock_t *lock);
 void omx_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
 int omx_timer_arm_ms(struct timer_list *timer, unsigned int msecs);
 int omx_timer_shutdown_sync(struct timer_list *timer);
+
+void omx_tasklet_schedule(struct tasklet_struct *t);
 
 struct net_device *omx_netdev_notifier_info_to_dev(void *info);
 
