@@ -3,6 +3,7 @@
 //! The table of pool nodes, shared by the control plane and the receive path.
 
 use crate::glue::netdev::NetDevice;
+use crate::glue::packet::wait_for_receivers;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::mac::MacAddr;
 use crate::node::Node;
@@ -100,13 +101,22 @@ impl Nodes {
         }
     }
 
-    /// Removes and returns the first node matching `pred`.
+    /// Removes and returns the first node matching `pred`. Process context (may sleep).
+    ///
+    /// The receive path clones a node's `Arc` for the length of one frame, inside the NET_RX
+    /// softirq; once those receivers are done, the reference returned here is the last one
+    /// outside the devices, so a node is freed in process context: its `Drop` kills its timer
+    /// and tasklet, which must not happen in softirq.
     fn take_by(&self, pred: impl Fn(&Node) -> bool) -> Option<Arc<Node>> {
-        let mut table = self.table.lock();
-        table
-            .iter_mut()
-            .find(|slot| slot.as_ref().is_some_and(|n| pred(n)))?
-            .take()
+        let node = {
+            let mut table = self.table.lock();
+            table
+                .iter_mut()
+                .find(|slot| slot.as_ref().is_some_and(|n| pred(n)))?
+                .take()
+        };
+        wait_for_receivers();
+        node
     }
 
     pub(crate) fn remove(&self, id: u32) -> Option<Arc<Node>> {

@@ -18,6 +18,14 @@ pub(crate) trait PacketHandler: Send + Sync {
     fn receive(&self, frame: RxFrame, dev: &NetDevice);
 }
 
+/// Waits until every handler running when it was called has returned (`synchronize_net`):
+/// what a handler found in a table before it was unlinked is no longer in use. Process
+/// context (sleeps).
+pub(crate) fn wait_for_receivers() {
+    // SAFETY: `synchronize_net` takes no argument; it only sleeps, which the caller allows.
+    unsafe { sys::synchronize_net() };
+}
+
 /// A live `dev_add_pack` registration; unregisters (and waits for running handlers) on drop.
 pub(crate) struct PacketTypeRegistration<T: PacketHandler> {
     ptype: Opaque<sys::packet_type>,
