@@ -13,7 +13,7 @@ use kernel::sync::Arc;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
 pub(crate) const MAX_REQUESTS: usize = 128;
-/// Largest message (8 KiB: two pages, at MTU 9000); the bounce buffer's size.
+/// Largest message (8 KiB: two pages, at MTU 9000); the write bounce buffer's size.
 const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
 /// What a block-layer timeout did to a request here (a request on a node that is alive
 /// gets a few more timeouts, `omx_logic::expiry`).
@@ -116,6 +116,8 @@ pub(crate) struct IoState {
     reserved: usize,
     /// The messages in flight, by source id (`omx_logic::sources`; id 0 is the keepalive's).
     sources: SourceTable<KVec<SourceSlot>>,
+    /// A write's piece gathered from its bio segments (reads need none: an answer is
+    /// scattered from the frame straight into the pages).
     bounce: KVec<u8>,
     msg_size: u32,
     next_seq: u64,
@@ -312,17 +314,19 @@ impl IoState {
         if !fine {
             e.failed = true;
         } else if read && !e.failed {
-            let ok = match self.bounce.get_mut(..src.len as usize) {
-                Some(buf) if m.data.len() == buf.len() => {
-                    m.data.copy_to(buf);
-                    #[cfg(omx_mutation = "flip_read")]
-                    if src.off == 0 {
-                        crate::mutation::flip_one_in_n(buf);
-                    }
-                    e.rq.write_data(src.off as usize, buf).is_ok()
-                }
-                _ => false,
-            };
+            // Straight from the frame into the pages: one copy (with the byte-order swap).
+            let len = src.len as usize;
+            let ok = m.data.len() == len
+                && e
+                    .rq
+                    .fill_data(src.off as usize, len, |dst, at| {
+                        m.data.copy_range_to(at, dst);
+                        #[cfg(omx_mutation = "flip_read")]
+                        if src.off == 0 && at == 0 {
+                            crate::mutation::flip_one_in_n(dst);
+                        }
+                    })
+                    .is_ok();
             if !ok {
                 e.failed = true;
             }

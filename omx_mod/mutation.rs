@@ -2,8 +2,8 @@
 //! Test-only faults, there to prove that the data-verifying tests notice a wrong byte
 //! (scripts/mutation-check.sh). Compiled in only when the module is built with
 //! `OMX_MUTATION=flip_read` or `flip_write` (Kbuild sets the cfg); a normal build has none of it.
-//! One byte of every [`EVERY`]th read request is flipped after it arrived and before it is
-//! copied into the bio (`flip_read`, in `io.rs`), or of every `EVERY`th write request before it
+//! One byte of every [`EVERY`]th read request is flipped as it is copied from the frame into
+//! the bio (`flip_read`, in `io.rs`), or of every `EVERY`th write request before it
 //! is sent (`flip_write`): corruption the protocol's checks cannot see, as a bug there would be.
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};

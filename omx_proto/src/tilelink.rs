@@ -397,36 +397,58 @@ impl<'a> Data<'a> {
     /// Copies the data in memory order into `out`; returns the bytes copied
     /// (`min(out.len(), self.len())`).
     pub fn copy_to(&self, out: &mut [u8]) -> usize {
-        // Received full data (the common case): one pass over the flits, 8 bytes at a time.
+        self.copy_range_to(0, out)
+    }
+
+    /// Copies the data's bytes from `offset` on, in memory order, into `out` (a receiver
+    /// scattering one message into several pages); returns the bytes copied
+    /// (`min(out.len(), self.len() - offset)`, 0 past the end).
+    pub fn copy_range_to(&self, offset: usize, out: &mut [u8]) -> usize {
+        // Received full data at a flit boundary (the common case): one pass over the flits,
+        // 8 bytes at a time.
         if let Data::Wire {
             flits,
             order,
             partial: false,
         } = self
         {
-            let mut n = 0usize;
-            let mut src = flits.chunks_exact(8);
-            for d in out.chunks_mut(8) {
-                let Some(Ok(s)) = src.next().map(<[u8; 8]>::try_from) else {
+            if offset % 8 == 0 {
+                let mut n = 0usize;
+                let mut src = flits.get(offset..).unwrap_or_default().chunks_exact(8);
+                for d in out.chunks_mut(8) {
+                    let Some(Ok(s)) = src.next().map(<[u8; 8]>::try_from) else {
+                        break;
+                    };
+                    let m = order.wire_to_mem(s);
+                    let take = d.len();
+                    if let Some(m) = m.get(..take) {
+                        d.copy_from_slice(m);
+                        n += take;
+                    }
+                }
+                return n;
+            }
+        }
+        let mut n = 0usize;
+        if offset % 8 == 0 {
+            for (k, chunk) in out.chunks_mut(8).enumerate() {
+                let Some(f) = self.flit(offset / 8 + k) else {
                     break;
                 };
-                let m = order.wire_to_mem(s);
-                let take = d.len();
-                if let Some(m) = m.get(..take) {
-                    d.copy_from_slice(m);
-                    n += take;
+                let take = chunk.len().min(8);
+                if let (Some(dst), Some(src)) = (chunk.get_mut(..take), f.get(..take)) {
+                    dst.copy_from_slice(src);
+                    n = n.saturating_add(take);
                 }
             }
             return n;
         }
-        let mut n = 0usize;
-        for (k, chunk) in out.chunks_mut(8).enumerate() {
-            let Some(f) = self.flit(k) else { break };
-            let take = chunk.len().min(8);
-            if let (Some(dst), Some(src)) = (chunk.get_mut(..take), f.get(..take)) {
-                dst.copy_from_slice(src);
-                n = n.saturating_add(take);
-            }
+        for (i, dst) in out.iter_mut().enumerate() {
+            let Some(b) = offset.checked_add(i).and_then(|at| self.byte(at)) else {
+                break;
+            };
+            *dst = b;
+            n += 1;
         }
         n
     }
@@ -841,6 +863,27 @@ mod tests {
             Message::flits_for(Channel::D, Opcode::AccessAckData, 15),
             4097
         );
+    }
+
+    #[test]
+    fn copy_range_to_matches_the_data_from_any_offset() {
+        let data: [u8; 64] = core::array::from_fn(|i| 0x40 + i as u8);
+        let m = Message::put_full(1, 0x1000, &data);
+        for order in [ByteOrder::Spec, ByteOrder::Raw] {
+            let mut wire = [0u8; 80];
+            m.encode(&mut wire, order).unwrap();
+            let (received, _) = Message::decode(&wire, order).unwrap();
+            for d in [&m.data, &received.data] {
+                for offset in [0, 8, 24, 56, 3, 61, 63, 64, 100] {
+                    let mut out = [0u8; 20];
+                    let n = d.copy_range_to(offset, &mut out);
+                    let want = data.get(offset..).unwrap_or_default();
+                    let want = &want[..want.len().min(20)];
+                    assert_eq!(n, want.len(), "{order:?} offset {offset}");
+                    assert_eq!(&out[..n], want, "{order:?} offset {offset}");
+                }
+            }
+        }
     }
 
     #[test]

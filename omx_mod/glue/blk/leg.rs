@@ -94,14 +94,21 @@ impl core::ops::Deref for Leg {
 }
 
 impl Leg {
-    /// Copies `src` into the request's pages at `offset` (for reads: a read has one leg).
-    pub(crate) fn write_data(&mut self, offset: usize, src: &[u8]) -> Result {
-        let from = src.as_ptr();
+    /// Fills the request's pages at `offset..offset + len` (for reads: a read has one leg):
+    /// `fill(dst, at)` writes `dst`, the request's bytes from `offset + at` on (within one
+    /// page), so data goes from the received frame into the pages with one copy. Called
+    /// with the page mapped (`kmap_local`): `fill` must not sleep.
+    pub(crate) fn fill_data(
+        &mut self,
+        offset: usize,
+        len: usize,
+        mut fill: impl FnMut(&mut [u8], usize),
+    ) -> Result {
         let mut cursor = self.cursor;
-        let done = self.walk_from(&mut cursor, offset, src.len(), |dst, n, at| {
+        let done = self.walk_from(&mut cursor, offset, len, |dst, n, at| {
             // SAFETY: `dst` is `n` mapped bytes of a page the request owns until its last leg
-            // completes; `at + n <= src.len()`.
-            unsafe { core::ptr::copy_nonoverlapping(from.add(at), dst, n) }
+            // completes; nothing else reads or writes them while the leg is in flight.
+            fill(unsafe { core::slice::from_raw_parts_mut(dst, n) }, at)
         });
         self.cursor = cursor;
         done
