@@ -945,14 +945,24 @@ impl Server {
             let grants = peer.waiting_credit && h.credit_grant().is_some();
             if !grants || peer.deferred.len() >= 2 * max {
                 stats.backpressure_drops += 1;
-                match peer.conn.on_payload_refused(payload, now) {
+                let refused = match tloe {
+                    Some(t) => peer.conn.on_checked_payload_refused(t, now),
+                    None => peer.conn.on_payload_refused(payload, now),
+                };
+                match refused {
                     Ok(_) | Err(ProtoError::Dead) => {}
                     Err(_) => stats.malformed += 1,
                 }
                 return;
             }
         }
-        let rx = match peer.conn.on_payload(payload, now) {
+        // The trailer was checked above: once per frame (it is most of a frame's cost here).
+        let received = match tloe {
+            Some(t) => peer.conn.on_checked_payload(t, now),
+            // Corrupt: the connection counts it and drops it.
+            None => peer.conn.on_payload(payload, now),
+        };
+        let rx = match received {
             Ok(rx) => rx,
             Err(ProtoError::Dead) => return,
             Err(_) => {

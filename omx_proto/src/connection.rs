@@ -698,6 +698,28 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         self.receive(payload, now, false)
     }
 
+    /// [`Connection::on_payload`] for a payload whose integrity trailer the caller has
+    /// already verified and removed ([`integrity::strip`]: a server that looks into a frame
+    /// before it hands it over), so the CRC is not computed twice. Without integrity it is
+    /// the same as `on_payload`.
+    pub fn on_checked_payload<'f>(
+        &mut self,
+        tloe: &'f [u8],
+        now: u64,
+    ) -> Result<Received<'f>, Error> {
+        self.receive_tloe(tloe, now, true)
+    }
+
+    /// [`Connection::on_payload_refused`] for a payload checked as for
+    /// [`Connection::on_checked_payload`].
+    pub fn on_checked_payload_refused<'f>(
+        &mut self,
+        tloe: &'f [u8],
+        now: u64,
+    ) -> Result<Received<'f>, Error> {
+        self.receive_tloe(tloe, now, false)
+    }
+
     fn receive<'f>(
         &mut self,
         payload: &'f [u8],
@@ -708,7 +730,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         if self.state == State::Dead {
             return Err(Error::Dead);
         }
-        let payload = if self.cfg.integrity {
+        let tloe = if self.cfg.integrity {
             match integrity::strip(payload) {
                 Some(p) => p,
                 None => {
@@ -721,6 +743,20 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         } else {
             payload
         };
+        self.receive_tloe(tloe, now, take)
+    }
+
+    /// Takes a TLoE payload without (or stripped of) its integrity trailer.
+    fn receive_tloe<'f>(
+        &mut self,
+        payload: &'f [u8],
+        now: u64,
+        take: bool,
+    ) -> Result<Received<'f>, Error> {
+        self.last_now = now;
+        if self.state == State::Dead {
+            return Err(Error::Dead);
+        }
         let view = match FrameView::parse(payload, self.cfg.order, self.cfg.strict_mask) {
             Ok(v) => v,
             Err(e) => {
