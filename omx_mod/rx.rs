@@ -67,8 +67,8 @@ impl PacketHandler for Arc<Receiver> {
             self.counters.unknown_peer.fetch_add(1, Relaxed);
             return;
         };
-        match frame.into_private() {
-            Some(skb) => node.receive(skb.data()),
+        match frame.into_payload() {
+            Some(payload) => node.receive(payload.data()),
             None => {
                 self.counters.dropped.fetch_add(1, Relaxed);
             }

@@ -29,6 +29,11 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
 	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | sed -n 1,10p >"$S/$name.client-dso.txt"
+	: >"$S/$name.client-callers.txt"
+	for sym in ${PROFILE_CALLERS:-}; do
+		perf report -i "/tmp/$name.data" --no-children --sort sym -S "$sym" -G --stdio 2>/dev/null |
+			grep -v -e '^$' -e '^#' | sed -n 1,40p >>"$S/$name.client-callers.txt"
+	done
 	wait_file "$S/$name.pool.txt"
 	"$C" -j node show 1 >"$S/$name.node.json"
 done

@@ -32,7 +32,7 @@ impl Gfp {
 }
 
 /// An `sk_buff` this code owns (one reference), private and linear; freed on drop unless
-/// transmitted. Received frames become one through [`RxFrame::into_private`].
+/// transmitted (frames to send).
 ///
 /// # Invariants
 ///
@@ -56,19 +56,6 @@ impl SkBuff {
         unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
         // INVARIANT: a fresh buffer is linear and owned.
         Ok(Self { ptr })
-    }
-
-    /// The bytes of the buffer (for a received frame: the payload after the Ethernet header).
-    pub(crate) fn data(&self) -> &[u8] {
-        // SAFETY: by the type invariant the buffer is valid and linear: `len` bytes at `data`.
-        unsafe {
-            let data = sys::omx_skb_data(self.ptr.as_ptr());
-            let len = sys::omx_skb_len(self.ptr.as_ptr()) as usize;
-            if data.is_null() || len == 0 {
-                return &[];
-            }
-            core::slice::from_raw_parts(data, len)
-        }
     }
 
     /// The bytes of the buffer, for writing (all of them were initialised by `put`).
@@ -139,7 +126,7 @@ impl Drop for SkBuff {
 /// by this value, but the buffer may be shared with other handlers (packet taps) and its data
 /// may lie in page fragments. Only what the core guarantees is read here (length, Ethernet
 /// header, packet type): a handler decides from these, without allocating, whether the frame
-/// is worth [`RxFrame::into_private`]. Freed on drop.
+/// is worth [`RxFrame::into_payload`]. Freed on drop.
 ///
 /// # Invariants
 ///
@@ -191,23 +178,95 @@ impl RxFrame {
             == kernel::bindings::PACKET_OTHERHOST
     }
 
-    /// Makes the frame private (unshared) and linear, so its payload can be read as one slice.
-    /// Allocates (atomically) when the buffer is shared or paged: `None` (frame freed) when
-    /// memory for that is lacking.
-    pub(crate) fn into_private(self) -> Option<SkBuff> {
+    /// The payload as one slice: read in place when it already is one run of bytes (a linear
+    /// buffer, or an empty head and one page fragment: virtio-net's mergeable buffers put only
+    /// the Ethernet header in the head), else made private and linear first, which allocates
+    /// (atomically) and copies: `None` (frame freed) when memory for that is lacking.
+    pub(crate) fn into_payload(self) -> Option<RxPayload> {
+        if let Some((data, len)) = self.contiguous() {
+            // INVARIANT: `data` is `len` bytes of this buffer, which the payload now owns.
+            return Some(RxPayload {
+                _frame: self,
+                data,
+                len,
+            });
+        }
         let raw = core::mem::ManuallyDrop::new(self).ptr.as_ptr();
         // SAFETY: we own the reference and give it to `skb_share_check`, which frees it and
         // returns NULL on failure, otherwise returns a buffer that only we reference.
         let shared = unsafe { sys::omx_skb_share_check(raw, kernel::bindings::GFP_ATOMIC) };
-        let ptr = NonNull::new(shared)?;
-        // SAFETY: `ptr` is valid and unshared, so it may be linearized in place.
-        if unsafe { sys::omx_skb_linearize(ptr.as_ptr()) } != 0 {
-            // SAFETY: we own the reference and drop it.
-            unsafe { sys::omx_kfree_skb(ptr.as_ptr()) };
+        let frame = RxFrame {
+            ptr: NonNull::new(shared)?,
+        };
+        // SAFETY: the buffer is valid and unshared, so it may be linearized in place; on
+        // failure `frame` is dropped (freed).
+        if unsafe { sys::omx_skb_linearize(frame.ptr.as_ptr()) } != 0 {
             return None;
         }
-        // INVARIANT: owned and linear.
-        Some(SkBuff { ptr })
+        let (data, len) = frame.contiguous()?;
+        // INVARIANT: as above.
+        Some(RxPayload {
+            _frame: frame,
+            data,
+            len,
+        })
+    }
+
+    /// Where the payload lies if it is one run of bytes in the buffer (head or single page
+    /// fragment); never copies or allocates.
+    fn contiguous(&self) -> Option<(NonNull<u8>, usize)> {
+        let skb = self.ptr.as_ptr();
+        // SAFETY: the buffer is valid (type invariant); these only read its fields.
+        let (len, head, frags, frag_list) = unsafe {
+            (
+                sys::omx_skb_len(skb) as usize,
+                sys::omx_skb_headlen(skb) as usize,
+                sys::omx_skb_nr_frags(skb),
+                sys::omx_skb_has_frag_list(skb),
+            )
+        };
+        if len == 0 {
+            return None;
+        }
+        if head == len {
+            // SAFETY: as above; a linear buffer's `len` bytes start at `data`.
+            return NonNull::new(unsafe { sys::omx_skb_data(skb) }).map(|d| (d, len));
+        }
+        if head != 0 || frags != 1 || frag_list {
+            return None;
+        }
+        // SAFETY: fragment 0 exists (`nr_frags == 1`); its size and address are read.
+        let (size, addr) = unsafe {
+            (
+                sys::omx_skb_frag_size(skb, 0) as usize,
+                sys::omx_skb_frag_address_safe(skb, 0),
+            )
+        };
+        if size != len {
+            return None;
+        }
+        NonNull::new(addr.cast::<u8>()).map(|d| (d, len))
+    }
+}
+
+/// A received frame's payload (the bytes after the Ethernet header), readable as one slice;
+/// the frame is freed on drop.
+///
+/// # Invariants
+///
+/// `data` points to `len` initialised bytes inside the buffer `_frame` owns (its head or its
+/// page fragment, which the buffer keeps referenced), never written while `frame` lives.
+pub(crate) struct RxPayload {
+    /// Owns the buffer `data` points into (read through `data` only; freed on drop).
+    _frame: RxFrame,
+    data: NonNull<u8>,
+    len: usize,
+}
+
+impl RxPayload {
+    pub(crate) fn data(&self) -> &[u8] {
+        // SAFETY: by the type invariant `data` is `len` bytes alive as long as `self`.
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
     }
 }
 

@@ -30,6 +30,32 @@ int omx_skb_linearize(struct sk_buff *skb)
 	return skb_linearize(skb);
 }
 
+unsigned int omx_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+unsigned int omx_skb_nr_frags(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->nr_frags;
+}
+
+bool omx_skb_has_frag_list(const struct sk_buff *skb)
+{
+	return skb_has_frag_list(skb);
+}
+
+unsigned int omx_skb_frag_size(const struct sk_buff *skb, unsigned int i)
+{
+	return skb_frag_size(&skb_shinfo(skb)->frags[i]);
+}
+
+/* NULL if the fragment's page is not mapped (highmem). */
+void *omx_skb_frag_address_safe(const struct sk_buff *skb, unsigned int i)
+{
+	return skb_frag_address_safe(&skb_shinfo(skb)->frags[i]);
+}
+
 unsigned int omx_skb_tailroom(const struct sk_buff *skb)
 {
 	return skb_tailroom(skb);

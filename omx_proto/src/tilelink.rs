@@ -414,16 +414,26 @@ impl<'a> Data<'a> {
         {
             if offset % 8 == 0 {
                 let mut n = 0usize;
-                let mut src = flits.get(offset..).unwrap_or_default().chunks_exact(8);
-                for d in out.chunks_mut(8) {
-                    let Some(Ok(s)) = src.next().map(<[u8; 8]>::try_from) else {
-                        break;
-                    };
+                let mut src = flits
+                    .get(offset..)
+                    .unwrap_or_default()
+                    .chunks_exact(8)
+                    .filter_map(|s| <[u8; 8]>::try_from(s).ok());
+                // Whole words as 8-byte moves (a slice copy of a length the compiler cannot
+                // see is a call to memcpy per word), then the tail of `out`, if any.
+                let mut dst = out.chunks_exact_mut(8);
+                for (d, s) in (&mut dst).zip(&mut src) {
+                    if let Ok(d) = <&mut [u8; 8]>::try_from(d) {
+                        *d = order.wire_to_mem(s);
+                        n = n.saturating_add(8);
+                    }
+                }
+                let tail = dst.into_remainder();
+                if let (false, Some(s)) = (tail.is_empty(), src.next()) {
                     let m = order.wire_to_mem(s);
-                    let take = d.len();
-                    if let Some(m) = m.get(..take) {
-                        d.copy_from_slice(m);
-                        n += take;
+                    for (d, b) in tail.iter_mut().zip(m) {
+                        *d = b;
+                        n = n.saturating_add(1);
                     }
                 }
                 return n;
@@ -432,7 +442,7 @@ impl<'a> Data<'a> {
         let mut n = 0usize;
         if offset % 8 == 0 {
             for (k, chunk) in out.chunks_mut(8).enumerate() {
-                let Some(f) = self.flit(offset / 8 + k) else {
+                let Some(f) = self.flit((offset / 8).saturating_add(k)) else {
                     break;
                 };
                 let take = chunk.len().min(8);
@@ -448,7 +458,7 @@ impl<'a> Data<'a> {
                 break;
             };
             *dst = b;
-            n += 1;
+            n = n.saturating_add(1);
         }
         n
     }

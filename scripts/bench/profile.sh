@@ -4,7 +4,8 @@
 # each side and the node's counters. For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
 #                                        randread:4k:1 read:1m:8)
-# PROFILE_SECS (15) per job, PROFILE_INTEGRITY (crc32c|none).
+# PROFILE_SECS (15) per job, PROFILE_INTEGRITY (crc32c|none), PROFILE_CALLERS="SYM ..." (the
+# client's call chains into these symbols, e.g. __memcpy).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 if [ "${1:-}" != --inside ]; then
@@ -22,7 +23,8 @@ fi
 segment_up
 # The guests' environment comes from their kernel command line: settings go through a file.
 printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
-	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-crc32c}" >"$SHARED/profile.env"
+	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-crc32c}" \
+	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" >"$SHARED/profile.env"
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
 vm_wait
@@ -34,5 +36,6 @@ for job in $PROFILE_JOBS; do
 	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
 	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
 	echo "-- pool:"; head -25 "$SHARED/$name.pool.txt" 2>/dev/null || true
+	[ -z "${PROFILE_CALLERS:-}" ] || { echo "-- client, callers:"; cat "$SHARED/$name.client-callers.txt"; }
 done
 echo "(full reports: $SHARED)"
