@@ -7,9 +7,10 @@
 //! send into a [`FrameOut`]. [`run`] is the socket loop around it.
 //!
 //! Fast path: one thread, an explicit `ppoll` loop, `recvmmsg` of up to
-//! `batch` frames, all responses of the batch packed by the connections and
-//! sent with one `sendmmsg`. Responses are built straight from the region
-//! (no copy, no allocation).
+//! `batch` frames, all responses of the batch packed by the connections into
+//! a transmit ring shared with the kernel ([`TxRing`]) and sent with one
+//! `send()`, by reference. Responses are built straight from the region
+//! (no allocation).
 //!
 //! Memory is bounded by construction (see `Documentation/pool-node.md`, "Memory ceiling"):
 //! a frame from a MAC that holds no region here allocates nothing (no connection). A
@@ -32,7 +33,7 @@ use omx_proto::{
 
 use crate::memory::Memory;
 use crate::stats::{ClientReport, NodeStats};
-use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
+use crate::sys::{self, PacketSocket, RxBatch, TxRing};
 use crate::util::{format_mac, now_ns, Mac};
 
 /// Retransmit slots per connection (frames in flight towards one client).
@@ -201,7 +202,8 @@ impl Ceiling {
             lent,
             connections: connections as u64,
             per_connection: retransmit + queue + CONN_OVERHEAD as u64,
-            base: (2 * batch.max(1) * frame_slot(mtu) + POOL_MAX * frame_slot(mtu)) as u64
+            base: ((batch.max(1) + POOL_MAX) * frame_slot(mtu)
+                + sys::tx_ring_bytes(batch, frame_slot(mtu))) as u64
                 + BASE_OVERHEAD as u64,
         }
     }
@@ -1134,45 +1136,48 @@ impl Server {
 }
 
 struct BatchOut<'a> {
-    sock: &'a PacketSocket,
-    tx: &'a mut TxBatch,
+    ring: &'a mut TxRing,
     stats_batches: u64,
     dropped: u64,
 }
 
+/// How long a full transmit ring may hold up the loop before the frame waits in its
+/// connection (sent with the next batch, or resent by the protocol).
+const RING_PATIENCE: Duration = Duration::from_millis(5);
+
 impl BatchOut<'_> {
     fn flush(&mut self) {
-        if self.tx.is_empty() {
+        let n = self.ring.queued();
+        if n == 0 {
             return;
         }
-        let n = self.tx.len();
         self.stats_batches += 1;
-        match self.sock.send_batch(self.tx, Duration::from_millis(5)) {
-            Ok(sent) => self.dropped += (n - sent) as u64,
-            Err(e) => {
-                self.dropped += n as u64;
-                crate::warn!("send failed: {e}");
-            }
+        if let Err(e) = self.ring.kick() {
+            self.dropped += n as u64;
+            crate::warn!("send failed: {e}");
         }
     }
 }
 
 impl FrameOut for BatchOut<'_> {
     fn buf(&mut self) -> &mut [u8] {
-        if self.tx.is_full() {
+        if self.ring.slot_mut().is_none() {
             self.flush();
+            if let Err(e) = self.ring.wait_for_slot(RING_PATIENCE) {
+                crate::warn!("send failed: {e}");
+            }
         }
-        self.tx.slot_mut().unwrap_or(&mut [])
+        self.ring.slot_mut().unwrap_or(&mut [])
     }
     fn commit(&mut self, len: usize) {
-        self.tx.commit(len);
+        self.ring.commit(len);
     }
 }
 
 /// Socket-loop options.
 #[derive(Debug, Clone)]
 pub struct LoopOptions {
-    /// Frames per recvmmsg/sendmmsg.
+    /// Frames per recvmmsg; the transmit ring holds at least as many.
     pub batch: usize,
     /// Called with the JSON counters on SIGUSR1, periodically and at exit.
     pub stats_file: Option<std::path::PathBuf>,
@@ -1194,7 +1199,7 @@ fn write_stats_file(path: &std::path::Path, json: &str) {
 pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
     let slot = server.cfg.mtu + 64;
     let mut rx = RxBatch::new(opts.batch, slot);
-    let mut tx = TxBatch::new(opts.batch, slot);
+    let mut ring = TxRing::new(sock, opts.batch, slot)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
     let mut last_stats = now_ns();
     let mut closing_since: Option<u64> = None;
@@ -1260,8 +1265,7 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
             }
         }
         let mut out = BatchOut {
-            sock,
-            tx: &mut tx,
+            ring: &mut ring,
             stats_batches: 0,
             dropped: 0,
         };

@@ -1,11 +1,14 @@
 //! The only module with `unsafe`: a thin layer over the Linux syscalls the
 //! node, the client library and the relay need (AF_PACKET sockets with
-//! batched `recvmmsg`/`sendmmsg`, `ppoll`, interface ioctls, anonymous
+//! batched `recvmmsg`/`sendmmsg` and a transmit ring, `ppoll`, interface ioctls, anonymous
 //! and file mappings, signals and `setns`). Everything above it is safe Rust.
 //!
 //! Every `unsafe` block carries a `SAFETY:` comment. Pointers handed to the
 //! kernel always come from live Rust objects that outlive the call.
 
+
+mod tx_ring;
+pub use tx_ring::{tx_ring_bytes, TxRing};
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

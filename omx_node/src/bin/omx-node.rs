@@ -73,7 +73,8 @@ struct Args {
     /// MTU to use (default: the interface's).
     #[arg(long)]
     mtu: Option<usize>,
-    /// Frames per recvmmsg/sendmmsg call (1 disables batching).
+    /// Frames per recvmmsg call, and at least as many in the transmit ring (1 disables
+    /// batching).
     #[arg(long, default_value_t = 64)]
     batch: usize,
     /// Maximum simultaneous client connections.
