@@ -203,7 +203,7 @@ impl Ceiling {
             connections: connections as u64,
             per_connection: retransmit + queue + CONN_OVERHEAD as u64,
             base: ((batch.max(1) + POOL_MAX) * frame_slot(mtu)
-                + sys::tx_ring_bytes(batch, frame_slot(mtu))) as u64
+                + sys::tx_ring_bytes(RING_BATCHES.saturating_mul(batch), frame_slot(mtu))) as u64
                 + BASE_OVERHEAD as u64,
         }
     }
@@ -1141,6 +1141,11 @@ struct BatchOut<'a> {
     dropped: u64,
 }
 
+/// Batches the transmit ring holds: a frame keeps its slot until the device has sent it, and
+/// a ring of one batch kept the loop waiting for slots (1 MiB reads at MTU 1500: 43 IOPS with
+/// four, 33 with one, under TCG).
+pub const RING_BATCHES: usize = 4;
+
 /// How long a full transmit ring may hold up the loop before the frame waits in its
 /// connection (sent with the next batch, or resent by the protocol).
 const RING_PATIENCE: Duration = Duration::from_millis(5);
@@ -1177,7 +1182,7 @@ impl FrameOut for BatchOut<'_> {
 /// Socket-loop options.
 #[derive(Debug, Clone)]
 pub struct LoopOptions {
-    /// Frames per recvmmsg; the transmit ring holds at least as many.
+    /// Frames per recvmmsg; the transmit ring holds at least 4 times as many.
     pub batch: usize,
     /// Called with the JSON counters on SIGUSR1, periodically and at exit.
     pub stats_file: Option<std::path::PathBuf>,
@@ -1199,7 +1204,7 @@ fn write_stats_file(path: &std::path::Path, json: &str) {
 pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
     let slot = server.cfg.mtu + 64;
     let mut rx = RxBatch::new(opts.batch, slot);
-    let mut ring = TxRing::new(sock, opts.batch, slot)?;
+    let mut ring = TxRing::new(sock, RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
     let mut last_stats = now_ns();
     let mut closing_since: Option<u64> = None;

@@ -73,8 +73,8 @@ struct Args {
     /// MTU to use (default: the interface's).
     #[arg(long)]
     mtu: Option<usize>,
-    /// Frames per recvmmsg call, and at least as many in the transmit ring (1 disables
-    /// batching).
+    /// Frames per recvmmsg call; the transmit ring holds at least 4 times as many (1
+    /// disables batching).
     #[arg(long, default_value_t = 64)]
     batch: usize,
     /// Maximum simultaneous client connections.
