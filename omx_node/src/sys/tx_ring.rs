@@ -7,26 +7,42 @@
 //! A frame slot belongs to the daemon while its status is `TP_STATUS_AVAILABLE`; marked
 //! `TP_STATUS_SEND_REQUEST` it belongs to the kernel until the device has sent it and freed
 //! its buffer. Slots are used in ring order, as the kernel walks them.
+//!
+//! The ring lives on a socket of its own that receives nothing (protocol 0; the kernel takes
+//! each frame's protocol from its Ethernet header). Each frame carries a `virtio_net_hdr`
+//! (`PACKET_VNET_HDR`) whose `hdr_len` has the kernel copy the frame's first
+//! [`LINEAR`] bytes into the socket buffer's linear part, as the kernel's own senders have
+//! their headers: what reads a frame's headers there (qdiscs, filters; netem's corruption
+//! only ever flips a byte of the linear part) sees the TLoE header, not the Ethernet
+//! header alone.
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{cvt, poll_fds, PacketSocket};
+use super::{cvt, poll_fds, IfInfo, PacketSocket};
 
 const PACKET_VERSION: libc::c_int = 10;
 const PACKET_TX_RING: libc::c_int = 13;
 const PACKET_LOSS: libc::c_int = 14;
+const PACKET_VNET_HDR: libc::c_int = 15;
 const TPACKET_V2: libc::c_int = 1;
 const TP_STATUS_AVAILABLE: u32 = 0;
 const TP_STATUS_SEND_REQUEST: u32 = 1;
 /// `tp_len` in `struct tpacket2_hdr` (after the 32-bit `tp_status`).
 const LEN_OFFSET: usize = 4;
-/// Where a frame starts in its slot: `TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)`, the
-/// 32-byte `struct tpacket2_hdr` (TPACKET_ALIGN'ed).
+/// Where a slot's data starts: `TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)`, after the
+/// 32-byte `struct tpacket2_hdr` (TPACKET_ALIGN'ed). The data is a `virtio_net_hdr`, then the
+/// frame.
 const DATA_OFFSET: usize = 32;
+/// `struct virtio_net_hdr`: flags, gso_type (u8 each), then hdr_len, gso_size, csum_start,
+/// csum_offset (u16, little-endian on the hosts we run on: `vio_le()`).
+const VNET_HDR: usize = 10;
+/// Bytes of each frame the kernel copies into the socket buffer's linear part: the Ethernet
+/// header, the TLoE header and the first message's header and more.
+const LINEAR: usize = 64;
 /// Ring memory comes in blocks of this size (16 pages: an order-4 allocation, which the
 /// kernel makes without falling back to vmalloc), or of the power of two that holds one
 /// frame when frames are larger (MTUs above 64 KiB, e.g. loopback).
@@ -83,12 +99,50 @@ pub fn tx_ring_bytes(frames: usize, max_frame: usize) -> usize {
     Geometry::new(frames, max_frame).map_or(0, |g| g.bytes())
 }
 
+impl PacketSocket {
+    /// A raw packet socket that only sends, out of interface `index`: protocol 0, so the
+    /// kernel hands it no received frame.
+    fn transmit_only(index: i32) -> io::Result<PacketSocket> {
+        // SAFETY: plain socket(2) call with constant arguments.
+        let raw = cvt(unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                0,
+            )
+        })?;
+        // SAFETY: `raw` is a fresh descriptor we exclusively own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: sockaddr_ll is plain old data; zero is valid.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_ifindex = index;
+        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
+        cvt(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                std::ptr::addr_of!(sll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        })?;
+        Ok(PacketSocket {
+            fd,
+            info: IfInfo {
+                index,
+                mac: [0; 6],
+                mtu: 0,
+                up: false,
+            },
+        })
+    }
+}
+
 /// A mapped transmit ring on a packet socket.
 ///
 /// Invariant: `map` is a live `MAP_SHARED` mapping of `geo.bytes()` bytes of the ring of the
-/// socket `fd`, which outlives the ring (the ring is dropped before its socket).
+/// socket `fd` (closed after `Drop` unmaps the ring).
 pub struct TxRing {
-    fd: RawFd,
+    fd: OwnedFd,
     map: NonNull<u8>,
     geo: Geometry,
     /// The next slot to write.
@@ -98,14 +152,16 @@ pub struct TxRing {
 }
 
 impl TxRing {
-    /// Sets up a ring of at least `frames` frames of at most `max_frame` bytes on `sock`
-    /// (which must be bound to its interface, as [`PacketSocket::open`] does).
+    /// Sets up a ring of at least `frames` frames of at most `max_frame` bytes (virtio header
+    /// included) on a socket of its own, sending out of `sock`'s interface.
     pub fn new(sock: &PacketSocket, frames: usize, max_frame: usize) -> io::Result<TxRing> {
         let geo = Geometry::new(frames, max_frame)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::EMSGSIZE))?;
-        sock.setsockopt_int(libc::SOL_PACKET, PACKET_VERSION, TPACKET_V2)?;
+        let tx = PacketSocket::transmit_only(sock.info.index)?;
+        tx.setsockopt_int(libc::SOL_PACKET, PACKET_VNET_HDR, 1)?;
+        tx.setsockopt_int(libc::SOL_PACKET, PACKET_VERSION, TPACKET_V2)?;
         // A malformed frame is skipped (marked available again), not left blocking the ring.
-        sock.setsockopt_int(libc::SOL_PACKET, PACKET_LOSS, 1)?;
+        tx.setsockopt_int(libc::SOL_PACKET, PACKET_LOSS, 1)?;
         let too_big = || io::Error::from_raw_os_error(libc::EMSGSIZE);
         let req = TpacketReq {
             block_size: u32::try_from(geo.block).map_err(|_| too_big())?,
@@ -113,11 +169,11 @@ impl TxRing {
             frame_size: u32::try_from(geo.frame_size).map_err(|_| too_big())?,
             frame_nr: u32::try_from(geo.frames()).map_err(|_| too_big())?,
         };
-        let fd = sock.as_raw_fd();
+        let fd = tx.fd;
         // SAFETY: `req` lives across the call and the length is that of `struct tpacket_req`.
         cvt(unsafe {
             libc::setsockopt(
-                fd,
+                fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 PACKET_TX_RING,
                 std::ptr::addr_of!(req).cast(),
@@ -132,7 +188,7 @@ impl TxRing {
                 geo.bytes(),
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
-                fd,
+                fd.as_raw_fd(),
                 0,
             )
         };
@@ -171,12 +227,14 @@ impl TxRing {
         if self.status(self.head).load(Ordering::Acquire) != TP_STATUS_AVAILABLE {
             return None;
         }
-        let len = self.geo.frame_size - DATA_OFFSET;
+        let len = self.geo.frame_size - DATA_OFFSET - VNET_HDR;
         // SAFETY: the slot is available, so the kernel does not touch its data until it is
         // committed; the bytes lie in the mapping and are borrowed mutably with `self`.
         Some(unsafe {
             std::slice::from_raw_parts_mut(
-                self.map.as_ptr().add(self.geo.slot(self.head) + DATA_OFFSET),
+                self.map
+                    .as_ptr()
+                    .add(self.geo.slot(self.head) + DATA_OFFSET + VNET_HDR),
                 len,
             )
         })
@@ -188,15 +246,20 @@ impl TxRing {
         if self.status(self.head).load(Ordering::Relaxed) != TP_STATUS_AVAILABLE {
             return;
         }
-        let len = len.min(self.geo.frame_size - DATA_OFFSET) as u32;
-        // SAFETY: `tp_len` of the available slot `head`, in the mapping, 4-byte aligned.
+        let len = len.min(self.geo.frame_size - DATA_OFFSET - VNET_HDR);
+        let mut vnet = [0u8; VNET_HDR];
+        // No offloads (flags 0, GSO_NONE); hdr_len at bytes 2..4.
+        vnet[2..4].copy_from_slice(&(len.min(LINEAR) as u16).to_le_bytes());
+        let slot = self.geo.slot(self.head);
+        // SAFETY: the available slot `head` lies in the mapping and is ours until its status
+        // says otherwise: its virtio header, then `tp_len` (4-byte aligned).
         unsafe {
-            self.map
-                .as_ptr()
-                .add(self.geo.slot(self.head) + LEN_OFFSET)
+            let base = self.map.as_ptr().add(slot);
+            std::ptr::copy_nonoverlapping(vnet.as_ptr(), base.add(DATA_OFFSET), VNET_HDR);
+            base.add(LEN_OFFSET)
                 .cast::<u32>()
-                .write_volatile(len)
-        };
+                .write_volatile((VNET_HDR + len) as u32);
+        }
         // Release: the frame and its length are visible before the kernel sees the request.
         self.status(self.head)
             .store(TP_STATUS_SEND_REQUEST, Ordering::Release);
@@ -212,7 +275,14 @@ impl TxRing {
         self.queued = 0;
         // SAFETY: a send without data on a socket with a transmit ring sends the ring's
         // pending frames; MSG_DONTWAIT returns without waiting for their completion.
-        let r = unsafe { libc::send(self.fd, std::ptr::null(), 0, libc::MSG_DONTWAIT) };
+        let r = unsafe {
+            libc::send(
+                self.fd.as_raw_fd(),
+                std::ptr::null(),
+                0,
+                libc::MSG_DONTWAIT,
+            )
+        };
         if r < 0 {
             let e = io::Error::last_os_error();
             // A full socket buffer: the frames stay requested and leave with the next kick.
@@ -239,7 +309,11 @@ impl TxRing {
             if Instant::now() >= deadline {
                 return Ok(false);
             }
-            poll_fds(&[(self.fd, false)], Some(Duration::from_micros(200)), true)?;
+            poll_fds(
+                &[(self.fd.as_raw_fd(), false)],
+                Some(Duration::from_micros(200)),
+                true,
+            )?;
         }
     }
 }
