@@ -203,7 +203,8 @@ impl Ceiling {
             connections: connections as u64,
             per_connection: retransmit + queue + CONN_OVERHEAD as u64,
             base: ((batch.max(1) + POOL_MAX) * frame_slot(mtu)
-                + sys::tx_ring_bytes(RING_BATCHES.saturating_mul(batch), frame_slot(mtu))) as u64
+                + sys::tx_ring_bytes(RING_BATCHES.saturating_mul(batch), frame_slot(mtu)))
+                as u64
                 + BASE_OVERHEAD as u64,
         }
     }

@@ -6,14 +6,13 @@
 //! Every `unsafe` block carries a `SAFETY:` comment. Pointers handed to the
 //! kernel always come from live Rust objects that outlive the call.
 
-
 mod tx_ring;
-pub use tx_ring::{tx_ring_bytes, TxRing};
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+pub use tx_ring::{tx_ring_bytes, TxRing};
 
 /// `ETH_P_ALL`: receive every protocol (used by the relay).
 pub const ETH_P_ALL: u16 = 0x0003;
@@ -82,11 +81,9 @@ impl AsRawFd for PacketSocket {
 }
 
 impl PacketSocket {
-    /// Opens a raw packet socket on `ifname` for `ethertype` (host order).
-    /// Errors: `ENODEV` (no such interface), `EPERM` (needs CAP_NET_RAW).
-    pub fn open(ifname: &str, ethertype: u16) -> io::Result<Self> {
-        let index = ifindex(ifname)?;
-        let proto = ethertype.to_be();
+    /// A raw, non-blocking packet socket bound to interface `index` for `proto` (network
+    /// order; 0: the socket receives nothing).
+    fn bound(index: i32, proto: u16) -> io::Result<OwnedFd> {
         // SAFETY: plain socket(2) call with constant arguments.
         let raw = cvt(unsafe {
             libc::socket(
@@ -110,6 +107,14 @@ impl PacketSocket {
                 std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
         })?;
+        Ok(fd)
+    }
+
+    /// Opens a raw packet socket on `ifname` for `ethertype` (host order).
+    /// Errors: `ENODEV` (no such interface), `EPERM` (needs CAP_NET_RAW).
+    pub fn open(ifname: &str, ethertype: u16) -> io::Result<Self> {
+        let index = ifindex(ifname)?;
+        let fd = Self::bound(index, ethertype.to_be())?;
         let mut s = PacketSocket {
             fd,
             info: IfInfo {

@@ -17,7 +17,7 @@
 //! header alone.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -103,28 +103,7 @@ impl PacketSocket {
     /// A raw packet socket that only sends, out of interface `index`: protocol 0, so the
     /// kernel hands it no received frame.
     fn transmit_only(index: i32) -> io::Result<PacketSocket> {
-        // SAFETY: plain socket(2) call with constant arguments.
-        let raw = cvt(unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                0,
-            )
-        })?;
-        // SAFETY: `raw` is a fresh descriptor we exclusively own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: sockaddr_ll is plain old data; zero is valid.
-        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_ifindex = index;
-        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                std::ptr::addr_of!(sll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
+        let fd = Self::bound(index, 0)?;
         Ok(PacketSocket {
             fd,
             info: IfInfo {
@@ -275,14 +254,7 @@ impl TxRing {
         self.queued = 0;
         // SAFETY: a send without data on a socket with a transmit ring sends the ring's
         // pending frames; MSG_DONTWAIT returns without waiting for their completion.
-        let r = unsafe {
-            libc::send(
-                self.fd.as_raw_fd(),
-                std::ptr::null(),
-                0,
-                libc::MSG_DONTWAIT,
-            )
-        };
+        let r = unsafe { libc::send(self.fd.as_raw_fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT) };
         if r < 0 {
             let e = io::Error::last_os_error();
             // A full socket buffer: the frames stay requested and leave with the next kick.
