@@ -317,8 +317,7 @@ impl IoState {
             // Straight from the frame into the pages: one copy (with the byte-order swap).
             let len = src.len as usize;
             let ok = m.data.len() == len
-                && e
-                    .rq
+                && e.rq
                     .fill_data(src.off as usize, len, |dst, at| {
                         m.data.copy_range_to(at, dst);
                         #[cfg(omx_mutation = "flip_read")]
