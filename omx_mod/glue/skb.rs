@@ -255,7 +255,7 @@ impl RxFrame {
 /// # Invariants
 ///
 /// `data` points to `len` initialised bytes inside the buffer `_frame` owns (its head or its
-/// page fragment, which the buffer keeps referenced), never written while `frame` lives.
+/// page fragment, which the buffer keeps referenced), never written while `_frame` lives.
 pub(crate) struct RxPayload {
     /// Owns the buffer `data` points into (read through `data` only; freed on drop).
     _frame: RxFrame,

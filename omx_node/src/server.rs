@@ -151,7 +151,8 @@ impl ServerConfig {
         // What we grant at open (a 1.1 peer assumes 128 already): A large (the node drains
         // it at once; 2 MiB is omx_mod's whole write window, 256 frames of 8 KiB), C and E
         // at least the 1024 flits the WD endpoint grants, since some initiators wait for
-        // that much on every channel they use before they call the connection open. B and D are ours to send on, never received.
+        // that much on every channel they use before they call the connection open. B and D
+        // are ours to send on, never received.
         c.rx_buffer_flits = [
             (1 << 18) + 128,
             0,

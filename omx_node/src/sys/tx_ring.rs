@@ -246,11 +246,9 @@ impl TxRing {
         self.queued += 1;
     }
 
-    /// Has the kernel send every committed frame (without waiting for the device).
+    /// Has the kernel send every committed frame not sent yet (without waiting for the
+    /// device).
     pub fn kick(&mut self) -> io::Result<()> {
-        if self.queued == 0 {
-            return Ok(());
-        }
         self.queued = 0;
         // SAFETY: a send without data on a socket with a transmit ring sends the ring's
         // pending frames; MSG_DONTWAIT returns without waiting for their completion.
@@ -273,7 +271,6 @@ impl TxRing {
     pub fn wait_for_slot(&mut self, patience: Duration) -> io::Result<bool> {
         let deadline = Instant::now() + patience;
         loop {
-            self.queued = self.queued.max(1);
             self.kick()?;
             if self.status(self.head).load(Ordering::Acquire) == TP_STATUS_AVAILABLE {
                 return Ok(true);
