@@ -9,6 +9,7 @@ use crate::netlink::{
     byte_order, dev, dev_stats, integrity, node, node_state, node_stats, version,
 };
 use crate::node::{Node, NodeState};
+use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{ByteOrder, Version};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -94,11 +95,11 @@ fn node_state_value(state: NodeState) -> u32 {
     }
 }
 
-/// The spec's `integrity` value: the omx CRC trailer or none.
-fn integrity_value(crc: bool) -> u32 {
-    if crc {
-        integrity::CRC32C
-    } else {
-        integrity::NONE
+/// The spec's `integrity` value: the check of omx's trailer, or none.
+fn integrity_value(check: Option<Check>) -> u32 {
+    match check {
+        None => integrity::NONE,
+        Some(Check::Crc32c) => integrity::CRC32C,
+        Some(Check::Xxh64) => integrity::XXH64,
     }
 }

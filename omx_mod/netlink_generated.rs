@@ -113,6 +113,7 @@ pub(crate) mod node_state {
 pub(crate) mod integrity {
     pub(crate) const NONE: u32 = 0;
     pub(crate) const CRC32C: u32 = 1;
+    pub(crate) const XXH64: u32 = 2;
 }
 
 /// Multicast groups; an event names its group by index.
@@ -132,7 +133,7 @@ const NODE_ADD_POLICY: [P; 12] = [
     P::U32,                    // mtu
     P::Reject,                 // state: not in the request
     P::Reject,                 // stats: not in the request
-    P::U32Max(1),              // integrity
+    P::U32Max(2),              // integrity
     P::U32,                    // io-timeout
 ];
 

@@ -154,7 +154,7 @@ impl Node {
         )?;
         let slots = KVec::from_elem(proto::SlotMeta::EMPTY, RETRANSMIT_SLOTS, GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem, slots).map_err(|_| EINVAL)?;
-        let io = IoState::new(message_size_for_mtu(params.mtu, params.integrity))?;
+        let io = IoState::new(message_size_for_mtu(params.mtu, params.integrity.is_some()))?;
         let node = Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),

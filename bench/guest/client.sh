@@ -49,13 +49,13 @@ snap() {
 	return 0
 }
 
-omx_up() { # MTU [INTEGRITY: crc32c (default) or none] [INTERFACE: eth0 (default)]
-	node_id=$("$C" node add "${3:-eth0}" "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1" --integrity "${2:-crc32c}") ||
+omx_up() { # MTU [INTEGRITY: xxh64 (default), crc32c or none] [INTERFACE: eth0 (default)]
+	node_id=$("$C" node add "${3:-eth0}" "$POOL_MAC" --size "${OMX_MB}M" --mtu "$1" --integrity "${2:-xxh64}") ||
 		{ err "omx node add"; return 1; }
 	wait_up "$node_id" || { err "omx node $node_id not up"; return 1; }
 	"$C" dev add omx0 --size "${OMX_MB}M" --nodes "$node_id" || { err "omx dev add"; return 1; }
-	"$C" -j node show "$node_id" >"$R/json/omx-node-up-mtu$1-${2:-crc32c}.json"
-	log "omx: node $node_id up on ${3:-eth0} at MTU $1, integrity ${2:-crc32c}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
+	"$C" -j node show "$node_id" >"$R/json/omx-node-up-mtu$1-${2:-xxh64}.json"
+	log "omx: node $node_id up on ${3:-eth0} at MTU $1, integrity ${2:-xxh64}, /dev/omx0 $(($(blockdev --getsize64 /dev/omx0) >> 20)) MiB"
 }
 omx_down() {
 	"$C" -j dev show omx0 >"$R/json/omx-dev-$1.json"
@@ -70,7 +70,7 @@ omx_down() {
 omx_macsec() {
 	[ "$(ctl macsec)" = ok ] || { err "pool did not set up MACsec"; return 1; }
 	. "$OMX_ROOT/tests/vm/guest/macsec-up.sh" 2 >/dev/null
-	omx_up 1468 crc32c macsec0 && fio_dev omx-1500-macsec /dev/omx0 && omx_down mtu1500-macsec
+	omx_up 1468 xxh64 macsec0 && fio_dev omx-1500-macsec /dev/omx0 && omx_down mtu1500-macsec
 	ip link del macsec0
 	[ "$(ctl plain)" = ok ] || err "pool did not leave MACsec"
 }

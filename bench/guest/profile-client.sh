@@ -8,7 +8,7 @@ set -u
 secs=${PROFILE_SECS:-15}
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 160M --integrity "${PROFILE_INTEGRITY:-crc32c}"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 160M --integrity "${PROFILE_INTEGRITY:-xxh64}"
 wait_up
 "$C" dev add omx0 --size 128M
 fio_run() { # NAME RW BS QD SECS [perf...]

@@ -12,6 +12,7 @@ use crate::node::params::{NodeParams, DEFAULT_IO_TIMEOUT_MS};
 use crate::node::{Node, NodeObserver};
 use crate::nodes::AddError;
 use crate::omx_proto::frame::MIN_PAYLOAD;
+use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{ByteOrder, Version};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -110,11 +111,13 @@ impl Control {
                 None => return Err(req.fail(EINVAL, Some(&a), c_str!("mtu must be a u32"))),
             },
         };
-        // The omx CRC trailer unless the peer cannot take it (hardware OmniXtend nodes).
-        let integrity = !matches!(
-            req.attr(node::INTEGRITY).and_then(|a| a.u32()),
-            Some(integrity::NONE)
-        );
+        // omx's trailer unless the peer cannot take it (hardware OmniXtend nodes).
+        let integrity = match req.attr(node::INTEGRITY).and_then(|a| a.u32()) {
+            None | Some(integrity::XXH64) => Some(Check::Xxh64),
+            Some(integrity::CRC32C) => Some(Check::Crc32c),
+            // The policy admits only the spec's values: anything else is `none`.
+            Some(_) => None,
+        };
         let io_timeout_ms = match req.attr(node::IO_TIMEOUT) {
             None => DEFAULT_IO_TIMEOUT_MS,
             Some(a) => match a.u32() {

@@ -5,6 +5,7 @@
 
 use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
+use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{ByteOrder, Config, EthHeader, Version};
 
 /// Frames kept for Go-Back-N retransmission per node: the most a node's writes may have in
@@ -50,8 +51,8 @@ pub(crate) struct NodeParams {
     pub(crate) version: Version,
     /// Frame payload limit actually used (the interface MTU unless a smaller one was asked).
     pub(crate) mtu: u32,
-    /// Whether frames carry omx's CRC-32C trailer (`omx_proto::integrity`).
-    pub(crate) integrity: bool,
+    /// The check of omx's integrity trailer on every frame (`omx_proto::integrity`), if any.
+    pub(crate) integrity: Option<Check>,
     /// How long I/O waits for the node to come back after its connection was lost
     /// (0: it fails at once).
     pub(crate) io_timeout_ms: u32,
@@ -59,7 +60,7 @@ pub(crate) struct NodeParams {
 
 impl NodeParams {
     /// A node reached through `dev` at `peer`, lending `size` bytes, with the defaults: 1.1,
-    /// spec byte order, the interface MTU, the integrity trailer, the default I/O timeout.
+    /// spec byte order, the interface MTU, the XXH64 integrity trailer, the default I/O timeout.
     pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64) -> Self {
         let mut ifname = [0u8; 16];
         for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
@@ -74,7 +75,7 @@ impl NodeParams {
             order: ByteOrder::Spec,
             version: Version::V1_1,
             mtu: dev.mtu(),
-            integrity: true,
+            integrity: Some(Check::Xxh64),
             io_timeout_ms: DEFAULT_IO_TIMEOUT_MS,
         }
     }

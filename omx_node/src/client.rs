@@ -323,8 +323,9 @@ impl Client {
         // Whole blocks go as Get / PutFullData of up to `fit` bytes; ragged edges of a write
         // as a PutPartialData of up to `partial_fit` (its byte mask must fit the frame too).
         let mtu32 = u32::try_from(mtu).unwrap_or(u32::MAX);
-        let fit = omx_proto::message_size_for_mtu(mtu32, cfg.integrity) as usize;
-        let partial_fit = omx_proto::partial_message_size_for_mtu(mtu32, cfg.integrity) as usize;
+        let fit = omx_proto::message_size_for_mtu(mtu32, cfg.integrity.is_some()) as usize;
+        let partial_fit =
+            omx_proto::partial_message_size_for_mtu(mtu32, cfg.integrity.is_some()) as usize;
         let max_msg = match opts.max_msg {
             Some(m) if m.is_power_of_two() && m >= 8 => m.min(fit),
             _ => fit,

@@ -25,6 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use omx_proto::identity::{self, Identity};
+use omx_proto::integrity::Check;
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
     ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
@@ -255,8 +256,8 @@ struct Peer {
     opened_at: u64,
     version: Version,
     region: usize,
-    /// Frames carry omx's integrity trailer.
-    integrity: bool,
+    /// The check of omx's integrity trailer the client's frames carry, if any.
+    integrity: Option<Check>,
     /// Frames whose requests wait, oldest first (at most 2 x [`MAX_DEFERRED`]).
     deferred: VecDeque<Deferred>,
     /// The oldest waiting request waits for credits (not for window space).
@@ -704,7 +705,7 @@ impl Server {
             .to_text(&self.link_counters(), &self.client_reports())
     }
 
-    fn new_conn(&self, mac: Mac, version: Version, integrity: bool) -> Option<Conn> {
+    fn new_conn(&self, mac: Mac, version: Version, integrity: Option<Check>) -> Option<Conn> {
         let mut cfg = self.cfg.conn_config(mac, version);
         cfg.integrity = integrity;
         let mem = vec![0u8; Conn::required_memory(&cfg, SLOTS)];
@@ -798,11 +799,12 @@ impl Server {
         }
         // Connections are only reset or created for a frame that decodes: one malformed frame
         // in a client's name must not drop its connection or take a region. The client's
-        // first frame also tells whether it uses omx's integrity trailer.
+        // first frame also tells whether it uses omx's integrity trailer, and which check.
         let opens = |s: &Self| {
-            let tloe = omx_proto::integrity::strip(payload);
-            let ok = FrameView::parse(tloe.unwrap_or(payload), s.cfg.order, true).is_ok();
-            ok.then_some(tloe.is_some())
+            let detected = omx_proto::integrity::detect(payload);
+            let tloe = detected.map_or(payload, |(_, tloe)| tloe);
+            let ok = FrameView::parse(tloe, s.cfg.order, true).is_ok();
+            ok.then_some(detected.map(|(check, _)| check))
         };
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
         let reopening = h.msg_type == MessageType::OpenConnection
@@ -933,10 +935,9 @@ impl Server {
         let Some(peer) = peers.get_mut(&mac) else {
             return;
         };
-        let tloe = if peer.integrity {
-            omx_proto::integrity::strip(payload)
-        } else {
-            Some(payload)
+        let tloe = match peer.integrity {
+            Some(check) => omx_proto::integrity::strip(check, payload),
+            None => Some(payload),
         };
         // Back-pressure: a connection whose budget is full takes no more requests; the frame
         // is not acknowledged and the client resends it later, but its acknowledgement of our

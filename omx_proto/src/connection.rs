@@ -147,9 +147,10 @@ pub struct Config {
     pub start_seq: u32,
     /// Reject frames whose frame mask disagrees with the message lengths.
     pub strict_mask: bool,
-    /// omx extension: end every frame with a CRC-32C trailer and drop received frames
-    /// without a valid one ([`crate::integrity`]). Both peers must agree.
-    pub integrity: bool,
+    /// omx extension: end every frame with a trailer of this check and drop received frames
+    /// without a valid one ([`crate::integrity`]); `None` for plain OmniXtend. Both peers
+    /// must agree.
+    pub integrity: Option<integrity::Check>,
 }
 
 impl Config {
@@ -183,7 +184,7 @@ impl Config {
             initial_tx_credits: None,
             start_seq: 0,
             strict_mask: true,
-            integrity: false,
+            integrity: None,
         }
     }
 
@@ -191,7 +192,7 @@ impl Config {
     /// trailer when it is on).
     pub const fn limits(&self) -> FrameLimits {
         FrameLimits {
-            mtu: if self.integrity {
+            mtu: if self.integrity.is_some() {
                 self.mtu.saturating_sub(integrity::LEN)
             } else {
                 self.mtu
@@ -346,7 +347,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
     /// header included): the size of the caller's transmit buffer.
     pub fn max_frame_len(&self) -> usize {
         let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
-        let trailer = if self.cfg.integrity {
+        let trailer = if self.cfg.integrity.is_some() {
             integrity::LEN
         } else {
             0
@@ -700,7 +701,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
 
     /// [`Connection::on_payload`] for a payload whose integrity trailer the caller has
     /// already verified and removed ([`integrity::strip`]: a server that looks into a frame
-    /// before it hands it over), so the CRC is not computed twice. Without integrity it is
+    /// before it hands it over), so the check is not computed twice. Without integrity it is
     /// the same as `on_payload`.
     pub fn on_checked_payload<'f>(
         &mut self,
@@ -730,8 +731,8 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         if self.state == State::Dead {
             return Err(Error::Dead);
         }
-        let tloe = if self.cfg.integrity {
-            match integrity::strip(payload) {
+        let tloe = if let Some(check) = self.cfg.integrity {
+            match integrity::strip(check, payload) {
                 Some(p) => p,
                 None => {
                     // Corrupted in transit: dropped like a lost frame.
@@ -992,15 +993,15 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         let Some(len) = self.next_frame(now, out)? else {
             return Ok(None);
         };
-        if !self.cfg.integrity {
+        let Some(check) = self.cfg.integrity else {
             return Ok(Some(len));
-        }
+        };
         // The trailer covers the final bytes (acknowledgement fields are filled in late).
         let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
         let end = len
             .checked_add(integrity::LEN)
             .ok_or(Error::BufferTooSmall)?;
-        let t = integrity::trailer(out.get(eth..len).ok_or(Error::BufferTooSmall)?);
+        let t = integrity::trailer(check, out.get(eth..len).ok_or(Error::BufferTooSmall)?);
         out.get_mut(len..end)
             .ok_or(Error::BufferTooSmall)?
             .copy_from_slice(&t);

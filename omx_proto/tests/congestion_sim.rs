@@ -16,6 +16,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use omx_proto::integrity::Check;
 use omx_proto::{Config, Connection, Disposition, EthHeader, Message, SlotMeta, State, Version};
 use omx_rng::Rng;
 
@@ -46,7 +47,7 @@ struct Scenario {
     pacing: bool,
     /// `Config::delay_target_ns` (0: no delay signal).
     delay_target: u64,
-    integrity: bool,
+    integrity: Option<Check>,
     /// Flits of receive buffer the receiver grants on channel A.
     rx_credit_flits: u32,
     duration: u64,
@@ -65,7 +66,7 @@ const BASE: Scenario = Scenario {
     congestion: true,
     pacing: false,
     delay_target: 0,
-    integrity: true,
+    integrity: Some(Check::Xxh64),
     rx_credit_flits: 1 << 20,
     duration: 100_000_000, // 100 ms: ~11 000 frames at full rate
     seed: 1,
@@ -268,7 +269,7 @@ fn check(name: &str, s: Scenario, ok: impl Fn(&Outcome) -> bool) -> (Outcome, Ou
 /// Nothing to adapt to: the window opens to all 256 slots and fills the link, no resends.
 #[test]
 fn deep_queue_fills_the_link() {
-    for integrity in [true, false] {
+    for integrity in [Some(Check::Crc32c), Some(Check::Xxh64), None] {
         for pacing in [false, true] {
             let s = Scenario {
                 integrity,
@@ -276,7 +277,7 @@ fn deep_queue_fills_the_link() {
                 ..BASE
             };
             let o = run(&s);
-            eprintln!("deep integrity={integrity} pacing={pacing}: {o:?}");
+            eprintln!("deep integrity={integrity:?} pacing={pacing}: {o:?}");
             assert!(o.goodput >= 0.95, "{o:?}");
             assert_eq!((o.retx, o.cwnd), (0, 256), "{o:?}");
         }
@@ -343,7 +344,7 @@ fn random_loss() {
         "loss 1 %",
         Scenario {
             loss_ppm: 10_000,
-            integrity: false,
+            integrity: None,
             ..BASE
         },
         |o| o.goodput >= 0.12 && o.retx_ratio <= 0.30,

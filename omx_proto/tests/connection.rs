@@ -1,5 +1,6 @@
 //! Scenario tests of the connection state machine, frame by frame.
 
+use omx_proto::integrity::{self, Check};
 use omx_proto::tilelink::Channel;
 use omx_proto::{
     ByteOrder, Config, Connection, Disposition, Error, EthHeader, FrameView, Message, MessageType,
@@ -653,24 +654,32 @@ fn a_refused_frame_gives_its_acknowledgement_and_is_taken_when_resent() {
 
 #[test]
 fn a_payload_checked_by_the_caller_is_taken_as_a_whole_frame_is() {
-    let (mut a, mut b) = pair(Version::V1_1, |c| c.integrity = true);
-    a.open(0).unwrap();
-    let now = settle(&mut a, &mut b, 1);
-    a.send(&Message::get(7, 0x1000, 6), now).unwrap();
-    let frames = drain(&mut a, now);
-    let f = frames.last().unwrap();
-    let payload = &f[14..];
-    // The trailer is verified once, by the caller; the connection takes what is left.
-    let tloe = omx_proto::integrity::strip(payload).unwrap();
-    let rx = b.on_checked_payload(tloe, now).unwrap();
-    assert_eq!(rx.disposition, Disposition::Accepted);
-    assert_eq!(rx.messages().map(|m| m.source).collect::<Vec<_>>(), [7]);
-    // The same frame as received (trailer included) is a duplicate now: it was taken.
-    let again = b.on_payload(payload, now).unwrap();
-    assert_eq!(again.disposition, Disposition::Duplicate);
-    // A corrupt frame still goes through `on_payload`, which rejects and counts it.
-    let mut bad = payload.to_vec();
-    bad[20] ^= 1;
-    assert_eq!(b.on_payload(&bad, now).err(), Some(Error::BadIntegrity));
-    assert_eq!(b.stats().integrity_errors, 1);
+    for check in Check::ALL {
+        let (mut a, mut b) = pair(Version::V1_1, |c| c.integrity = Some(check));
+        a.open(0).unwrap();
+        let now = settle(&mut a, &mut b, 1);
+        a.send(&Message::get(7, 0x1000, 6), now).unwrap();
+        let frames = drain(&mut a, now);
+        let f = frames.last().unwrap();
+        let payload = &f[14..];
+        // The trailer is verified once, by the caller; the connection takes what is left.
+        assert_eq!(integrity::detect(payload).map(|(c, _)| c), Some(check));
+        let tloe = integrity::strip(check, payload).unwrap();
+        let rx = b.on_checked_payload(tloe, now).unwrap();
+        assert_eq!(rx.disposition, Disposition::Accepted);
+        assert_eq!(rx.messages().map(|m| m.source).collect::<Vec<_>>(), [7]);
+        // The same frame as received (trailer included) is a duplicate now: it was taken.
+        let again = b.on_payload(payload, now).unwrap();
+        assert_eq!(again.disposition, Disposition::Duplicate);
+        // A corrupt frame still goes through `on_payload`, which rejects and counts it.
+        let mut bad = payload.to_vec();
+        bad[20] ^= 1;
+        assert_eq!(b.on_payload(&bad, now).err(), Some(Error::BadIntegrity));
+        // So is an intact frame whose trailer is of the other check.
+        let other = Check::ALL.into_iter().find(|&c| c != check).unwrap();
+        let mut foreign = tloe.to_vec();
+        foreign.extend_from_slice(&integrity::trailer(other, tloe));
+        assert_eq!(b.on_payload(&foreign, now).err(), Some(Error::BadIntegrity));
+        assert_eq!(b.stats().integrity_errors, 2, "{check:?}");
+    }
 }

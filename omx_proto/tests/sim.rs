@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use omx_proto::integrity::Check;
 use omx_proto::seq::SEQ_MODULUS;
 use omx_proto::tilelink::{Channel, Opcode};
 use omx_proto::{
@@ -188,7 +189,7 @@ struct Scenario {
     link: LinkParams,
     start_seq: u32,
     rx_buf: u32,
-    integrity: bool,
+    integrity: Option<Check>,
     /// Per mille of sent frames followed by a forged one to the same end (see [`forge`]).
     forge: u64,
     /// [`Config::peer_window`] of both ends (`None`: the default).
@@ -255,8 +256,8 @@ fn forge(rng: &mut Rng, s: &Scenario, to: &Conn, eth: &EthHeader) -> Vec<u8> {
     let b = FrameBuilder::new(&mut buf, Some(eth), FrameLimits::default(), s.order).unwrap();
     let n = b.finish(&h).unwrap();
     buf.truncate(n);
-    if s.integrity {
-        let t = omx_proto::integrity::trailer(&buf[eth.header_len()..]);
+    if let Some(check) = s.integrity {
+        let t = omx_proto::integrity::trailer(check, &buf[eth.header_len()..]);
         buf.extend_from_slice(&t);
     }
     buf
@@ -328,7 +329,7 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
                 let rx = match srv.on_frame(&f.bytes, now) {
                     Ok(rx) => rx,
                     // A corrupted frame is dropped: the link lost it.
-                    Err(Error::BadIntegrity) if s.integrity => {
+                    Err(Error::BadIntegrity) if s.integrity.is_some() => {
                         bad_integrity[0] += 1;
                         continue;
                     }
@@ -384,7 +385,7 @@ fn run(seed: u64, s: &Scenario) -> (u64, u64) {
             } else {
                 let rx = match c.on_frame(&f.bytes, now) {
                     Ok(rx) => rx,
-                    Err(Error::BadIntegrity) if s.integrity => {
+                    Err(Error::BadIntegrity) if s.integrity.is_some() => {
                         bad_integrity[1] += 1;
                         continue;
                     }
@@ -623,7 +624,7 @@ fn scenario_for(seed: u64) -> Scenario {
         } else {
             [146, 256, 512, 1024][r.below(4) as usize]
         },
-        integrity: r.per_mille(300),
+        integrity: r.per_mille(300).then(|| Check::ALL[r.below(2) as usize]),
         forge: 0,
         peer_window: None,
     }
@@ -686,7 +687,7 @@ fn simulation_corruption_with_integrity_trailer() {
     let mut retx = 0;
     for seed in 0..40u64 {
         let mut s = scenario_for(seed + 4000);
-        s.integrity = true;
+        s.integrity = Some(Check::ALL[seed as usize % 2]);
         s.link.corrupt = 50;
         let (_, r) = run(5000 + seed, &s);
         retx += r;

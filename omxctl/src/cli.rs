@@ -140,9 +140,9 @@ pub struct NodeAddArgs {
     #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
 
-    /// End-to-end check of every frame: crc32c (omx's CRC-32C trailer; omx-node follows the
-    /// client) or none (plain OmniXtend, for peers without the omx extension)
-    #[arg(long, value_enum, default_value_t = IntegrityArg::Crc32c)]
+    /// End-to-end check of every frame, in a trailer omx-node recognizes and follows: xxh64
+    /// (cheapest), crc32c, or none (plain OmniXtend, for peers without the omx extension)
+    #[arg(long, value_enum, default_value_t = IntegrityArg::Xxh64)]
     pub integrity: IntegrityArg,
 
     /// How long block I/O waits for the node to come back once its connection is lost (it
@@ -171,6 +171,9 @@ pub enum IntegrityArg {
     None,
     /// A CRC-32C trailer on every frame (omx extension)
     Crc32c,
+    /// The low 32 bits of XXH64 in the same trailer: 3.5-4x cheaper to compute than the CRC
+    /// (omx extension)
+    Xxh64,
 }
 
 /// `--byte-order` values (spec enum `byte-order`).

@@ -12,7 +12,7 @@ use clap::{error::ErrorKind, CommandFactory, Parser};
 use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, IntegrityArg, NodeCommand, VersionArg};
 use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
-use omxctl::netlink::attrs::{ByteOrder, Version, DEVNAME_MAX, IFNAME_MAX};
+use omxctl::netlink::attrs::{ByteOrder, Integrity, Version, DEVNAME_MAX, IFNAME_MAX};
 use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
 use omxctl::{monitor, show, units};
 
@@ -80,7 +80,11 @@ fn validate(cmd: Command) -> Action {
                     VersionArg::V1_0_3 => Version::V1_0_3,
                 },
                 mtu: a.mtu,
-                integrity: a.integrity == IntegrityArg::Crc32c,
+                integrity: match a.integrity {
+                    IntegrityArg::None => Integrity::None,
+                    IntegrityArg::Crc32c => Integrity::Crc32c,
+                    IntegrityArg::Xxh64 => Integrity::Xxh64,
+                },
                 io_timeout_ms: a.io_timeout,
             })
         }

@@ -4,7 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::netlink::attrs::{
-    ByteOrder, DevAttr, DevStats, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
+    ByteOrder, DevAttr, DevStats, Integrity, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
 };
 use omx_args::format_mac;
 
@@ -27,8 +27,8 @@ pub struct Node {
     pub byte_order: Option<ByteOrder>,
     pub version: Option<Version>,
     pub mtu: Option<u32>,
-    /// Frame integrity check: "crc32c" or "none".
-    pub integrity: Option<&'static str>,
+    /// Frame integrity check.
+    pub integrity: Option<Integrity>,
     /// How long I/O waits for the node after losing its connection, in ms.
     pub io_timeout_ms: Option<u32>,
     pub state: Option<NodeState>,
@@ -49,9 +49,7 @@ impl Node {
                 NodeAttr::ByteOrder(v) => n.byte_order = Some(*v),
                 NodeAttr::Version(v) => n.version = Some(*v),
                 NodeAttr::Mtu(v) => n.mtu = Some(*v),
-                NodeAttr::Integrity(v) => {
-                    n.integrity = Some(if *v == 0 { "none" } else { "crc32c" })
-                }
+                NodeAttr::Integrity(v) => n.integrity = Some(*v),
                 NodeAttr::IoTimeout(v) => n.io_timeout_ms = Some(*v),
                 NodeAttr::State(v) => n.state = Some(*v),
                 NodeAttr::Stats(v) => n.stats = Some(NodeStats::from_attrs(v)),

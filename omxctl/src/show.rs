@@ -338,7 +338,9 @@ pub fn event_line(e: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlink::attrs::{ByteOrder, DevStats, ModuleStats, NodeState, NodeStats, Version};
+    use crate::netlink::attrs::{
+        ByteOrder, DevStats, Integrity, ModuleStats, NodeState, NodeStats, Version,
+    };
     use serde_json::json;
 
     fn node() -> Node {
@@ -351,7 +353,7 @@ mod tests {
             byte_order: Some(ByteOrder::Spec),
             version: Some(Version::V1_1),
             mtu: Some(0),
-            integrity: Some("crc32c"),
+            integrity: Some(Integrity::Xxh64),
             io_timeout_ms: Some(10_000),
             state: Some(NodeState::Up),
             stats: Some(NodeStats {
@@ -393,7 +395,7 @@ mod tests {
                 "byte_order": "spec",
                 "version": "1.1",
                 "mtu": 0,
-                "integrity": "crc32c",
+                "integrity": "xxh64",
                 "io_timeout_ms": 10000,
                 "state": "up",
                 "stats": {

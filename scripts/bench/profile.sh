@@ -4,7 +4,7 @@
 # each side and the node's counters. For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
 #                                        randread:4k:1 read:1m:8)
-# PROFILE_SECS (15) per job, PROFILE_INTEGRITY (crc32c|none), PROFILE_CALLERS="SYM ..." (the
+# PROFILE_SECS (15) per job, PROFILE_INTEGRITY (xxh64|crc32c|none), PROFILE_CALLERS="SYM ..." (the
 # client's call chains into these symbols, e.g. __memcpy).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -23,7 +23,7 @@ fi
 segment_up
 # The guests' environment comes from their kernel command line: settings go through a file.
 printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
-	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-crc32c}" \
+	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-xxh64}" \
 	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" >"$SHARED/profile.env"
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"

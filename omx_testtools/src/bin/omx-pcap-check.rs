@@ -84,8 +84,8 @@ fn main() -> ExitCode {
         }
         omx += 1;
         let payload = frame.get(if tagged { 18 } else { 14 }..).unwrap_or(&[]);
-        let payload = match integrity::strip(payload) {
-            Some(p) => {
+        let payload = match integrity::detect(payload) {
+            Some((_, p)) => {
                 trailers += 1;
                 p
             }

@@ -203,8 +203,7 @@ pub enum NodeAttr {
     Version(Version),
     Mtu(u32),
     State(NodeState),
-    /// `integrity` enum: 0 none, 1 crc32c.
-    Integrity(u32),
+    Integrity(Integrity),
     /// How long I/O waits for the node after losing its connection, in ms.
     IoTimeout(u32),
     Stats(Vec<NodeStatsAttr>),
@@ -250,12 +249,11 @@ impl Nla for NodeAttr {
 
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
-            Self::Id(v)
-            | Self::Ifindex(v)
-            | Self::Mtu(v)
-            | Self::Integrity(v)
-            | Self::IoTimeout(v) => emit_u32(buffer, *v).unwrap(),
+            Self::Id(v) | Self::Ifindex(v) | Self::Mtu(v) | Self::IoTimeout(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
             Self::ByteOrder(v) => emit_u32(buffer, (*v).into()).unwrap(),
+            Self::Integrity(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::Version(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::State(v) => emit_u32(buffer, (*v).into()).unwrap(),
             Self::Ifname(s) => emit_string(buffer, s),
@@ -281,7 +279,9 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
             }
             node::VERSION => Self::Version(parse_u32(v).context("invalid node version")?.into()),
             node::MTU => Self::Mtu(parse_u32(v).context("invalid node mtu")?),
-            node::INTEGRITY => Self::Integrity(parse_u32(v).context("invalid node integrity")?),
+            node::INTEGRITY => {
+                Self::Integrity(parse_u32(v).context("invalid node integrity")?.into())
+            }
             node::IO_TIMEOUT => Self::IoTimeout(parse_u32(v).context("invalid node io-timeout")?),
             node::STATE => Self::State(parse_u32(v).context("invalid node state")?.into()),
             node::STATS => Self::Stats(

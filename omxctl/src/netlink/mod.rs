@@ -7,7 +7,7 @@ pub mod socket;
 
 use crate::error::{Error, Result, Target};
 use crate::model::{Dev, Event, Node};
-use attrs::{ByteOrder, DevAttr, ModuleStats, NodeAttr, Version};
+use attrs::{ByteOrder, DevAttr, Integrity, ModuleStats, NodeAttr, Version};
 use family::FamilyInfo;
 use messages::{OmxCmd, OmxMessage, FAMILY_NAME, FAMILY_VERSION, MCAST_GROUP_EVENTS};
 use socket::GenlSocket;
@@ -21,8 +21,8 @@ pub struct NodeAddRequest {
     pub byte_order: ByteOrder,
     pub version: Version,
     pub mtu: Option<u32>,
-    /// Frame integrity trailer (crc32c) or not.
-    pub integrity: bool,
+    /// Frame integrity trailer's check, or none.
+    pub integrity: Integrity,
     /// How long I/O waits for the node after losing its connection (ms); `None` = the
     /// module's default.
     pub io_timeout_ms: Option<u32>,
@@ -41,7 +41,7 @@ impl NodeAddRequest {
         if let Some(mtu) = self.mtu {
             a.push(NodeAttr::Mtu(mtu));
         }
-        a.push(NodeAttr::Integrity(u32::from(self.integrity)));
+        a.push(NodeAttr::Integrity(self.integrity));
         if let Some(ms) = self.io_timeout_ms {
             a.push(NodeAttr::IoTimeout(ms));
         }

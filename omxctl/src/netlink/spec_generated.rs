@@ -252,6 +252,7 @@ u32_enum! {
     Integrity {
         None = 0 => "none",
         Crc32c = 1 => "crc32c",
+        Xxh64 = 2 => "xxh64",
     }
 }
 

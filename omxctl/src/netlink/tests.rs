@@ -361,7 +361,7 @@ fn node_add_request_bytes() {
         byte_order: ByteOrder::Raw,
         version: Version::V1_0_3,
         mtu: Some(1500),
-        integrity: true,
+        integrity: Integrity::Xxh64,
         io_timeout_ms: Some(2500),
     };
     let buf = encode_request(0x22, req.to_message(), NLM_F_REQUEST | NLM_F_ACK, 5);
@@ -373,7 +373,7 @@ fn node_add_request_bytes() {
     want.extend([8, 0, 6, 0, 1, 0, 0, 0]);
     want.extend([8, 0, 7, 0, 1, 0, 0, 0]);
     want.extend([8, 0, 8, 0, 0xdc, 5, 0, 0]);
-    want.extend([8, 0, 11, 0, 1, 0, 0, 0]); // integrity crc32c
+    want.extend([8, 0, 11, 0, 2, 0, 0, 0]); // integrity xxh64
     want.extend([8, 0, 12, 0, 0xc4, 9, 0, 0]); // io-timeout 2500 ms
     assert_eq!(buf, want);
 
@@ -591,7 +591,7 @@ fn every_message_round_trips() {
             byte_order: ByteOrder::Spec,
             version: Version::V1_1,
             mtu: None,
-            integrity: false,
+            integrity: Integrity::None,
             io_timeout_ms: Some(0),
         }
         .to_message(),

@@ -9,7 +9,7 @@ FIO_JOBS = ["randread-4k-qd1", "randwrite-4k-qd1", "randread-4k-qd32", "randwrit
             "read-64k-qd8", "write-64k-qd8", "read-1m-qd8", "write-1m-qd8"]
 BLK_CFGS = ["omx-1500", "omx-1500-nocrc", "omx-1500-macsec", "omx-9000", "nbd", "nvme-tcp", "zram", "brd", "disk"]
 SWAP_CFGS = ["local", "disk", "zram", "nbd", "omx-1500", "omx-9000"]
-LABEL = {"omx-1500": "omx MTU 1500", "omx-1500-nocrc": "omx 1500 no CRC", "omx-1500-macsec": "omx 1500 MACsec",
+LABEL = {"omx-1500": "omx MTU 1500", "omx-1500-nocrc": "omx 1500 no trailer", "omx-1500-macsec": "omx 1500 MACsec",
          "omx-9000": "omx MTU 9000", "nbd": "nbd/TCP",
          "nvme-tcp": "NVMe/TCP", "zram": "zram", "brd": "brd (local RAM)",
          "disk": "virtio-blk disk", "local": "all local"}
