@@ -41,9 +41,14 @@ Examples:
 )]
 pub struct Cli {
     /// Print machine-readable JSON instead of tables (read commands, monitor,
-    /// stats and node add)
+    /// stats and node add), one line per object
     #[arg(short = 'j', long = "json", global = true)]
     pub json: bool,
+
+    /// Indent the JSON for reading (implies --json; monitor and stats --watch stay one line
+    /// per object)
+    #[arg(short = 'p', long = "pretty", global = true)]
+    pub pretty: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -146,8 +151,8 @@ pub struct NodeAddArgs {
     pub integrity: IntegrityArg,
 
     /// How long block I/O waits for the node to come back once its connection is lost (it
-    /// stopped answering for 2.2 s, or its daemon said goodbye) before failing with EIO:
-    /// seconds, 0 to 300, fractions allowed; 0 fails at once [default: 10]
+    /// stopped answering for 2.2 s, 2.7 s when idle, or its daemon said goodbye) before
+    /// failing with EIO: seconds, 0 to 300, fractions allowed; 0 fails at once [default: 10]
     #[arg(long, value_name = "SECS", value_parser = parse_io_timeout)]
     pub io_timeout: Option<u32>,
 }

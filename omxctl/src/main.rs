@@ -135,13 +135,14 @@ fn print(s: &str) {
     }
 }
 
-fn run(action: Action, json: bool) -> Result<()> {
+/// Runs `action`, printing JSON if `json` (indented if `pretty`) or else text.
+fn run(action: Action, json: bool, pretty: bool) -> Result<()> {
     let mut omx = Omx::connect()?;
     match action {
         Action::NodeAdd(req) => {
             let id = omx.node_add(&req)?;
             if json {
-                print(&show::json_pretty(&serde_json::json!({ "id": id })));
+                print(&show::json(&serde_json::json!({ "id": id }), pretty));
             } else {
                 println!("{id}");
             }
@@ -150,7 +151,7 @@ fn run(action: Action, json: bool) -> Result<()> {
         Action::NodeShow(Some(id)) => {
             let node = omx.node_get(id)?;
             print(&if json {
-                show::json_pretty(&node)
+                show::json(&node, pretty)
             } else {
                 show::node_detail(&node)
             });
@@ -158,7 +159,7 @@ fn run(action: Action, json: bool) -> Result<()> {
         Action::NodeShow(None) => {
             let nodes = omx.node_dump()?;
             print(&if json {
-                show::json_pretty(&nodes)
+                show::json(&nodes, pretty)
             } else {
                 show::nodes_table(&nodes)
             });
@@ -168,7 +169,7 @@ fn run(action: Action, json: bool) -> Result<()> {
         Action::DevShow(Some(name)) => {
             let dev = omx.dev_get(&name)?;
             print(&if json {
-                show::json_pretty(&dev)
+                show::json(&dev, pretty)
             } else {
                 show::dev_detail(&dev)
             });
@@ -176,7 +177,7 @@ fn run(action: Action, json: bool) -> Result<()> {
         Action::DevShow(None) => {
             let devs = omx.dev_dump()?;
             print(&if json {
-                show::json_pretty(&devs)
+                show::json(&devs, pretty)
             } else {
                 show::devs_table(&devs)
             });
@@ -187,7 +188,7 @@ fn run(action: Action, json: bool) -> Result<()> {
                 devices: omx.dev_dump()?,
             };
             print(&if json {
-                show::json_pretty(&o)
+                show::json(&o, pretty)
             } else {
                 show::overview(&o)
             });
@@ -199,7 +200,7 @@ fn run(action: Action, json: bool) -> Result<()> {
             let devs = omx.dev_dump()?;
             let report = StatsReport::new(module, &nodes, &devs);
             match (json, watch) {
-                (true, None) => print(&show::json_pretty(&report)),
+                (true, None) => print(&show::json(&report, pretty)),
                 (true, Some(_)) => print(&show::json_line(&report)),
                 (false, None) => print(&show::stats(&report)),
                 (false, Some(_)) => print(&format!("{}\n", show::stats(&report))),
@@ -222,7 +223,8 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let action = validate(cli.command);
-    match run(action, cli.json) {
+    // `-p` alone asks for JSON too: indenting is all it is about.
+    match run(action, cli.json || cli.pretty, cli.pretty) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);

@@ -8,9 +8,13 @@ use crate::model::{Dev, Event, Node, Overview, StatsReport};
 use crate::units::format_size;
 use omx_args::format_mac;
 
-/// Pretty JSON for read commands.
-pub fn json_pretty<T: Serialize + ?Sized>(v: &T) -> String {
-    serde_json::to_string_pretty(v).expect("JSON serialization cannot fail")
+/// JSON for read commands: one line, as `ip -j` prints, or indented (`-p`, as `ip -j -p`).
+pub fn json<T: Serialize + ?Sized>(v: &T, pretty: bool) -> String {
+    if pretty {
+        serde_json::to_string_pretty(v).expect("JSON serialization cannot fail")
+    } else {
+        json_line(v)
+    }
 }
 
 /// One-line JSON for streams (monitor, stats --watch).
@@ -383,7 +387,7 @@ mod tests {
 
     #[test]
     fn node_json_shape() {
-        let v: serde_json::Value = serde_json::from_str(&json_pretty(&node())).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json(&node(), true)).unwrap();
         assert_eq!(
             v,
             json!({
@@ -408,6 +412,47 @@ mod tests {
         );
     }
 
+    /// Every key of an object and of the objects nested in it, as dotted paths.
+    fn keys(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        fn walk(v: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+            if let serde_json::Value::Object(m) = v {
+                for (k, x) in m {
+                    let path = format!("{prefix}{k}");
+                    walk(x, &format!("{path}."), out);
+                    out.insert(path);
+                }
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        walk(v, "", &mut out);
+        out
+    }
+
+    /// The node and device objects `Documentation/omxctl.md` shows have exactly the keys
+    /// omxctl prints.
+    #[test]
+    fn the_documented_json_objects_have_the_printed_keys() {
+        let doc = include_str!("../../Documentation/omxctl.md");
+        let examples: Vec<serde_json::Value> = doc
+            .split("```json\n")
+            .skip(1)
+            .map(|b| serde_json::from_str(b.split("```").next().unwrap()).unwrap())
+            .collect();
+        fn printed<T: Serialize>(v: &T) -> serde_json::Value {
+            serde_json::from_str(&json(v, false)).unwrap()
+        }
+        assert_eq!(examples.len(), 2, "a node and a device object");
+        assert_eq!(keys(&examples[0]), keys(&printed(&node())), "node object");
+        assert_eq!(keys(&examples[1]), keys(&printed(&dev())), "device object");
+    }
+
+    /// `-j` prints one line, `-p` indents.
+    #[test]
+    fn json_is_one_line_unless_pretty() {
+        assert_eq!(json(&node(), false).lines().count(), 1);
+        assert!(json(&node(), true).lines().count() > 10);
+    }
+
     #[test]
     fn missing_node_attrs_are_null() {
         let v: serde_json::Value = serde_json::from_str(&json_line(&Node {
@@ -427,7 +472,7 @@ mod tests {
             nodes: vec![node()],
             devices: vec![dev()],
         };
-        let v: serde_json::Value = serde_json::from_str(&json_pretty(&o)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json(&o, false)).unwrap();
         assert_eq!(v["nodes"][0]["id"], 1);
         assert_eq!(
             v["devices"][0],
