@@ -156,18 +156,21 @@ impl BlkOps for DevQueue {
                 self.finish_now(rq, Status::OK);
                 return Ok(());
             }
-            // Swap and mkswap discard; the range is simply reused by later writes.
-            Op::Discard => {
-                self.shared.stats.discards.fetch_add(1, Relaxed);
-                self.finish_now(rq, Status::OK);
-                return Ok(());
-            }
+            // Swap (with --discard) and mkswap discard: the nodes give the memory back.
+            Op::Discard => IoKind::Discard,
             Op::Other => {
                 self.finish_now(rq, Status::NOTSUPP);
                 return Ok(());
             }
         };
-        let (off, len) = (rq.offset(), rq.len());
+        let (off, mut len) = (rq.offset(), rq.len());
+        if kind == IoKind::Discard {
+            // The block layer merges discards across chunks (it ignores `chunk_sectors` for
+            // them): only the part in the first chunk is released. A discard is advice, so
+            // the request still succeeds whole.
+            let to_boundary = CHUNK - off % CHUNK;
+            len = u32::try_from(u64::from(len).min(to_boundary)).unwrap_or(len);
+        }
         let fits = off
             .checked_add(u64::from(len))
             .is_some_and(|e| e <= self.capacity)
@@ -186,13 +189,19 @@ impl BlkOps for DevQueue {
             }
         };
         let stats = &self.shared.stats;
-        let (n, b) = if kind == IoKind::Read {
-            (&stats.reads, &stats.read_bytes)
-        } else {
-            (&stats.writes, &stats.write_bytes)
-        };
-        n.fetch_add(1, Relaxed);
-        b.fetch_add(u64::from(len), Relaxed);
+        match kind {
+            IoKind::Read => {
+                stats.reads.fetch_add(1, Relaxed);
+                stats.read_bytes.fetch_add(u64::from(len), Relaxed);
+            }
+            IoKind::Discard => {
+                stats.discards.fetch_add(1, Relaxed);
+            }
+            IoKind::Write | IoKind::Zeroes => {
+                stats.writes.fetch_add(1, Relaxed);
+                stats.write_bytes.fetch_add(u64::from(len), Relaxed);
+            }
+        }
         stats.in_flight.fetch_add(copies.len as u64, Relaxed);
         let mut legs = rq.start().split(copies.len as u8);
         for (t, slot) in copies.copies.into_iter().flatten() {

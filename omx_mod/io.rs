@@ -4,103 +4,24 @@
 //! mapping responses back to (request, offset), all in tables preallocated when the node is
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
-use crate::glue::blk::{Leg, LegResult};
 use crate::omx_logic::expiry::on_timeout;
 use crate::omx_logic::sources::{piece_size, Answer, Source, SourceSlot, SourceTable, MAX_SOURCES};
+use crate::omx_proto::tilelink::{INTENT_RELEASE, MAX_SIZE};
 use crate::omx_proto::{Message, Opcode};
 use kernel::prelude::*;
-use kernel::sync::Arc;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
 pub(crate) const MAX_REQUESTS: usize = 128;
 /// Largest message (8 KiB: two pages, at MTU 9000); the write bounce buffer's size.
 const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
+/// Largest release: an Intent carries no data, so TileLink's largest size whatever the MTU.
+const MAX_RELEASE: u32 = 1 << MAX_SIZE;
 /// What a block-layer timeout did to a request here (a request on a node that is alive
 /// gets a few more timeouts, `omx_logic::expiry`).
 pub(crate) use crate::omx_logic::expiry::Expiry;
 
-/// What a request does on the node.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IoKind {
-    Read,
-    Write,
-    /// A write of zeroes (REQ_OP_WRITE_ZEROES): no data pages, the bytes are all zero.
-    Zeroes,
-}
-
-/// Whom a request's end is reported to: the block device it belongs to, which decides what
-/// a failure means (another copy to use, or an error). Lets the I/O tables complete requests
-/// without knowing the device layer above them.
-pub(crate) trait LegOwner: Send + Sync {
-    /// The leg on member `member` ended, successfully or not (any context, possibly under
-    /// that node's lock).
-    fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult;
-}
-
-/// One block request (or its leg on this node, for a mirrored write) handled by this node.
-pub(crate) struct IoEntry {
-    rq: Leg,
-    /// The device's end of it (an `Arc` it already holds, so no allocation per request).
-    owner: Arc<dyn LegOwner>,
-    /// Index of this node among the device's members.
-    member: usize,
-    kind: IoKind,
-    /// Node address of the request's first byte.
-    addr: u64,
-    len: u32,
-    /// Bytes already sent as messages.
-    issued: u32,
-    /// Messages awaiting their response.
-    outstanding: u32,
-    failed: bool,
-    /// Submission order, for fairness.
-    seq: u64,
-    /// Block-layer timeouts extended so far (the node was alive, the request queued).
-    extensions: u8,
-}
-
-impl IoEntry {
-    /// Whether part of the request is still to be sent (and it has not failed).
-    fn has_data_to_send(&self) -> bool {
-        !self.failed && self.issued < self.len
-    }
-
-    pub(crate) fn new(
-        rq: Leg,
-        owner: Arc<dyn LegOwner>,
-        member: usize,
-        kind: IoKind,
-        addr: u64,
-        len: u32,
-    ) -> Self {
-        Self {
-            rq,
-            owner,
-            member,
-            kind,
-            addr,
-            len,
-            issued: 0,
-            outstanding: 0,
-            failed: false,
-            seq: 0,
-            extensions: 0,
-        }
-    }
-
-    /// Fails a request that never went out (its node is dead).
-    pub(crate) fn fail(self) {
-        self.finish(false);
-    }
-
-    /// Completes the request (or leg); the device decides what a failure means.
-    fn finish(self, ok: bool) {
-        let result = self
-            .owner
-            .leg_done(self.member, self.kind == IoKind::Read, ok);
-        self.rq.complete(result);
-    }
-}
+mod entry;
+pub(crate) use entry::{IoEntry, IoKind, LegOwner};
 
 /// What `pump` needs from the connection.
 pub(crate) trait Sender {
@@ -222,12 +143,22 @@ impl IoState {
             // Aligned to its size; the copies below gather it from (or scatter it into)
             // however many bio segments it spans.
             let addr = e.addr.saturating_add(e.issued as u64);
-            let piece = piece_size(self.msg_size, addr, e.len.saturating_sub(e.issued));
+            let max = match e.kind {
+                IoKind::Discard => MAX_RELEASE,
+                _ => self.msg_size,
+            };
+            let piece = piece_size(max, addr, e.len.saturating_sub(e.issued));
             let source = ticket.id();
             let sent = match e.kind {
                 IoKind::Read => {
                     conn.send(&Message::get(source, addr, piece.trailing_zeros() as u8))
                 }
+                IoKind::Discard => conn.send(&Message::intent(
+                    source,
+                    addr,
+                    piece.trailing_zeros() as u8,
+                    INTENT_RELEASE,
+                )),
                 IoKind::Write | IoKind::Zeroes => {
                     let Some(buf) = self.bounce.get_mut(..piece as usize) else {
                         return;
@@ -304,10 +235,10 @@ impl IoState {
         };
         e.outstanding = e.outstanding.saturating_sub(1);
         let read = e.kind == IoKind::Read;
-        let expected = if read {
-            Opcode::AccessAckData
-        } else {
-            Opcode::AccessAck
+        let expected = match e.kind {
+            IoKind::Read => Opcode::AccessAckData,
+            IoKind::Discard => Opcode::HintAck,
+            IoKind::Write | IoKind::Zeroes => Opcode::AccessAck,
         };
         let fine =
             m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();

@@ -617,6 +617,26 @@ impl Memory {
         }
     }
 
+    /// Zeroes `[off, off+len)` of region `i` for a discard, giving its whole pages back to
+    /// the host (`Mapping::release`); returns the bytes given back.
+    pub fn release_range(&mut self, i: usize, off: usize, len: usize) -> usize {
+        let Some(r) = self.regions.get(i) else {
+            return 0;
+        };
+        let end = off.saturating_add(len).min(r.len);
+        if off >= end {
+            return 0;
+        }
+        self.map.release(self.base + r.offset + off, end - off)
+    }
+
+    /// Bytes of region `i` resident in RAM.
+    pub fn resident(&self, i: usize) -> usize {
+        self.regions.get(i).map_or(0, |r| {
+            self.map.resident(self.base + r.offset, r.len).unwrap_or(0)
+        })
+    }
+
     /// Region `i` as mutable bytes (marks it dirty; with a memory file, on record first).
     pub fn region_mut(&mut self, i: usize) -> &mut [u8] {
         let Some(r) = self.regions.get_mut(i) else {
@@ -1419,6 +1439,63 @@ mod tests {
         let mut img = Image::new(&want, [Some(&s), None]);
         img.label[20] ^= 1;
         fresh_because(img.judge(&want, &r, M1, 99), "damaged");
+    }
+
+    /// A release gives the whole pages of a range back to the host, in anonymous memory and
+    /// in a memory file, and the range reads as zeros; locked memory is only zeroed.
+    #[test]
+    fn a_release_gives_whole_pages_back_and_reads_zeros() {
+        // 512-byte blocks the memory file has on its file system.
+        let blocks = |m: &Memory| {
+            use std::os::unix::fs::MetadataExt;
+            m.file_path()
+                .map_or(0, |p| std::fs::metadata(p).unwrap().blocks())
+        };
+        let check = |mut m: Memory, gives_back: bool, what: &str| {
+            let a = m.attach(A).unwrap();
+            m.region_mut(a)[..1 << 20].fill(0x5a);
+            assert_eq!(m.resident(a), 1 << 20, "{what}: filled");
+            let before = blocks(&m);
+            // 64 KiB from the middle of a page: 15 whole pages and two partial ones.
+            let got = m.release_range(a, 4096 + 100, 64 << 10);
+            let pages = if gives_back { 15 * 4096 } else { 0 };
+            assert_eq!(got, pages, "{what}");
+            assert_eq!(m.resident(a), (1 << 20) - pages, "{what}: after");
+            if m.file_path().is_some() {
+                assert_eq!(before - blocks(&m), 15 * 8, "{what}: the file's blocks");
+            }
+            let r = m.region(a);
+            assert!(
+                r[4096 + 100..4096 + 100 + (64 << 10)]
+                    .iter()
+                    .all(|&b| b == 0),
+                "{what}"
+            );
+            assert_eq!(
+                (r[4096 + 99], r[4096 + 100 + (64 << 10)]),
+                (0x5a, 0x5a),
+                "{what}"
+            );
+            // Out of the region: nothing.
+            assert_eq!(m.release_range(a, 1 << 20, 4096), 0, "{what}");
+        };
+        check(
+            Memory::new(&cfg(1 << 20, 1 << 20, vec![])).unwrap(),
+            true,
+            "anonymous",
+        );
+        let locked = MemoryConfig {
+            mlock: true,
+            ..cfg(1 << 20, 1 << 20, vec![])
+        };
+        if let Ok(m) = Memory::new(&locked) {
+            check(m, false, "locked");
+        }
+        for dir in dirs() {
+            let p = TempPath::new(&dir);
+            let m = Memory::open(&fcfg(1 << 20, 1 << 20, vec![], &p.0), env(M1)).unwrap();
+            check(m, true, "memory file");
+        }
     }
 
     #[test]

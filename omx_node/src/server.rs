@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use omx_proto::identity::{self, Identity};
 use omx_proto::integrity::Check;
-use omx_proto::tilelink::{Channel, Opcode};
+use omx_proto::tilelink::{Channel, Opcode, INTENT_RELEASE};
 use omx_proto::{
     ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
     Seq, SlotMeta, State, TloeHeader, Version,
@@ -249,6 +249,9 @@ struct Response {
     size: u8,
     err: u8,
     src: Src,
+    /// An omx release (Intent `INTENT_RELEASE`) of the region's `n` bytes at this offset:
+    /// the caller gives the memory back (`Memory::release_range`).
+    release: Option<usize>,
 }
 
 struct Peer {
@@ -356,6 +359,7 @@ fn execute(
         size: msg.size,
         err: 0,
         src: Src::None,
+        release: None,
     };
     let deny = |r: &mut Response, stats: &mut NodeStats, d: &mut u64, data: bool| {
         stats.denied += 1;
@@ -466,8 +470,10 @@ fn execute(
         Opcode::Intent => {
             stats.requests[5] += 1;
             resp.opcode = Opcode::HintAck;
-            if in_range.is_none() {
-                deny(&mut resp, stats, peer_denied, false);
+            match in_range {
+                Some(a) if msg.param == INTENT_RELEASE => resp.release = Some(a),
+                Some(_) => {}
+                None => deny(&mut resp, stats, peer_denied, false),
             }
         }
         _ => {
@@ -525,7 +531,8 @@ enum Answer {
 /// The parts of a connection [`answer`] works on.
 struct Target<'a> {
     conn: &'a mut Conn,
-    region: &'a mut [u8],
+    mem: &'a mut Memory,
+    region: usize,
     ident: Option<Identity>,
     requests: &'a mut u64,
     denied: &'a mut u64,
@@ -539,7 +546,8 @@ impl Peer {
         let ident = mem.identity(self.region);
         let t = Target {
             conn: &mut self.conn,
-            region: mem.region_mut(self.region),
+            mem,
+            region: self.region,
             ident,
             requests: &mut self.requests,
             denied: &mut self.denied,
@@ -580,14 +588,19 @@ fn answer(
             Err(_) => {}
         }
     }
-    let Some(resp) = execute(msg, t.region, t.ident, stats, t.requests, t.denied) else {
+    let region = t.mem.region_mut(t.region);
+    let Some(resp) = execute(msg, region, t.ident, stats, t.requests, t.denied) else {
         return Answer::Done;
     };
     debug_assert_eq!(Some(resp.opcode), response_opcode(msg));
     let n = data_len(resp.size);
+    if let Some(a) = resp.release {
+        stats.data_released += t.mem.release_range(t.region, a, n) as u64;
+    }
+    let region = t.mem.region(t.region);
     let data: &[u8] = match &resp.src {
         Src::None => &[],
-        Src::Region(a) => &t.region[*a..*a + n],
+        Src::Region(a) => &region[*a..*a + n],
         Src::Zero => &ZEROS[..n],
         Src::Inline(b) => &b[..n.min(8)],
         Src::Identity(b) => &b[..n.min(identity::LEN)],
@@ -1859,6 +1872,28 @@ mod tests {
                 "{msg:?}"
             );
         }
+    }
+
+    /// An Intent with omx's release param asks the caller to give the block's memory back;
+    /// a prefetch Intent does not; an Intent outside the region is denied and releases
+    /// nothing.
+    #[test]
+    fn only_a_release_intent_in_range_releases() {
+        let mut region = vec![0u8; 8192];
+        let mut stats = NodeStats::default();
+        let (mut r, mut dn) = (0, 0);
+        let mut run = |m: Message<'_>| {
+            let resp = execute(&m, &mut region, None, &mut stats, &mut r, &mut dn).unwrap();
+            assert_eq!(resp.opcode, Opcode::HintAck);
+            (resp.release, resp.err)
+        };
+        assert_eq!(
+            run(Message::intent(1, 4096, 12, INTENT_RELEASE)),
+            (Some(4096), 0)
+        );
+        assert_eq!(run(Message::intent(1, 4096, 12, 0)), (None, 0));
+        assert_eq!(run(Message::intent(1, 8192, 12, INTENT_RELEASE)), (None, 2));
+        assert_eq!(run(Message::intent(1, 2048, 12, INTENT_RELEASE)), (None, 2));
     }
 
     #[test]

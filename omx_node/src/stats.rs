@@ -32,6 +32,9 @@ pub struct NodeStats {
     pub data_read: u64,
     /// Data bytes written by Put / atomics.
     pub data_written: u64,
+    /// Bytes of memory given back to the host for clients' releases (omx's Intent
+    /// `INTENT_RELEASE`: discards).
+    pub data_released: u64,
     /// Requests answered with denied.
     pub denied: u64,
     /// Malformed frames or messages (bad Ethernet/TLoE/TileLink encoding,
@@ -96,6 +99,7 @@ impl NodeStats {
         kv("bytes_tx", self.bytes_tx);
         kv("data_read", self.data_read);
         kv("data_written", self.data_written);
+        kv("data_released", self.data_released);
         kv("denied", self.denied);
         kv("malformed", self.malformed);
         kv("not_for_us", self.not_for_us);
@@ -144,13 +148,14 @@ impl NodeStats {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "frames rx {} tx {}  bytes rx {} tx {}  data read {} written {}",
+            "frames rx {} tx {}  bytes rx {} tx {}  data read {} written {} released {}",
             self.frames_rx,
             self.frames_tx,
             self.bytes_rx,
             self.bytes_tx,
             self.data_read,
-            self.data_written
+            self.data_written,
+            self.data_released
         );
         let _ = write!(s, "requests:");
         for (i, name) in OPS.iter().enumerate() {

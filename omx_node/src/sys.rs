@@ -785,9 +785,36 @@ impl Mapping {
     /// locked (anonymous memory: `MADV_DONTNEED`; a file: its blocks are deallocated and
     /// allocated again, reading back as zero) and writes zeros elsewhere.
     pub fn zero(&mut self, off: usize, len: usize) {
+        self.clear(off, len, true);
+    }
+
+    /// Zeroes `[off, off+len)` for a discard: like [`Mapping::zero`], but a file's blocks
+    /// stay deallocated (a later write allocates them again), so the memory goes back to the
+    /// host whatever backs it. Returns the bytes given back (0 where locked or unaligned).
+    pub fn release(&mut self, off: usize, len: usize) -> usize {
+        self.clear(off, len, false)
+    }
+
+    /// Bytes of `[off, off+len)` resident in RAM, in whole pages (`mincore`).
+    pub fn resident(&self, off: usize, len: usize) -> io::Result<usize> {
+        const PAGE: usize = 4096;
+        let end = off.saturating_add(len).min(self.len);
+        let a = off / PAGE * PAGE;
+        if a >= end {
+            return Ok(0);
+        }
+        let mut vec = vec![0u8; (end - a).div_ceil(PAGE)];
+        // SAFETY: [ptr+a, ptr+end) lies inside our live mapping (a page-aligned start, as
+        // mapings are); `vec` has one byte per page of it.
+        cvt(unsafe { libc::mincore(self.ptr.add(a).cast(), end - a, vec.as_mut_ptr()) })?;
+        Ok(vec.iter().filter(|&&b| b & 1 != 0).count() * PAGE)
+    }
+
+    /// [`Mapping::zero`] (`reallocate`: a file keeps its blocks) or [`Mapping::release`].
+    fn clear(&mut self, off: usize, len: usize, reallocate: bool) -> usize {
         let end = off.saturating_add(len).min(self.len);
         if off >= end {
-            return;
+            return 0;
         }
         let page = match &self.file {
             Some(f) => f.page,
@@ -799,6 +826,7 @@ impl Mapping {
         if !self.locked && a < b {
             let released = match &self.file {
                 Some(f) => match f.punch(a, b - a) {
+                    Ok(()) if !reallocate => true,
                     Ok(()) => {
                         if let Err(e) = f.allocate(a, b - a) {
                             crate::warn!("memory file: cannot allocate zeroed blocks again ({e}): writes there may fail if the file system fills up");
@@ -817,10 +845,11 @@ impl Mapping {
                 let s = self.as_mut_slice();
                 s[off..a].fill(0);
                 s[b..end].fill(0);
-                return;
+                return b - a;
             }
         }
         self.as_mut_slice()[off..end].fill(0);
+        0
     }
 
     /// The whole mapping as bytes.

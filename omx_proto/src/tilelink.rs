@@ -18,6 +18,11 @@ use super::wire::{bits, field, flit_bytes, read_flit, write_flit, write_flit_byt
 pub const MAX_SIZE: u8 = 15;
 /// Largest source / sink identifier (26 bits).
 pub const MAX_ID: u32 = (1 << 26) - 1;
+/// omx extension: an Intent with this `param` (TileLink defines 0 and 1) says the block's
+/// contents are no longer needed, so the memory node may give its memory back (omx-node
+/// does, and reads zeros there afterwards). A hint like any Intent: a peer may ignore it
+/// and answer HintAck, and the block then keeps its data, which a discard allows.
+pub const INTENT_RELEASE: u8 = 15;
 
 /// A TileLink channel. The discriminant is the wire value of the `Chan`
 /// field in both message headers and the TLoE credit field.
@@ -607,7 +612,7 @@ impl<'a> Message<'a> {
         m
     }
 
-    /// A: Intent (`param`: 0 PrefetchRead, 1 PrefetchWrite).
+    /// A: Intent (`param`: 0 PrefetchRead, 1 PrefetchWrite, or omx's [`INTENT_RELEASE`]).
     pub const fn intent(source: u32, address: u64, size: u8, param: u8) -> Self {
         let mut m = Message::get(source, address, size);
         m.opcode = Opcode::Intent;

@@ -117,7 +117,10 @@ impl<T: BlkOps> Disk<T> {
         lim.chunk_sectors = p.boundary >> SECTOR_SHIFT;
         if p.discard {
             lim.max_hw_discard_sectors = p.max_request >> SECTOR_SHIFT;
-            lim.discard_granularity = 4096;
+            // The block layer splits a long discard at multiples of the granularity (not at
+            // `chunk_sectors`): at `max_request`, a divisor of the boundary, no piece
+            // crosses a boundary.
+            lim.discard_granularity = p.max_request;
         }
         if p.write_zeroes {
             lim.max_write_zeroes_sectors = p.max_request >> SECTOR_SHIFT;

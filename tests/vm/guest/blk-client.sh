@@ -35,6 +35,19 @@ run_fio mix4k-qd32 --rw=randrw --rwmixread=50 --bs=4k --size=8M --offset=64M --i
 run_fio mix64k-qd8 --rw=randrw --rwmixread=50 --bs=64k --size=16M --offset=96M --ioengine=libaio --iodepth=8
 touch "$S/fio.ok"
 
+# A discard gives the node's memory back (omx's release Intent, Documentation/protocol.md):
+# its resident memory falls by at least the 60 MiB written above, less slack, and the
+# discarded range reads back as zeros (omx-node's release, not a local shortcut).
+pool_rss() { rm -f "$S/vm2.rss-done"; touch "$S/rss-vm2"; wait_file "$S/vm2.rss-done"; cat "$S/vm2.rss"; }
+before=$(pool_rss)
+blkdiscard /dev/omx0
+after=$(pool_rss)
+echo "omx-node's RSS: $before kB before the discard, $after kB after"
+[ $((before - after)) -ge $((40 << 10)) ] || { echo "the discard gave back only $((before - after)) kB"; exit 1; }
+dd if=/dev/omx0 bs=1M skip=3 count=8 iflag=direct status=none | cmp -n $((8 << 20)) - /dev/zero ||
+	{ echo "the discarded pattern does not read back as zeros"; exit 1; }
+touch "$S/discard.ok"
+
 # rmmod is refused while the disk is open.
 exec 3</dev/omx0
 if rmmod omx_mod 2>/dev/null; then echo "rmmod succeeded while /dev/omx0 is open"; exit 1; fi

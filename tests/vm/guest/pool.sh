@@ -4,7 +4,8 @@
 # carried out: kill (SIGKILL), term (SIGTERM, waiting for the clean exit), stop (SIGSTOP),
 # cont (SIGCONT), restart (a new daemon: its memory starts empty unless it is kept in a file),
 # rmfile (delete the memory file: its contents are lost), netem (the file holds `tc netem`
-# arguments for eth0's egress, or "off"; see netem-watch.sh). A client that repeats a command
+# arguments for eth0's egress, or "off"; see netem-watch.sh), rss (the daemon's resident
+# memory in kB into <vm>.rss). A client that repeats a command
 # removes the old <vm>.<cmd>-done first. Args: size (128M), then extra omx-node options;
 # POOL_IFACE (eth0) names the interface, POOL_MEMORY_FILE a --memory-file to keep memory in.
 # Without a --client among the options, the daemon hands out regions --first-come.
@@ -29,7 +30,7 @@ touch "$S/$vm.daemon-up"
 # Until the client is done: the host bounds every VM's lifetime (VM_TIMEOUT), and a count
 # here once ended the daemon 33 minutes into a 30-minute soak.
 while [ ! -e "$S/done" ]; do
-	for cmd in kill term stop cont restart rmfile netem; do
+	for cmd in kill term stop cont restart rmfile netem rss; do
 		[ -e "$S/$cmd-$vm" ] || continue
 		[ $cmd = netem ] && apply_netem "$(cat "$S/$cmd-$vm")"
 		rm -f "$S/$cmd-$vm"
@@ -40,6 +41,7 @@ while [ ! -e "$S/done" ]; do
 		cont) kill -CONT "$pid" ;;
 		restart) start_daemon "$@" ;;
 		rmfile) rm -f "${POOL_MEMORY_FILE:-}" ;;
+		rss) awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" >"$S/$vm.rss" ;;
 		netem) ;;
 		esac
 		echo "pool: $cmd done"

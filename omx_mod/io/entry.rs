@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One block request (or one leg of it) on a node: what it does, where it stands, and whom
+//! its end is reported to.
+
+use crate::glue::blk::{Leg, LegResult};
+use kernel::sync::Arc;
+
+/// What a request does on the node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IoKind {
+    Read,
+    Write,
+    /// A write of zeroes (REQ_OP_WRITE_ZEROES): no data pages, the bytes are all zero.
+    Zeroes,
+    /// A discard (REQ_OP_DISCARD): the node may give the memory back (omx's Intent
+    /// `INTENT_RELEASE`; omx-node then reads zeros there, other peers may keep the data).
+    Discard,
+}
+
+/// Whom a request's end is reported to: the block device it belongs to, which decides what
+/// a failure means (another copy to use, or an error). Lets the I/O tables complete requests
+/// without knowing the device layer above them.
+pub(crate) trait LegOwner: Send + Sync {
+    /// The leg on member `member` ended, successfully or not (any context, possibly under
+    /// that node's lock).
+    fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult;
+}
+
+/// One block request (or its leg on this node, for a mirrored write) handled by this node.
+pub(crate) struct IoEntry {
+    pub(super) rq: Leg,
+    /// The device's end of it (an `Arc` it already holds, so no allocation per request).
+    pub(super) owner: Arc<dyn LegOwner>,
+    /// Index of this node among the device's members.
+    pub(super) member: usize,
+    pub(super) kind: IoKind,
+    /// Node address of the request's first byte.
+    pub(super) addr: u64,
+    pub(super) len: u32,
+    /// Bytes already sent as messages.
+    pub(super) issued: u32,
+    /// Messages awaiting their response.
+    pub(super) outstanding: u32,
+    pub(super) failed: bool,
+    /// Submission order, for fairness.
+    pub(super) seq: u64,
+    /// Block-layer timeouts extended so far (the node was alive, the request queued).
+    pub(super) extensions: u8,
+}
+
+impl IoEntry {
+    /// Whether part of the request is still to be sent (and it has not failed).
+    pub(super) fn has_data_to_send(&self) -> bool {
+        !self.failed && self.issued < self.len
+    }
+
+    pub(crate) fn new(
+        rq: Leg,
+        owner: Arc<dyn LegOwner>,
+        member: usize,
+        kind: IoKind,
+        addr: u64,
+        len: u32,
+    ) -> Self {
+        Self {
+            rq,
+            owner,
+            member,
+            kind,
+            addr,
+            len,
+            issued: 0,
+            outstanding: 0,
+            failed: false,
+            seq: 0,
+            extensions: 0,
+        }
+    }
+
+    /// Fails a request that never went out (its node is dead).
+    pub(crate) fn fail(self) {
+        self.finish(false);
+    }
+
+    /// Completes the request (or leg); the device decides what a failure means.
+    pub(super) fn finish(self, ok: bool) {
+        let result = self
+            .owner
+            .leg_done(self.member, self.kind == IoKind::Read, ok);
+        self.rq.complete(result);
+    }
+}
