@@ -5,6 +5,9 @@
 #                the swap test also on the debug kernel
 #   make soak    swap on a mirrored device under injected faults for SOAK_MINUTES (30)
 #   make bench   omx against nbd, NVMe/TCP, zram, brd and a disk: fio, link, swap workloads
+#   make install the module, omxctl, omx-node, man pages, completions, the unit and docs, as a
+#                package would (DESTDIR, PREFIX=/usr/local; KDIR= a Rust-enabled 6.12 kernel
+#                build tree, default the guest kernel); make uninstall removes them
 #
 # Both install what is missing (Debian packages, bindgen), build the guest kernel into a cache
 # outside the repo (~/.cache/omx; OMX_CACHE overrides), the module and the userspace tools.
@@ -12,7 +15,7 @@
 
 export KERNEL_VARIANT ?= normal
 
-.PHONY: all demo check soak bench deps kernel module userspace test clean
+.PHONY: all demo check soak bench deps kernel module userspace test clean install uninstall
 
 all: module userspace
 
@@ -22,7 +25,8 @@ deps:
 kernel: deps
 	@bash scripts/build-kernel.sh >/dev/null
 
-module: kernel
+# With KDIR (a user's own Rust-enabled 6.12 build tree), the guest kernel is not built.
+module: $(if $(KDIR),deps,kernel)
 	@bash scripts/build-module.sh
 
 userspace: deps
@@ -43,6 +47,12 @@ soak: module userspace
 
 bench: module userspace
 	@bash scripts/bench.sh
+
+install: module userspace
+	@bash scripts/install.sh install
+
+uninstall:
+	@bash scripts/install.sh uninstall
 
 clean:
 	@rm -f omx_mod.ko omx_mod.o omx_mod.mod omx_mod.mod.c omx_mod.mod.o Module.symvers modules.order

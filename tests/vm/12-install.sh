@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make install into a staging root the guest sees (DESTDIR), then in the guest: `modprobe -d`
+# finds omx_mod through depmod's index and loads it, the installed omxctl talks to it, the
+# installed man page and completion are there, the unit names the installed binary. Back on
+# the host, make uninstall removes every file install listed.
+. "$(dirname "$0")/lib.sh"
+
+root=$SHARED/root
+DESTDIR=$root PREFIX=/usr/local bash "$OMX_ROOT/scripts/install.sh" install
+listed=$(wc -l <"$root/usr/local/share/omx/installed-files")
+[ "$listed" -ge 20 ] || fail "install listed only $listed files"
+while IFS= read -r f; do
+	[ -f "$root$f" ] || fail "install listed $f but did not install it"
+done <"$root/usr/local/share/omx/installed-files"
+grep -q "^ExecStart=/usr/local/bin/omx-node " "$root/usr/local/lib/systemd/system/omx-node.service" ||
+	fail "the installed unit does not start the installed omx-node"
+
+segment_up
+vm_start 1 "$OMX_ROOT/tests/vm/guest/install-client.sh"
+vm_wait
+[ -e "$SHARED/install.ok" ] || fail "the installed module or tools did not work in the guest"
+log_grep 1 'omx_mod: loaded: OmniXtend' || fail "modprobe did not load omx_mod"
+
+DESTDIR=$root PREFIX=/usr/local bash "$OMX_ROOT/scripts/install.sh" uninstall
+left=$(find "$root" -type f ! -name 'modules.*' | head -5)
+[ -z "$left" ] || fail "uninstall left files behind: $left"
