@@ -597,10 +597,9 @@ fn answer(
     if let Some(a) = resp.release {
         stats.data_released += t.mem.release_range(t.region, a, n) as u64;
     }
-    let region = t.mem.region(t.region);
     let data: &[u8] = match &resp.src {
         Src::None => &[],
-        Src::Region(a) => &region[*a..*a + n],
+        Src::Region(a) => &t.mem.region(t.region)[*a..*a + n],
         Src::Zero => &ZEROS[..n],
         Src::Inline(b) => &b[..n.min(8)],
         Src::Identity(b) => &b[..n.min(identity::LEN)],
