@@ -44,9 +44,6 @@ use super::wire::{read_flit, write_flit};
 
 pub use super::stats::Stats;
 
-/// Bounds [`Config::rto_backoff_max_shift`] so the doubled timeout cannot overflow.
-const MAX_BACKOFF_SHIFT: u32 = 16;
-
 /// Default [`Config::peer_window`]: 2^14 frames, above every known peer's window (omx's
 /// 32 and 256 slots; the WD endpoint's default resend buffer of 2^15 flits holds at most
 /// 5461 minimal frames) and a 256th of the sequence space.
@@ -112,7 +109,8 @@ pub struct Config {
     /// less chance to land in the window. Too small only costs speed, never correctness:
     /// Go-Back-N resends from `NEXT_RX_SEQ`, in order.
     pub peer_window: u32,
-    /// Retransmit timeout in ns (e.g. 2 x RTT).
+    /// Retransmit timeout in ns (e.g. 2 x RTT): the least it is. Measured round trips
+    /// stretch it (`SRTT + 4 x RTTVAR`, [`crate::rto`]) up to the back-off's cap.
     pub rto_ns: u64,
     /// Maximum delay of an acknowledgement in ns (e.g. RTT / 4); also the
     /// delay before returning non-urgent credits.
@@ -123,7 +121,8 @@ pub struct Config {
     pub nak_holdoff_ns: u64,
     /// Consecutive retransmit timeouts tolerated before the peer is dead.
     pub max_retransmits: u32,
-    /// Each consecutive timeout doubles the RTO, up to `rto_ns << rto_backoff_max_shift`
+    /// Each timeout doubles the RTO until a frame sent once is acknowledged, and neither
+    /// that nor measured round trips take it above `rto_ns << rto_backoff_max_shift`
     /// (0 = a fixed RTO), as TCP backs off: a receiver that is slow, not gone (a starved
     /// host dropping frames it cannot take), is not flooded with go-backs of the window.
     pub rto_backoff_max_shift: u32,
@@ -902,13 +901,12 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             return; // carries Ack=0 / SeqAck=-1 by convention, nothing to learn
         }
         if h.ack {
-            self.tx.on_ack(h.seq_ack, now, self.cfg.rto_ns);
+            let rto = self.current_rto();
+            self.tx.on_ack(h.seq_ack, now, rto);
         } else {
             inc(&mut self.stats.naks_rx);
-            if self
-                .tx
-                .on_nak(h.seq_ack, now, self.cfg.rto_ns, self.cfg.nak_holdoff_ns)
-            {
+            let rto = self.current_rto();
+            if self.tx.on_nak(h.seq_ack, now, rto, self.cfg.nak_holdoff_ns) {
                 inc(&mut self.stats.gobacks);
             }
         }
@@ -1013,9 +1011,14 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         if matches!(self.state, State::Dead | State::Listening) {
             return Ok(None);
         }
-        // A partly filled frame whose packing delay expired.
+        // A partly filled frame whose packing delay expired, once no sealed frame waits for
+        // the congestion window: until then it keeps taking messages, so a sender held by
+        // its window sends full frames when it may, not a queue of one-message frames (a
+        // pool node's answers to writes: 250 frames of one AccessAck each, behind a window
+        // of 4).
         if self.pack_deadline.is_some_and(|d| now >= d)
             && self.tx.open_packer().is_some_and(|p| !p.is_empty())
+            && !self.tx.has_unsent()
         {
             self.seal_open()?;
         }
@@ -1098,12 +1101,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
     /// The retransmit timeout after the consecutive timeouts so far (see
     /// [`Config::rto_backoff_max_shift`]).
     fn current_rto(&self) -> u64 {
-        let shift = self
-            .tx
-            .timeouts()
-            .min(self.cfg.rto_backoff_max_shift)
-            .min(MAX_BACKOFF_SHIFT);
-        self.cfg.rto_ns.saturating_mul(1 << shift)
+        self.tx.rto(self.cfg.rto_ns, self.cfg.rto_backoff_max_shift)
     }
 
     fn transmit_ack_only(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {
@@ -1115,7 +1113,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         match self.cfg.version {
             Version::V1_1 => {
                 h.msg_type = MessageType::AckOnly;
-                h.seq = self.tx.next_seq();
+                h.seq = self.tx.next_unsent_seq();
             }
             Version::V1_0_3 => h.seq = self.tx.ackd(),
         }
@@ -1169,7 +1167,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             d = earliest(d, self.tx.pace_deadline(self.last_now));
         }
         d = earliest(d, self.rx.ack_deadline());
-        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) {
+        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) && !self.tx.has_unsent() {
             d = earliest(d, self.pack_deadline);
         }
         if can_seq_credit(self) {

@@ -88,6 +88,7 @@ pub mod identity;
 pub mod integrity;
 pub mod message_size;
 pub mod reliability;
+pub mod rto;
 pub mod selftest;
 pub mod seq;
 pub mod stats;

@@ -20,6 +20,7 @@ use super::congestion::Congestion;
 use super::error::Error;
 use super::frame::{FrameLimits, Packer};
 use super::header::{MessageType, TloeHeader};
+use super::rto::Rto;
 use super::seq::{Seq, SeqClass, MAX_WINDOW, SEQ_HALF};
 
 /// Bookkeeping of one retransmit-buffer slot.
@@ -91,6 +92,8 @@ pub struct TxWindow<B, M> {
     /// it causes next is no sign of congestion.
     reordered: bool,
     cc: Congestion,
+    /// The retransmit timeout's round-trip variation and back-off.
+    rto: Rto,
 }
 
 impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M> {
@@ -135,6 +138,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
             non_eliciting: 0,
             reordered: false,
             cc: Congestion::disabled(window as u32),
+            rto: Rto::default(),
         })
     }
 
@@ -172,6 +176,14 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
     /// `NEXT_TX_SEQ`.
     pub const fn next_seq(&self) -> Seq {
         self.next_seq
+    }
+
+    /// The sequence number after the highest frame transmitted so far: `NEXT_TX_SEQ` as a
+    /// peer that numbers a frame when it sends it has it. Sealed frames waiting for the
+    /// congestion window are not counted: an AckOnly numbered past them would tell the
+    /// receiver of frames it cannot have, and every such AckOnly would draw a NAK.
+    pub fn next_unsent_seq(&self) -> Seq {
+        self.highest_seq().next()
     }
 
     /// `ACKD_SEQ`.
@@ -350,7 +362,9 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
             .get(self.idx(d.saturating_sub(1)))
             .filter(|m| !m.resent)
         {
-            self.cc.on_rtt_sample(now, now.saturating_sub(m.sent_at));
+            let rtt = now.saturating_sub(m.sent_at);
+            self.rto.on_sample(self.cc.srtt(), rtt);
+            self.cc.on_rtt_sample(now, rtt);
         }
         if self.held_nak.is_some() && !self.cc.in_recovery() {
             // (In a loss epoch such NAKs are the stale ones of the go-back.)
@@ -456,10 +470,17 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
                 self.next_send = 0;
                 let highest = self.highest_seq();
                 self.cc.on_timeout(highest);
+                self.rto.on_timeout();
                 TimerOutcome::Retransmit
             }
             _ => TimerOutcome::Idle,
         }
+    }
+
+    /// The retransmit timeout ([`crate::rto`]): at least `floor`, at most
+    /// `floor << max_shift`.
+    pub fn rto(&self, floor: u64, max_shift: u32) -> u64 {
+        self.rto.timeout(self.cc.srtt(), floor, max_shift)
     }
 
     /// Consecutive retransmit timeouts without progress.

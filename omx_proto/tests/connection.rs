@@ -223,6 +223,69 @@ fn retransmit_on_timeout_and_ack_only_in_v11() {
     assert_eq!(b.next_deadline(), None);
 }
 
+/// An AckOnly carries the sequence number after the last frame sent, not after the last
+/// frame sealed: frames waiting for the congestion window are not on the wire, and an
+/// AckOnly numbered past them made the receiver see a gap that was not there and NAK. (A
+/// pool node with 250 responses held by a window of 4 drew a NAK with every AckOnly.)
+#[test]
+fn v11_ack_only_names_no_frame_still_waiting_for_the_window() {
+    let (mut a, mut b) = pair(Version::V1_1, |c| {
+        c.min_window = 1;
+        c.rto_ns = 1_000_000;
+        c.initial_tx_credits = Some(1 << 14);
+        c.rx_buffer_flits = [1 << 14; 5];
+    });
+    a.open(0).unwrap();
+    let mut now = settle(&mut a, &mut b, 0);
+    // A lost frame and a retransmit timeout leave A's congestion window at one frame.
+    a.send(&Message::get(1, 0x40, 6), now).unwrap();
+    drain(&mut a, now);
+    now += 1_000_000;
+    let resent = drain(&mut a, now);
+    assert_eq!((resent.len(), a.congestion_window()), (1, 1));
+    deliver(&mut b, &resent, now);
+    now = settle(&mut a, &mut b, now);
+    // Ten 1 KiB writes fill ten frames; the window lets a few go.
+    let data = [7u8; 1024];
+    for i in 0..10 {
+        a.send(&Message::put_full(i, 0x1000 * u64::from(i), &data), now)
+            .unwrap();
+    }
+    let sent = drain(&mut a, now);
+    assert!(
+        sent.len() < 9,
+        "{} frames sent: the window holds the rest",
+        sent.len()
+    );
+    // B asks something before those frames reach it (so its frame acknowledges none of
+    // them and opens no room): A owes an acknowledgement it cannot piggy-back.
+    b.send(&Message::get(9, 0x40, 6), now).unwrap();
+    let ask = drain(&mut b, now);
+    assert_eq!(ask.len(), 1);
+    deliver(&mut b, &sent, now);
+    deliver(&mut a, &ask, now);
+    let later = now + 200;
+    let ao: Vec<_> = drain(&mut a, later)
+        .into_iter()
+        .filter(|f| header(f).msg_type == MessageType::AckOnly)
+        .collect();
+    assert_eq!(ao.len(), 1);
+    assert_eq!(
+        header(&ao[0]).seq,
+        b.next_rx_seq(),
+        "numbered after the frames sent"
+    );
+    assert_eq!(
+        b.on_frame(&ao[0], later).unwrap().disposition,
+        Disposition::AckOnly
+    );
+    let naks = b.stats().naks_tx;
+    for f in drain(&mut b, later + 1_000) {
+        assert!(header(&f).ack, "B saw no gap: no NAK");
+    }
+    assert_eq!(b.stats().naks_tx, naks);
+}
+
 #[test]
 fn keepalive_and_idle_timeout() {
     let (mut a, mut b) = pair(Version::V1_1, |c| {

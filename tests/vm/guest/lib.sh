@@ -63,3 +63,18 @@ swap_workload() {
 		"$@"
 	fi
 }
+# progress_every SECONDS: in the background, one line per SECONDS while swap runs (so a slow or
+# stalled run shows where its time went even if the harness kills it): free memory, pages
+# swapped, frames the interface dropped, and the nodes' recovery counters summed.
+progress_every() {
+	local t0=$SECONDS
+	while sleep "$1"; do
+		local free swp drops rec
+		free=$(awk '/^MemFree:/ {print $2}' /proc/meminfo)
+		swp=$(awk '/^pswp(in|out) / {printf "%s %s ", $1, $2}' /proc/vmstat)
+		drops=$(cat /sys/class/net/eth0/statistics/rx_dropped)
+		rec=$("$C" -j stats 2>/dev/null | jq -r '[.nodes[].stats] as $n |
+			"omx rx dropped \(.module.rx_dropped), retransmits \($n | map(.retransmits) | add) timeouts \($n | map(.timeouts) | add) naks sent \($n | map(.naks_sent) | add) received \($n | map(.naks_received) | add)"' 2>/dev/null || echo "no stats")
+		echo "progress $((SECONDS - t0)) s: free ${free} kB, ${swp}eth0 rx dropped $drops, $rec"
+	done
+}

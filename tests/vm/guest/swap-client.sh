@@ -26,6 +26,8 @@ halfway=()
 slabs() { echo "--- slabs $1"; grep -E '^(kmalloc-2k|kmalloc-4k|skbuff_head_cache|kmemleak_object) ' /proc/slabinfo | awk '{printf "%s %d objects (%d KiB)\n", $1, $2, $2 * $4 / 1024}'; }
 slabs before
 start=$(date +%s.%N)
+progress_every 30 &
+progress=$!
 # The verifier's own status, not tee's: a wrong page (exit 1) or a signal (SIGBUS when a
 # swap-in fails: 128 + 7) fails the test here, before swap.ok.
 rc=0
@@ -36,6 +38,7 @@ if [ $rc != 0 ]; then
 	"$C" dev show omx0 || true
 	exit 1
 fi
+kill $progress
 echo "swap run: $(echo "$(date +%s.%N) - $start" | bc) s" | tee -a "$S/swap-result.txt"
 cp /proc/vmstat "$S/vmstat-after"
 grep -E '^pswp(in|out) ' /proc/vmstat | tee -a "$S/swap-result.txt"
