@@ -44,6 +44,9 @@ pub(crate) struct IoState {
     next_seq: u64,
     /// Responses matching no message in flight (reported in the node's `malformed`).
     pub(crate) stray: u64,
+    /// Responses matched to a message in flight: whether the node works through its queue
+    /// (`omx_logic::expiry`).
+    answered: u64,
 }
 
 impl IoState {
@@ -66,6 +69,7 @@ impl IoState {
             msg_size: msg_size.min(MAX_MSG),
             next_seq: 0,
             stray: 0,
+            answered: 0,
         })
     }
 
@@ -88,6 +92,7 @@ impl IoState {
         self.unreserve();
         e.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
+        e.answered_mark = self.answered;
         match self.entries.iter_mut().find(|s| s.is_none()) {
             Some(slot) => {
                 *slot = Some(e);
@@ -229,6 +234,7 @@ impl IoState {
                 return;
             }
         };
+        self.answered = self.answered.wrapping_add(1);
         let idx = usize::from(src.entry);
         let Some(Some(e)) = self.entries.get_mut(idx) else {
             return;
@@ -275,8 +281,11 @@ impl IoState {
         else {
             return Expiry::NotHere;
         };
+        let answered = self.answered;
         if let Some(Some(e)) = self.entries.get_mut(idx) {
-            if on_timeout(alive, &mut e.extensions) == Expiry::Extended {
+            let progressed = answered != e.answered_mark;
+            e.answered_mark = answered;
+            if on_timeout(alive, progressed, &mut e.extensions) == Expiry::Extended {
                 return Expiry::Extended;
             }
         }

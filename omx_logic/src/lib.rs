@@ -30,7 +30,7 @@ pub mod placement;
 pub mod region;
 pub mod sources;
 
-pub use expiry::{on_timeout, Expiry, MAX_EXTENSIONS};
+pub use expiry::{on_timeout, Expiry, Extensions, MAX_EXTENSIONS, MAX_IDLE_EXTENSIONS};
 pub use lifecycle::{keeps_contents, ConnPhase, Lifecycle, NodeState, Update};
 pub use placement::{copy_order, per_node_len, Placed, Stripe, CHUNK, MAX_MEMBERS, MAX_REPLICAS};
 pub use region::find_region;

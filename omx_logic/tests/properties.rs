@@ -8,8 +8,8 @@ use omx_logic::sources::{
     Answer, Source, SourceSlot, SourceTable, GENERATIONS, MAX_SOURCES, ORPHAN,
 };
 use omx_logic::{
-    find_region, on_timeout, per_node_len, piece_size, Expiry, Stripe, CHUNK, MAX_EXTENSIONS,
-    MAX_MEMBERS,
+    find_region, on_timeout, per_node_len, piece_size, Expiry, Extensions, Stripe, CHUNK,
+    MAX_EXTENSIONS, MAX_IDLE_EXTENSIONS, MAX_MEMBERS,
 };
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -226,24 +226,28 @@ proptest! {
         prop_assert!(n <= len / msg + 2 * log + 2, "{} pieces", n);
     }
 
-    /// A request is extended at most MAX_EXTENSIONS times, and only while its node lives.
+    /// A request is extended at most MAX_EXTENSIONS times, at most MAX_IDLE_EXTENSIONS of
+    /// them without an answer of its node in between, and only while its node lives.
     #[test]
-    fn expiry_is_bounded(alive in proptest::collection::vec(any::<bool>(), 1..20)) {
-        let mut n = 0;
-        let mut extended = 0;
-        for a in alive {
-            match on_timeout(a, &mut n) {
+    fn expiry_is_bounded(events in proptest::collection::vec((any::<bool>(), any::<bool>()), 1..40)) {
+        let mut ext = Extensions::default();
+        let (mut extended, mut idle) = (0u8, 0u8);
+        for (alive, answered) in events {
+            match on_timeout(alive, answered, &mut ext) {
                 Expiry::Extended => {
-                    prop_assert!(a);
+                    prop_assert!(alive);
                     extended += 1;
+                    idle += u8::from(!answered);
                 }
                 _ => {
-                    prop_assert!(!a || n == MAX_EXTENSIONS);
+                    prop_assert!(
+                        !alive || extended == MAX_EXTENSIONS || (!answered && idle == MAX_IDLE_EXTENSIONS)
+                    );
                     break;
                 }
             }
         }
-        prop_assert!(extended <= MAX_EXTENSIONS);
+        prop_assert!(extended <= MAX_EXTENSIONS && idle <= MAX_IDLE_EXTENSIONS);
     }
 
     /// Over any sequence of connection events: a change is reported exactly when the state

@@ -4,6 +4,7 @@
 //! its end is reported to.
 
 use crate::glue::blk::{Leg, LegResult};
+use crate::omx_logic::expiry::Extensions;
 use kernel::sync::Arc;
 
 /// What a request does on the node.
@@ -46,7 +47,10 @@ pub(crate) struct IoEntry {
     /// Submission order, for fairness.
     pub(super) seq: u64,
     /// Block-layer timeouts extended so far (the node was alive, the request queued).
-    pub(super) extensions: u8,
+    pub(super) extensions: Extensions,
+    /// The node's count of answered messages at the request's start or last timeout: whether
+    /// the node answered anything since.
+    pub(super) answered_mark: u64,
 }
 
 impl IoEntry {
@@ -74,7 +78,8 @@ impl IoEntry {
             outstanding: 0,
             failed: false,
             seq: 0,
-            extensions: 0,
+            extensions: Extensions::default(),
+            answered_mark: 0,
         }
     }
 
