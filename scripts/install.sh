@@ -62,10 +62,12 @@ do_install() {
 	put 644 "$gen/completions/omxctl.bash" "$prefix/share/bash-completion/completions/omxctl"
 	put 644 "$gen/completions/_omxctl" "$prefix/share/zsh/site-functions/_omxctl"
 	put 644 "$gen/completions/omxctl.fish" "$prefix/share/fish/vendor_completions.d/omxctl.fish"
-	# The unit names the binary where it now is.
-	sed "s|/usr/local/bin/omx-node|$prefix/bin/omx-node|g; s|file:///usr/share/doc/omx|file://$prefix/share/doc/omx|" \
-		"$OMX_ROOT/Documentation/omx-node.service" >"$OMX_ROOT/target/gen/omx-node.service"
-	put 644 "$OMX_ROOT/target/gen/omx-node.service" "$prefix/lib/systemd/system/omx-node.service"
+	# The units name the binary where it now is.
+	for unit in omx-node.service omx-node@.service; do
+		sed "s|/usr/local/bin/omx-node|$prefix/bin/omx-node|g; s|file:///usr/share/doc/omx|file://$prefix/share/doc/omx|" \
+			"$OMX_ROOT/Documentation/$unit" >"$OMX_ROOT/target/gen/$unit"
+		put 644 "$OMX_ROOT/target/gen/$unit" "$prefix/lib/systemd/system/$unit"
+	done
 	for f in README.md Documentation/admin-guide.md Documentation/pool-node.md Documentation/omxctl.md; do
 		put 644 "$OMX_ROOT/$f" "$prefix/share/doc/omx/$(basename "$f")"
 	done

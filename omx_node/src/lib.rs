@@ -17,6 +17,7 @@ pub mod log;
 pub mod memory;
 #[cfg(feature = "mutation-drop-write")]
 pub mod mutation;
+pub mod notify;
 pub mod server;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -29,20 +29,51 @@ pub fn enabled(l: Level) -> bool {
     (l as u8) <= LEVEL.load(Ordering::Relaxed)
 }
 
+/// Whether stderr is the journal's stream (systemd sets `JOURNAL_STREAM` to its
+/// `device:inode`): then each line starts with its syslog priority, `<3>` to `<7>`, which
+/// journald takes as the line's priority (`journalctl -p warning` shows warnings and errors).
+fn stderr_is_journal() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let Some(want) = std::env::var_os("JOURNAL_STREAM") else {
+            return false;
+        };
+        std::fs::metadata("/proc/self/fd/2")
+            .map(|m| journal_stream_is(&want.to_string_lossy(), m.dev(), m.ino()))
+            .unwrap_or(false)
+    })
+}
+
+/// Whether `JOURNAL_STREAM`'s value `var` names the file `dev`:`ino`.
+pub fn journal_stream_is(var: &str, dev: u64, ino: u64) -> bool {
+    var.split_once(':')
+        .is_some_and(|(d, i)| d.parse() == Ok(dev) && i.parse() == Ok(ino))
+}
+
+/// One log line: the level's tag, or with `journal` its syslog priority prefix too.
+pub fn line(l: Level, journal: bool, prog: &str, args: std::fmt::Arguments<'_>) -> String {
+    let (tag, priority) = match l {
+        Level::Error => ("error", 3),
+        Level::Warn => ("warn", 4),
+        Level::Info => ("info", 6),
+        Level::Debug => ("debug", 7),
+        Level::Trace => ("trace", 7),
+    };
+    if journal {
+        format!("<{priority}>{tag:5} {prog}: {args}")
+    } else {
+        format!("{tag:5} {prog}: {args}")
+    }
+}
+
 /// Prints one line (used by the macros).
 pub fn emit(l: Level, args: std::fmt::Arguments<'_>) {
-    let tag = match l {
-        Level::Error => "error",
-        Level::Warn => "warn",
-        Level::Info => "info",
-        Level::Debug => "debug",
-        Level::Trace => "trace",
-    };
     let prog = std::env::args()
         .next()
         .and_then(|a| a.rsplit('/').next().map(str::to_owned))
         .unwrap_or_else(|| "omx".into());
-    eprintln!("{tag:5} {prog}: {args}");
+    eprintln!("{}", line(l, stderr_is_journal(), &prog, args));
 }
 
 /// Logs at a level: `log!(Level::Info, "x {}", y)`.
@@ -67,3 +98,26 @@ macro_rules! info { ($($a:tt)*) => { $crate::log!($crate::log::Level::Info, $($a
 /// `debug!` level log.
 #[macro_export]
 macro_rules! debug { ($($a:tt)*) => { $crate::log!($crate::log::Level::Debug, $($a)*) } }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_lines_carry_their_syslog_priority() {
+        let l = |lvl, j| line(lvl, j, "omx-node", format_args!("x {}", 1));
+        assert_eq!(l(Level::Error, true), "<3>error omx-node: x 1");
+        assert_eq!(l(Level::Warn, true), "<4>warn  omx-node: x 1");
+        assert_eq!(l(Level::Info, true), "<6>info  omx-node: x 1");
+        assert_eq!(l(Level::Debug, true), "<7>debug omx-node: x 1");
+        assert_eq!(l(Level::Warn, false), "warn  omx-node: x 1");
+    }
+
+    #[test]
+    fn the_journal_stream_is_recognised_by_device_and_inode() {
+        assert!(journal_stream_is("8:1234", 8, 1234));
+        assert!(!journal_stream_is("8:1234", 8, 1235));
+        assert!(!journal_stream_is("8", 8, 1234));
+        assert!(!journal_stream_is("", 0, 0));
+    }
+}

@@ -1230,6 +1230,7 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
                 "shutting down: closing {} connection(s)",
                 server.connections()
             );
+            let _ = crate::notify::notify("STOPPING=1");
             server.close_all(now);
             closing_since = Some(now);
         }
@@ -1237,6 +1238,13 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
             if server.all_closed() || now.saturating_sub(t) > 1_000_000_000 {
                 break;
             }
+        }
+        if sys::SIG_HUP.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            // Nothing to reload (options are read at start): a hangup (or a stray kill -HUP)
+            // must not end the daemon and drop its clients' connections.
+            crate::info!(
+                "SIGHUP: options are read only at start (restart omx-node to change them); serving on"
+            );
         }
         if sys::SIG_USR1.swap(false, std::sync::atomic::Ordering::SeqCst) {
             eprint!("{}", server.stats_text());

@@ -879,20 +879,22 @@ impl Drop for Mapping {
 pub static SIG_TERM: AtomicBool = AtomicBool::new(false);
 /// Set by the signal handler: SIGUSR1 received.
 pub static SIG_USR1: AtomicBool = AtomicBool::new(false);
+/// Set by the signal handler: SIGHUP received (e.g. a terminal hangup).
+pub static SIG_HUP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only async-signal-safe work: store into atomics.
-    if sig == libc::SIGUSR1 {
-        SIG_USR1.store(true, Ordering::SeqCst);
-    } else {
-        SIG_TERM.store(true, Ordering::SeqCst);
+    match sig {
+        libc::SIGUSR1 => SIG_USR1.store(true, Ordering::SeqCst),
+        libc::SIGHUP => SIG_HUP.store(true, Ordering::SeqCst),
+        _ => SIG_TERM.store(true, Ordering::SeqCst),
     }
 }
 
-/// Installs handlers for SIGTERM, SIGINT and SIGUSR1 that set
-/// [`SIG_TERM`] / [`SIG_USR1`]. No SA_RESTART, so `ppoll` wakes up.
+/// Installs handlers for SIGTERM, SIGINT, SIGUSR1 and SIGHUP that set [`SIG_TERM`] /
+/// [`SIG_USR1`] / [`SIG_HUP`]. No SA_RESTART, so `ppoll` wakes up.
 pub fn install_signal_handlers() -> io::Result<()> {
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1, libc::SIGHUP] {
         // SAFETY: sigaction is plain old data; zero is valid.
         let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
         sa.sa_sigaction = on_signal as *const () as libc::sighandler_t;

@@ -408,6 +408,52 @@ fn usr1_stats_json_and_clean_shutdown() {
     let _ = std::fs::remove_file(&stats);
 }
 
+/// Under systemd (`Type=notify`): readiness and shutdown reach the service manager through
+/// `NOTIFY_SOCKET`; SIGHUP changes nothing, the client keeps its connection and its data.
+#[test]
+fn notifies_the_service_manager_and_rides_out_sighup() {
+    require_netns!();
+    let p = pair(1500);
+    let path = std::env::temp_dir().join(format!("omxt-notify-{}.sock", std::process::id()));
+    let manager = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    manager
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut node = Proc::start_env(
+        &p.node_ns,
+        node_bin(),
+        &["--iface", &p.node_if, "--size", "4M", "--first-come"],
+        "serving",
+        &[("NOTIFY_SOCKET", path.to_str().unwrap())],
+    );
+    let mut buf = [0u8; 256];
+    let n = manager.recv(&mut buf).unwrap();
+    let ready = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(
+        ready.starts_with("READY=1\nSTATUS=serving 4M on "),
+        "{ready}"
+    );
+    let mut c = connect(&p.client_ns, &p.client_if, ClientOptions::default());
+    c.write(0, &[9u8; 4096]).unwrap();
+    node.signal(libc::SIGHUP);
+    let t = std::time::Instant::now();
+    while !node
+        .stderr()
+        .contains("SIGHUP: options are read only at start")
+    {
+        assert!(t.elapsed() < Duration::from_secs(5), "{}", node.stderr());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut b = [0u8; 4096];
+    c.read(0, &mut b).unwrap();
+    assert_eq!(b, [9u8; 4096]);
+    let st = node.stop();
+    assert!(st.success(), "{st}");
+    let n = manager.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"STOPPING=1");
+    let _ = std::fs::remove_file(&path);
+}
+
 #[test]
 fn cli_errors_say_what_is_wrong() {
     require_netns!();

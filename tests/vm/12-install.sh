@@ -12,8 +12,10 @@ listed=$(wc -l <"$root/usr/local/share/omx/installed-files")
 while IFS= read -r f; do
 	[ -f "$root$f" ] || fail "install listed $f but did not install it"
 done <"$root/usr/local/share/omx/installed-files"
-grep -q "^ExecStart=/usr/local/bin/omx-node " "$root/usr/local/lib/systemd/system/omx-node.service" ||
-	fail "the installed unit does not start the installed omx-node"
+for unit in omx-node.service omx-node@.service; do
+	grep -q "^ExecStart=/usr/local/bin/omx-node " "$root/usr/local/lib/systemd/system/$unit" ||
+		fail "the installed $unit does not start the installed omx-node"
+done
 
 segment_up
 vm_start 1 "$OMX_ROOT/tests/vm/guest/install-client.sh"

@@ -266,6 +266,14 @@ fn main() -> ExitCode {
             .stats_interval
             .map(|s| Duration::from_secs_f64(s.max(0.01))),
     };
+    // Set up and listening: a `Type=notify` unit counts as started from here.
+    if let Err(e) = omx_node::notify::notify(&format!(
+        "READY=1\nSTATUS=serving {} on {}",
+        fmt_size(size),
+        args.iface
+    )) {
+        warn!("cannot tell the service manager we are ready: {e}");
+    }
     let result = server::run(&sock, &mut server, &opts);
     // Written back and marked complete: resumed even after the machine restarts.
     if let Err(e) = server.memory_mut().close() {

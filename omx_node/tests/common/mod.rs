@@ -130,12 +130,18 @@ pub struct Proc {
 impl Proc {
     /// Runs `bin args` in `ns`; waits until stderr contains `ready`.
     pub fn start(ns: &Ns, bin: &str, args: &[&str], ready: &str) -> Proc {
+        Self::start_env(ns, bin, args, ready, &[])
+    }
+
+    /// [`Proc::start`] with `env` added to the environment.
+    pub fn start_env(ns: &Ns, bin: &str, args: &[&str], ready: &str, env: &[(&str, &str)]) -> Proc {
         let tag = unique("omxt-log-");
         let stderr_path = std::env::temp_dir().join(format!("{tag}.err"));
         let stdout_path = std::env::temp_dir().join(format!("{tag}.out"));
         let child = Command::new("ip")
             .args(["netns", "exec", &ns.name, bin])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout_path).unwrap())
             .stderr(std::fs::File::create(&stderr_path).unwrap())
