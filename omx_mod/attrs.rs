@@ -65,7 +65,9 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
         m.put_u64(node_stats::TIMEOUTS, s.timeouts)?;
         m.put_u64(node_stats::RECONNECTS, s.reconnects)?;
         m.put_u64(node_stats::INTEGRITY_ERRORS, s.integrity_errors)?;
-        m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)
+        m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)?;
+        m.put_u64(node_stats::OUT_OF_ORDER, s.out_of_order)?;
+        m.put_u64(node_stats::DUPLICATES, s.duplicates)
     })
 }
 

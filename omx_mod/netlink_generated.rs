@@ -56,6 +56,8 @@ pub(crate) mod node_stats {
     pub(crate) const RECONNECTS: u16 = 10;
     pub(crate) const INTEGRITY_ERRORS: u16 = 11;
     pub(crate) const OUT_OF_WINDOW: u16 = 12;
+    pub(crate) const OUT_OF_ORDER: u16 = 13;
+    pub(crate) const DUPLICATES: u16 = 14;
 }
 
 /// Attributes of the `dev` set.

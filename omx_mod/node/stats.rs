@@ -30,6 +30,8 @@ pub(crate) struct NodeStatsSnapshot {
     pub(crate) reconnects: u64,
     pub(crate) integrity_errors: u64,
     pub(crate) out_of_window: u64,
+    pub(crate) out_of_order: u64,
+    pub(crate) duplicates: u64,
 }
 
 impl NodeStatsSnapshot {
@@ -50,6 +52,8 @@ impl NodeStatsSnapshot {
             reconnects: c.reconnects.load(Relaxed),
             integrity_errors: s.integrity_errors,
             out_of_window: s.out_of_window,
+            out_of_order: s.out_of_order,
+            duplicates: s.duplicates,
         }
     }
 }

@@ -406,7 +406,8 @@ mod tests {
                     "tx_frames": 10, "rx_frames": 9, "tx_bytes": 4096, "rx_bytes": 2048,
                     "retransmits": 0, "naks_sent": 0, "naks_received": 0,
                     "malformed": 0, "timeouts": 0, "reconnects": 0,
-                    "integrity_errors": 0, "out_of_window": 0
+                    "integrity_errors": 0, "out_of_window": 0, "out_of_order": 0,
+                    "duplicates": 0
                 }
             })
         );

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Swap on /dev/omx0: a 256 MiB client (384 MiB on the debug kernel, see lib.sh) swaps a
-# checksummed 768 MiB working set (3x RAM) to the pool node on VM 2 (1.5 GiB of RAM, lending
-# 1100 MiB) and reads it back. Asserted (check_swap_run): the verifier compared every page of
+# checksummed 768 MiB working set (3x RAM; 6x the memory cgroup it runs in, guest/lib.sh
+# swap_workload) to the pool node on VM 2 (1.5 GiB of RAM, lending 1100 MiB) and reads it back. Asserted (check_swap_run): the verifier compared every page of
 # the working set and found none wrong (it exits non-zero on a wrong page or a signal such as
 # SIGBUS), pages went out and came in (pswpout, pswpin), the device counted no failed request,
 # nothing was OOM-killed; swapoff, dev del and rmmod work afterwards.

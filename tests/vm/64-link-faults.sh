@@ -125,6 +125,7 @@ while read -r line; do
 	errs=$(d "$name" dev .stats.errors) unknown=$(d "$name" module .module.rx_unknown_peer)
 	n_rtx=$(d "$name" node .retransmits) n_tmo=$(d "$name" node .timeouts) n_nak=$(d "$name" node .naks_tx)
 	n_dup=$(d "$name" node .duplicates) n_ooo=$(d "$name" node .out_of_order)
+	c_dup=$(d "$name" client .stats.duplicates) c_ooo=$(d "$name" client .stats.out_of_order)
 	n_mal=$(($(d "$name" node .malformed) + $(d "$name" node .link_rx_errors)))
 	c_rx=$(d "$name" client .stats.rx_frames) n_tx=$(d "$name" node .frames_tx)
 	# Frames the integrity trailer's check rejected, at the client (frames from the node) and at
@@ -137,8 +138,8 @@ while read -r line; do
 		verified=$(v "$R/$name-io.json" .bytes_verified)
 		written=$(v "$R/$name-io.json" .bytes_written)
 	fi
-	printf '%-10s %-34s %9d B verified %6.1f s | client: retransmits +%d naks sent +%d received +%d malformed +%d integrity errors +%d timeouts +%d reconnects +%d errors +%d | node: retransmits +%d timeouts +%d naks +%d duplicates +%d out-of-order +%d malformed +%d integrity errors +%d' \
-		"$name" "$detail" "$verified" "$secs" "$rtx" "$nsent" "$nrecv" "$mal" "$c_int" "$tmo" "$rec" "$errs" \
+	printf '%-10s %-34s %9d B verified %6.1f s | client: retransmits +%d naks sent +%d received +%d duplicates +%d out-of-order +%d malformed +%d integrity errors +%d timeouts +%d reconnects +%d errors +%d | node: retransmits +%d timeouts +%d naks +%d duplicates +%d out-of-order +%d malformed +%d integrity errors +%d' \
+		"$name" "$detail" "$verified" "$secs" "$rtx" "$nsent" "$nrecv" "$c_dup" "$c_ooo" "$mal" "$c_int" "$tmo" "$rec" "$errs" \
 		"$n_rtx" "$n_tmo" "$n_nak" "$n_dup" "$n_ooo" "$n_mal" "$n_int"
 	[ "$kind" != netem ] || [ "$name" = none ] ||
 		printf ' | netem drops %d (to node) %d (to client)' "$(drops "$name" vm1)" "$(drops "$name" vm2)"
@@ -173,12 +174,15 @@ while read -r line; do
 	loss-2 | loss-10)
 		[ "$(drops "$name" vm1)" -gt 0 ] && [ "$(drops "$name" vm2)" -gt 0 ] || bad "$name" "netem dropped nothing"
 		[ "$rtx" -gt 0 ] || bad "$name" "the client retransmitted nothing"
-		[ "$n_rtx" -gt 0 ] || bad "$name" "the node retransmitted nothing" ;;
+		[ "$n_rtx" -gt 0 ] || bad "$name" "the node retransmitted nothing"
+		# Frames after a lost one arrive "ahead" at the client: counted, dropped and NAKed.
+		[ "$c_ooo" -gt 0 ] || bad "$name" "the client counted no frame after a gap" ;;
 	reorder | delay-reorder)
 		# A frame overtaken is "ahead" at the receiver: dropped and NAKed.
-		[ $((nsent + nrecv + n_ooo)) -gt 0 ] || bad "$name" "no frame arrived out of order" ;;
+		[ $((nsent + nrecv + n_ooo + c_ooo)) -gt 0 ] || bad "$name" "no frame arrived out of order" ;;
 	duplicate)
 		[ "$n_dup" -gt 0 ] || bad "$name" "the node saw no duplicate"
+		[ "$c_dup" -gt 0 ] || bad "$name" "the client counted no duplicate"
 		echo "  frames the client received beyond those the node sent (duplicates): $((c_rx - n_tx))"
 		[ "$c_rx" -gt "$n_tx" ] || bad "$name" "the client received no more frames than the node sent: no duplicate reached it" ;;
 	corrupt)

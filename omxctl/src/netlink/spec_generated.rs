@@ -108,6 +108,8 @@ pub mod node_stats {
     pub const RECONNECTS: u16 = 10;
     pub const INTEGRITY_ERRORS: u16 = 11;
     pub const OUT_OF_WINDOW: u16 = 12;
+    pub const OUT_OF_ORDER: u16 = 13;
+    pub const DUPLICATES: u16 = 14;
 }
 
 /// `dev` attribute set.
@@ -177,6 +179,8 @@ pub fn node_stats_attr_name(kind: u16) -> Option<&'static str> {
         node_stats::RECONNECTS => "reconnects",
         node_stats::INTEGRITY_ERRORS => "integrity-errors",
         node_stats::OUT_OF_WINDOW => "out-of-window",
+        node_stats::OUT_OF_ORDER => "out-of-order",
+        node_stats::DUPLICATES => "duplicates",
         _ => return None,
     })
 }
@@ -271,6 +275,8 @@ counter_set! {
         Reconnects / reconnects = node_stats::RECONNECTS,
         IntegrityErrors / integrity_errors = node_stats::INTEGRITY_ERRORS,
         OutOfWindow / out_of_window = node_stats::OUT_OF_WINDOW,
+        OutOfOrder / out_of_order = node_stats::OUT_OF_ORDER,
+        Duplicates / duplicates = node_stats::DUPLICATES,
     }
 }
 

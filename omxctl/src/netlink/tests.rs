@@ -160,6 +160,8 @@ fn every_counter_has_its_spec_number() {
         reconnects: 10,
         integrity_errors: 11,
         out_of_window: 12,
+        out_of_order: 13,
+        duplicates: 14,
     };
     // Attribute type i carries value i: spec order is numbering order.
     for a in node_stats.to_attrs() {
