@@ -1011,14 +1011,14 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         if matches!(self.state, State::Dead | State::Listening) {
             return Ok(None);
         }
-        // A partly filled frame whose packing delay expired, once no sealed frame waits for
-        // the congestion window: until then it keeps taking messages, so a sender held by
+        // A partly filled frame whose packing delay expired, once it could leave at once:
+        // while the congestion window is full it keeps taking messages, so a sender held by
         // its window sends full frames when it may, not a queue of one-message frames (a
         // pool node's answers to writes: 250 frames of one AccessAck each, behind a window
         // of 4).
         if self.pack_deadline.is_some_and(|d| now >= d)
             && self.tx.open_packer().is_some_and(|p| !p.is_empty())
-            && !self.tx.has_unsent()
+            && self.tx.would_send_at_once()
         {
             self.seal_open()?;
         }
@@ -1098,8 +1098,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         Ok(total)
     }
 
-    /// The retransmit timeout after the consecutive timeouts so far (see
-    /// [`Config::rto_backoff_max_shift`]).
+    /// The retransmit timeout now ([`crate::rto`], [`Config::rto_backoff_max_shift`]).
     fn current_rto(&self) -> u64 {
         self.tx.rto(self.cfg.rto_ns, self.cfg.rto_backoff_max_shift)
     }
@@ -1167,7 +1166,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             d = earliest(d, self.tx.pace_deadline(self.last_now));
         }
         d = earliest(d, self.rx.ack_deadline());
-        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) && !self.tx.has_unsent() {
+        if self.tx.open_packer().is_some_and(|p| !p.is_empty()) && self.tx.would_send_at_once() {
             d = earliest(d, self.pack_deadline);
         }
         if can_seq_credit(self) {

@@ -514,6 +514,12 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
         self.has_unsent() && self.cwnd_room()
     }
 
+    /// Whether a frame sealed now would leave at once: none sealed waits before it, and the
+    /// congestion window has room.
+    pub fn would_send_at_once(&self) -> bool {
+        !self.has_unsent() && self.cwnd_room()
+    }
+
     /// Whether a sealed frame is waiting to be (re)transmitted, congestion window or not.
     pub const fn has_unsent(&self) -> bool {
         self.next_send < self.sealed

@@ -227,24 +227,33 @@ fn retransmit_on_timeout_and_ack_only_in_v11() {
 /// frame sealed: frames waiting for the congestion window are not on the wire, and an
 /// AckOnly numbered past them made the receiver see a gap that was not there and NAK. (A
 /// pool node with 250 responses held by a window of 4 drew a NAK with every AckOnly.)
-#[test]
-fn v11_ack_only_names_no_frame_still_waiting_for_the_window() {
-    let (mut a, mut b) = pair(Version::V1_1, |c| {
+/// A connected pair whose A has a congestion window of one frame (a lost frame and a
+/// retransmit timeout put it there), both ends quiet; returns the time.
+fn window_of_one(a: &mut Conn, b: &mut Conn) -> u64 {
+    a.open(0).unwrap();
+    let mut now = settle(a, b, 0);
+    a.send(&Message::get(1, 0x40, 6), now).unwrap();
+    drain(a, now);
+    now += 1_000_000;
+    let resent = drain(a, now);
+    assert_eq!((resent.len(), a.congestion_window()), (1, 1));
+    deliver(b, &resent, now);
+    settle(a, b, now)
+}
+
+fn window_of_one_pair() -> (Conn, Conn) {
+    pair(Version::V1_1, |c| {
         c.min_window = 1;
         c.rto_ns = 1_000_000;
         c.initial_tx_credits = Some(1 << 14);
         c.rx_buffer_flits = [1 << 14; 5];
-    });
-    a.open(0).unwrap();
-    let mut now = settle(&mut a, &mut b, 0);
-    // A lost frame and a retransmit timeout leave A's congestion window at one frame.
-    a.send(&Message::get(1, 0x40, 6), now).unwrap();
-    drain(&mut a, now);
-    now += 1_000_000;
-    let resent = drain(&mut a, now);
-    assert_eq!((resent.len(), a.congestion_window()), (1, 1));
-    deliver(&mut b, &resent, now);
-    now = settle(&mut a, &mut b, now);
+    })
+}
+
+#[test]
+fn v11_ack_only_names_no_frame_still_waiting_for_the_window() {
+    let (mut a, mut b) = window_of_one_pair();
+    let now = window_of_one(&mut a, &mut b);
     // Ten 1 KiB writes fill ten frames; the window lets a few go.
     let data = [7u8; 1024];
     for i in 0..10 {
@@ -284,6 +293,31 @@ fn v11_ack_only_names_no_frame_still_waiting_for_the_window() {
         assert!(header(&f).ack, "B saw no gap: no NAK");
     }
     assert_eq!(b.stats().naks_tx, naks);
+}
+
+/// While a sealed frame waits for the congestion window, messages queued after it share one
+/// frame instead of each sealing its own when its packing delay (0) runs out: a pool node
+/// held by a window of 4 had queued 250 frames of one AccessAck each.
+#[test]
+fn messages_queued_behind_the_window_share_a_frame() {
+    let (mut a, mut b) = window_of_one_pair();
+    let mut now = window_of_one(&mut a, &mut b);
+    a.send(&Message::get(2, 0x40, 6), now).unwrap();
+    let first = drain(&mut a, now);
+    assert_eq!(first.len(), 1, "the window of one is now full");
+    // Three more messages, polled one by one, each past its packing delay.
+    for src in 3..6 {
+        a.send(&Message::get(src, 0x40, 6), now).unwrap();
+        now += 10;
+        assert!(drain(&mut a, now).is_empty());
+    }
+    // The first frame is acknowledged: what waited goes out as one frame.
+    assert_eq!(deliver(&mut b, &first, now), vec![2]);
+    let ack = drain(&mut b, now + 1_000);
+    deliver(&mut a, &ack, now + 1_000);
+    let rest = drain(&mut a, now + 1_000);
+    assert_eq!(rest.len(), 1, "one frame, not one per message");
+    assert_eq!(deliver(&mut b, &rest, now + 1_000), vec![3, 4, 5]);
 }
 
 #[test]
