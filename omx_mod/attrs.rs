@@ -6,9 +6,10 @@
 use crate::device::Device;
 use crate::glue::genl::Message;
 use crate::netlink::{
-    byte_order, dev, dev_stats, integrity, node, node_state, node_stats, version,
+    byte_order, dev, dev_stats, integrity, latency, node, node_state, node_stats, version,
 };
 use crate::node::{Node, NodeState};
+use crate::omx_logic::latency::{Histogram, BUCKETS};
 use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{ByteOrder, Version};
 use core::sync::atomic::Ordering::Relaxed;
@@ -68,7 +69,43 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
         m.put_u64(node_stats::OUT_OF_WINDOW, s.out_of_window)?;
         m.put_u64(node_stats::OUT_OF_ORDER, s.out_of_order)?;
         m.put_u64(node_stats::DUPLICATES, s.duplicates)
-    })
+    })?;
+    // A histogram's buckets in the spec's order (`le-8us` first, `longer` last), as
+    // `omx_logic::latency` counts them.
+    const BUCKET_ATTRS: [u16; BUCKETS] = [
+        latency::LE_8US,
+        latency::LE_16US,
+        latency::LE_32US,
+        latency::LE_64US,
+        latency::LE_128US,
+        latency::LE_256US,
+        latency::LE_512US,
+        latency::LE_1024US,
+        latency::LE_2048US,
+        latency::LE_4096US,
+        latency::LE_8192US,
+        latency::LE_16384US,
+        latency::LE_32768US,
+        latency::LE_65536US,
+        latency::LE_131072US,
+        latency::LE_262144US,
+        latency::LE_524288US,
+        latency::LE_1048576US,
+        latency::LE_2097152US,
+        latency::LE_4194304US,
+        latency::LE_8388608US,
+        latency::LE_16777216US,
+        latency::LE_33554432US,
+        latency::LONGER,
+    ];
+    let put_latency = |m: &mut Message<'_>, h: &Histogram| -> Result {
+        for (&attr, &count) in BUCKET_ATTRS.iter().zip(h.counts.iter()) {
+            m.put_u64(attr, count)?;
+        }
+        m.put_u64(latency::SUM_US, h.sum_us)
+    };
+    msg.nest(node::READ_LATENCY, |m| put_latency(m, &s.latency.read))?;
+    msg.nest(node::WRITE_LATENCY, |m| put_latency(m, &s.latency.write))
 }
 
 /// The spec's `byte-order` value of a byte order.

@@ -5,6 +5,7 @@
 //! added, so the I/O path never allocates. Used under the node's link lock (softirq-safe).
 
 use crate::omx_logic::expiry::on_timeout;
+use crate::omx_logic::latency::Histogram;
 use crate::omx_logic::sources::{piece_size, Answer, Source, SourceSlot, SourceTable, MAX_SOURCES};
 use crate::omx_proto::tilelink::{INTENT_RELEASE, MAX_SIZE};
 use crate::omx_proto::{Message, Opcode};
@@ -47,6 +48,28 @@ pub(crate) struct IoState {
     /// Responses matched to a message in flight: whether the node works through its queue
     /// (`omx_logic::expiry`).
     answered: u64,
+    /// How long the requests completed here took.
+    pub(crate) latency: Latency,
+}
+
+/// How long the requests completed on a node took, from entering its table to their last
+/// answer, by direction (`omx_logic::latency`; netlink's `read-latency`/`write-latency`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Latency {
+    /// Reads (page-in).
+    pub(crate) read: Histogram,
+    /// Writes and writes of zeroes (page-out); discards are not timed.
+    pub(crate) write: Histogram,
+}
+
+impl Latency {
+    fn record(&mut self, kind: IoKind, elapsed_ns: u64) {
+        match kind {
+            IoKind::Read => self.read.record(elapsed_ns),
+            IoKind::Write | IoKind::Zeroes => self.write.record(elapsed_ns),
+            IoKind::Discard => {}
+        }
+    }
 }
 
 impl IoState {
@@ -70,6 +93,7 @@ impl IoState {
             next_seq: 0,
             stray: 0,
             answered: 0,
+            latency: Latency::default(),
         })
     }
 
@@ -87,9 +111,10 @@ impl IoState {
         self.reserved = self.reserved.saturating_sub(1);
     }
 
-    /// Adds a request into the entry [`IoState::reserve`] promised.
-    pub(crate) fn submit(&mut self, mut e: IoEntry) {
+    /// Adds a request into the entry [`IoState::reserve`] promised, at time `now` (ns).
+    pub(crate) fn submit(&mut self, mut e: IoEntry, now: u64) {
         self.unreserve();
+        e.started = now;
         e.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         e.answered_mark = self.answered;
@@ -129,8 +154,8 @@ impl IoState {
         matches!(self.entries.get(idx), Some(Some(e)) if e.has_data_to_send())
     }
 
-    /// Sends as many messages as credits, window and source ids allow.
-    pub(crate) fn pump(&mut self, conn: &mut impl Sender) {
+    /// Sends as many messages as credits, window and source ids allow, at time `now` (ns).
+    pub(crate) fn pump(&mut self, conn: &mut impl Sender, now: u64) {
         let mut current = None;
         // The oldest request with data left stays the oldest until it is all sent (newer
         // ones are younger), so the table is searched once per request, not once a message.
@@ -203,14 +228,14 @@ impl IoState {
                 Err(true) => return,
                 Err(false) => {
                     e.failed = true;
-                    self.try_finish(idx);
+                    self.try_finish(idx, now);
                 }
             }
         }
     }
 
-    /// Completes request `idx` once nothing of it is in flight any more.
-    fn try_finish(&mut self, idx: usize) {
+    /// Completes request `idx` once nothing of it is in flight any more (at `now`, ns).
+    fn try_finish(&mut self, idx: usize, now: u64) {
         let done = self
             .entries
             .get(idx)
@@ -219,13 +244,16 @@ impl IoState {
         if done {
             if let Some(e) = self.take(idx) {
                 let ok = !e.failed;
+                if ok {
+                    self.latency.record(e.kind, now.saturating_sub(e.started));
+                }
                 e.finish(ok);
             }
         }
     }
 
-    /// A D-channel response from the node (softirq).
-    pub(crate) fn on_response(&mut self, m: &Message<'_>) {
+    /// A D-channel response from the node, received at `now` (ns; softirq).
+    pub(crate) fn on_response(&mut self, m: &Message<'_>, now: u64) {
         let src = match self.sources.answer(m.source) {
             Answer::For(src) => src,
             Answer::Orphan => return,
@@ -267,7 +295,7 @@ impl IoState {
                 e.failed = true;
             }
         }
-        self.try_finish(idx);
+        self.try_finish(idx, now);
     }
 
     /// The block-layer timer of the request with this identity expired: on a node that is

@@ -40,6 +40,8 @@ pub(crate) mod node {
     pub(crate) const STATS: u16 = 10;
     pub(crate) const INTEGRITY: u16 = 11;
     pub(crate) const IO_TIMEOUT: u16 = 12;
+    pub(crate) const READ_LATENCY: u16 = 13;
+    pub(crate) const WRITE_LATENCY: u16 = 14;
 }
 
 /// Attributes of the `node-stats` set.
@@ -58,6 +60,35 @@ pub(crate) mod node_stats {
     pub(crate) const OUT_OF_WINDOW: u16 = 12;
     pub(crate) const OUT_OF_ORDER: u16 = 13;
     pub(crate) const DUPLICATES: u16 = 14;
+}
+
+/// Attributes of the `latency` set.
+pub(crate) mod latency {
+    pub(crate) const LE_8US: u16 = 1;
+    pub(crate) const LE_16US: u16 = 2;
+    pub(crate) const LE_32US: u16 = 3;
+    pub(crate) const LE_64US: u16 = 4;
+    pub(crate) const LE_128US: u16 = 5;
+    pub(crate) const LE_256US: u16 = 6;
+    pub(crate) const LE_512US: u16 = 7;
+    pub(crate) const LE_1024US: u16 = 8;
+    pub(crate) const LE_2048US: u16 = 9;
+    pub(crate) const LE_4096US: u16 = 10;
+    pub(crate) const LE_8192US: u16 = 11;
+    pub(crate) const LE_16384US: u16 = 12;
+    pub(crate) const LE_32768US: u16 = 13;
+    pub(crate) const LE_65536US: u16 = 14;
+    pub(crate) const LE_131072US: u16 = 15;
+    pub(crate) const LE_262144US: u16 = 16;
+    pub(crate) const LE_524288US: u16 = 17;
+    pub(crate) const LE_1048576US: u16 = 18;
+    pub(crate) const LE_2097152US: u16 = 19;
+    pub(crate) const LE_4194304US: u16 = 20;
+    pub(crate) const LE_8388608US: u16 = 21;
+    pub(crate) const LE_16777216US: u16 = 22;
+    pub(crate) const LE_33554432US: u16 = 23;
+    pub(crate) const LONGER: u16 = 24;
+    pub(crate) const SUM_US: u16 = 25;
 }
 
 /// Attributes of the `dev` set.

@@ -195,15 +195,15 @@ impl Node {
 
     /// Counters of the node and of its connections.
     pub(crate) fn stats(&self) -> NodeStatsSnapshot {
-        let (s, stray) = {
+        let (s, stray, latency) = {
             let link = self.link.lock();
             let s = match &link.conn {
                 Some(conn) => link.past.sum(conn.stats()),
                 None => link.past,
             };
-            (s, link.io.stray)
+            (s, link.io.stray, link.io.latency)
         };
-        NodeStatsSnapshot::new(&self.counters, &s, stray)
+        NodeStatsSnapshot::new(&self.counters, &s, stray, latency)
     }
 
     /// Whether a frame from `dev`/`peer` belongs to this node.
@@ -238,7 +238,7 @@ impl Node {
                 entry.fail();
                 return;
             }
-            link.io.submit(entry);
+            link.io.submit(entry, now);
             Self::pump(&mut link, now);
             self.flush(&mut link, now);
         }

@@ -14,6 +14,7 @@
 //! - [`sources`]: source ids of the messages in flight on a node, in generations so an answer
 //!   from an earlier connection never matches a new message; the size of each message.
 //! - [`expiry`]: what a block-layer timeout does to a request.
+//! - [`latency`]: how long requests took on a node, in doubling buckets, and percentiles.
 //! - [`lifecycle`]: a node's state derived from its connection, I/O held across a lost
 //!   connection, and whether a node kept its memory contents.
 //!
@@ -24,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod expiry;
+pub mod latency;
 pub mod lifecycle;
 pub mod mirror;
 pub mod placement;

@@ -46,6 +46,8 @@ pub(crate) struct IoEntry {
     pub(super) failed: bool,
     /// Submission order, for fairness.
     pub(super) seq: u64,
+    /// When it entered the node's table (ns), for its latency.
+    pub(super) started: u64,
     /// Block-layer timeouts extended so far (the node was alive, the request queued).
     pub(super) extensions: Extensions,
     /// The node's count of answered messages at the request's start or last timeout: whether
@@ -78,6 +80,7 @@ impl IoEntry {
             outstanding: 0,
             failed: false,
             seq: 0,
+            started: 0,
             extensions: Extensions::default(),
             answered_mark: 0,
         }

@@ -32,7 +32,7 @@ impl Node {
                         _ if m.chan != Channel::D => {}
                         KEEPALIVE_SOURCE => {}
                         IDENTITY_SOURCE => self.on_identity(&mut link, &m),
-                        _ => link.io.on_response(&m),
+                        _ => link.io.on_response(&m, now),
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 //! A node's counters beyond its connection's own, and the snapshot netlink reports.
 
+use crate::io::Latency;
 use crate::omx_proto::Stats;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -32,12 +33,14 @@ pub(crate) struct NodeStatsSnapshot {
     pub(crate) out_of_window: u64,
     pub(crate) out_of_order: u64,
     pub(crate) duplicates: u64,
+    /// How long completed requests took.
+    pub(crate) latency: Latency,
 }
 
 impl NodeStatsSnapshot {
-    /// The node's counters with `s`, its connections' summed, and `stray`, the responses its
-    /// I/O tables matched to no message.
-    pub(super) fn new(c: &NodeCounters, s: &Stats, stray: u64) -> Self {
+    /// The node's counters with `s`, its connections' summed, `stray`, the responses its
+    /// I/O tables matched to no message, and its requests' `latency`.
+    pub(super) fn new(c: &NodeCounters, s: &Stats, stray: u64, latency: Latency) -> Self {
         Self {
             tx_frames: c.tx_frames.load(Relaxed),
             rx_frames: c.rx_frames.load(Relaxed),
@@ -54,6 +57,7 @@ impl NodeStatsSnapshot {
             out_of_window: s.out_of_window,
             out_of_order: s.out_of_order,
             duplicates: s.duplicates,
+            latency,
         }
     }
 }

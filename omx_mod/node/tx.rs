@@ -60,7 +60,7 @@ impl Node {
         }
         let Link { conn, io, .. } = link;
         if let Some(conn) = conn.as_mut() {
-            io.pump(&mut ConnSender { conn, now });
+            io.pump(&mut ConnSender { conn, now }, now);
         }
     }
 

@@ -15,6 +15,7 @@
 pub mod client;
 pub mod log;
 pub mod memory;
+pub mod metrics;
 #[cfg(feature = "mutation-drop-write")]
 pub mod mutation;
 pub mod notify;

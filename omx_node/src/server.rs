@@ -711,6 +711,11 @@ impl Server {
             .to_json(&self.link_counters(), &self.client_reports())
     }
 
+    /// Counters in the Prometheus text format.
+    pub fn stats_prometheus(&self) -> String {
+        crate::metrics::render(&self.stats, &self.link_counters(), &self.client_reports())
+    }
+
     /// Text counters.
     pub fn stats_text(&self) -> String {
         self.stats
@@ -1203,15 +1208,44 @@ pub struct LoopOptions {
     pub stats_file: Option<std::path::PathBuf>,
     /// Print JSON counters to stdout on SIGUSR1 and at exit.
     pub stats_json: bool,
-    /// Write the stats file this often.
+    /// Write the stats file this often (and the metrics file; every 15 s without it).
     pub stats_interval: Option<Duration>,
+    /// The counters in the Prometheus text format, written with the stats file.
+    pub metrics_file: Option<std::path::PathBuf>,
 }
 
-fn write_stats_file(path: &std::path::Path, json: &str) {
+impl LoopOptions {
+    /// How often the files are written, if at all.
+    fn files_interval(&self) -> Option<Duration> {
+        match (&self.stats_file, &self.metrics_file, self.stats_interval) {
+            (None, None, _) => None,
+            (_, Some(_), None) => Some(METRICS_INTERVAL),
+            (_, _, iv) => iv,
+        }
+    }
+}
+
+/// How often the metrics file is written when no --stats-interval is given: node_exporter
+/// scrapes every 15 s by default.
+const METRICS_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Writes `text` to `path` through a temporary file and a rename, so a reader (a collector)
+/// never sees half of it.
+fn write_file_atomically(path: &std::path::Path, text: &str) {
     let tmp = path.with_extension("tmp");
-    let r = std::fs::write(&tmp, format!("{json}\n")).and_then(|()| std::fs::rename(&tmp, path));
+    let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = r {
-        crate::warn!("cannot write stats file {}: {e}", path.display());
+        crate::warn!("cannot write counters to {}: {e}", path.display());
+    }
+}
+
+/// Writes the stats file (JSON) and the metrics file (Prometheus), those that are asked for.
+fn write_counter_files(server: &Server, opts: &LoopOptions) {
+    if let Some(p) = &opts.stats_file {
+        write_file_atomically(p, &format!("{}\n", server.stats_json()));
+    }
+    if let Some(p) = &opts.metrics_file {
+        write_file_atomically(p, &server.stats_prometheus());
     }
 }
 
@@ -1248,18 +1282,15 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
         }
         if sys::SIG_USR1.swap(false, std::sync::atomic::Ordering::SeqCst) {
             eprint!("{}", server.stats_text());
-            let json = server.stats_json();
-            if let Some(p) = &opts.stats_file {
-                write_stats_file(p, &json);
-            }
+            write_counter_files(server, opts);
             if opts.stats_json {
-                println!("{json}");
+                println!("{}", server.stats_json());
             }
         }
-        if let (Some(p), Some(iv)) = (&opts.stats_file, opts.stats_interval) {
+        if let Some(iv) = opts.files_interval() {
             if now.saturating_sub(last_stats) >= iv.as_nanos() as u64 {
                 last_stats = now;
-                write_stats_file(p, &server.stats_json());
+                write_counter_files(server, opts);
             }
         }
         // Wait for frames or the next protocol deadline.
@@ -1302,12 +1333,9 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
         server.stats.tx_batches += out.stats_batches;
         server.stats.tx_dropped += out.dropped;
     }
-    let json = server.stats_json();
-    if let Some(p) = &opts.stats_file {
-        write_stats_file(p, &json);
-    }
+    write_counter_files(server, opts);
     if opts.stats_json {
-        println!("{json}");
+        println!("{}", server.stats_json());
     }
     Ok(())
 }

@@ -87,42 +87,52 @@ pub struct ClientReport {
 }
 
 impl NodeStats {
+    /// The node-wide counters by their JSON names (`requests` and `clients` aside), in the
+    /// order the JSON dump and the Prometheus metrics list them.
+    pub fn counters(&self, link: &Stats) -> [(&'static str, u64); 30] {
+        [
+            ("frames_rx", self.frames_rx),
+            ("frames_tx", self.frames_tx),
+            ("bytes_rx", self.bytes_rx),
+            ("bytes_tx", self.bytes_tx),
+            ("data_read", self.data_read),
+            ("data_written", self.data_written),
+            ("data_released", self.data_released),
+            ("denied", self.denied),
+            ("malformed", self.malformed),
+            ("not_for_us", self.not_for_us),
+            ("no_connection", self.no_connection),
+            ("no_region", self.no_region),
+            ("backpressure_drops", self.backpressure_drops),
+            ("deferred", self.deferred),
+            ("tx_dropped", self.tx_dropped),
+            ("connections_opened", self.connections_opened),
+            ("connections_closed", self.connections_closed),
+            ("connections_dead", self.connections_dead),
+            ("regions_forgotten", self.regions_forgotten),
+            ("rx_batches", self.rx_batches),
+            ("tx_batches", self.tx_batches),
+            ("retransmits", link.frames_retx),
+            ("timeouts", link.timeouts),
+            ("naks_tx", link.naks_tx),
+            ("naks_rx", link.naks_rx),
+            ("duplicates", link.duplicates),
+            ("out_of_order", link.out_of_order),
+            ("link_rx_errors", link.rx_errors),
+            ("integrity_errors", link.integrity_errors),
+            ("out_of_window", link.out_of_window),
+        ]
+    }
+
     /// Counters as one JSON object.
     pub fn to_json(&self, link: &Stats, clients: &[ClientReport]) -> String {
         let mut s = String::from("{");
         let mut kv = |k: &str, v: u64| {
             let _ = write!(s, "\"{k}\":{v},");
         };
-        kv("frames_rx", self.frames_rx);
-        kv("frames_tx", self.frames_tx);
-        kv("bytes_rx", self.bytes_rx);
-        kv("bytes_tx", self.bytes_tx);
-        kv("data_read", self.data_read);
-        kv("data_written", self.data_written);
-        kv("data_released", self.data_released);
-        kv("denied", self.denied);
-        kv("malformed", self.malformed);
-        kv("not_for_us", self.not_for_us);
-        kv("no_connection", self.no_connection);
-        kv("no_region", self.no_region);
-        kv("backpressure_drops", self.backpressure_drops);
-        kv("deferred", self.deferred);
-        kv("tx_dropped", self.tx_dropped);
-        kv("connections_opened", self.connections_opened);
-        kv("connections_closed", self.connections_closed);
-        kv("connections_dead", self.connections_dead);
-        kv("regions_forgotten", self.regions_forgotten);
-        kv("rx_batches", self.rx_batches);
-        kv("tx_batches", self.tx_batches);
-        kv("retransmits", link.frames_retx);
-        kv("timeouts", link.timeouts);
-        kv("naks_tx", link.naks_tx);
-        kv("naks_rx", link.naks_rx);
-        kv("duplicates", link.duplicates);
-        kv("out_of_order", link.out_of_order);
-        kv("link_rx_errors", link.rx_errors);
-        kv("integrity_errors", link.integrity_errors);
-        kv("out_of_window", link.out_of_window);
+        for (k, v) in self.counters(link) {
+            kv(k, v);
+        }
         s.push_str("\"requests\":{");
         for (i, name) in OPS.iter().enumerate() {
             let _ = write!(s, "\"{name}\":{}", self.requests[i]);

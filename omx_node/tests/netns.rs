@@ -361,10 +361,20 @@ fn usr1_stats_json_and_clean_shutdown() {
     let p = pair(1500);
     let stats = std::env::temp_dir().join(format!("omxt-stats-{}-usr1.json", std::process::id()));
     let stats_s = stats.to_str().unwrap().to_string();
+    let metrics = std::env::temp_dir().join(format!("omxt-stats-{}-usr1.prom", std::process::id()));
+    let metrics_s = metrics.to_str().unwrap().to_string();
     let mut node = start_node(
         &p.node_ns,
         &p.node_if,
-        &["--size", "4M", "--stats-file", &stats_s, "--stats-json"],
+        &[
+            "--size",
+            "4M",
+            "--stats-file",
+            &stats_s,
+            "--stats-json",
+            "--metrics-file",
+            &metrics_s,
+        ],
     );
     let mut c = connect(&p.client_ns, &p.client_if, ClientOptions::default());
     c.write(0, &[7u8; 4096]).unwrap();
@@ -392,11 +402,21 @@ fn usr1_stats_json_and_clean_shutdown() {
     assert_eq!(json_u64(&json, "get"), 4);
     assert_eq!(json_u64(&json, "put_full"), 4);
     assert_eq!(json_u64(&json, "put_partial"), 1);
+    // The same counters for Prometheus, written with the JSON.
+    let prom = wait_file(&metrics, "omx_pool_client_requests_total");
+    for line in [
+        "omx_pool_requests_total{op=\"get\"} 4",
+        "omx_pool_requests_total{op=\"put_full\"} 4",
+        "omx_pool_requests_total{op=\"put_partial\"} 1",
+    ] {
+        assert!(prom.lines().any(|l| l == line), "no {line:?} in\n{prom}");
+    }
     assert!(
         node.stderr().contains("requests: get 4"),
         "{}",
         node.stderr()
     );
+    let _ = std::fs::remove_file(&metrics);
     // SIGTERM with a client still connected: closes and exits 0.
     let st = node.stop();
     assert!(st.success(), "{st}");

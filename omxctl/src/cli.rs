@@ -79,8 +79,16 @@ Events are sent in the initial network namespace only: in another one monitor pr
     )]
     Monitor,
 
-    /// Show module-wide, per-node and per-device counters
-    #[command(after_help = "Example:\n  omxctl stats\n  omxctl stats --watch 2")]
+    /// Show module-wide, per-node and per-device counters and each node's page-in and
+    /// page-out latency percentiles
+    #[command(after_help = "\
+Percentiles are the upper bounds of doubling buckets (8 us, 16 us, ...): P99 <=512us means
+above 256 and at most 512 microseconds.
+
+Examples:
+  omxctl stats
+  omxctl stats --watch 2
+  omxctl stats --prometheus > omx.prom.tmp && mv omx.prom.tmp omx.prom")]
     Stats(StatsArgs),
 }
 
@@ -90,6 +98,10 @@ pub struct StatsArgs {
     /// Repeat every SECS seconds until interrupted
     #[arg(short, long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub watch: Option<u64>,
+    /// Print the counters and latency histograms in the Prometheus text format (for
+    /// node_exporter's textfile collector) instead of tables or JSON
+    #[arg(long, conflicts_with = "watch")]
+    pub prometheus: bool,
 }
 
 /// `omxctl node ...`

@@ -4,8 +4,10 @@
 
 pub mod cli;
 pub mod error;
+pub mod latency;
 pub mod model;
 pub mod monitor;
 pub mod netlink;
+pub mod prometheus;
 pub mod show;
 pub mod units;

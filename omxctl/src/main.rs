@@ -14,7 +14,7 @@ use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
 use omxctl::netlink::attrs::{ByteOrder, Integrity, Version, DEVNAME_MAX, IFNAME_MAX};
 use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
-use omxctl::{monitor, show, units};
+use omxctl::{monitor, prometheus, show, units};
 
 /// Exit with a clap-style usage error (exit code 2), showing the usage of
 /// subcommand `path` (e.g. `["node", "add"]`).
@@ -41,7 +41,10 @@ enum Action {
     DevShow(Option<String>),
     Show,
     Monitor,
-    Stats(Option<u64>),
+    Stats {
+        watch: Option<u64>,
+        prometheus: bool,
+    },
 }
 
 fn check_name(path: &[&str], kind: &str, name: &str, max: usize) {
@@ -124,7 +127,10 @@ fn validate(cmd: Command) -> Action {
         }
         Command::Show => Action::Show,
         Command::Monitor => Action::Monitor,
-        Command::Stats(s) => Action::Stats(s.watch),
+        Command::Stats(s) => Action::Stats {
+            watch: s.watch,
+            prometheus: s.prometheus,
+        },
     }
 }
 
@@ -194,11 +200,15 @@ fn run(action: Action, json: bool, pretty: bool) -> Result<()> {
             });
         }
         Action::Monitor => monitor::run(&mut omx, json)?,
-        Action::Stats(watch) => loop {
+        Action::Stats { watch, prometheus } => loop {
             let module = omx.stats_get()?;
             let nodes = omx.node_dump()?;
             let devs = omx.dev_dump()?;
             let report = StatsReport::new(module, &nodes, &devs);
+            if prometheus {
+                print(&prometheus::render(&report));
+                break;
+            }
             match (json, watch) {
                 (true, None) => print(&show::json(&report, pretty)),
                 (true, Some(_)) => print(&show::json_line(&report)),

@@ -3,8 +3,10 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::latency::LatencySummary;
 use crate::netlink::attrs::{
-    ByteOrder, DevAttr, DevStats, Integrity, ModuleStats, NodeAttr, NodeState, NodeStats, Version,
+    ByteOrder, DevAttr, DevStats, Integrity, Latency, ModuleStats, NodeAttr, NodeState, NodeStats,
+    Version,
 };
 use omx_args::format_mac;
 
@@ -33,6 +35,10 @@ pub struct Node {
     pub io_timeout_ms: Option<u32>,
     pub state: Option<NodeState>,
     pub stats: Option<NodeStats>,
+    /// How long completed reads (page-in) took: requests per latency bucket.
+    pub read_latency: Option<Latency>,
+    /// How long completed writes (page-out) took.
+    pub write_latency: Option<Latency>,
 }
 
 impl Node {
@@ -53,6 +59,8 @@ impl Node {
                 NodeAttr::IoTimeout(v) => n.io_timeout_ms = Some(*v),
                 NodeAttr::State(v) => n.state = Some(*v),
                 NodeAttr::Stats(v) => n.stats = Some(NodeStats::from_attrs(v)),
+                NodeAttr::ReadLatency(v) => n.read_latency = Some(Latency::from_attrs(v)),
+                NodeAttr::WriteLatency(v) => n.write_latency = Some(Latency::from_attrs(v)),
                 NodeAttr::Other(_) => {}
             }
         }
@@ -104,7 +112,12 @@ pub struct Overview {
 pub struct NodeCounters {
     pub id: u32,
     pub ifname: Option<String>,
+    pub state: Option<NodeState>,
     pub stats: NodeStats,
+    /// Reads (page-in): count, mean and percentiles.
+    pub read_latency: LatencySummary,
+    /// Writes (page-out).
+    pub write_latency: LatencySummary,
 }
 
 /// A device's counters, for `omxctl stats`.
@@ -132,7 +145,10 @@ impl StatsReport {
                 .map(|n| NodeCounters {
                     id: n.id,
                     ifname: n.ifname.clone(),
+                    state: n.state,
                     stats: n.stats.clone().unwrap_or_default(),
+                    read_latency: LatencySummary::new(n.read_latency.as_ref()),
+                    write_latency: LatencySummary::new(n.write_latency.as_ref()),
                 })
                 .collect(),
             devices: devices

@@ -4,7 +4,8 @@ use std::fmt::Display;
 
 use serde::Serialize;
 
-use crate::model::{Dev, Event, Node, Overview, StatsReport};
+use crate::latency::{LatencySummary, PERCENTILES};
+use crate::model::{Dev, Event, Node, NodeCounters, Overview, StatsReport};
 use crate::units::format_size;
 use omx_args::format_mac;
 
@@ -195,7 +196,24 @@ pub fn node_detail(n: &Node) -> String {
             }
         }
     }
+    for (name, l) in [
+        ("read latency", &n.read_latency),
+        ("write latency", &n.write_latency),
+    ] {
+        if let Some(l) = l {
+            kv(&mut out, name, latency_line(&LatencySummary::new(Some(l))));
+        }
+    }
     out
+}
+
+/// `1234 requests, mean 300us, p50 <=256us p90 <=256us p99 <=512us p99.9 <=4.1ms`.
+fn latency_line(l: &LatencySummary) -> String {
+    let mut line = format!("{} requests, mean {}", l.count, l.mean_text());
+    for ((label, _, _), text) in PERCENTILES.iter().zip(l.percentiles_text()) {
+        line.push_str(&format!(" {} {text}", label.to_lowercase()));
+    }
+    line
 }
 
 /// `omxctl dev show NAME`: everything about one device.
@@ -287,6 +305,8 @@ pub fn stats(r: &StatsReport) -> String {
             .collect();
         let h: Vec<&str> = headers.iter().map(String::as_str).collect();
         out.push_str(&indent(&table(&h, &rows)));
+        out.push_str("\nlatency (percentiles: bounds of doubling buckets):\n");
+        out.push_str(&indent(&latency_table(&r.nodes)));
     }
     out.push('\n');
     if r.devices.is_empty() {
@@ -316,6 +336,28 @@ pub fn stats(r: &StatsReport) -> String {
     out
 }
 
+/// Per node and direction: requests completed, mean, percentiles.
+fn latency_table(nodes: &[NodeCounters]) -> String {
+    let mut headers = vec!["ID", "OP", "COUNT", "MEAN"];
+    headers.extend(PERCENTILES.iter().map(|(label, _, _)| *label));
+    let rows: Vec<Vec<String>> = nodes
+        .iter()
+        .flat_map(|n| {
+            [("read", &n.read_latency), ("write", &n.write_latency)].map(|(op, l)| {
+                let mut row = vec![
+                    n.id.to_string(),
+                    op.to_string(),
+                    l.count.to_string(),
+                    l.mean_text(),
+                ];
+                row.extend(l.percentiles_text());
+                row
+            })
+        })
+        .collect();
+    table(&headers, &rows)
+}
+
 /// `omxctl monitor`: one line per event.
 pub fn event_line(e: &Event) -> String {
     match e {
@@ -343,7 +385,7 @@ pub fn event_line(e: &Event) -> String {
 mod tests {
     use super::*;
     use crate::netlink::attrs::{
-        ByteOrder, DevStats, Integrity, ModuleStats, NodeState, NodeStats, Version,
+        ByteOrder, DevStats, Integrity, Latency, ModuleStats, NodeState, NodeStats, Version,
     };
     use serde_json::json;
 
@@ -367,6 +409,13 @@ mod tests {
                 rx_bytes: 2048,
                 ..Default::default()
             }),
+            read_latency: Some(Latency {
+                le_256us: 3,
+                le_1024us: 1,
+                sum_us: 1000,
+                ..Default::default()
+            }),
+            write_latency: Some(Latency::default()),
         }
     }
 
@@ -408,9 +457,21 @@ mod tests {
                     "malformed": 0, "timeouts": 0, "reconnects": 0,
                     "integrity_errors": 0, "out_of_window": 0, "out_of_order": 0,
                     "duplicates": 0
-                }
+                },
+                "read_latency": latency(&[("le_256us", 3), ("le_1024us", 1), ("sum_us", 1000)]),
+                "write_latency": latency(&[])
             })
         );
+    }
+
+    /// A latency histogram's JSON: every bucket 0 but those given.
+    fn latency(nonzero: &[(&str, u64)]) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for (k, _) in Latency::default().fields() {
+            let v = nonzero.iter().find(|(n, _)| *n == k).map_or(0, |&(_, v)| v);
+            m.insert(k.to_string(), v.into());
+        }
+        serde_json::Value::Object(m)
     }
 
     /// Every key of an object and of the objects nested in it, as dotted paths.

@@ -65,6 +65,10 @@ def functions(text):
 
 PUT = re.compile(r"\.(put_\w+|nest)\(\s*([^,)]*)")
 CONST = re.compile(r"^(\w+)::([A-Z0-9_]+)$")
+# A table of attribute constants a loop writes (`const BUCKET_ATTRS: [u16; N] = [set::A, ..]`
+# then `put_u64(attr, ..)` over it): its constants count as written by the function it is in.
+TABLE = re.compile(r"const\s+(\w+_ATTRS)\s*:\s*\[u16;[^\]]*\]\s*=\s*\[([^\]]*)\]")
+IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 written = {}  # (file, fn) -> {(module, CONST): line}
 for f in FILES:
@@ -73,10 +77,23 @@ for f in FILES:
         continue
     text = blank_strings(open(f).read())
     fns = functions(text)
+    tables = {}  # fn -> constants of its *_ATTRS tables
+    for t in TABLE.finditer(text):
+        inside = [(st, n) for n, (st, e) in fns.items() if st <= t.start() <= e]
+        fn = max(inside)[1] if inside else None
+        for item in t.group(2).split(","):
+            c = CONST.match(item.strip())
+            if c:
+                tables.setdefault(fn, {})[(c.group(1), c.group(2))] = line_of(text, t.start())
     for m in PUT.finditer(text):
         line = line_of(text, m.start(2))
         arg = m.group(2).strip()
         c = CONST.match(arg)
+        inside = [(s, n) for n, (s, e) in fns.items() if s <= m.start() <= e]
+        if not c and IDENT.match(arg) and inside and max(inside)[1] in tables:
+            fn = max(inside)[1]
+            written.setdefault((f, fn), {}).update(tables[fn])
+            continue
         if not c:
             errors.append(f"{f}:{line}: {m.group(1)}({arg}, ..): not a spec constant (set::ATTR); "
                           "cannot tell which attribute it writes")

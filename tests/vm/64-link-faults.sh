@@ -249,6 +249,49 @@ while read -r line; do
 	fi
 done <"$SHARED/results.jsonl"
 
+# The latency histograms (omxctl stats): 200 reads one at a time, without a fault and with 5 ms
+# (+-2) of netem delay each way, so at least 6 ms a read. Each probe's reads were all counted;
+# the median of the delayed ones is in a bucket above 4096 us, and above the undelayed one's.
+# median_bound TAG: the bucket bound (us) of the median of the reads between the probe's
+# snapshots, then their count.
+median_bound() {
+	jq -rn --slurpfile b "$R/$1-probe-before.json" --slurpfile a "$R/$1-probe-after.json" '
+		def buckets(h): [h | to_entries[] | select(.key | test("^le_[0-9]+us$|^longer$"))
+			| {bound: (if .key == "longer" then infinite else (.key | ltrimstr("le_") | rtrimstr("us") | tonumber) end), n: .value}]
+			| sort_by(.bound);
+		[buckets($a[0].read_latency), buckets($b[0].read_latency)] | transpose
+		| map({bound: .[0].bound, n: (.[0].n - .[1].n)}) as $d
+		| ($d | map(.n) | add) as $total
+		| [foreach $d[] as $x (0; . + $x.n; {bound: $x.bound, seen: .})]
+		| map(select(.seen * 2 >= $total)) | first | "\(.bound) \($total)"'
+}
+if [ -z "${OMX_FAULT_SCENARIOS:-}" ] || [[ "+$OMX_FAULT_SCENARIOS+" == *+none+* && "+$OMX_FAULT_SCENARIOS+" == *+delay+* ]]; then
+	for tag in none delay; do
+		if [ ! -s "$R/$tag-probe-after.json" ]; then
+			bad latency "no latency probe in the $tag scenario"
+			continue
+		fi
+		read -r bound count <<<"$(median_bound "$tag" || echo "0 0")"
+		echo "latency probe ($tag): $count reads counted, median at most $bound us; omxctl stats printed:"
+		grep -A5 '^latency' "$R/$tag-probe-stats.txt" | sed 's/^/    /' || true
+		[ "$count" = 200 ] || bad latency "$tag: the read histogram counted $count of the probe's 200 reads"
+		eval "median_$tag=\$bound"
+		# omxctl stats shows percentiles for node 1's reads, and the Prometheus histogram the
+		# same count as the JSON.
+		grep -Eq '^  1 +read +[0-9]+ +[0-9.]+(us|ms|s) +<=[0-9.]+(us|ms|s) ' "$R/$tag-probe-stats.txt" ||
+			bad latency "$tag: omxctl stats shows no read percentiles for node 1"
+		json_count=$(jq '[.read_latency | to_entries[] | select(.key != "sum_us") | .value] | add' "$R/$tag-probe-after.json")
+		grep -qx "omx_node_read_latency_seconds_count{node=\"1\",ifname=\"eth0\"} $json_count" "$R/$tag-probe.prom" ||
+			bad latency "$tag: omxctl stats --prometheus does not count the $json_count reads omxctl -j node show does"
+	done
+	if [ -n "${median_none:-}" ] && [ -n "${median_delay:-}" ]; then
+		[ "$median_delay" != null ] && [ "$median_delay" -gt 4096 ] ||
+			bad latency "reads over a link delayed by 6 ms or more have their median at most $median_delay us"
+		[ "$median_delay" -gt "$median_none" ] ||
+			bad latency "the median read latency did not move with the link's delay ($median_none us without, $median_delay us with)"
+	fi
+fi
+
 echo "$netem_passed netem scenarios passed"
 echo "$link_passed link scenarios passed (flaps, MTU)"
 [ "$vm_status" = 0 ] || bad vm "a VM reported a problem (above)"

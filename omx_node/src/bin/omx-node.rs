@@ -89,9 +89,14 @@ struct Args {
     /// --stats-interval and at exit.
     #[arg(long)]
     stats_file: Option<PathBuf>,
-    /// Seconds between stats-file updates.
+    /// Seconds between stats-file and metrics-file updates.
     #[arg(long, value_name = "SECS")]
     stats_interval: Option<f64>,
+    /// Write the counters in the Prometheus text format (for node_exporter's
+    /// textfile collector: a *.prom file in its directory) to this file on
+    /// SIGUSR1, every --stats-interval (15 s without it) and at exit.
+    #[arg(long)]
+    metrics_file: Option<PathBuf>,
     /// Print JSON counters to stdout on SIGUSR1 and at exit.
     #[arg(long)]
     stats_json: bool,
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
         stats_interval: args
             .stats_interval
             .map(|s| Duration::from_secs_f64(s.max(0.01))),
+        metrics_file: args.metrics_file.clone(),
     };
     // Set up and listening: a `Type=notify` unit counts as started from here.
     if let Err(e) = omx_node::notify::notify(&format!(

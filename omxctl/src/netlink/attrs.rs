@@ -207,6 +207,10 @@ pub enum NodeAttr {
     /// How long I/O waits for the node after losing its connection, in ms.
     IoTimeout(u32),
     Stats(Vec<NodeStatsAttr>),
+    /// How long completed reads took (a histogram).
+    ReadLatency(Vec<LatencyAttr>),
+    /// How long completed writes took.
+    WriteLatency(Vec<LatencyAttr>),
     Other(DefaultNla),
 }
 
@@ -225,6 +229,7 @@ impl Nla for NodeAttr {
             Self::PeerMac(_) => 6,
             Self::Size(_) => 8,
             Self::Stats(attrs) => attrs.as_slice().buffer_len(),
+            Self::ReadLatency(attrs) | Self::WriteLatency(attrs) => attrs.as_slice().buffer_len(),
             Self::Other(nla) => nla.value_len(),
         }
     }
@@ -243,6 +248,8 @@ impl Nla for NodeAttr {
             Self::IoTimeout(_) => node::IO_TIMEOUT,
             Self::State(_) => node::STATE,
             Self::Stats(_) => node::STATS | NLA_F_NESTED,
+            Self::ReadLatency(_) => node::READ_LATENCY | NLA_F_NESTED,
+            Self::WriteLatency(_) => node::WRITE_LATENCY | NLA_F_NESTED,
             Self::Other(nla) => nla.kind(),
         }
     }
@@ -260,6 +267,7 @@ impl Nla for NodeAttr {
             Self::PeerMac(mac) => buffer.copy_from_slice(mac),
             Self::Size(v) => emit_u64(buffer, *v).unwrap(),
             Self::Stats(attrs) => attrs.as_slice().emit(buffer),
+            Self::ReadLatency(attrs) | Self::WriteLatency(attrs) => attrs.as_slice().emit(buffer),
             Self::Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -286,6 +294,12 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for NodeAttr {
             node::STATE => Self::State(parse_u32(v).context("invalid node state")?.into()),
             node::STATS => Self::Stats(
                 parse_nested(v, |nla| NodeStatsAttr::parse(nla)).context("invalid node stats")?,
+            ),
+            node::READ_LATENCY => Self::ReadLatency(
+                parse_nested(v, |nla| LatencyAttr::parse(nla)).context("invalid read-latency")?,
+            ),
+            node::WRITE_LATENCY => Self::WriteLatency(
+                parse_nested(v, |nla| LatencyAttr::parse(nla)).context("invalid write-latency")?,
             ),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })

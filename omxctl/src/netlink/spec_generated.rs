@@ -90,6 +90,8 @@ pub mod node {
     pub const STATS: u16 = 10;
     pub const INTEGRITY: u16 = 11;
     pub const IO_TIMEOUT: u16 = 12;
+    pub const READ_LATENCY: u16 = 13;
+    pub const WRITE_LATENCY: u16 = 14;
     /// Longest `ifname` the kernel accepts (`max-len`).
     pub const IFNAME_MAX_LEN: usize = 15;
 }
@@ -110,6 +112,35 @@ pub mod node_stats {
     pub const OUT_OF_WINDOW: u16 = 12;
     pub const OUT_OF_ORDER: u16 = 13;
     pub const DUPLICATES: u16 = 14;
+}
+
+/// `latency` attribute set.
+pub mod latency {
+    pub const LE_8US: u16 = 1;
+    pub const LE_16US: u16 = 2;
+    pub const LE_32US: u16 = 3;
+    pub const LE_64US: u16 = 4;
+    pub const LE_128US: u16 = 5;
+    pub const LE_256US: u16 = 6;
+    pub const LE_512US: u16 = 7;
+    pub const LE_1024US: u16 = 8;
+    pub const LE_2048US: u16 = 9;
+    pub const LE_4096US: u16 = 10;
+    pub const LE_8192US: u16 = 11;
+    pub const LE_16384US: u16 = 12;
+    pub const LE_32768US: u16 = 13;
+    pub const LE_65536US: u16 = 14;
+    pub const LE_131072US: u16 = 15;
+    pub const LE_262144US: u16 = 16;
+    pub const LE_524288US: u16 = 17;
+    pub const LE_1048576US: u16 = 18;
+    pub const LE_2097152US: u16 = 19;
+    pub const LE_4194304US: u16 = 20;
+    pub const LE_8388608US: u16 = 21;
+    pub const LE_16777216US: u16 = 22;
+    pub const LE_33554432US: u16 = 23;
+    pub const LONGER: u16 = 24;
+    pub const SUM_US: u16 = 25;
 }
 
 /// `dev` attribute set.
@@ -160,6 +191,8 @@ pub fn node_attr_name(kind: u16) -> Option<&'static str> {
         node::STATS => "stats",
         node::INTEGRITY => "integrity",
         node::IO_TIMEOUT => "io-timeout",
+        node::READ_LATENCY => "read-latency",
+        node::WRITE_LATENCY => "write-latency",
         _ => return None,
     })
 }
@@ -181,6 +214,38 @@ pub fn node_stats_attr_name(kind: u16) -> Option<&'static str> {
         node_stats::OUT_OF_WINDOW => "out-of-window",
         node_stats::OUT_OF_ORDER => "out-of-order",
         node_stats::DUPLICATES => "duplicates",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `latency` attribute type.
+pub fn latency_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        latency::LE_8US => "le-8us",
+        latency::LE_16US => "le-16us",
+        latency::LE_32US => "le-32us",
+        latency::LE_64US => "le-64us",
+        latency::LE_128US => "le-128us",
+        latency::LE_256US => "le-256us",
+        latency::LE_512US => "le-512us",
+        latency::LE_1024US => "le-1024us",
+        latency::LE_2048US => "le-2048us",
+        latency::LE_4096US => "le-4096us",
+        latency::LE_8192US => "le-8192us",
+        latency::LE_16384US => "le-16384us",
+        latency::LE_32768US => "le-32768us",
+        latency::LE_65536US => "le-65536us",
+        latency::LE_131072US => "le-131072us",
+        latency::LE_262144US => "le-262144us",
+        latency::LE_524288US => "le-524288us",
+        latency::LE_1048576US => "le-1048576us",
+        latency::LE_2097152US => "le-2097152us",
+        latency::LE_4194304US => "le-4194304us",
+        latency::LE_8388608US => "le-8388608us",
+        latency::LE_16777216US => "le-16777216us",
+        latency::LE_33554432US => "le-33554432us",
+        latency::LONGER => "longer",
+        latency::SUM_US => "sum-us",
         _ => return None,
     })
 }
@@ -277,6 +342,37 @@ counter_set! {
         OutOfWindow / out_of_window = node_stats::OUT_OF_WINDOW,
         OutOfOrder / out_of_order = node_stats::OUT_OF_ORDER,
         Duplicates / duplicates = node_stats::DUPLICATES,
+    }
+}
+
+counter_set! {
+    /// `latency` attribute set (nested in node `read-latency`).
+    LatencyAttr, Latency {
+        Le8us / le_8us = latency::LE_8US,
+        Le16us / le_16us = latency::LE_16US,
+        Le32us / le_32us = latency::LE_32US,
+        Le64us / le_64us = latency::LE_64US,
+        Le128us / le_128us = latency::LE_128US,
+        Le256us / le_256us = latency::LE_256US,
+        Le512us / le_512us = latency::LE_512US,
+        Le1024us / le_1024us = latency::LE_1024US,
+        Le2048us / le_2048us = latency::LE_2048US,
+        Le4096us / le_4096us = latency::LE_4096US,
+        Le8192us / le_8192us = latency::LE_8192US,
+        Le16384us / le_16384us = latency::LE_16384US,
+        Le32768us / le_32768us = latency::LE_32768US,
+        Le65536us / le_65536us = latency::LE_65536US,
+        Le131072us / le_131072us = latency::LE_131072US,
+        Le262144us / le_262144us = latency::LE_262144US,
+        Le524288us / le_524288us = latency::LE_524288US,
+        Le1048576us / le_1048576us = latency::LE_1048576US,
+        Le2097152us / le_2097152us = latency::LE_2097152US,
+        Le4194304us / le_4194304us = latency::LE_4194304US,
+        Le8388608us / le_8388608us = latency::LE_8388608US,
+        Le16777216us / le_16777216us = latency::LE_16777216US,
+        Le33554432us / le_33554432us = latency::LE_33554432US,
+        Longer / longer = latency::LONGER,
+        SumUs / sum_us = latency::SUM_US,
     }
 }
 

@@ -73,6 +73,17 @@ poll() {
 	done
 }
 
+# probe TAG: 200 reads of 4 KiB one at a time (nothing else does I/O meanwhile), with the
+# node's latency histograms before and after, and what omxctl stats prints of them then: the
+# host checks that the reads were all counted and that their latency follows the link's delay.
+probe() {
+	"$C" -j node show 1 >"$R/$1-probe-before.json"
+	dd if=/dev/omx0 of=/dev/null bs=4k count=200 iflag=direct status=none
+	"$C" -j node show 1 >"$R/$1-probe-after.json"
+	"$C" stats >"$R/$1-probe-stats.txt"
+	"$C" stats --prometheus >"$R/$1-probe.prom"
+}
+
 # fio writes SIZE MiB of the work area in random blocks of 4-64 KiB, 16 in flight, each with a
 # crc32c header, then reads every block back and verifies it: both directions carry data under
 # netem.
@@ -93,6 +104,7 @@ run_netem() { # TAG SIZE_MIB [NETEM ARGS...] (none: no fault, the reference)
 	kill "$poller" 2>/dev/null || true
 	wait "$poller" 2>/dev/null || true
 	[ "$rc" = 0 ] || head -c 2000 "$R/$tag-fio.err"
+	case $tag in none | delay) probe "$tag" ;; esac
 	[ $# = 0 ] || netem_off "$tag"
 	snapshot "$tag" after
 	result "$tag" netem "${*:-none}" "$rc" "$secs" "$size"
