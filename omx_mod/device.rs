@@ -315,4 +315,10 @@ impl Device {
     pub(crate) fn is_open(&self) -> bool {
         self.disk.openers() > 0
     }
+
+    /// Discards the whole device, so its nodes give its memory back (`dev del`): waits for
+    /// every node's answer, or for the failure of those that cannot answer. Process context.
+    pub(crate) fn release_memory(&self) -> Result {
+        self.disk.discard(self.size)
+    }
 }

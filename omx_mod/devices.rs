@@ -46,8 +46,10 @@ impl Devices {
             .any(|d| d.members().iter().any(|m| m.node.id == id))
     }
 
-    /// Removes the device called `name` unless it is open; the disk goes away (waiting for
-    /// its I/O) after the lock is released.
+    /// Removes the device called `name` unless it is open. After the lock is released, the
+    /// device is discarded whole, so its nodes give its memory back (best effort: a node that
+    /// cannot answer keeps it, which is logged), then the disk goes away (waiting for its
+    /// I/O).
     pub(crate) fn remove(&self, name: &[u8]) -> Result<(), DelError> {
         let dev = {
             let mut list = self.list.lock();
@@ -60,6 +62,15 @@ impl Devices {
             }
             slot.take()
         };
+        if let Some(dev) = &dev {
+            if let Err(e) = dev.release_memory() {
+                pr_warn!(
+                    "device {}: not all of its memory on the nodes could be released ({:?}): a node that failed keeps it\n",
+                    &*dev.name,
+                    e
+                );
+            }
+        }
         drop(dev);
         Ok(())
     }

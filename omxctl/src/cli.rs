@@ -223,7 +223,8 @@ Examples:
   omxctl dev add omx1 --size 2G --nodes 1,2 --replicas 2")]
     Add(DevAddArgs),
 
-    /// Remove a block device (refused while it is open or swapped on)
+    /// Remove a block device (refused while it is open or swapped on); its data is discarded,
+    /// so its pool nodes free the memory
     #[command(after_help = "Example:\n  omxctl dev del omx0")]
     Del {
         /// Device name, e.g. omx0

@@ -3,7 +3,9 @@
 # /dev/omx0 (128 MiB) on it, writes and reads back a dd pattern, runs fio with crc32c
 # verification (random 4k/64k, read/write mix, iodepth 1 and 32), discards the whole device
 # (omx-node's RSS must fall by most of what was written, the data must read as zeros), checks
-# that rmmod is refused while the device is open, then removes the device and unloads the module.
+# that rmmod is refused while the device is open, writes 32 MiB and removes the device (dev del
+# releases its memory: the RSS falls again, and a device added in its place reads zeros), then
+# unloads the module.
 . "$(dirname "$0")/lib.sh"
 
 # fio needs System V shm, which the guest kernel lacks: see tests/tools/noshm.c.
@@ -15,7 +17,7 @@ vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait
 
-for f in dd.ok fio.ok discard.ok rmmod-refused.ok; do
+for f in dd.ok fio.ok discard.ok rmmod-refused.ok dev-del-release.ok; do
 	[ -e "$SHARED/$f" ] || fail "missing $f"
 done
 for j in "$SHARED"/fio-*.json; do

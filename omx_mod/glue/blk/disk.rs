@@ -182,6 +182,24 @@ impl<T: BlkOps> Disk<T> {
         &self.data
     }
 
+    /// Discards the disk's first `bytes` bytes and waits until every discard completed,
+    /// through the driver's own queue like any discard (so a device's nodes give its memory
+    /// back). Process context: sleeps. Errors are the block layer's (a failed request: EIO).
+    pub(crate) fn discard(&self, bytes: u64) -> Result {
+        // SAFETY: the disk is valid and added (type invariant), so `part0` is its whole-disk
+        // block device, live until `del_gendisk` in `drop`, which cannot run while `self`
+        // is borrowed; `blkdev_issue_discard` only submits bios to it and waits for them,
+        // which process context (our caller's) allows.
+        to_result(unsafe {
+            bindings::blkdev_issue_discard(
+                (*self.disk.as_ptr()).part0,
+                0,
+                bytes >> SECTOR_SHIFT,
+                bindings::GFP_KERNEL,
+            )
+        })
+    }
+
     /// # Safety
     ///
     /// `rq` must be a request of a tag set built by `new` for `T`, whose disk is alive.

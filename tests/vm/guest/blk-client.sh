@@ -57,7 +57,21 @@ touch "$S/rmmod-refused.ok"
 
 "$C" -j dev show omx0 >"$S/dev-final.json"
 cat "$S/dev-final.json"
+
+# dev del gives the device's memory back too (the module discards the whole device before
+# removing it): 32 MiB written, then dev del: omx-node's RSS falls by most of it, and a device
+# added again in the same place of the node reads zeros there, not the old data.
+dd if=/dev/urandom of=/dev/omx0 bs=1M count=32 seek=8 oflag=direct status=none
+before=$(pool_rss)
 "$C" dev del omx0
 [ ! -e /dev/omx0 ]
+after=$(pool_rss)
+echo "omx-node's RSS: $before kB before dev del, $after kB after"
+[ $((before - after)) -ge $((24 << 10)) ] || { echo "dev del gave back only $((before - after)) kB"; exit 1; }
+"$C" dev add omx0 --size 128M
+dd if=/dev/omx0 bs=1M skip=8 count=32 iflag=direct status=none | cmp -n $((32 << 20)) - /dev/zero ||
+	{ echo "a device added again after dev del reads the old data, not zeros"; exit 1; }
+"$C" dev del omx0
+touch "$S/dev-del-release.ok"
 "$C" node del 1
 rmmod omx_mod
