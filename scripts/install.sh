@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make install / make uninstall: puts omx on a machine the way a distribution package would.
-#   scripts/install.sh install     module, omxctl, omx-node, man pages, completions, unit, docs
+#   scripts/install.sh install     module, omxctl, omx-node, man pages, completions, units, docs
 #   scripts/install.sh uninstall   removes what install recorded, and runs depmod again
 # DESTDIR (staging root, default none), PREFIX (/usr/local) and KDIR (the kernel build tree the
 # module was built against: the project's guest kernel by default, or any Rust-enabled 6.12
@@ -63,8 +63,8 @@ do_install() {
 	put 644 "$gen/completions/_omxctl" "$prefix/share/zsh/site-functions/_omxctl"
 	put 644 "$gen/completions/omxctl.fish" "$prefix/share/fish/vendor_completions.d/omxctl.fish"
 	# The units name the binary where it now is.
-	for unit in omx-node.service omx-node@.service; do
-		sed "s|/usr/local/bin/omx-node|$prefix/bin/omx-node|g; s|file:///usr/share/doc/omx|file://$prefix/share/doc/omx|" \
+	for unit in omx-node.service omx-node@.service omx-client.service; do
+		sed "s|/usr/local/bin/omx|$prefix/bin/omx|g; s|file:///usr/share/doc/omx|file://$prefix/share/doc/omx|" \
 			"$OMX_ROOT/Documentation/$unit" >"$OMX_ROOT/target/gen/$unit"
 		put 644 "$OMX_ROOT/target/gen/$unit" "$prefix/lib/systemd/system/$unit"
 	done

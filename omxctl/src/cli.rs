@@ -90,6 +90,43 @@ Examples:
   omxctl stats --watch 2
   omxctl stats --prometheus > omx.prom.tmp && mv omx.prom.tmp omx.prom")]
     Stats(StatsArgs),
+
+    /// Register the pool nodes and devices of a configuration file and turn swap on, each
+    /// only where missing (run at boot by omx-client.service)
+    #[command(after_help = "\
+The file (default /etc/omx/omx.conf) has [Node NAME] and [Device NAME] sections; see
+omxctl.md or `omxctl showconf` for the format. Each step is printed before it runs.
+
+Examples:
+  omxctl up
+  omxctl up --dry-run /etc/omx/omx.conf")]
+    Up(ConfArgs),
+
+    /// Turn swap off and remove the devices and nodes of a configuration file (their memory
+    /// on the nodes is released)
+    #[command(after_help = "Example:\n  omxctl down\n  omxctl down --dry-run")]
+    Down(ConfArgs),
+
+    /// Print the nodes, devices and swap the module has now as a configuration file
+    #[command(after_help = "Example:\n  omxctl showconf > /etc/omx/omx.conf")]
+    Showconf,
+}
+
+/// Where `omxctl up`, `down` and omx-client.service read the configuration.
+pub const DEFAULT_CONF: &str = "/etc/omx/omx.conf";
+
+/// Arguments of `omxctl up` and `down`.
+#[derive(Args, Debug)]
+pub struct ConfArgs {
+    /// Configuration file
+    #[arg(value_name = "FILE", default_value = DEFAULT_CONF)]
+    pub file: std::path::PathBuf,
+    /// Print the steps without carrying them out
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Seconds `up` waits for the nodes to come up
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub wait: u64,
 }
 
 /// Arguments of `omxctl stats`.

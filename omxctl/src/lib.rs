@@ -3,6 +3,7 @@
 //! formatting. The `omxctl` binary (src/main.rs) is a thin front end.
 
 pub mod cli;
+pub mod conf;
 pub mod error;
 pub mod latency;
 pub mod model;

@@ -9,12 +9,20 @@ use std::time::Duration;
 
 use clap::{error::ErrorKind, CommandFactory, Parser};
 
+use omxctl::cli::ConfArgs;
 use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, IntegrityArg, NodeCommand, VersionArg};
 use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
 use omxctl::netlink::attrs::{ByteOrder, Integrity, Version, DEVNAME_MAX, IFNAME_MAX};
 use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
-use omxctl::{monitor, prometheus, show, units};
+use omxctl::{conf, monitor, prometheus, show, units};
+
+/// Reads and parses a configuration file.
+fn read_conf(path: &std::path::Path) -> Result<conf::Config> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(&format!("reading {}", path.display()), e))?;
+    conf::parse(&text, &path.display().to_string()).map_err(Error::Invalid)
+}
 
 /// Exit with a clap-style usage error (exit code 2), showing the usage of
 /// subcommand `path` (e.g. `["node", "add"]`).
@@ -45,6 +53,9 @@ enum Action {
         watch: Option<u64>,
         prometheus: bool,
     },
+    Up(ConfArgs),
+    Down(ConfArgs),
+    Showconf,
 }
 
 fn check_name(path: &[&str], kind: &str, name: &str, max: usize) {
@@ -127,6 +138,9 @@ fn validate(cmd: Command) -> Action {
         }
         Command::Show => Action::Show,
         Command::Monitor => Action::Monitor,
+        Command::Up(a) => Action::Up(a),
+        Command::Down(a) => Action::Down(a),
+        Command::Showconf => Action::Showconf,
         Command::Stats(s) => Action::Stats {
             watch: s.watch,
             prometheus: s.prometheus,
@@ -200,6 +214,15 @@ fn run(action: Action, json: bool, pretty: bool) -> Result<()> {
             });
         }
         Action::Monitor => monitor::run(&mut omx, json)?,
+        Action::Up(a) => {
+            let conf = read_conf(&a.file)?;
+            conf::apply::up(&mut omx, &conf, a.dry_run, Duration::from_secs(a.wait))?
+        }
+        Action::Down(a) => {
+            let conf = read_conf(&a.file)?;
+            conf::apply::down(&mut omx, &conf, a.dry_run)?
+        }
+        Action::Showconf => print(&conf::apply::showconf(&mut omx)?),
         Action::Stats { watch, prometheus } => loop {
             let module = omx.stats_get()?;
             let nodes = omx.node_dump()?;

@@ -16,6 +16,8 @@ for unit in omx-node.service omx-node@.service; do
 	grep -q "^ExecStart=/usr/local/bin/omx-node " "$root/usr/local/lib/systemd/system/$unit" ||
 		fail "the installed $unit does not start the installed omx-node"
 done
+grep -q "^ExecStart=/usr/local/bin/omxctl up " "$root/usr/local/lib/systemd/system/omx-client.service" ||
+	fail "the installed omx-client.service does not run the installed omxctl"
 
 segment_up
 vm_start 1 "$OMX_ROOT/tests/vm/guest/install-client.sh"
