@@ -30,47 +30,41 @@ pub fn render(stats: &NodeStats, link: &Stats, clients: &[ClientReport]) -> Stri
             }
         },
     );
-    if !clients.is_empty() {
-        e.family(
+    type PerClient = fn(&ClientReport) -> u64;
+    let per_client: [(&str, Kind, &str, PerClient); 4] = [
+        (
             "omx_pool_client_connected",
             Kind::Gauge,
             "Whether the client has a connection (1) or is away (0).",
-            |f| {
-                for c in clients {
-                    f.sample(&[("mac", &c.mac)], u64::from(c.state != "away"));
-                }
-            },
-        );
-        e.family(
+            |c| u64::from(c.state != "away"),
+        ),
+        (
             "omx_pool_client_region_bytes",
             Kind::Gauge,
             "Bytes of memory the client's region holds (0: none).",
-            |f| {
-                for c in clients {
-                    f.sample(&[("mac", &c.mac)], c.region_size);
-                }
-            },
-        );
-        e.family(
+            |c| c.region_size,
+        ),
+        (
             "omx_pool_client_requests_total",
             Kind::Counter,
             "Requests the client made.",
-            |f| {
-                for c in clients {
-                    f.sample(&[("mac", &c.mac)], c.requests);
-                }
-            },
-        );
-        e.family(
+            |c| c.requests,
+        ),
+        (
             "omx_pool_client_denied_total",
             Kind::Counter,
             "Requests of the client answered with denied.",
-            |f| {
+            |c| c.denied,
+        ),
+    ];
+    if !clients.is_empty() {
+        for (name, kind, help, value) in per_client {
+            e.family(name, kind, help, |f| {
                 for c in clients {
-                    f.sample(&[("mac", &c.mac)], c.denied);
+                    f.sample(&[("mac", &c.mac)], value(c));
                 }
-            },
-        );
+            });
+        }
     }
     e.finish()
 }
