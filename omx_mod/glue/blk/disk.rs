@@ -190,14 +190,15 @@ impl<T: BlkOps> Disk<T> {
         // block device, live until `del_gendisk` in `drop`, which cannot run while `self`
         // is borrowed; `blkdev_issue_discard` only submits bios to it and waits for them,
         // which process context (our caller's) allows.
-        to_result(unsafe {
+        let ret = unsafe {
             bindings::blkdev_issue_discard(
                 (*self.disk.as_ptr()).part0,
                 0,
                 bytes >> SECTOR_SHIFT,
                 bindings::GFP_KERNEL,
             )
-        })
+        };
+        to_result(ret)
     }
 
     /// # Safety

@@ -185,30 +185,33 @@ fn up_refuses_a_node_or_device_of_another_size() {
 #[test]
 fn down_undoes_in_reverse_only_what_is_there() {
     let c = parse(EXAMPLE, "omx.conf").unwrap();
-    let nodes = [node(
-        4,
-        "eth1",
-        [2, 0, 0, 0, 0, 3],
-        4 << 30,
-        NodeState::Dead,
-    )];
-    let devs = [dev("omx0", 2 << 30)];
+    let nodes = [
+        node(3, "eth1", [2, 0, 0, 0, 0, 2], 4 << 30, NodeState::Up),
+        node(4, "eth1", [2, 0, 0, 0, 0, 3], 4 << 30, NodeState::Dead),
+    ];
+    let devs = [dev("omx0", 2 << 30), dev("omx1", 1 << 30)];
     let swaps = [ActiveSwap {
         path: "/dev/omx0".into(),
         priority: -2,
     }];
-    let text: Vec<String> = plan::down(&c, &nodes, &devs, &swaps)
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let text = |nodes: &[Node], devs: &[Dev], swaps: &[ActiveSwap]| -> Vec<String> {
+        plan::down(&c, nodes, devs, swaps)
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
     assert_eq!(
-        text,
+        text(&nodes, &devs, &swaps),
         [
+            "omxctl dev del omx1",
             "swapoff /dev/omx0",
             "omxctl dev del omx0",
-            "omxctl node del 4   # pool2"
+            "omxctl node del 4   # pool2",
+            "omxctl node del 3   # pool1",
         ]
     );
+    // Only what is there: pool1 gone already, no device, no swap.
+    assert_eq!(text(&nodes[1..], &[], &[]), ["omxctl node del 4   # pool2"]);
     assert_eq!(plan::down(&c, &[], &[], &[]), []);
 }
 
