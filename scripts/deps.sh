@@ -34,7 +34,8 @@ PINNED=(
 	python3-matplotlib=3.6.3-1+b1
 )
 # Unpinned: versions move with security updates and any recent one works.
-UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc jq python3)
+# systemd and udev: booted by the guest of 16-node-unit (the host's root is the guest's).
+UNPINNED=(qemu-system-x86 libssl-dev xz-utils iproute2 make gcc jq python3 systemd udev)
 
 [ "$(id -u)" = 0 ] || die "run as root (apt-get is needed), or install these yourself: ${PINNED[*]%%=*} ${UNPINNED[*]}"
 command -v apt-get >/dev/null || die "apt-get not found: omx's setup needs Debian 12 (bookworm)"

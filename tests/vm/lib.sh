@@ -7,7 +7,10 @@
 #   segment_up [MTU]                  create br0 in this namespace
 #   vm_start N GUEST_SCRIPT [ARGS]    boot VM N (MAC 52:54:00:0a:aa:0N) running GUEST_SCRIPT;
 #                                     VM_MEM, VM_CPUS, VM_TIMEOUT and VM_QEMU_ARGS (extra QEMU
-#                                     arguments, e.g. a virtio-blk disk) apply to it
+#                                     arguments, e.g. a virtio-blk disk) apply to it; with
+#                                     VM_INIT=systemd it boots systemd and udev, which run
+#                                     GUEST_SCRIPT as a unit (qemu/guest-init.sh), with
+#                                     net.ifnames=0 so that udev leaves eth0 its name
 #   vm_poweroff N                     pull VM N's plug (QEMU terminated: no shutdown, no goodbye)
 #   vm_wait                           wait for all VMs; fail unless every guest script exited 0
 #                                     (VMs powered off need not)
@@ -80,7 +83,7 @@ vm_start() {
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-serial "file:$log" \
 		-kernel "$OMX_KERNEL" \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 tsc=reliable $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE${OMX_VM_KEEP:+:$OMX_VM_KEEP}" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose ro init=$OMX_ROOT/qemu/guest-init.sh panic=-1 tsc=reliable $KERNEL_EXTRA_ARGS OMX_NAME=vm$n OMX_RUN=$script OMX_ARGS=$args OMX_ROOT=$OMX_ROOT OMX_KEEP=$OMX_CACHE${OMX_VM_KEEP:+:$OMX_VM_KEEP}${VM_INIT:+ OMX_INIT=$VM_INIT net.ifnames=0}" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev local,id=shared,path="$SHARED",security_model=none \
