@@ -3,9 +3,9 @@
 #
 # Two QEMU VMs (TCG) on a bridge in a private network namespace: VM 1 is the client, VM 2 the
 # pool. Two phases, each a fresh boot of both VMs:
-#   blk   the link's own limit (raw-frame ping-pong, bench/rawpp.c) and fio on the client's
-#         block devices: /dev/omx0 at MTU 1500 (also without its CRC trailer, and over
-#         MACsec), nbd over TCP to a RAM-backed nbd-server,
+#   blk   the link's own limits (raw-frame ping-pong, bench/rawpp.c; one way, pktgen) and fio
+#         on the client's block devices: /dev/omx0 at MTU 1500 (also without its CRC
+#         trailer, and over MACsec), nbd over TCP to a RAM-backed nbd-server,
 #         NVMe over TCP to a brd RAM disk (nvmet), zram, brd (local RAM: the upper bound), a
 #         virtio-blk disk (a raw image file on the host, cache=none), /dev/omx0 at MTU 9000
 #   swap  a decode-shaped LLM workload (bench/llm-decode.c) and a memcached-shaped key-value

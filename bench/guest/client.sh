@@ -1,7 +1,8 @@
 # The client VM of `make bench` (VM 1, 10.77.0.1). Arg: the phase.
-#   blk   the link's own limit (bench/rawpp.c) and fio on every block device: omx at MTU 1500
-#         (with and without its CRC-32C frame trailer, and over MACsec), nbd over TCP, NVMe
-#         over TCP, zram, brd, the virtio-blk disk, then omx at MTU 9000; BLK_CFGS picks some
+#   blk   the link's own limits (bench/rawpp.c, bench/guest/pktgen.sh) and fio on every block
+#         device: omx at MTU 1500 (with and without its CRC-32C frame trailer, and over
+#         MACsec), nbd over TCP, NVMe over TCP, zram, brd, the virtio-blk disk, then omx at
+#         MTU 9000; BLK_CFGS picks some
 #   swap  the decode-shaped workload (bench/llm-decode.c) and the key-value workload
 #         (bench/kv.c) in a memory cgroup, all-local and swapping to each backend
 # Results go to /mnt/shared/res (fio JSON, one JSON line per other test, CPU counters of
@@ -12,11 +13,13 @@ phase=${1:-blk}
 S=/mnt/shared
 . "$S/bench.env"
 . "$OMX_ROOT/tests/vm/guest/lib.sh"
+. "$OMX_ROOT/bench/guest/pktgen.sh"
 C=$TOOLS/omxctl # the run's snapshot (scripts/bench.sh), also used by wait_up
 R=$S/res
 mkdir -p "$R/fio" "$R/stat" "$R/json"
 POOL=10.77.0.2
 POOL_MAC=52:54:00:0a:aa:02
+CLIENT_MAC=52:54:00:0a:aa:01
 node_id=
 
 log() { echo "bench: $*"; }
@@ -47,6 +50,22 @@ snap() {
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"
 	[ -n "$node_id" ] && [[ $1 == *.b ]] && ctl nodestats >"$R/stat/$1.pool-omx"
 	return 0
+}
+
+# The link's one-way limit at the current MTU (bench/guest/pktgen.sh): full frames from the
+# pool to this VM (what reads and swap-in move) and from this VM to the pool (writes), each
+# direction's frames counted by the receiver over LINK_SECS after a second of warm-up.
+link_stream() { # MTU
+	local mtu=$1 j rx
+	j=$R/json/stream-$mtu
+	[ "$(ctl "pktgen $CLIENT_MAC $((mtu + 14)) $((LINK_SECS + 2))")" = ok ] || { err "pool's pktgen"; return 1; }
+	rx_rate eth0 1 "$LINK_SECS" >"$j.pull.json"
+	sleep 2
+	ctl "rxrate 1 $LINK_SECS" >"$j.push.json" &
+	rx=$!
+	pktgen_send eth0 "$POOL_MAC" $((mtu + 14)) $((LINK_SECS + 2)) || err "pktgen to the pool"
+	wait $rx || err "pool's rxrate"
+	log "link one-way at MTU $mtu: pool to client $(cat "$j.pull.json"), client to pool $(cat "$j.push.json")"
 }
 
 omx_up() { # MTU [INTEGRITY: xxh64 (default), crc32c or none] [INTERFACE: eth0 (default)]
@@ -183,7 +202,7 @@ fio_zram() {
 }
 
 blk_phase() {
-	want link && link_tests 1500
+	want link && link_tests 1500 && link_stream 1500
 	want omx-1500 && omx_up 1500 && fio_dev omx-1500 /dev/omx0 && omx_down mtu1500
 	# What the CRC-32C trailer (on by default) costs: the same without it.
 	want omx-1500-nocrc && omx_up 1500 none && fio_dev omx-1500-nocrc /dev/omx0 && omx_down mtu1500-nocrc
@@ -194,7 +213,7 @@ blk_phase() {
 	want zram && fio_zram
 	want brd && fio_dev brd /dev/ram0
 	want disk && fio_dev disk /dev/vda
-	want omx-9000 && jumbo && link_tests 9000 && omx_up 9000 && fio_dev omx-9000 /dev/omx0 && omx_down mtu9000
+	want omx-9000 && jumbo && link_tests 9000 && link_stream 9000 && omx_up 9000 && fio_dev omx-9000 /dev/omx0 && omx_down mtu9000
 }
 
 # ---------------------------------------------------------------- swap workloads

@@ -9,6 +9,8 @@
 #   macsec    -> macsec0 over eth0 (tests/vm/guest/macsec-up.sh) and a new omx-node on it
 #   plain     -> macsec0 removed, a new omx-node on eth0
 #   nodestats -> omx-node's JSON counters (SIGUSR1 writes its --stats-file)
+#   pktgen MAC BYTES SECS -> "ok", then frames of BYTES to MAC for SECS seconds (pktgen.sh)
+#   rxrate SKIP SECS      -> what eth0 received in SECS seconds after SKIP, as JSON (pktgen.sh)
 #   quit      -> stop serving (pool.sh then stops the daemons)
 # Also stops when /mnt/shared/done appears (the client died without saying quit).
 import os
@@ -37,6 +39,13 @@ def start_node(iface="eth0"):
     return p
 
 
+def pktgen_sh(call):
+    """Runs a function of bench/guest/pktgen.sh in bash; returns the Popen."""
+    lib = os.path.join(os.environ["OMX_ROOT"], "bench/guest/pktgen.sh")
+    return subprocess.Popen(["bash", "-c", '. "$0" && "$@"', lib] + call,
+                            stdout=subprocess.PIPE, text=True)
+
+
 def procs():
     """/proc/PID/stat of every process, each line prefixed with "proc "."""
     out = []
@@ -57,6 +66,7 @@ def main():
     srv.listen(4)
     srv.settimeout(5)
     open(f"{SHARED}/pool.ready", "w").close()
+    sender = None  # the running pktgen_send, if any
     while True:
         try:
             conn, _ = srv.accept()
@@ -109,12 +119,23 @@ def main():
                     reply = open("/run/omx-node-stats.json").read()
                 except OSError as e:
                     reply = f'{{"error": "{e}"}}\n'
+            elif cmd.startswith("pktgen "):
+                _, mac, size, secs = cmd.split()
+                if sender:
+                    sender.wait()
+                sender = pktgen_sh(["pktgen_send", "eth0", mac, size, secs])
+                reply = "ok\n"
+            elif cmd.startswith("rxrate "):
+                _, skip, secs = cmd.split()
+                reply = pktgen_sh(["rx_rate", "eth0", skip, secs]).communicate()[0]
             elif cmd == "quit":
                 conn.sendall(b"bye\n")
                 break
             else:
                 reply = f"unknown command {cmd!r}\n"
             conn.sendall(reply.encode())
+    if sender:
+        sender.wait()
     node.terminate()
     node.wait()
 

@@ -188,7 +188,8 @@ def cpu_s_per_gib(busy_share, bytes_per_s):
 def load_run(run):
     """(results, rows): results as written to results.json, rows flat for results.csv."""
     rows = []  # flat rows for the CSV
-    results = {"meta": load(f"{run}/meta.json") or {}, "fio": {}, "link": {}, "decode": {}, "kv": {}}
+    results = {"meta": load(f"{run}/meta.json") or {}, "fio": {}, "link": {}, "stream": {}, "decode": {},
+               "kv": {}}
     errors = []
     for p in glob.glob(f"{run}/*/shared/res/errors.txt"):
         errors += [l.strip() for l in open(p) if l.strip()]
@@ -248,6 +249,17 @@ def load_run(run):
                      "mb_s": j["mb_per_s"], "p50_us": j["p50_us"], "p99_us": j["p99_us"],
                      "p999_us": j["p999_us"], "client_cpu": j["cpu"].get("client", {}).get("busy"),
                      "pool_cpu": j["cpu"].get("pool", {}).get("busy")})
+
+    # The link's one-way limit (pktgen): stream-MTU.DIRECTION.json, DIRECTION pull or push.
+    for p in sorted(glob.glob(f"{blk}/json/stream-*.json")):
+        name = os.path.basename(p)[:-5]
+        j = load(p)
+        if not j:
+            continue
+        mtu, direction = name[7:].split(".", 1)
+        results["stream"][f"{mtu}.{direction}"] = j
+        rows.append({"part": "link", "config": f"pktgen-{mtu}", "test": f"{direction}-one-way",
+                     "mb_s": j["mb_per_s"]})
 
     # ---------------------------------------------------------------- swap workloads
     sw = f"{run}/swap/shared/res"

@@ -131,7 +131,7 @@ def plots(results, out):
         fig, ax = plt.subplots(figsize=(9, 4.5))
         labels = [f"MTU {mtu}\n{job}" for mtu, job, *_ in vl]
         xs = range(len(vl))
-        ax.bar([x - 0.2 for x in xs], [r[3] for r in vl], 0.4, label="raw link (rawpp)", color="#bbbbbb")
+        ax.bar([x - 0.2 for x in xs], [r[3] for r in vl], 0.4, label="the link (ops/s: rawpp; MB/s: pktgen)", color="#bbbbbb")
         ax.bar([x + 0.2 for x in xs], [r[2] for r in vl], 0.4, label="omx (fio)", color=COLORS["omx-1500"])
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, fontsize=7)

@@ -3,6 +3,7 @@ then the bars)."""
 import csv
 import json
 
+from report.bars import link_bandwidth
 from report.load import BLK_CFGS, FIO_JOBS, LABEL, SWAP_CFGS, ratio
 
 
@@ -34,7 +35,8 @@ def retx_pct(r):
 
 
 def vs_link(results):
-    """omx against the raw link at the same MTU: (mtu, job, omx, link, omx p50, link p50)."""
+    """omx against the link at the same MTU: (mtu, job, omx, link, omx p50, link p50); the
+    link's request rates from rawpp, its bandwidth from pktgen where the run measured it."""
     out = []
     for mtu in ("1500", "9000"):
         for qd, job in (("1", "randread-4k-qd1"), ("32", "randread-4k-qd32")):
@@ -43,10 +45,10 @@ def vs_link(results):
             if lk and om:
                 out.append((mtu, job, om["iops"], lk["ops_per_s"], om["p50_us"], lk["p50_us"]))
         for job, mode in (("read-1m-qd8", "pull"), ("write-1m-qd8", "push")):
-            lk = results["link"].get(f"link-{mtu}.{mode}-65536-qd8")
+            lk, _ = link_bandwidth(results, mtu, mode)
             om = results["fio"].get(f"omx-{mtu}", {}).get(job)
             if lk and om:
-                out.append((mtu, job, om["mb_s"], lk["mb_per_s"], None, None))
+                out.append((mtu, job, om["mb_s"], lk, None, None))
     return out
 
 
@@ -97,6 +99,14 @@ def summary(results, bars, out):
         md.append(f"| {name} | {fmt(j['ops_per_s'])} | {fmt(j['mb_per_s'], 1)} | {fmt(j['p50_us'], 1)} | "
                   f"{fmt(j['p99_us'], 1)} | {j['lost']} | {pctf(c.get('client', {}).get('busy'))}/"
                   f"{pctf(c.get('pool', {}).get('busy'))} | {j['link'].get('client_rx_drop', '-')}/{j['link'].get('pool_rx_drop', '-')} |")
+    if results.get("stream"):
+        md.append("\n### The link's one-way limit (the kernel's pktgen, full frames, counted by the receiver)\n")
+        md.append("| MTU | direction | MB/s of Ethernet payload | frames/s |")
+        md.append("|---|---|--:|--:|")
+        for name, j in sorted(results["stream"].items()):
+            mtu, direction = name.split(".")
+            way = "pool to client (reads)" if direction == "pull" else "client to pool (writes)"
+            md.append(f"| {mtu} | {way} | {fmt(j['mb_per_s'], 1)} | {fmt(j['frames_per_s'])} |")
     vl = vs_link(results)
     if vl:
         md.append("\n| omx against the link | omx | link | omx / link | p50 omx / link us |")
