@@ -8,12 +8,12 @@ use crate::omx_logic::expiry::on_timeout;
 use crate::omx_logic::latency::Histogram;
 use crate::omx_logic::sources::{piece_size, Answer, Source, SourceSlot, SourceTable, MAX_SOURCES};
 use crate::omx_proto::tilelink::{INTENT_RELEASE, MAX_SIZE};
-use crate::omx_proto::{Message, Opcode};
+use crate::omx_proto::{ByteOrder, Message, Opcode};
 use kernel::prelude::*;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
 pub(crate) const MAX_REQUESTS: usize = 128;
-/// Largest message (8 KiB: two pages, at MTU 9000); the write bounce buffer's size.
+/// Largest message (8 KiB: two pages, at MTU 9000).
 const MAX_MSG: u32 = crate::omx_proto::message_size::MAX_MESSAGE;
 /// Largest release: an Intent carries no data, so TileLink's largest size whatever the MTU.
 const MAX_RELEASE: u32 = 1 << MAX_SIZE;
@@ -29,6 +29,15 @@ pub(crate) trait Sender {
     /// Sends a message; `Err(true)` when out of credit or window (retry later),
     /// `Err(false)` when it can never be sent.
     fn send(&mut self, msg: &Message<'_>) -> Result<(), bool>;
+    /// Sends a PutFullData of `2^size` bytes whose data `fill` writes into the frame
+    /// (`omx_proto::Connection::send_put_full_with`); errors as for `send`.
+    fn send_put_full_with(
+        &mut self,
+        source: u32,
+        addr: u64,
+        size: u8,
+        fill: impl FnOnce(&mut [u8], ByteOrder) -> bool,
+    ) -> Result<(), bool>;
 }
 
 pub(crate) struct IoState {
@@ -38,9 +47,6 @@ pub(crate) struct IoState {
     reserved: usize,
     /// The messages in flight, by source id (`omx_logic::sources`; id 0 is the keepalive's).
     sources: SourceTable<KVec<SourceSlot>>,
-    /// A write's piece gathered from its bio segments (reads need none: an answer is
-    /// scattered from the frame straight into the pages).
-    bounce: KVec<u8>,
     msg_size: u32,
     next_seq: u64,
     /// Responses matching no message in flight (reported in the node's `malformed`).
@@ -82,13 +88,11 @@ impl IoState {
         }
         let slots = KVec::from_elem(SourceSlot::default(), MAX_SOURCES, GFP_KERNEL)?;
         let sources = SourceTable::new(slots).ok_or(EINVAL)?;
-        let bounce = KVec::from_elem(0u8, MAX_MSG as usize, GFP_KERNEL)?;
         Ok(Self {
             entries,
             used: 0,
             reserved: 0,
             sources,
-            bounce,
             msg_size: msg_size.min(MAX_MSG),
             next_seq: 0,
             stray: 0,
@@ -189,27 +193,34 @@ impl IoState {
                     piece.trailing_zeros() as u8,
                     INTENT_RELEASE,
                 )),
+                // The data goes from the pages straight into the frame, with the byte-order
+                // swap: one copy (an all-zero write has no pages).
                 IoKind::Write | IoKind::Zeroes => {
-                    let Some(buf) = self.bounce.get_mut(..piece as usize) else {
-                        return;
-                    };
-                    let filled = match e.kind {
-                        IoKind::Zeroes => {
-                            buf.fill(0);
-                            Ok(())
-                        }
-                        _ => e.rq.read_data(e.issued as usize, buf),
-                    };
-                    match filled {
-                        Ok(()) => {
+                    let (kind, off) = (e.kind, e.issued as usize);
+                    let rq = &mut e.rq;
+                    conn.send_put_full_with(
+                        source,
+                        addr,
+                        piece.trailing_zeros() as u8,
+                        |wire, order| {
+                            let filled = match kind {
+                                IoKind::Zeroes => {
+                                    wire.fill(0);
+                                    true
+                                }
+                                _ => rq
+                                    .read_data_into(off, piece as usize, |src, at| {
+                                        order.put_mem(wire, at, src)
+                                    })
+                                    .is_ok(),
+                            };
                             #[cfg(omx_mutation = "flip_write")]
-                            if e.issued == 0 {
-                                crate::mutation::flip_one_in_n(buf);
+                            if off == 0 {
+                                crate::mutation::flip_one_in_n(wire);
                             }
-                            conn.send(&Message::put_full(source, addr, buf))
-                        }
-                        Err(_) => Err(false),
-                    }
+                            filled
+                        },
+                    )
                 }
             };
             match sent {

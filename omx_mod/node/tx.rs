@@ -7,7 +7,7 @@ use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::tasklet::{impl_has_tasklet, TaskletHandler};
 use crate::io::Sender;
 use crate::node::{now_ns, Conn, Link, Node, NodeState};
-use crate::omx_proto::{self as proto, Message, ETHERTYPE_OMNIXTEND};
+use crate::omx_proto::{self as proto, ByteOrder, Message, ETHERTYPE_OMNIXTEND};
 use core::sync::atomic::Ordering::Relaxed;
 
 /// Headroom for the device's link-layer needs in front of our Ethernet header.
@@ -21,14 +21,30 @@ struct ConnSender<'a> {
 
 impl Sender for ConnSender<'_> {
     fn send(&mut self, msg: &Message<'_>) -> Result<(), bool> {
-        match self.conn.send(msg, self.now) {
-            Ok(()) => Ok(()),
-            // Retried after the next received frame (credits, acknowledgements) or the timer.
-            Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => {
-                Err(true)
-            }
-            Err(_) => Err(false),
-        }
+        retry_later(self.conn.send(msg, self.now))
+    }
+
+    fn send_put_full_with(
+        &mut self,
+        source: u32,
+        addr: u64,
+        size: u8,
+        fill: impl FnOnce(&mut [u8], ByteOrder) -> bool,
+    ) -> Result<(), bool> {
+        retry_later(
+            self.conn
+                .send_put_full_with(source, addr, size, self.now, fill),
+        )
+    }
+}
+
+/// A send's outcome for the I/O tables: `Err(true)` to retry after the next received frame
+/// (credits, acknowledgements) or the timer, `Err(false)` for a message that can never go.
+fn retry_later(sent: Result<(), proto::Error>) -> Result<(), bool> {
+    match sent {
+        Ok(()) => Ok(()),
+        Err(proto::Error::NoCredit | proto::Error::WindowFull | proto::Error::NotOpen) => Err(true),
+        Err(_) => Err(false),
     }
 }
 

@@ -37,6 +37,7 @@ use super::ethernet::EthHeader;
 use super::frame::{FrameLimits, FrameView, Messages, DEFAULT_MTU, MIN_PAYLOAD};
 use super::header::{MessageType, TloeHeader};
 use super::integrity;
+use super::message_size::MAX_MESSAGE;
 use super::reliability::{RxState, SlotMeta, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
@@ -639,6 +640,44 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
     /// spends its credits. On [`Error::NoCredit`] or [`Error::WindowFull`]
     /// nothing was consumed; retry after the next received frame.
     pub fn send(&mut self, msg: &Message<'_>, now: u64) -> Result<(), Error> {
+        let (limits, order) = (self.limits, self.cfg.order);
+        self.pack(msg, now, |buf, p| p.push(buf, &limits, msg, order))
+    }
+
+    /// [`Connection::send`] of a PutFullData of `2^size` bytes (8 to 8 KiB) whose data
+    /// `fill(data, order)` writes straight into the frame, in wire order for `order`
+    /// ([`ByteOrder::put_mem`]): a sender copies its data once, byte-order conversion
+    /// included, instead of into a buffer first and from there into the frame. If `fill`
+    /// returns false (its data could not be read), nothing is sent:
+    /// [`Error::InvalidMessage`].
+    pub fn send_put_full_with(
+        &mut self,
+        source: u32,
+        address: u64,
+        size: u8,
+        now: u64,
+        fill: impl FnOnce(&mut [u8], ByteOrder) -> bool,
+    ) -> Result<(), Error> {
+        // What the checks see: a PutFullData of that size (its bytes are never read).
+        static ZEROS: [u8; MAX_MESSAGE as usize] = [0; MAX_MESSAGE as usize];
+        let data = ZEROS
+            .get(..1usize.checked_shl(u32::from(size)).unwrap_or(usize::MAX))
+            .ok_or(Error::InvalidMessage)?;
+        let shape = Message::put_full(source, address, data);
+        let (limits, order) = (self.limits, self.cfg.order);
+        self.pack(&shape, now, |buf, p| {
+            p.push_filled(buf, &limits, &shape, order, fill)
+        })
+    }
+
+    /// Packs `msg` with `push` into the open frame (sealing a full one and opening another
+    /// first) and spends its credits; checks first, so that on an error nothing is spent.
+    fn pack(
+        &mut self,
+        msg: &Message<'_>,
+        now: u64,
+        push: impl FnOnce(&mut [u8], &mut super::frame::Packer) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         self.last_now = now;
         self.can_send(msg)?;
         let flits = msg.flits();
@@ -655,10 +694,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             self.tx.open_new()?;
             self.pack_deadline = Some(now.saturating_add(self.cfg.pack_delay_ns));
         }
-        let (limits, order) = (self.limits, self.cfg.order);
-        self.tx
-            .with_open(|buf, p| p.push(buf, &limits, msg, order))
-            .ok_or(Error::WindowFull)??;
+        self.tx.with_open(push).ok_or(Error::WindowFull)??;
         if !self.txc.consume(msg.chan, flits) {
             return Err(Error::NoCredit); // unreachable: checked above
         }

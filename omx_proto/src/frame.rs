@@ -11,7 +11,7 @@
 use super::error::Error;
 use super::ethernet::EthHeader;
 use super::header::TloeHeader;
-use super::tilelink::{ByteOrder, Message};
+use super::tilelink::{ByteOrder, Channel, Message, Opcode};
 use super::wire::{bits, read_flit, write_flit};
 
 /// Minimum TLoE payload in bytes (header + messages + padding + mask).
@@ -325,6 +325,39 @@ impl Packer {
         let written = msg.encode(out, order)?;
         self.mask |= 1u64 << (self.body_flits & 63);
         self.body_flits = self.body_flits.saturating_add(written);
+        self.msgs = self.msgs.saturating_add(1);
+        Ok(())
+    }
+
+    /// Appends `shape`, a PutFullData of at least one data flit, whose data `fill` writes
+    /// into the frame itself in wire order for `order` (with [`ByteOrder::put_mem`]): `fill`
+    /// gets the data flits, whatever `shape`'s data holds. If `fill` returns false, nothing
+    /// is appended ([`Error::InvalidMessage`]).
+    pub fn push_filled(
+        &mut self,
+        buf: &mut [u8],
+        limits: &FrameLimits,
+        shape: &Message<'_>,
+        order: ByteOrder,
+        fill: impl FnOnce(&mut [u8], ByteOrder) -> bool,
+    ) -> Result<(), Error> {
+        shape.validate()?;
+        let layout = (shape.chan, shape.opcode);
+        if layout != (Channel::A, Opcode::PutFullData) || shape.size < 3 {
+            return Err(Error::InvalidMessage);
+        }
+        let flits = shape.flits();
+        self.check_fit(limits, flits, buf.len())?;
+        let off = self.body_flits.saturating_add(1).saturating_mul(8);
+        let e = Error::BufferTooSmall;
+        let out = buf.get_mut(off..off + flits * 8).ok_or(e)?;
+        write_flit(out, 0, shape.header_flit()).ok_or(e)?;
+        write_flit(out, 1, shape.address).ok_or(e)?;
+        if !fill(out.get_mut(16..).ok_or(e)?, order) {
+            return Err(Error::InvalidMessage);
+        }
+        self.mask |= 1u64 << (self.body_flits & 63);
+        self.body_flits = self.body_flits.saturating_add(flits);
         self.msgs = self.msgs.saturating_add(1);
         Ok(())
     }

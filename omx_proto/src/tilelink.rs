@@ -263,6 +263,40 @@ impl ByteOrder {
     pub const fn wire_to_mem(self, b: [u8; 8]) -> [u8; 8] {
         self.mem_to_wire(b)
     }
+
+    /// Writes memory-order bytes `src` as bytes `at..at + src.len()` of the data whose wire
+    /// form (whole flits) is `wire`: the inverse of [`Data::copy_range_to`], so a sender can
+    /// copy its data into a frame once, in several pieces. False (nothing written) if the
+    /// range does not fit `wire`.
+    pub fn put_mem(self, wire: &mut [u8], at: usize, src: &[u8]) -> bool {
+        if at
+            .checked_add(src.len())
+            .is_none_or(|end| end > wire.len() / 8 * 8)
+        {
+            return false;
+        }
+        if at % 8 == 0 && src.len() % 8 == 0 {
+            // Whole flits: 8-byte moves, one pass.
+            let dst = wire.get_mut(at..at + src.len()).unwrap_or_default();
+            for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+                if let (Ok(d), Ok(s)) = (<&mut [u8; 8]>::try_from(d), <[u8; 8]>::try_from(s)) {
+                    *d = self.mem_to_wire(s);
+                }
+            }
+            return true;
+        }
+        for (i, &b) in src.iter().enumerate() {
+            let pos = at + i;
+            let lane = match self {
+                ByteOrder::Spec => 7 - pos % 8,
+                ByteOrder::Raw => pos % 8,
+            };
+            if let Some(d) = wire.get_mut(pos / 8 * 8 + lane) {
+                *d = b;
+            }
+        }
+        true
+    }
 }
 
 /// The data (and PutPartialData masks) of a message.

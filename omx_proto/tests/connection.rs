@@ -780,3 +780,68 @@ fn a_payload_checked_by_the_caller_is_taken_as_a_whole_frame_is() {
         assert_eq!(b.stats().integrity_errors, 2, "{check:?}");
     }
 }
+
+/// A PutFullData whose data is written into the frame in pieces (`send_put_full_with`, with
+/// `ByteOrder::put_mem`) goes out as the same frame as one sent from a buffer, in both byte
+/// orders; a fill that fails sends nothing.
+#[test]
+fn put_full_filled_in_place_is_the_same_frame() {
+    for order in [ByteOrder::Spec, ByteOrder::Raw] {
+        let tweak = |c: &mut Config| {
+            c.initial_tx_credits = Some(1 << 20);
+            c.order = order;
+        };
+        let (mut a, _) = pair(Version::V1_0_3, tweak);
+        let (mut b, _) = pair(Version::V1_0_3, tweak);
+        let data: Vec<u8> = (0..1024u32).map(|i| (i * 7 + i / 256) as u8).collect();
+        a.send(&Message::put_full(9, 0x4000, &data), 0).unwrap();
+        // In three pieces, one of them off a flit boundary, as bio segments may be.
+        b.send_put_full_with(9, 0x4000, 10, 0, |wire, order| {
+            order.put_mem(wire, 0, &data[..100])
+                && order.put_mem(wire, 100, &data[100..512])
+                && order.put_mem(wire, 512, &data[512..])
+        })
+        .unwrap();
+        let (fa, fb) = (drain(&mut a, 10_000), drain(&mut b, 10_000));
+        assert_eq!(fa, fb, "{order:?}");
+        let put = fb
+            .iter()
+            .flat_map(|f| {
+                let (_, v) = FrameView::parse_ethernet(f, order, true).unwrap();
+                v.messages()
+                    .map(|m| {
+                        (
+                            m.source,
+                            m.data
+                                .same_content(&Message::put_full(9, 0x4000, &data).data),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(put, [(9, true)]);
+        // A fill that cannot read its data: an error, and no frame.
+        assert_eq!(
+            b.send_put_full_with(10, 0, 10, 20_000, |_, _| false),
+            Err(Error::InvalidMessage)
+        );
+        // (frames still go out: retransmissions of the first, unacknowledged here)
+        let sources: Vec<u32> = drain(&mut b, 30_000)
+            .iter()
+            .flat_map(|f| {
+                let (_, v) = FrameView::parse_ethernet(f, order, true).unwrap();
+                v.messages().map(|m| m.source).collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!sources.contains(&10), "{sources:?}");
+        // Sizes the message cannot have.
+        assert_eq!(
+            b.send_put_full_with(11, 0, 14, 40_000, |_, _| true),
+            Err(Error::InvalidMessage)
+        );
+        // An out-of-range piece is refused.
+        let mut wire = [0u8; 16];
+        assert!(!order.put_mem(&mut wire, 9, &[0u8; 8]));
+        assert!(order.put_mem(&mut wire, 8, &[0u8; 8]));
+    }
+}

@@ -9,7 +9,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 use kernel::bindings;
-use kernel::error::Result;
+use kernel::error::{code::EINVAL, Result};
 
 /// How a leg of a split request ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -114,16 +114,30 @@ impl Leg {
         done
     }
 
-    /// Copies the request's data at `offset` into `out` (for writes).
-    pub(crate) fn read_data(&mut self, offset: usize, out: &mut [u8]) -> Result {
-        let dst = out.as_mut_ptr();
+    /// Hands the request's data at `offset..offset + len` to `put(src, at)` (for writes), one
+    /// mapped piece of a page at a time: `src` holds the request's bytes from `offset + at`
+    /// on, so a sender copies them once, straight into its frame. Fails if `put` returns
+    /// false. Called with the page mapped (`kmap_local`): `put` must not sleep.
+    pub(crate) fn read_data_into(
+        &mut self,
+        offset: usize,
+        len: usize,
+        mut put: impl FnMut(&[u8], usize) -> bool,
+    ) -> Result {
+        let mut ok = true;
         let mut cursor = self.cursor;
-        let done = self.walk_from(&mut cursor, offset, out.len(), |src, n, at| {
-            // SAFETY: `src` is `n` mapped bytes; `at + n <= out.len()` by construction of walk.
-            unsafe { core::ptr::copy_nonoverlapping(src, dst.add(at), n) }
+        let done = self.walk_from(&mut cursor, offset, len, |src, n, at| {
+            // SAFETY: `src` is `n` mapped bytes of a page the request owns until its last leg
+            // completes; a write's pages are only read while it is in flight.
+            ok &= put(unsafe { core::slice::from_raw_parts(src, n) }, at);
         });
         self.cursor = cursor;
-        done
+        done?;
+        if ok {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
     }
 
     /// Completes this leg; the last leg ends the request. Any context, also under the
