@@ -139,7 +139,7 @@ def plots(results, out):
         ax.set_ylabel("ops/s or MB/s (log)")
         ax.legend(fontsize=8, loc="upper right")
         ax.grid(axis="y", alpha=0.3)
-        ax.set_title("omx against the raw link " + title_tail, fontsize=9)
+        ax.set_title("omx against the link " + title_tail, fontsize=9)
         fig.tight_layout()
         fig.savefig(f"{out}/link.png", dpi=110)
         plt.close(fig)
