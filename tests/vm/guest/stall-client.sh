@@ -9,10 +9,12 @@ one_node_device 128M 64M
 LD_PRELOAD=$S/noshm.so fio --name=reader --thread --filename=/dev/omx0 --direct=1 --rw=randread \
 	--bs=4k --ioengine=libaio --iodepth=4 --time_based --runtime=3600 >/dev/null &
 reader=$!
-# The node's counters every 0.5 s, for the host to see what each freeze did.
+# The node's counters every 0.5 s, for the host to see what each freeze did. A rename can
+# fail when the host removes the old file at that moment (9p: "No such file or directory");
+# the next round writes it again, rather than the loop ending and the host waiting in vain.
 (
 	while [ ! -e "$S/thawed" ]; do
-		"$C" -j node show 1 >"$S/node-live.tmp" && mv "$S/node-live.tmp" "$S/node-live.json"
+		{ "$C" -j node show 1 >"$S/node-live.tmp" && mv "$S/node-live.tmp" "$S/node-live.json"; } || true
 		sleep 0.5
 	done
 ) &
