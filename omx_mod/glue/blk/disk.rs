@@ -186,10 +186,10 @@ impl<T: BlkOps> Disk<T> {
     /// through the driver's own queue like any discard (so a device's nodes give its memory
     /// back). Process context: sleeps. Errors are the block layer's (a failed request: EIO).
     pub(crate) fn discard(&self, bytes: u64) -> Result {
-        // SAFETY: the disk is valid and added (type invariant), so `part0` is its whole-disk
-        // block device, live until `del_gendisk` in `drop`, which cannot run while `self`
-        // is borrowed; `blkdev_issue_discard` only submits bios to it and waits for them,
-        // which process context (our caller's) allows.
+        // `part0` is the disk's whole-disk block device, live until `del_gendisk` in `drop`,
+        // which cannot run while `self` is borrowed; the discard only submits bios to it and
+        // waits for them, which our caller's process context allows.
+        // SAFETY: the disk is valid and added (type invariant), so `part0` is live (above).
         let ret = unsafe {
             bindings::blkdev_issue_discard(
                 (*self.disk.as_ptr()).part0,
