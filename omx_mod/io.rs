@@ -6,9 +6,11 @@
 
 use crate::omx_logic::expiry::on_timeout;
 use crate::omx_logic::latency::Histogram;
-use crate::omx_logic::sources::{piece_size, Answer, Source, SourceSlot, SourceTable, MAX_SOURCES};
+use crate::omx_logic::sources::{
+    piece_size, source_count, Answer, Source, SourceSlot, SourceTable,
+};
 use crate::omx_proto::tilelink::{INTENT_RELEASE, MAX_SIZE};
-use crate::omx_proto::{ByteOrder, Message, Opcode};
+use crate::omx_proto::{self as proto, ByteOrder, Message, Opcode};
 use kernel::prelude::*;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
@@ -86,7 +88,9 @@ impl IoState {
         for _ in 0..MAX_REQUESTS {
             entries.push(None, GFP_KERNEL)?;
         }
-        let slots = KVec::from_elem(SourceSlot::default(), MAX_SOURCES, GFP_KERNEL)?;
+        // As many messages in flight as the node's transmit window holds answers.
+        let n = source_count(proto::congestion::WINDOW_BYTES, msg_size);
+        let slots = KVec::from_elem(SourceSlot::default(), n, GFP_KERNEL)?;
         let sources = SourceTable::new(slots).ok_or(EINVAL)?;
         Ok(Self {
             entries,

@@ -32,7 +32,7 @@ use crate::glue::timer::Timer;
 use crate::io::{Expiry, IoEntry, IoState};
 use crate::mac::MacAddr;
 use crate::node::identity::IdentityCheck;
-use crate::node::params::{NodeParams, RETRANSMIT_SLOTS};
+use crate::node::params::NodeParams;
 use crate::node::stats::{NodeCounters, NodeStatsSnapshot};
 use crate::omx_proto::{self as proto, message_size_for_mtu, State};
 use kernel::prelude::*;
@@ -40,7 +40,7 @@ use kernel::sync::Arc;
 use kernel::time::Ktime;
 use kernel::types::ARef;
 
-type Conn = proto::Connection<KVec<u8>, KVec<proto::SlotMeta>>;
+type Conn = proto::Connection<KVVec<u8>, KVVec<proto::SlotMeta>>;
 
 /// Node states as reported over netlink (`node-state` enum of the spec).
 pub(crate) use crate::omx_logic::lifecycle::NodeState;
@@ -147,12 +147,11 @@ impl Node {
         observer: Arc<dyn NodeObserver>,
     ) -> Result<Arc<Self>> {
         let cfg = params.config();
-        let mem = KVec::from_elem(
-            0u8,
-            Conn::required_memory(&cfg, RETRANSMIT_SLOTS),
-            GFP_KERNEL,
-        )?;
-        let slots = KVec::from_elem(proto::SlotMeta::EMPTY, RETRANSMIT_SLOTS, GFP_KERNEL)?;
+        let window = params.retransmit_slots();
+        // Up to about 2.3 MB (WINDOW_BYTES with headers) and 48 KiB: kvmalloc, which falls back
+        // to vmalloc.
+        let mem = KVVec::from_elem(0u8, Conn::required_memory(&cfg, window), GFP_KERNEL)?;
+        let slots = KVVec::from_elem(proto::SlotMeta::EMPTY, window, GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem, slots).map_err(|_| EINVAL)?;
         let io = IoState::new(message_size_for_mtu(params.mtu, params.integrity.is_some()))?;
         let node = Arc::pin_init(

@@ -6,6 +6,7 @@
 trap 'touch $S/done' EXIT
 set -u
 secs=${PROFILE_SECS:-15}
+ip link set eth0 mtu "${PROFILE_MTU:-1500}"
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"
 "$C" node add eth0 52:54:00:0a:aa:02 --size 160M --integrity "${PROFILE_INTEGRITY:-xxh64}"

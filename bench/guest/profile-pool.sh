@@ -4,6 +4,7 @@
 . /mnt/shared/profile.env
 set -u
 secs=${PROFILE_SECS:-15}
+ip link set eth0 mtu "${PROFILE_MTU:-1500}"
 "$OMX_ROOT/target/release/omx-node" --iface eth0 --size 192M --first-come --log-level warn &
 sleep 1
 touch "$S/vm2.daemon-up"

@@ -9,8 +9,16 @@
 
 use core::ops::DerefMut;
 
-/// Messages in flight per node: the largest request (256 KiB) in 1 KiB pieces.
-pub const MAX_SOURCES: usize = 256;
+/// Messages in flight per node at most: 1 MiB in the 1 KiB pieces of MTU 1500.
+pub const MAX_SOURCES: usize = 1024;
+/// Messages in flight per node at least: the largest request (256 KiB) in 1 KiB pieces.
+pub const MIN_SOURCES: usize = 256;
+
+/// Source ids for a node whose messages carry up to `msg_size` bytes: as many as keep
+/// `window_bytes` in flight, within [`MIN_SOURCES`]..=[`MAX_SOURCES`].
+pub fn source_count(window_bytes: usize, msg_size: u32) -> usize {
+    (window_bytes / (msg_size as usize).max(1)).clamp(MIN_SOURCES, MAX_SOURCES)
+}
 /// Generations of source ids before they repeat.
 pub const GENERATIONS: u32 = 64;
 /// The entry of a message whose request already failed: its answer is dropped.
@@ -212,6 +220,14 @@ mod tests {
             },
         );
         ticket.id()
+    }
+
+    #[test]
+    fn sources_keep_the_window_in_flight_within_bounds() {
+        assert_eq!(source_count(2 << 20, 1024), MAX_SOURCES);
+        assert_eq!(source_count(2 << 20, 4096), 512);
+        assert_eq!(source_count(2 << 20, 8192), MIN_SOURCES);
+        assert_eq!(source_count(2 << 20, 0), MAX_SOURCES);
     }
 
     #[test]

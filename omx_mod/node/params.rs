@@ -6,11 +6,8 @@
 use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
 use crate::omx_proto::integrity::Check;
-use crate::omx_proto::{ByteOrder, Config, EthHeader, Version};
+use crate::omx_proto::{self as proto, ByteOrder, Config, EthHeader, Version};
 
-/// Frames kept for Go-Back-N retransmission per node: the most a node's writes may have in
-/// flight. The congestion window (`omx_proto::congestion`) decides how many of them are.
-pub(super) const RETRANSMIT_SLOTS: usize = 256;
 pub(super) const NS_PER_MS: u64 = 1_000_000;
 /// Retransmit timeout and attempts: an unanswered frame fails the node after
 /// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
@@ -86,6 +83,12 @@ impl NodeParams {
         self.ifname.get(..=len).unwrap_or(&[0])
     }
 
+    /// Frames kept for Go-Back-N retransmission: the most a node's writes may have in flight
+    /// (`omx_proto::congestion::window_frames`); the congestion window decides how many are.
+    pub(super) fn retransmit_slots(&self) -> usize {
+        proto::congestion::window_frames(self.mtu as usize)
+    }
+
     /// The connection's configuration.
     pub(super) fn config(&self) -> Config {
         let mut cfg = Config::new(self.version);
@@ -95,12 +98,12 @@ impl NodeParams {
         cfg.rto_ns = RTO_MS * NS_PER_MS;
         cfg.max_retransmits = MAX_RETRANSMITS;
         cfg.integrity = self.integrity;
-        cfg.window = RETRANSMIT_SLOTS as u32;
+        cfg.window = self.retransmit_slots() as u32;
         // A client only receives responses (channel D), and copies them into the requests at
-        // once: grant room for every answer its source ids can have outstanding (2 MiB: 256
-        // messages of 8 KiB), so credit never limits reads; the node's congestion window
-        // does. The other channels keep the 1.1 default, so opening needs no credit frames.
-        cfg.rx_buffer_flits = [128, 128, 128, 1 << 18, 128];
+        // once: grant room for every answer its source ids can have outstanding (at most
+        // 1,024 messages of up to 8 KiB), so credit never limits reads; the node's congestion
+        // window does. The other channels keep the 1.1 default, so opening needs no credit frames.
+        cfg.rx_buffer_flits = [128, 128, 128, 1 << 20, 128];
         cfg.ack_delay_ns = ACK_DELAY_US * 1000;
         cfg.nak_holdoff_ns = NAK_HOLDOFF_US * 1000;
         if self.version == Version::V1_1 {

@@ -29,7 +29,7 @@ use omx_proto::{
     ByteOrder, Config, Error as ProtoError, EthHeader, Message, SlotMeta, State, Version,
 };
 
-use crate::server::{Conn, SLOTS};
+use crate::server::{slots, Conn};
 use crate::sys::{self, PacketSocket, RxBatch, TxBatch};
 use crate::util::{format_mac, now_ns, Mac};
 
@@ -316,8 +316,8 @@ impl Client {
         cfg.rx_buffer_flits = [0, 0, 0, (1 << 20) + 128, 0];
         let conn = Conn::new(
             cfg.clone(),
-            vec![0u8; Conn::required_memory(&cfg, SLOTS)],
-            vec![SlotMeta::EMPTY; SLOTS],
+            vec![0u8; Conn::required_memory(&cfg, slots(mtu))],
+            vec![SlotMeta::EMPTY; slots(mtu)],
         )
         .map_err(ClientError::Protocol)?;
         // Whole blocks go as Get / PutFullData of up to `fit` bytes; ragged edges of a write

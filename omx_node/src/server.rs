@@ -6,8 +6,8 @@
 //! takes a received Ethernet frame, [`Server::transmit`] writes the frames to
 //! send into a [`FrameOut`]. [`run`] is the socket loop around it.
 //!
-//! Fast path: one thread, an explicit `ppoll` loop, `recvmmsg` of up to
-//! `batch` frames, all responses of the batch packed by the connections into
+//! Fast path: one thread, an explicit `ppoll` loop, frames read where the kernel put them
+//! (a receive ring, [`RxRing`]) `batch` at a time, all responses packed by the connections into
 //! a transmit ring shared with the kernel ([`TxRing`]) and sent with one
 //! `send()`, by reference. Responses are built straight from the region
 //! (no allocation).
@@ -15,7 +15,7 @@
 //! Memory is bounded by construction (see `Documentation/pool-node.md`, "Memory ceiling"):
 //! a frame from a MAC that holds no region here allocates nothing (no connection). A
 //! request that cannot be answered yet (no credits from the client, or our window is full)
-//! is not executed: the rest of its frame is kept as received (at most [`MAX_DEFERRED`]
+//! is not executed: the rest of its frame is kept as received (at most [`max_deferred`]
 //! such frames per connection) and executed, in order, when the answers can be
 //! sent. When a connection's budget is full, its frames that carry requests are dropped
 //! unread: they are neither acknowledged nor credited, so the client holds back and resends
@@ -34,30 +34,37 @@ use omx_proto::{
 
 use crate::memory::Memory;
 use crate::stats::{ClientReport, NodeStats};
-use crate::sys::{self, PacketSocket, RxBatch, TxRing};
+use crate::sys::{self, PacketSocket, RxRing, TxRing};
 use crate::util::{format_mac, now_ns, Mac};
 
-/// Retransmit slots per connection (frames in flight towards one client).
-pub const SLOTS: usize = 256;
+/// Retransmit slots per connection at MTU `mtu` (frames in flight towards one client):
+/// omx's window (`omx_proto::congestion::window_frames`, 1,024 at 1500, 256 at 9000), which
+/// holds the answers to every request omx_mod may have outstanding.
+pub fn slots(mtu: usize) -> usize {
+    omx_proto::congestion::window_frames(mtu)
+}
 /// Connection type used on both sides.
 pub type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
-/// Received frames whose requests wait for credits or window space, per connection, before
-/// its frames are dropped (back-pressure through the protocol's retransmission). Each waiting
-/// frame holds at least one request, and omx_mod keeps at most 256 requests in flight per
-/// node (its source ids): a conforming client never fills this, whatever its frame packing
-/// (a smaller budget made omx_mod's reads lose their connection, acknowledgements and
-/// credits stuck behind dropped frames). While the connection waits for credits, frames
-/// that grant some may take as many again (see [`Server::handle_frame`]).
-pub const MAX_DEFERRED: usize = 512;
+/// Received frames whose requests wait for credits or window space, per connection at MTU
+/// `mtu`, before its frames are dropped (back-pressure through the protocol's
+/// retransmission): twice the window. Each waiting frame holds at least one request, and
+/// omx_mod keeps at most as many requests in flight per node as the window has frames (its
+/// source ids): a conforming client never fills this, whatever its frame packing (a budget
+/// of one window made omx_mod's reads lose their connection, acknowledgements and credits
+/// stuck behind dropped frames). While the connection waits for credits, frames that grant
+/// some may take as many again (see [`Server::handle_frame`]).
+pub fn max_deferred(mtu: usize) -> usize {
+    2 * slots(mtu)
+}
 /// How soon waiting requests are tried again when nothing they wait for is in flight.
 const DEFERRED_RETRY_NS: u64 = 1_000_000;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
 /// connection's state (856 bytes, inline in the table, which may have twice as many slots
-/// as entries), its retransmit slots' bookkeeping (256 x 48 bytes), the queue's index (up to
-/// 16 KiB); generous.
-pub const CONN_OVERHEAD: usize = 64 << 10;
+/// as entries), its retransmit slots' bookkeeping (up to 1,024 x 48 bytes), the queue's
+/// index (up to 4,096 x 32 bytes); generous.
+pub const CONN_OVERHEAD: usize = 256 << 10;
 /// The daemon's own memory besides its buffers: code, libraries, stacks, allocator (measured
 /// in the VM tests at about 3 MiB; generous).
 pub const BASE_OVERHEAD: usize = 16 << 20;
@@ -173,10 +180,10 @@ pub fn frame_slot(mtu: usize) -> usize {
     mtu + 64
 }
 
-/// Bytes of frames a connection may keep waiting at MTU `mtu` ([`MAX_DEFERRED`] frames);
+/// Bytes of frames a connection may keep waiting at MTU `mtu` ([`max_deferred`] frames);
 /// twice as many while it waits for credits and the frames grant some.
 pub fn queue_budget(mtu: usize) -> usize {
-    MAX_DEFERRED * frame_slot(mtu)
+    max_deferred(mtu) * frame_slot(mtu)
 }
 
 /// The memory ceiling of a node: what it lends, what each connection may cost at most, and
@@ -189,7 +196,7 @@ pub struct Ceiling {
     pub connections: u64,
     /// Per connection: retransmit memory, queue, state.
     pub per_connection: u64,
-    /// Socket batches, buffer pool, the process itself.
+    /// Receive and transmit rings, buffer pool, the process itself.
     pub base: u64,
 }
 
@@ -198,13 +205,14 @@ impl Ceiling {
     /// of `batch` frames.
     pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
         let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
-        let retransmit = Conn::required_memory(&cfg, SLOTS) as u64;
+        let retransmit = Conn::required_memory(&cfg, slots(mtu)) as u64;
         let queue = (2 * queue_budget(mtu)) as u64;
         Ceiling {
             lent,
             connections: connections as u64,
             per_connection: retransmit + queue + CONN_OVERHEAD as u64,
-            base: ((batch.max(1) + POOL_MAX) * frame_slot(mtu)
+            base: (POOL_MAX * frame_slot(mtu)
+                + sys::rx_ring_bytes(RX_RING_BATCHES.saturating_mul(batch), frame_slot(mtu))
                 + sys::tx_ring_bytes(RING_BATCHES.saturating_mul(batch), frame_slot(mtu)))
                 as u64
                 + BASE_OVERHEAD as u64,
@@ -261,7 +269,7 @@ struct Peer {
     region: usize,
     /// The check of omx's integrity trailer the client's frames carry, if any.
     integrity: Option<Check>,
-    /// Frames whose requests wait, oldest first (at most 2 x [`MAX_DEFERRED`]).
+    /// Frames whose requests wait, oldest first (at most 2 x [`max_deferred`]).
     deferred: VecDeque<Deferred>,
     /// The oldest waiting request waits for credits (not for window space).
     waiting_credit: bool,
@@ -725,8 +733,9 @@ impl Server {
     fn new_conn(&self, mac: Mac, version: Version, integrity: Option<Check>) -> Option<Conn> {
         let mut cfg = self.cfg.conn_config(mac, version);
         cfg.integrity = integrity;
-        let mem = vec![0u8; Conn::required_memory(&cfg, SLOTS)];
-        Conn::new(cfg, mem, vec![SlotMeta::EMPTY; SLOTS]).ok()
+        let n = slots(cfg.mtu);
+        let mem = vec![0u8; Conn::required_memory(&cfg, n)];
+        Conn::new(cfg, mem, vec![SlotMeta::EMPTY; n]).ok()
     }
 
     /// Version for a MAC without connection whose frame has header `h`,
@@ -940,7 +949,7 @@ impl Server {
             );
         }
 
-        let max = MAX_DEFERRED;
+        let max = max_deferred(self.cfg.mtu);
         let order = self.cfg.order;
         let Server {
             peers,
@@ -1161,6 +1170,10 @@ struct BatchOut<'a> {
     dropped: u64,
 }
 
+/// Batches the receive ring holds: a burst of a client's window (1,024 frames of omx_mod's
+/// at MTU 1500) waits there while the loop answers the frames before it.
+pub const RX_RING_BATCHES: usize = 16;
+
 /// Batches the transmit ring holds: a frame keeps its slot until the device has sent it, and
 /// a ring of one batch kept the loop waiting for slots (1 MiB reads at MTU 1500: 43 IOPS with
 /// four, 33 with one, under TCG).
@@ -1202,7 +1215,7 @@ impl FrameOut for BatchOut<'_> {
 /// Socket-loop options.
 #[derive(Debug, Clone)]
 pub struct LoopOptions {
-    /// Frames per recvmmsg; the transmit ring holds at least 4 times as many.
+    /// Frames taken from the receive ring per round; the rings hold 16 and 4 times as many.
     pub batch: usize,
     /// Called with the JSON counters on SIGUSR1, periodically and at exit.
     pub stats_file: Option<std::path::PathBuf>,
@@ -1251,8 +1264,8 @@ fn write_counter_files(server: &Server, opts: &LoopOptions) {
 
 /// Runs the node on `sock` until SIGTERM/SIGINT.
 pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
-    let slot = server.cfg.mtu + 64;
-    let mut rx = RxBatch::new(opts.batch, slot);
+    let slot = frame_slot(server.cfg.mtu);
+    let mut rx = RxRing::new(sock, RX_RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let mut ring = TxRing::new(sock, RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
     let mut last_stats = now_ns();
@@ -1302,24 +1315,26 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
         if timeout != Some(Duration::ZERO) {
             sys::poll_fds(&[(fd, false)], timeout, false)?;
         }
-        // Drain the socket in batches.
-        let mut rounds = 0;
-        loop {
-            let got = sock.recv_batch(&mut rx)?;
-            if got == 0 {
-                break;
-            }
-            server.stats.rx_batches += 1;
+        // Take what the receive ring holds, a batch at a time, up to 8 batches before the
+        // responses go out.
+        for _ in 0..8 {
             let now = now_ns();
-            for i in 0..got {
-                match rx.frame(i) {
+            let mut got = 0;
+            while got < opts.batch {
+                let Some(frame) = rx.next() else { break };
+                match frame {
                     Ok([]) => {}
                     Ok(f) => server.handle_frame(f, now),
                     Err(()) => server.stats.malformed += 1,
                 }
+                rx.release();
+                got += 1;
             }
-            rounds += 1;
-            if got < rx.capacity() || rounds >= 8 {
+            if got == 0 {
+                break;
+            }
+            server.stats.rx_batches += 1;
+            if got < opts.batch {
                 break;
             }
         }
@@ -1476,8 +1491,8 @@ mod tests {
             cfg.keepalive_ns = 500_000_000;
             Conn::new(
                 cfg.clone(),
-                vec![0u8; Conn::required_memory(&cfg, SLOTS)],
-                vec![SlotMeta::EMPTY; SLOTS],
+                vec![0u8; Conn::required_memory(&cfg, slots(1500))],
+                vec![SlotMeta::EMPTY; slots(1500)],
             )
             .unwrap()
         }
@@ -1672,7 +1687,7 @@ mod tests {
             frames: Vec::new(),
             buf: vec![0u8; 1600],
         };
-        let max = MAX_DEFERRED;
+        let max = max_deferred(s.cfg.mtu);
         for seq in 1..=(3 * max as u32) {
             let h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
             let now = u64::from(seq) * 1_000_000;
@@ -1697,7 +1712,7 @@ mod tests {
         let mut s = allowlist_server();
         s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
         let gets: Vec<Message<'_>> = (0..8).map(|i| Message::get(i, 0, 10)).collect();
-        let max = MAX_DEFERRED;
+        let max = max_deferred(s.cfg.mtu);
         // Grants of 1 flit: never enough for a 129-flit answer.
         for seq in 1..=(4 * max as u32) {
             let mut h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
@@ -1722,8 +1737,8 @@ mod tests {
         cfg.rx_buffer_flits = [128, 128, 128, 130, 128];
         p.client = Conn::new(
             cfg.clone(),
-            vec![0u8; Conn::required_memory(&cfg, SLOTS)],
-            vec![SlotMeta::EMPTY; SLOTS],
+            vec![0u8; Conn::required_memory(&cfg, slots(1500))],
+            vec![SlotMeta::EMPTY; slots(1500)],
         )
         .unwrap();
         p.server = Server::new(

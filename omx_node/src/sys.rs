@@ -1,12 +1,15 @@
 //! The only module with `unsafe`: a thin layer over the Linux syscalls the
 //! node, the client library and the relay need (AF_PACKET sockets with
-//! batched `recvmmsg`/`sendmmsg` and a transmit ring, `ppoll`, interface ioctls, anonymous
+//! batched `recvmmsg`/`sendmmsg`, receive and transmit rings, `ppoll`, interface ioctls, anonymous
 //! and file mappings, signals and `setns`). Everything above it is safe Rust.
 //!
 //! Every `unsafe` block carries a `SAFETY:` comment. Pointers handed to the
 //! kernel always come from live Rust objects that outlive the call.
 
+mod ring;
+mod rx_ring;
 mod tx_ring;
+pub use rx_ring::{rx_ring_bytes, RxRing};
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -48,13 +48,18 @@ sent=$(jq .sent "$SHARED/flood.json")
 hwm_kb=$(cat "$SHARED/node-hwm" 2>/dev/null || echo 0)
 ceiling=$({ grep -aoE 'memory ceiling [0-9]+ bytes' "$log" || true; } | head -1 | awk '{print $3}')
 # The documented formula, with its upper bounds (Documentation/pool-node.md): lent + connections
-# x (256 x MTU + 2 x 512 x (MTU + 64) + 64 KiB) + (64 + 64) x (MTU + 64) + send ring + 16 MiB,
-# the send ring being ceil(4 x 64 / floor(64 KiB / F)) blocks of 64 KiB, F = MTU + 96 rounded up to
-# 16; two connections (two --client entries, fewer than --max-clients); --batch 64.
+# x (S x MTU + 2 x 2S x (MTU + 64) + 256 KiB) + 64 x (MTU + 64) + receive ring + send ring +
+# 16 MiB, the receive ring being ceil(16 x 64 / floor(64 KiB / R)) blocks of 64 KiB, R = MTU +
+# 144 rounded up to 16, the send ring ceil(4 x 64 / floor(64 KiB / F)) blocks, F = MTU + 96
+# rounded up to 16, S = 2 MiB / MTU within 256..1024; two connections (two --client entries,
+# fewer than --max-clients); --batch 64.
 mtu=1500
+slots=$((2097152 / mtu)); slots=$((slots < 256 ? 256 : slots > 1024 ? 1024 : slots))
+r=$(((mtu + 144 + 15) / 16 * 16))
+rx_ring=$(((16 * 64 + 65536 / r - 1) / (65536 / r) * 65536))
 f=$(((mtu + 96 + 15) / 16 * 16))
 ring=$(((4 * 64 + 65536 / f - 1) / (65536 / f) * 65536))
-bound=$((size_mb * 1048576 + 2 * (256 * mtu + 2 * 512 * (mtu + 64) + 65536) + (64 + 64) * (mtu + 64) + ring + 16 * 1048576))
+bound=$((size_mb * 1048576 + 2 * (slots * mtu + 2 * 2 * slots * (mtu + 64) + 262144) + 64 * (mtu + 64) + rx_ring + ring + 16 * 1048576))
 echo "flood: $(jq -c . "$SHARED/flood.json"); omx-node peak RSS $hwm_kb kB, ceiling printed ${ceiling:-none}, formula $bound"
 b=$SHARED/node-stats-before.json a=$SHARED/node-stats.json
 delta() { echo $(($(jq "$1 // 0" "$a") - $(jq "$1 // 0" "$b"))); }

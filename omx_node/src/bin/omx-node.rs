@@ -73,8 +73,9 @@ struct Args {
     /// MTU to use (default: the interface's).
     #[arg(long)]
     mtu: Option<usize>,
-    /// Frames per recvmmsg call; the transmit ring holds at least 4 times as many (1
-    /// disables batching).
+    /// Frames taken from the receive ring per round (up to 8 rounds before the responses
+    /// go out); the receive ring holds at least 16 times as many, the transmit ring 4 times
+    /// (1 disables batching).
     #[arg(long, default_value_t = 64)]
     batch: usize,
     /// Maximum simultaneous client connections.

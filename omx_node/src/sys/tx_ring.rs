@@ -17,18 +17,16 @@
 //! header alone.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{cvt, poll_fds, IfInfo, PacketSocket};
+use super::ring::{Geometry, Ring};
+use super::{poll_fds, IfInfo, PacketSocket};
 
-const PACKET_VERSION: libc::c_int = 10;
 const PACKET_TX_RING: libc::c_int = 13;
 const PACKET_LOSS: libc::c_int = 14;
 const PACKET_VNET_HDR: libc::c_int = 15;
-const TPACKET_V2: libc::c_int = 1;
 const TP_STATUS_AVAILABLE: u32 = 0;
 const TP_STATUS_SEND_REQUEST: u32 = 1;
 /// `tp_len` in `struct tpacket2_hdr` (after the 32-bit `tp_status`).
@@ -43,60 +41,15 @@ const VNET_HDR: usize = 10;
 /// Bytes of each frame the kernel copies into the socket buffer's linear part: the Ethernet
 /// header, the TLoE header and the first message's header and more.
 const LINEAR: usize = 64;
-/// Ring memory comes in blocks of this size (16 pages: an order-4 allocation, which the
-/// kernel makes without falling back to vmalloc), or of the power of two that holds one
-/// frame when frames are larger (MTUs above 64 KiB, e.g. loopback).
-const BLOCK: usize = 64 << 10;
 
-/// `struct tpacket_req`.
-#[repr(C)]
-struct TpacketReq {
-    block_size: u32,
-    block_nr: u32,
-    frame_size: u32,
-    frame_nr: u32,
-}
-
-/// The ring's geometry for `frames` frames of at most `max_frame` bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Geometry {
-    frame_size: usize,
-    block: usize,
-    blocks: usize,
-    per_block: usize,
-}
-
-impl Geometry {
-    fn new(frames: usize, max_frame: usize) -> Option<Geometry> {
-        let frame_size = DATA_OFFSET.checked_add(max_frame)?.next_multiple_of(16);
-        let block = BLOCK.max(frame_size.checked_next_power_of_two()?);
-        let per_block = block / frame_size;
-        Some(Geometry {
-            frame_size,
-            block,
-            blocks: frames.max(1).div_ceil(per_block),
-            per_block,
-        })
-    }
-
-    fn frames(&self) -> usize {
-        self.blocks * self.per_block
-    }
-
-    fn bytes(&self) -> usize {
-        self.blocks * self.block
-    }
-
-    /// Offset of slot `i` in the mapping (slots never straddle blocks).
-    fn slot(&self, i: usize) -> usize {
-        (i / self.per_block) * self.block + (i % self.per_block) * self.frame_size
-    }
+fn geometry(frames: usize, max_frame: usize) -> Option<Geometry> {
+    Geometry::new(frames, DATA_OFFSET.checked_add(max_frame)?)
 }
 
 /// Memory of the ring [`TxRing::new`] builds for `frames` frames of at most `max_frame`
 /// bytes (whole blocks), for the memory ceiling; 0 if there can be none.
 pub fn tx_ring_bytes(frames: usize, max_frame: usize) -> usize {
-    Geometry::new(frames, max_frame).map_or(0, |g| g.bytes())
+    geometry(frames, max_frame).map_or(0, |g| g.bytes())
 }
 
 impl PacketSocket {
@@ -116,14 +69,9 @@ impl PacketSocket {
     }
 }
 
-/// A mapped transmit ring on a packet socket.
-///
-/// Invariant: `map` is a live `MAP_SHARED` mapping of `geo.bytes()` bytes of the ring of the
-/// socket `fd` (closed after `Drop` unmaps the ring).
+/// A mapped transmit ring on a packet socket of its own.
 pub struct TxRing {
-    fd: OwnedFd,
-    map: NonNull<u8>,
-    geo: Geometry,
+    ring: Ring,
     /// The next slot to write.
     head: usize,
     /// Slots handed to the kernel since the last kick.
@@ -134,51 +82,14 @@ impl TxRing {
     /// Sets up a ring of at least `frames` frames of at most `max_frame` bytes (virtio header
     /// included) on a socket of its own, sending out of `sock`'s interface.
     pub fn new(sock: &PacketSocket, frames: usize, max_frame: usize) -> io::Result<TxRing> {
-        let geo = Geometry::new(frames, max_frame)
+        let geo = geometry(frames, max_frame)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::EMSGSIZE))?;
         let tx = PacketSocket::transmit_only(sock.info.index)?;
         tx.setsockopt_int(libc::SOL_PACKET, PACKET_VNET_HDR, 1)?;
-        tx.setsockopt_int(libc::SOL_PACKET, PACKET_VERSION, TPACKET_V2)?;
         // A malformed frame is skipped (marked available again), not left blocking the ring.
         tx.setsockopt_int(libc::SOL_PACKET, PACKET_LOSS, 1)?;
-        let too_big = || io::Error::from_raw_os_error(libc::EMSGSIZE);
-        let req = TpacketReq {
-            block_size: u32::try_from(geo.block).map_err(|_| too_big())?,
-            block_nr: u32::try_from(geo.blocks).map_err(|_| too_big())?,
-            frame_size: u32::try_from(geo.frame_size).map_err(|_| too_big())?,
-            frame_nr: u32::try_from(geo.frames()).map_err(|_| too_big())?,
-        };
-        let fd = tx.fd;
-        // SAFETY: `req` lives across the call and the length is that of `struct tpacket_req`.
-        cvt(unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                PACKET_TX_RING,
-                std::ptr::addr_of!(req).cast(),
-                std::mem::size_of::<TpacketReq>() as libc::socklen_t,
-            )
-        })?;
-        // SAFETY: maps the ring just set up on `fd`, of exactly its size; no other mapping is
-        // affected (the kernel picks the address).
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                geo.bytes(),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let map = NonNull::new(p.cast::<u8>()).ok_or_else(io::Error::last_os_error)?;
         Ok(TxRing {
-            fd,
-            map,
-            geo,
+            ring: Ring::new(tx.fd, PACKET_TX_RING, geo)?,
             head: 0,
             queued: 0,
         })
@@ -186,7 +97,7 @@ impl TxRing {
 
     /// Frames the ring holds.
     pub fn capacity(&self) -> usize {
-        self.geo.frames()
+        self.ring.geo.frames()
     }
 
     /// Frames handed to the kernel since the last [`TxRing::kick`].
@@ -194,26 +105,17 @@ impl TxRing {
         self.queued
     }
 
-    fn status(&self, i: usize) -> &AtomicU32 {
-        // SAFETY: slot `i` (< frames) lies in the mapping and starts 16-byte aligned with the
-        // 32-bit `tp_status`, which the kernel also accesses atomically (READ_ONCE/WRITE_ONCE
-        // with barriers); the mapping lives as long as `self`.
-        unsafe { &*self.map.as_ptr().add(self.geo.slot(i)).cast::<AtomicU32>() }
-    }
-
     /// The next slot's frame buffer (`max_frame` bytes or more) if the kernel is done with it.
     pub fn slot_mut(&mut self) -> Option<&mut [u8]> {
-        if self.status(self.head).load(Ordering::Acquire) != TP_STATUS_AVAILABLE {
+        if self.ring.status(self.head).load(Ordering::Acquire) != TP_STATUS_AVAILABLE {
             return None;
         }
-        let len = self.geo.frame_size - DATA_OFFSET - VNET_HDR;
+        let len = self.ring.geo.frame_size - DATA_OFFSET - VNET_HDR;
         // SAFETY: the slot is available, so the kernel does not touch its data until it is
         // committed; the bytes lie in the mapping and are borrowed mutably with `self`.
         Some(unsafe {
             std::slice::from_raw_parts_mut(
-                self.map
-                    .as_ptr()
-                    .add(self.geo.slot(self.head) + DATA_OFFSET + VNET_HDR),
+                self.ring.slot_ptr(self.head).add(DATA_OFFSET + VNET_HDR),
                 len,
             )
         })
@@ -222,27 +124,27 @@ impl TxRing {
     /// Hands the frame just written into [`TxRing::slot_mut`] (`len` bytes) to the kernel; it
     /// leaves at the next [`TxRing::kick`].
     pub fn commit(&mut self, len: usize) {
-        if self.status(self.head).load(Ordering::Relaxed) != TP_STATUS_AVAILABLE {
+        if self.ring.status(self.head).load(Ordering::Relaxed) != TP_STATUS_AVAILABLE {
             return;
         }
-        let len = len.min(self.geo.frame_size - DATA_OFFSET - VNET_HDR);
+        let len = len.min(self.ring.geo.frame_size - DATA_OFFSET - VNET_HDR);
         let mut vnet = [0u8; VNET_HDR];
         // No offloads (flags 0, GSO_NONE); hdr_len at bytes 2..4.
         vnet[2..4].copy_from_slice(&(len.min(LINEAR) as u16).to_le_bytes());
-        let slot = self.geo.slot(self.head);
         // SAFETY: the available slot `head` lies in the mapping and is ours until its status
         // says otherwise: its virtio header, then `tp_len` (4-byte aligned).
         unsafe {
-            let base = self.map.as_ptr().add(slot);
+            let base = self.ring.slot_ptr(self.head);
             std::ptr::copy_nonoverlapping(vnet.as_ptr(), base.add(DATA_OFFSET), VNET_HDR);
             base.add(LEN_OFFSET)
                 .cast::<u32>()
                 .write_volatile((VNET_HDR + len) as u32);
         }
         // Release: the frame and its length are visible before the kernel sees the request.
-        self.status(self.head)
+        self.ring
+            .status(self.head)
             .store(TP_STATUS_SEND_REQUEST, Ordering::Release);
-        self.head = (self.head + 1) % self.geo.frames();
+        self.head = (self.head + 1) % self.ring.geo.frames();
         self.queued += 1;
     }
 
@@ -252,7 +154,14 @@ impl TxRing {
         self.queued = 0;
         // SAFETY: a send without data on a socket with a transmit ring sends the ring's
         // pending frames; MSG_DONTWAIT returns without waiting for their completion.
-        let r = unsafe { libc::send(self.fd.as_raw_fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT) };
+        let r = unsafe {
+            libc::send(
+                self.ring.fd.as_raw_fd(),
+                std::ptr::null(),
+                0,
+                libc::MSG_DONTWAIT,
+            )
+        };
         if r < 0 {
             let e = io::Error::last_os_error();
             // A full socket buffer: the frames stay requested and leave with the next kick.
@@ -272,50 +181,17 @@ impl TxRing {
         let deadline = Instant::now() + patience;
         loop {
             self.kick()?;
-            if self.status(self.head).load(Ordering::Acquire) == TP_STATUS_AVAILABLE {
+            if self.ring.status(self.head).load(Ordering::Acquire) == TP_STATUS_AVAILABLE {
                 return Ok(true);
             }
             if Instant::now() >= deadline {
                 return Ok(false);
             }
             poll_fds(
-                &[(self.fd.as_raw_fd(), false)],
+                &[(self.ring.fd.as_raw_fd(), false)],
                 Some(Duration::from_micros(200)),
                 true,
             )?;
         }
-    }
-}
-
-impl Drop for TxRing {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`, of its size, unmapped once.
-        unsafe { libc::munmap(self.map.as_ptr().cast(), self.geo.bytes()) };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn geometry_fills_whole_blocks_and_never_straddles_one() {
-        let g = Geometry::new(64, 1500 + 14).unwrap();
-        assert_eq!(g.frame_size, 1552);
-        assert_eq!(g.per_block, 42);
-        assert_eq!(g.blocks, 2);
-        assert_eq!(g.frames(), 84);
-        assert_eq!(tx_ring_bytes(64, 1514), 128 << 10);
-        let g = Geometry::new(64, 9000 + 14).unwrap();
-        assert_eq!((g.frame_size, g.per_block, g.blocks), (9056, 7, 10));
-        for i in 0..g.frames() {
-            let end = g.slot(i) + g.frame_size;
-            assert!(end <= g.bytes());
-            assert_eq!(g.slot(i) / BLOCK, (end - 1) / BLOCK, "slot {i}");
-        }
-        // Loopback's 64 KiB MTU: one frame per 128 KiB block.
-        let g = Geometry::new(64, 65536 + 64).unwrap();
-        assert_eq!((g.block, g.per_block, g.blocks), (128 << 10, 1, 64));
-        assert_eq!(Geometry::new(1, usize::MAX), None);
     }
 }
