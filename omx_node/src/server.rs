@@ -1262,6 +1262,14 @@ fn write_counter_files(server: &Server, opts: &LoopOptions) {
     }
 }
 
+/// Adds what the kernel dropped for want of room in the receive ring to the counters.
+fn count_rx_drops(rx: &RxRing, server: &mut Server) {
+    match rx.take_drops() {
+        Ok(n) => server.stats.rx_dropped += n,
+        Err(e) => crate::warn!("cannot read the receive ring's drops: {e}"),
+    }
+}
+
 /// Runs the node on `sock` until SIGTERM/SIGINT.
 pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
     let slot = frame_slot(server.cfg.mtu);
@@ -1269,6 +1277,7 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
     let mut ring = TxRing::new(sock, RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
     let mut last_stats = now_ns();
+    let mut last_drops = last_stats;
     let mut closing_since: Option<u64> = None;
     loop {
         let now = now_ns();
@@ -1293,7 +1302,12 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
                 "SIGHUP: options are read only at start (restart omx-node to change them); serving on"
             );
         }
-        if sys::SIG_USR1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        let usr1 = sys::SIG_USR1.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if usr1 || now.saturating_sub(last_drops) >= 1_000_000_000 {
+            last_drops = now;
+            count_rx_drops(&rx, server);
+        }
+        if usr1 {
             eprint!("{}", server.stats_text());
             write_counter_files(server, opts);
             if opts.stats_json {
@@ -1348,6 +1362,7 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
         server.stats.tx_batches += out.stats_batches;
         server.stats.tx_dropped += out.dropped;
     }
+    count_rx_drops(&rx, server);
     write_counter_files(server, opts);
     if opts.stats_json {
         println!("{}", server.stats_json());

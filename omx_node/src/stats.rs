@@ -51,6 +51,9 @@ pub struct NodeStats {
     pub backpressure_drops: u64,
     /// Frames whose requests (some or all) waited for credits or window space.
     pub deferred: u64,
+    /// Frames the kernel dropped on arrival because the receive ring was full (the client
+    /// resends them).
+    pub rx_dropped: u64,
     /// Frames that could not be sent (socket full).
     pub tx_dropped: u64,
     /// Connections opened.
@@ -89,7 +92,7 @@ pub struct ClientReport {
 impl NodeStats {
     /// The node-wide counters by their JSON names (`requests` and `clients` aside), in the
     /// order the JSON dump and the Prometheus metrics list them.
-    pub fn counters(&self, link: &Stats) -> [(&'static str, u64); 30] {
+    pub fn counters(&self, link: &Stats) -> [(&'static str, u64); 31] {
         [
             ("frames_rx", self.frames_rx),
             ("frames_tx", self.frames_tx),
@@ -105,6 +108,7 @@ impl NodeStats {
             ("no_region", self.no_region),
             ("backpressure_drops", self.backpressure_drops),
             ("deferred", self.deferred),
+            ("rx_dropped", self.rx_dropped),
             ("tx_dropped", self.tx_dropped),
             ("connections_opened", self.connections_opened),
             ("connections_closed", self.connections_closed),
@@ -187,12 +191,13 @@ impl NodeStats {
         );
         let _ = writeln!(
             s,
-            "connections opened {} closed {} dead {}  deferred {}  backpressure drops {}  tx dropped {}  not-for-us {}  no region {}",
+            "connections opened {} closed {} dead {}  deferred {}  backpressure drops {}  rx dropped {}  tx dropped {}  not-for-us {}  no region {}",
             self.connections_opened,
             self.connections_closed,
             self.connections_dead,
             self.deferred,
             self.backpressure_drops,
+            self.rx_dropped,
             self.tx_dropped,
             self.not_for_us,
             self.no_region

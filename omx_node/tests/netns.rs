@@ -428,6 +428,48 @@ fn usr1_stats_json_and_clean_shutdown() {
     let _ = std::fs::remove_file(&stats);
 }
 
+/// Frames that find the receive ring full (the node stopped, a burst larger than the ring of
+/// `--batch 1`: one 64 KiB block, 39 frames at MTU 1500) are dropped, counted in
+/// `rx_dropped`, and the client's resends get the data through.
+#[test]
+fn a_full_receive_ring_is_counted_and_resent() {
+    require_netns!();
+    let p = pair(1500);
+    let stats = std::env::temp_dir().join(format!("omxt-stats-{}-ring.json", std::process::id()));
+    let stats_s = stats.to_str().unwrap().to_string();
+    let mut node = start_node(
+        &p.node_ns,
+        &p.node_if,
+        &["--size", "4M", "--batch", "1", "--stats-file", &stats_s],
+    );
+    let opts = ClientOptions {
+        queue_depth: 256,
+        ..ClientOptions::default()
+    };
+    let mut c = connect(&p.client_ns, &p.client_if, opts);
+    c.write(0, &[1u8; 1024]).unwrap();
+    let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+    node.signal(libc::SIGSTOP);
+    let pid = node.pid().to_string();
+    let resume = in_thread(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+    });
+    c.write(0, &data).unwrap();
+    assert!(resume.join().unwrap().unwrap().success());
+    let mut back = vec![0u8; data.len()];
+    c.read(0, &mut back).unwrap();
+    assert!(back == data, "the data read back differs");
+    node.signal(libc::SIGUSR1);
+    let json = wait_file(&stats, "\"clients\"");
+    let dropped = json_u64(&json, "rx_dropped");
+    assert!(dropped > 0, "no frame counted as dropped: {json}");
+    let _ = node.stop();
+    let _ = std::fs::remove_file(&stats);
+}
+
 /// Under systemd (`Type=notify`): readiness and shutdown reach the service manager through
 /// `NOTIFY_SOCKET`; SIGHUP changes nothing, the client keeps its connection and its data.
 #[test]

@@ -6,16 +6,18 @@
 //!
 //! A frame slot belongs to the daemon while its status has `TP_STATUS_USER`, to the kernel
 //! once set back to `TP_STATUS_KERNEL`. The kernel fills slots in ring order; a frame that
-//! finds its slot still the daemon's is dropped (and counted by the kernel), as one that
-//! found a full socket buffer was.
+//! finds its slot still the daemon's is dropped, as one that found a full socket buffer was,
+//! and counted ([`RxRing::take_drops`]).
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
 use super::ring::{Geometry, Ring};
-use super::{PacketSocket, PACKET_OUTGOING};
+use super::{cvt, PacketSocket, PACKET_OUTGOING};
 
 const PACKET_RX_RING: libc::c_int = 5;
+const PACKET_STATISTICS: libc::c_int = 6;
 const TP_STATUS_KERNEL: u32 = 0;
 const TP_STATUS_USER: u32 = 1;
 /// `struct tpacket2_hdr`: `tp_len` (the frame's length), `tp_snaplen` (what the slot holds
@@ -61,6 +63,26 @@ impl RxRing {
     /// Frames the ring holds.
     pub fn capacity(&self) -> usize {
         self.ring.geo.frames()
+    }
+
+    /// Frames the kernel dropped, the ring full, since the last call (`PACKET_STATISTICS`,
+    /// which reading resets).
+    pub fn take_drops(&self) -> io::Result<u64> {
+        // `struct tpacket_stats`: tp_packets, tp_drops.
+        let mut st = [0u32; 2];
+        let mut len = std::mem::size_of_val(&st) as libc::socklen_t;
+        // SAFETY: `st` and `len` live across the call; `len` is the size of `st`, which has
+        // the layout of `struct tpacket_stats`.
+        cvt(unsafe {
+            libc::getsockopt(
+                self.ring.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_STATISTICS,
+                st.as_mut_ptr().cast(),
+                &mut len,
+            )
+        })?;
+        Ok(u64::from(st[1]))
     }
 
     fn header_u32(&self, at: usize) -> u32 {
