@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(source_count(2 << 20, 1024), MAX_SOURCES);
         assert_eq!(source_count(2 << 20, 4096), 512);
         assert_eq!(source_count(2 << 20, 8192), MIN_SOURCES);
+        assert_eq!(source_count(1 << 20, 8192), MIN_SOURCES);
         assert_eq!(source_count(2 << 20, 0), MAX_SOURCES);
     }
 
