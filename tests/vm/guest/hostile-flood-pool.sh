@@ -2,7 +2,9 @@
 # --size twice this VM's RAM at start (exit code and message in /mnt/shared/size-check.*;
 # the timeout only stops a daemon that wrongly started). Then pool.sh with the test's options
 # (among them --hugepages, which must fall back to normal pages), and the daemon's peak
-# resident memory (VmHWM, kB) recorded in /mnt/shared/node-hwm every second. Args: as pool.sh.
+# resident memory (VmHWM, kB) recorded in /mnt/shared/node-hwm every second (a sample read
+# while the daemon exits, from a zombie without Vm* lines, is empty and kept out). Args: as
+# pool.sh.
 S=/mnt/shared
 echo 0 >/proc/sys/vm/nr_hugepages
 ram_mb=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
@@ -14,7 +16,7 @@ echo "$rc" >"$S/size-check.rc"
 	while sleep 1; do
 		p=$(pidof omx-node) &&
 			awk '/^VmHWM:/ {print $2}' "/proc/$p/status" >"$S/node-hwm.tmp" &&
-			mv "$S/node-hwm.tmp" "$S/node-hwm"
+			[ -s "$S/node-hwm.tmp" ] && mv "$S/node-hwm.tmp" "$S/node-hwm"
 	done
 ) &
 . "$OMX_ROOT/tests/vm/guest/pool.sh"

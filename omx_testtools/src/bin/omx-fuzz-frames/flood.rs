@@ -6,7 +6,9 @@
 //! random MACs (strangers, which should cost the node nothing) and every `--flood-as` MAC
 //! (e.g. one on the node's allowlist, which should cost it at most its per-connection
 //! budget): every other frame comes from one of those, the rest from the strangers in turn.
-//! Opens are resent now and then, as a client that restarts would.
+//! Opens are resent now and then, as a client that restarts would: by a stranger at random,
+//! by a named MAC after [`RESTART_AFTER`] times the node's waiting-frame budget, so that each
+//! of its connections outgrows that budget (and is held back) before it starts over.
 
 use std::time::Duration;
 
@@ -35,6 +37,12 @@ impl FloodReport {
     }
 }
 
+/// A named source's connection lasts this many times the node's waiting-frame budget
+/// (`omx_node::server::max_deferred`) in frames: long enough to be held back even if a frame
+/// or two are lost (a lost frame stalls it: it never resends), short enough to restart a few
+/// times in a flood of seconds.
+const RESTART_AFTER: u32 = 3;
+
 struct Source {
     mac: Mac,
     /// Next sequence number (0: the Open is next).
@@ -55,6 +63,7 @@ pub fn run(
     rng: &mut Rng,
 ) -> std::io::Result<FloodReport> {
     let mtu = sock.info().mtu;
+    let named_life = RESTART_AFTER * omx_node::server::max_deferred(mtu) as u32;
     let mut sources: Vec<Source> = named.iter().map(|m| Source { mac: *m, seq: 0 }).collect();
     let n_named = sources.len();
     for _ in 0..strangers {
@@ -108,7 +117,12 @@ pub fn run(
             };
             let Some(s) = sources.get_mut(i) else { break };
             // Now and then a source starts over (a client restarting, or pretending to).
-            if s.seq > 0 && rng.chance(0.002) {
+            let restart = if i < n_named {
+                s.seq >= named_life
+            } else {
+                s.seq > 0 && rng.chance(0.002)
+            };
+            if restart {
                 s.seq = 0;
             }
             let len = if s.seq == 0 {
