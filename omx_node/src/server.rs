@@ -157,10 +157,10 @@ impl ServerConfig {
         c.ack_delay_ns = self.ack_delay_ns;
         c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
         // What we grant at open (a 1.1 peer assumes 128 already): A large (the node drains
-        // it at once; 2 MiB of flits, omx_mod's whole write window: `congestion::WINDOW_BYTES`), C and E
-        // at least the 1024 flits the WD endpoint grants, since some initiators wait for
-        // that much on every channel they use before they call the connection open. B and D
-        // are ours to send on, never received.
+        // it at once; 2^18 flits are 2 MiB, omx_mod's whole write window,
+        // `congestion::WINDOW_BYTES`), C and E at least the 1024 flits the WD endpoint
+        // grants, since some initiators wait for that much on every channel they use before
+        // they call the connection open. B and D are ours to send on, never received.
         c.rx_buffer_flits = [
             (1 << 18) + 128,
             0,
