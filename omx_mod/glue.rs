@@ -14,3 +14,4 @@ pub(crate) mod skb;
 pub(crate) mod spinlock_bh;
 pub(crate) mod tasklet;
 pub(crate) mod timer;
+pub(crate) mod tx_burst;

@@ -97,14 +97,38 @@ impl SkBuff {
         unsafe { sys::skb_trim(self.ptr.as_ptr(), len) };
     }
 
-    /// Sends a frame whose Ethernet header is at the start of the data out of `dev`.
-    ///
-    /// Never sleeps; callable from process, softirq and timer context.
-    pub(crate) fn transmit(self, dev: &NetDevice, ethertype: u16) -> Result {
-        let skb = core::mem::ManuallyDrop::new(self);
+    /// Sets what a transmission expects: the device, the protocol, the MAC header at the
+    /// start of the data.
+    pub(super) fn prepare_xmit(&mut self, dev: &NetDevice, ethertype: u16) {
         // SAFETY: the buffer is valid and owned, `dev` is a live device (borrowed for this call);
         // the protocol is stored big-endian as the kernel expects.
-        unsafe { sys::omx_skb_set_dev_protocol(skb.ptr.as_ptr(), dev.as_raw(), ethertype.to_be()) };
+        unsafe {
+            sys::omx_skb_set_dev_protocol(self.ptr.as_ptr(), dev.as_raw(), ethertype.to_be())
+        };
+    }
+
+    /// Gives up ownership of the buffer (to a call that consumes it).
+    pub(super) fn into_raw(self) -> *mut sys::sk_buff {
+        core::mem::ManuallyDrop::new(self).ptr.as_ptr()
+    }
+
+    /// Takes back a buffer that [`SkBuff::into_raw`] gave away and its taker did not consume.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`SkBuff::into_raw`], its reference unconsumed.
+    pub(super) unsafe fn from_raw(ptr: *mut sys::sk_buff) -> Option<Self> {
+        // INVARIANT: an `into_raw` buffer is valid, linear and, unconsumed, still ours.
+        NonNull::new(ptr).map(|ptr| Self { ptr })
+    }
+
+    /// Sends a frame whose Ethernet header is at the start of the data out of `dev`, through
+    /// its queueing discipline (one frame, one doorbell; see `tx_burst` for bursts).
+    ///
+    /// Never sleeps; callable from process, softirq and timer context.
+    pub(crate) fn transmit(mut self, dev: &NetDevice, ethertype: u16) -> Result {
+        self.prepare_xmit(dev, ethertype);
+        let skb = core::mem::ManuallyDrop::new(self);
         // SAFETY: `dev_queue_xmit` consumes our reference whatever it returns.
         let ret = unsafe { sys::omx_dev_queue_xmit(skb.ptr.as_ptr()) };
         // As `net_xmit_eval()`: congestion notification still means the frame was queued.

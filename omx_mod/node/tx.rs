@@ -5,6 +5,7 @@
 
 use crate::glue::skb::{Gfp, SkBuff};
 use crate::glue::tasklet::{impl_has_tasklet, TaskletHandler};
+use crate::glue::tx_burst::TxBurst;
 use crate::io::Sender;
 use crate::node::{now_ns, Conn, Link, Node, NodeState};
 use crate::omx_proto::{self as proto, ByteOrder, Message, ETHERTYPE_OMNIXTEND};
@@ -80,7 +81,8 @@ impl Node {
         }
     }
 
-    /// Sends every frame the connection has ready. Softirq or process context.
+    /// Sends every frame the connection has ready, in bursts that notify the device once
+    /// each. Softirq or process context (the link's BH lock held).
     pub(super) fn flush(&self, link: &mut Link, now: u64) {
         let Link {
             conn: Some(conn),
@@ -92,16 +94,18 @@ impl Node {
             return;
         };
         let max = conn.max_frame_len() as u32;
+        let mut burst = TxBurst::new();
+        let mut refused = 0;
         loop {
             let mut skb = match spare_skb.take() {
                 Some(skb) => skb,
                 None => {
                     let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
                         self.counters.tx_errors.fetch_add(1, Relaxed);
-                        return; // retried from the timer
+                        break; // the rest is retried from the timer
                     };
                     if skb.put(max).is_err() {
-                        return;
+                        break;
                     }
                     skb
                 }
@@ -110,16 +114,26 @@ impl Node {
                 Ok(Some(len)) => len,
                 Ok(None) | Err(_) => {
                     *spare_skb = Some(skb);
-                    return;
+                    break;
                 }
             };
             skb.trim(len as u32);
             self.counters.tx_frames.fetch_add(1, Relaxed);
             self.counters.tx_bytes.fetch_add(len as u64, Relaxed);
-            if skb.transmit(dev, ETHERTYPE_OMNIXTEND).is_err() {
-                // Counted, then recovered by the retransmit timer.
-                self.counters.tx_errors.fetch_add(1, Relaxed);
+            if burst.push(skb).is_err() {
+                // Never full here: a full burst is sent below.
+                refused += 1;
             }
+            if burst.is_full() {
+                refused += burst.send(dev, ETHERTYPE_OMNIXTEND, self.id);
+            }
+        }
+        refused += burst.send(dev, ETHERTYPE_OMNIXTEND, self.id);
+        if refused > 0 {
+            // Counted, then recovered by the retransmit timer.
+            self.counters
+                .tx_errors
+                .fetch_add(u64::from(refused), Relaxed);
         }
     }
 }

@@ -98,6 +98,59 @@ int omx_dev_queue_xmit(struct sk_buff *skb)
 	return dev_queue_xmit(skb);
 }
 
+void omx_skb_set_queue_mapping(struct sk_buff *skb, unsigned short queue)
+{
+	skb_set_queue_mapping(skb, queue);
+}
+
+unsigned int omx_dev_real_num_tx_queues(const struct net_device *dev)
+{
+	return dev->real_num_tx_queues;
+}
+
+struct netdev_queue *omx_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
+{
+	return netdev_get_tx_queue(dev, index);
+}
+
+bool omx_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+bool omx_netif_carrier_ok(const struct net_device *dev)
+{
+	return netif_carrier_ok(dev);
+}
+
+/* Caller has BHs disabled (an RCU-BH read side). */
+bool omx_txq_qdisc_is_empty(struct netdev_queue *txq)
+{
+	return qdisc_is_empty(rcu_dereference_bh(txq->qdisc));
+}
+
+/* Caller has BHs disabled, as HARD_TX_LOCK requires. */
+void omx_hard_tx_lock(struct net_device *dev, struct netdev_queue *txq)
+{
+	HARD_TX_LOCK(dev, txq, smp_processor_id());
+}
+
+void omx_hard_tx_unlock(struct net_device *dev, struct netdev_queue *txq)
+{
+	HARD_TX_UNLOCK(dev, txq);
+}
+
+bool omx_netif_xmit_frozen_or_drv_stopped(const struct netdev_queue *txq)
+{
+	return netif_xmit_frozen_or_drv_stopped(txq);
+}
+
+int omx_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, struct netdev_queue *txq,
+			  bool more)
+{
+	return netdev_start_xmit(skb, dev, txq, more);
+}
+
 struct net_device *omx_dev_get_by_name(const char *name)
 {
 	return dev_get_by_name(&init_net, name);

@@ -14,6 +14,7 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <net/sch_generic.h>
 #include <net/genetlink.h>
 
 struct sk_buff *omx_alloc_skb(unsigned int size, gfp_t gfp);
@@ -33,6 +34,19 @@ const unsigned char *omx_skb_eth_source(const struct sk_buff *skb);
 unsigned char omx_skb_pkt_type(const struct sk_buff *skb);
 void omx_skb_set_dev_protocol(struct sk_buff *skb, struct net_device *dev, __be16 protocol);
 int omx_dev_queue_xmit(struct sk_buff *skb);
+void omx_skb_set_queue_mapping(struct sk_buff *skb, unsigned short queue);
+
+/* transmit queues, for bursts sent under one lock with one doorbell (as pktgen does) */
+unsigned int omx_dev_real_num_tx_queues(const struct net_device *dev);
+struct netdev_queue *omx_netdev_get_tx_queue(const struct net_device *dev, unsigned int index);
+bool omx_netif_running(const struct net_device *dev);
+bool omx_netif_carrier_ok(const struct net_device *dev);
+bool omx_txq_qdisc_is_empty(struct netdev_queue *txq);
+void omx_hard_tx_lock(struct net_device *dev, struct netdev_queue *txq);
+void omx_hard_tx_unlock(struct net_device *dev, struct netdev_queue *txq);
+bool omx_netif_xmit_frozen_or_drv_stopped(const struct netdev_queue *txq);
+int omx_netdev_start_xmit(struct sk_buff *skb, struct net_device *dev, struct netdev_queue *txq,
+			  bool more);
 
 struct net_device *omx_dev_get_by_name(const char *name);
 void omx_dev_hold(struct net_device *dev);
