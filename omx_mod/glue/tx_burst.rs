@@ -5,10 +5,12 @@
 //! dequeue do), so that the driver notifies the device once per burst, not once per frame: a
 //! doorbell is a write to the device (under emulation, an exit to the hypervisor).
 //!
-//! Frames go straight to the driver only while the queue's discipline holds nothing (else they
-//! would overtake what it holds) and the queue runs; the rest of a burst goes through the
-//! discipline (`dev_queue_xmit`), in order. Like pktgen and AF_PACKET's qdisc bypass, the
-//! direct frames are not shaped by traffic control; packet taps still see them.
+//! Frames go straight to the driver only where `dev_queue_xmit` itself would send them
+//! straight: a device without a queue, or a work-conserving queue discipline (`pfifo_fast`,
+//! `fq_codel` without filters: TCQ_F_CAN_BYPASS) that is empty, claimed for the burst as the
+//! kernel claims it (`qdisc_run_begin`), so nothing it holds or takes meanwhile is overtaken.
+//! Anything else (netem, shaping, filters, a stopped queue) gets the frames through the queue
+//! discipline one by one, in order. Packet taps see every frame.
 
 use crate::glue::netdev::NetDevice;
 use crate::glue::skb::SkBuff;
@@ -70,59 +72,9 @@ impl TxBurst {
         let txq = unsafe { sys::omx_netdev_get_tx_queue(raw_dev, index) };
         let mut errors = 0;
         let mut next = 0;
-        // SAFETY: the device and its queue are live; bottom halves are disabled (the caller's
-        // contract), which the queue discipline's RCU-BH read needs.
-        let direct = unsafe {
-            sys::omx_netif_running(raw_dev)
-                && sys::omx_netif_carrier_ok(raw_dev)
-                && sys::omx_txq_qdisc_is_empty(txq)
-        };
-        if direct {
-            // SAFETY: the device is live.
-            let taps = unsafe { sys::dev_nit_active(raw_dev) };
-            // SAFETY: bottom halves are disabled, as HARD_TX_LOCK requires; unlocked below on
-            // every path (nothing in between returns).
-            unsafe { sys::omx_hard_tx_lock(raw_dev, txq) };
-            while next < n {
-                // SAFETY: the queue is live and locked.
-                if unsafe { sys::omx_netif_xmit_frozen_or_drv_stopped(txq) } {
-                    break;
-                }
-                let Some(mut skb) = self.frames.get_mut(next).and_then(Option::take) else {
-                    next += 1;
-                    continue;
-                };
-                skb.prepare_xmit(dev, ethertype);
-                let raw = skb.into_raw();
-                // SAFETY: `raw` is our valid buffer; `index` fits in u16 (a device has at most
-                // 4096 queues).
-                unsafe { sys::omx_skb_set_queue_mapping(raw, index as u16) };
-                if taps {
-                    // SAFETY: `raw` is valid with its MAC header set; taps get clones, the
-                    // buffer stays ours.
-                    unsafe { sys::dev_queue_xmit_nit(raw, raw_dev) };
-                }
-                // Frames after this one: the driver may wait for them before notifying the
-                // device (it does anyway when the queue stops); the last one rings.
-                let more = next + 1 < n;
-                // SAFETY: `raw` is our buffer, set up for `dev`, the queue locked and running;
-                // the driver consumes it unless it answers NETDEV_TX_BUSY.
-                let rc = unsafe { sys::omx_netdev_start_xmit(raw, raw_dev, txq, more) };
-                if rc == NETDEV_TX_BUSY {
-                    // SAFETY: not consumed: the reference is still ours.
-                    let skb = unsafe { SkBuff::from_raw(raw) };
-                    if let Some(slot) = self.frames.get_mut(next) {
-                        *slot = skb;
-                    }
-                    break;
-                }
-                if rc != NETDEV_TX_OK && rc != NET_XMIT_CN {
-                    errors += 1;
-                }
-                next += 1;
-            }
-            // SAFETY: locked above by this function.
-            unsafe { sys::omx_hard_tx_unlock(raw_dev, txq) };
+        if let Some(claim) = DirectClaim::take(raw_dev, txq) {
+            next = self.send_direct(dev, ethertype, txq, index, n, &mut errors);
+            claim.release();
         }
         // What the driver could not take now goes through the queue discipline, which holds
         // it until the queue runs again.
@@ -134,6 +86,142 @@ impl TxBurst {
             }
         }
         errors
+    }
+
+    /// Hands frames `0..n` to the driver under the queue's lock until it stops; returns how
+    /// many it took (counting those it dropped into `errors`).
+    fn send_direct(
+        &mut self,
+        dev: &NetDevice,
+        ethertype: u16,
+        txq: *mut sys::netdev_queue,
+        index: u32,
+        n: usize,
+        errors: &mut u32,
+    ) -> usize {
+        let raw_dev = dev.as_raw();
+        // SAFETY: the device is live.
+        let taps = unsafe { sys::dev_nit_active(raw_dev) };
+        // SAFETY: bottom halves are disabled, as HARD_TX_LOCK requires; unlocked below on
+        // every path (nothing in between returns).
+        unsafe { sys::omx_hard_tx_lock(raw_dev, txq) };
+        let mut next = 0;
+        while next < n {
+            // SAFETY: the queue is live and locked.
+            if unsafe { sys::omx_netif_xmit_frozen_or_drv_stopped(txq) } {
+                break;
+            }
+            let Some(mut skb) = self.frames.get_mut(next).and_then(Option::take) else {
+                next += 1;
+                continue;
+            };
+            skb.prepare_xmit(dev, ethertype);
+            let raw = skb.into_raw();
+            // SAFETY: `raw` is our valid buffer; `index` fits in u16 (a device has at most
+            // 4096 queues).
+            unsafe { sys::omx_skb_set_queue_mapping(raw, index as u16) };
+            if taps {
+                // SAFETY: `raw` is valid with its MAC header set; taps get clones, the buffer
+                // stays ours.
+                unsafe { sys::dev_queue_xmit_nit(raw, raw_dev) };
+            }
+            // Frames after this one: the driver may wait for them before notifying the
+            // device (it does anyway when the queue stops); the last one rings.
+            let more = next + 1 < n;
+            // SAFETY: `raw` is our buffer, set up for `dev`, the queue locked and running; the
+            // driver consumes it unless it answers NETDEV_TX_BUSY.
+            let rc = unsafe { sys::omx_netdev_start_xmit(raw, raw_dev, txq, more) };
+            if rc == NETDEV_TX_BUSY {
+                // SAFETY: not consumed: the reference is still ours.
+                let skb = unsafe { SkBuff::from_raw(raw) };
+                if let Some(slot) = self.frames.get_mut(next) {
+                    *slot = skb;
+                }
+                break;
+            }
+            if rc != NETDEV_TX_OK && rc != NET_XMIT_CN {
+                *errors += 1;
+            }
+            next += 1;
+        }
+        // SAFETY: locked above by this function.
+        unsafe { sys::omx_hard_tx_unlock(raw_dev, txq) };
+        next
+    }
+}
+
+/// The right to send straight to a transmit queue's driver, as `__dev_xmit_skb` takes it.
+enum DirectClaim {
+    /// The device has no queue discipline.
+    NoQueue,
+    /// An empty work-conserving discipline, marked running by us (`qdisc_run_begin`): others
+    /// queue behind our burst meanwhile, and are sent once we release it.
+    Running(*mut sys::Qdisc),
+}
+
+impl DirectClaim {
+    /// Claims `txq` of `dev` for a direct burst, or `None` when the frames must go through the
+    /// queue discipline. Bottom halves disabled (the caller's contract).
+    fn take(dev: *mut sys::net_device, txq: *mut sys::netdev_queue) -> Option<Self> {
+        // SAFETY: the device is live.
+        if !unsafe { sys::omx_netif_running(dev) && sys::omx_netif_carrier_ok(dev) } {
+            return None;
+        }
+        // SAFETY: the queue is live; the caller's disabled bottom halves are an RCU-BH read
+        // side, which keeps the discipline alive until `release`.
+        let q = unsafe { sys::omx_txq_qdisc(txq) };
+        if q.is_null() {
+            return None;
+        }
+        // Claimed as `__dev_xmit_skb` claims it: a lockless discipline by its seqlock, a
+        // locked one under its root lock.
+        // SAFETY: `q` is live (above); each begin that succeeds is ended once, in `release`
+        // or right here.
+        unsafe {
+            if sys::omx_qdisc_is_noqueue(q) {
+                return Some(Self::NoQueue);
+            }
+            if !sys::omx_qdisc_can_bypass(q) {
+                return None;
+            }
+            if sys::omx_qdisc_is_nolock(q) {
+                if !sys::omx_qdisc_run_begin(q) {
+                    return None;
+                }
+                if !sys::omx_qdisc_is_empty(q) {
+                    sys::omx_qdisc_run_end(q);
+                    return None;
+                }
+                return Some(Self::Running(q));
+            }
+            sys::omx_qdisc_lock(q);
+            let claimed = !sys::omx_qdisc_is_deactivated(q)
+                && sys::omx_qdisc_is_empty(q)
+                && sys::omx_qdisc_run_begin(q);
+            sys::omx_qdisc_unlock(q);
+            claimed.then_some(Self::Running(q))
+        }
+    }
+
+    /// Ends the claim; what others queued meanwhile is sent by the transmit softirq.
+    fn release(self) {
+        let Self::Running(q) = self else {
+            return;
+        };
+        // SAFETY: `q` is live (the caller's bottom halves stayed disabled since `take`) and
+        // claimed by us; ended as it was begun.
+        unsafe {
+            if sys::omx_qdisc_is_nolock(q) {
+                sys::omx_qdisc_run_end(q);
+            } else {
+                sys::omx_qdisc_lock(q);
+                sys::omx_qdisc_run_end(q);
+                sys::omx_qdisc_unlock(q);
+            }
+            if !sys::omx_qdisc_is_empty(q) {
+                sys::__netif_schedule(q);
+            }
+        }
     }
 }
 

@@ -123,10 +123,56 @@ bool omx_netif_carrier_ok(const struct net_device *dev)
 	return netif_carrier_ok(dev);
 }
 
-/* Caller has BHs disabled (an RCU-BH read side). */
-bool omx_txq_qdisc_is_empty(struct netdev_queue *txq)
+/* Caller has BHs disabled (an RCU-BH read side, which keeps the qdisc alive). */
+struct Qdisc *omx_txq_qdisc(struct netdev_queue *txq)
 {
-	return qdisc_is_empty(rcu_dereference_bh(txq->qdisc));
+	return rcu_dereference_bh(txq->qdisc);
+}
+
+/* No queue (virtual devices): what __dev_queue_xmit() then sends straight to the driver. */
+bool omx_qdisc_is_noqueue(const struct Qdisc *q)
+{
+	return !q->enqueue;
+}
+
+bool omx_qdisc_can_bypass(const struct Qdisc *q)
+{
+	return q->flags & TCQ_F_CAN_BYPASS;
+}
+
+bool omx_qdisc_is_nolock(const struct Qdisc *q)
+{
+	return q->flags & TCQ_F_NOLOCK;
+}
+
+bool omx_qdisc_is_deactivated(const struct Qdisc *q)
+{
+	return test_bit(__QDISC_STATE_DEACTIVATED, &q->state);
+}
+
+bool omx_qdisc_is_empty(const struct Qdisc *q)
+{
+	return qdisc_is_empty(q);
+}
+
+void omx_qdisc_lock(struct Qdisc *q)
+{
+	spin_lock(qdisc_lock(q));
+}
+
+void omx_qdisc_unlock(struct Qdisc *q)
+{
+	spin_unlock(qdisc_lock(q));
+}
+
+bool omx_qdisc_run_begin(struct Qdisc *q)
+{
+	return qdisc_run_begin(q);
+}
+
+void omx_qdisc_run_end(struct Qdisc *q)
+{
+	qdisc_run_end(q);
 }
 
 /* Caller has BHs disabled, as HARD_TX_LOCK requires. */
