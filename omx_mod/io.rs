@@ -51,6 +51,10 @@ pub(crate) struct IoState {
     sources: SourceTable<KVec<SourceSlot>>,
     msg_size: u32,
     next_seq: u64,
+    /// Whether an entry may have data left to send: false only after `pump` found none, until
+    /// a request is submitted or rewound (the only ways an entry gets data to send), so that
+    /// `pump`, called for every received frame, skips its scan of the table when all is sent.
+    maybe_unsent: bool,
     /// Responses matching no message in flight (reported in the node's `malformed`).
     pub(crate) stray: u64,
     /// Responses matched to a message in flight: whether the node works through its queue
@@ -99,6 +103,7 @@ impl IoState {
             sources,
             msg_size: msg_size.min(MAX_MSG),
             next_seq: 0,
+            maybe_unsent: false,
             stray: 0,
             answered: 0,
             latency: Latency::default(),
@@ -126,6 +131,7 @@ impl IoState {
         e.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         e.answered_mark = self.answered;
+        self.maybe_unsent = true;
         match self.entries.iter_mut().find(|s| s.is_none()) {
             Some(slot) => {
                 *slot = Some(e);
@@ -164,6 +170,9 @@ impl IoState {
 
     /// Sends as many messages as credits, window and source ids allow, at time `now` (ns).
     pub(crate) fn pump(&mut self, conn: &mut impl Sender, now: u64) {
+        if !self.maybe_unsent {
+            return;
+        }
         let mut current = None;
         // The oldest request with data left stays the oldest until it is all sent (newer
         // ones are younger), so the table is searched once per request, not once a message.
@@ -247,6 +256,8 @@ impl IoState {
                 }
             }
         }
+        // Every entry is sent (or failed): nothing to scan for until the next submit.
+        self.maybe_unsent = false;
     }
 
     /// Completes request `idx` once nothing of it is in flight any more (at `now`, ns).
@@ -354,6 +365,7 @@ impl IoState {
     /// whole on the next connection (a Get or a PutFullData of the same data can be
     /// repeated). Requests that already got an error answer fail now.
     pub(crate) fn rewind(&mut self) {
+        self.maybe_unsent = true;
         for idx in 0..MAX_REQUESTS {
             let failed = match self.entries.get_mut(idx) {
                 Some(Some(e)) => {
