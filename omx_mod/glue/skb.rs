@@ -11,6 +11,13 @@ use kernel::error::{code::*, Result};
 const NET_XMIT_SUCCESS: i32 = 0;
 const NET_XMIT_CN: i32 = 2;
 
+/// Whether a transmit call's return value means the frame was sent or queued, as
+/// `net_xmit_eval()` reads it: congestion notification still means it was (NET_XMIT_SUCCESS is
+/// also the driver's NETDEV_TX_OK).
+pub(super) fn xmit_succeeded(ret: i32) -> bool {
+    matches!(ret, NET_XMIT_SUCCESS | NET_XMIT_CN)
+}
+
 /// Allocation context of a socket buffer, mapped to the kernel's GFP flags.
 #[derive(Clone, Copy)]
 pub(crate) enum Gfp {
@@ -128,13 +135,12 @@ impl SkBuff {
     /// Never sleeps; callable from process, softirq and timer context.
     pub(crate) fn transmit(mut self, dev: &NetDevice, ethertype: u16) -> Result {
         self.prepare_xmit(dev, ethertype);
-        let skb = core::mem::ManuallyDrop::new(self);
         // SAFETY: `dev_queue_xmit` consumes our reference whatever it returns.
-        let ret = unsafe { sys::omx_dev_queue_xmit(skb.ptr.as_ptr()) };
-        // As `net_xmit_eval()`: congestion notification still means the frame was queued.
-        match ret {
-            NET_XMIT_SUCCESS | NET_XMIT_CN => Ok(()),
-            _ => Err(EIO),
+        let ret = unsafe { sys::omx_dev_queue_xmit(self.into_raw()) };
+        if xmit_succeeded(ret) {
+            Ok(())
+        } else {
+            Err(EIO)
         }
     }
 }

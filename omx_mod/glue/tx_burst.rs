@@ -13,17 +13,14 @@
 //! discipline one by one, in order. Packet taps see every frame.
 
 use crate::glue::netdev::NetDevice;
-use crate::glue::skb::SkBuff;
+use crate::glue::skb::{xmit_succeeded, SkBuff};
 use crate::sys;
 
 /// Frames per burst: the qdisc layer's and pktgen's usual batch.
 pub(crate) const BURST: usize = 32;
 
-/// `netdev_tx_t` values: taken, and not taken (the caller still owns the frame).
-const NETDEV_TX_OK: i32 = 0;
+/// The driver did not take the frame (`netdev_tx_t`): the caller still owns it.
 const NETDEV_TX_BUSY: i32 = 0x10;
-/// Taken, queue congested: still sent.
-const NET_XMIT_CN: i32 = 2;
 
 /// Up to [`BURST`] frames waiting to be sent together.
 pub(crate) struct TxBurst {
@@ -139,7 +136,7 @@ impl TxBurst {
                 }
                 break;
             }
-            if rc != NETDEV_TX_OK && rc != NET_XMIT_CN {
+            if !xmit_succeeded(rc) {
                 *errors += 1;
             }
             next += 1;
