@@ -86,14 +86,16 @@ impl Latency {
 
 impl IoState {
     /// Tables for a node whose messages carry up to `msg_size` bytes
-    /// (`omx_proto::message_size_for_mtu`, at most `MAX_MSG`).
-    pub(crate) fn new(msg_size: u32) -> Result<Self> {
+    /// (`omx_proto::message_size_for_mtu`, at most `MAX_MSG`) and whose transmit window holds
+    /// `window` frames.
+    pub(crate) fn new(msg_size: u32, window: usize) -> Result<Self> {
         let mut entries = KVec::with_capacity(MAX_REQUESTS, GFP_KERNEL)?;
         for _ in 0..MAX_REQUESTS {
             entries.push(None, GFP_KERNEL)?;
         }
-        // As many messages in flight as the node's transmit window holds answers.
-        let n = source_count(proto::congestion::WINDOW_BYTES, msg_size);
+        // As many messages in flight as the node's transmit window holds answers (one per
+        // frame: at MTU 9000, 932 frames hold fewer than `WINDOW_BYTES` of 8 KiB answers).
+        let n = source_count(proto::congestion::WINDOW_BYTES, msg_size).min(window);
         let slots = KVec::from_elem(SourceSlot::default(), n, GFP_KERNEL)?;
         let sources = SourceTable::new(slots).ok_or(EINVAL)?;
         Ok(Self {

@@ -148,12 +148,13 @@ impl Node {
     ) -> Result<Arc<Self>> {
         let cfg = params.config();
         let window = params.retransmit_slots();
-        // Up to about 2.3 MB (WINDOW_BYTES with headers) and 48 KiB: kvmalloc, which falls back
+        // Up to about 8.5 MB (WINDOW_BYTES with headers) and 48 KiB: kvmalloc, which falls back
         // to vmalloc.
         let mem = KVVec::from_elem(0u8, Conn::required_memory(&cfg, window), GFP_KERNEL)?;
         let slots = KVVec::from_elem(proto::SlotMeta::EMPTY, window, GFP_KERNEL)?;
         let conn = Conn::new(cfg, mem, slots).map_err(|_| EINVAL)?;
-        let io = IoState::new(message_size_for_mtu(params.mtu, params.integrity.is_some()))?;
+        let msg_size = message_size_for_mtu(params.mtu, params.integrity.is_some());
+        let io = IoState::new(msg_size, window)?;
         let node = Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),

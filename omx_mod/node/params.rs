@@ -100,10 +100,11 @@ impl NodeParams {
         cfg.integrity = self.integrity;
         cfg.window = self.retransmit_slots() as u32;
         // A client only receives responses (channel D), and copies them into the requests at
-        // once: grant room for every answer its source ids can have outstanding (at most
-        // 1,024 messages of up to 8 KiB), so credit never limits reads; the node's congestion
-        // window does. The other channels keep the 1.1 default, so opening needs no credit frames.
-        cfg.rx_buffer_flits = [128, 128, 128, 1 << 20, 128];
+        // once: grant room for every answer its source ids can have outstanding (their data
+        // is at most `WINDOW_BYTES`, `io.rs`; twice that in flits covers the headers), so
+        // credit never limits reads; the node's congestion window does. The other channels
+        // keep the 1.1 default, so opening needs no credit frames.
+        cfg.rx_buffer_flits = [128, 128, 128, proto::congestion::WINDOW_CREDIT_FLITS, 128];
         cfg.ack_delay_ns = ACK_DELAY_US * 1000;
         cfg.nak_holdoff_ns = NAK_HOLDOFF_US * 1000;
         if self.version == Version::V1_1 {

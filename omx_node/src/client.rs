@@ -313,7 +313,7 @@ impl Client {
         cfg.ack_delay_ns = 20_000;
         cfg.nak_holdoff_ns = (cfg.rto_ns / 4).max(1);
         // We receive only D (responses): a large buffer, one grant.
-        cfg.rx_buffer_flits = [0, 0, 0, (1 << 20) + 128, 0];
+        cfg.rx_buffer_flits = [0, 0, 0, omx_proto::congestion::WINDOW_CREDIT_FLITS + 128, 0];
         let conn = Conn::new(
             cfg.clone(),
             vec![0u8; Conn::required_memory(&cfg, slots(mtu))],

@@ -38,7 +38,7 @@ use crate::sys::{self, PacketSocket, RxRing, TxRing};
 use crate::util::{format_mac, now_ns, Mac};
 
 /// Retransmit slots per connection at MTU `mtu` (frames in flight towards one client):
-/// omx's window (`omx_proto::congestion::window_frames`, 1,024 at 1500, 256 at 9000), which
+/// omx's window (`omx_proto::congestion::window_frames`, 1,024 at 1500, 932 at 9000), which
 /// holds the answers to every request omx_mod may have outstanding.
 pub fn slots(mtu: usize) -> usize {
     omx_proto::congestion::window_frames(mtu)
@@ -157,12 +157,12 @@ impl ServerConfig {
         c.ack_delay_ns = self.ack_delay_ns;
         c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
         // What we grant at open (a 1.1 peer assumes 128 already): A large (the node drains
-        // it at once; 2^18 flits are 2 MiB, omx_mod's whole write window,
-        // `congestion::WINDOW_BYTES`), C and E at least the 1024 flits the WD endpoint
-        // grants, since some initiators wait for that much on every channel they use before
-        // they call the connection open. B and D are ours to send on, never received.
+        // it at once; twice omx_mod's whole write window, `congestion::WINDOW_BYTES`), C and
+        // E at least the 1024 flits the WD endpoint grants, since some initiators wait for
+        // that much on every channel they use before they call the connection open. B and D
+        // are ours to send on, never received.
         c.rx_buffer_flits = [
-            (1 << 18) + 128,
+            omx_proto::congestion::WINDOW_CREDIT_FLITS + 128,
             0,
             OPEN_GRANT_CE + 128,
             0,

@@ -51,10 +51,10 @@ ceiling=$({ grep -aoE 'memory ceiling [0-9]+ bytes' "$log" || true; } | head -1 
 # x (S x MTU + 2 x 2S x (MTU + 64) + 256 KiB) + 64 x (MTU + 64) + receive ring + send ring +
 # 16 MiB, the receive ring being ceil(16 x 64 / floor(64 KiB / R)) blocks of 64 KiB, R = MTU +
 # 144 rounded up to 16, the send ring ceil(4 x 64 / floor(64 KiB / F)) blocks, F = MTU + 96
-# rounded up to 16, S = 2 MiB / MTU within 256..1024; two connections (two --client entries,
+# rounded up to 16, S = 8 MiB / MTU within 256..1024; two connections (two --client entries,
 # fewer than --max-clients); --batch 64.
 mtu=1500
-slots=$((2097152 / mtu)); slots=$((slots < 256 ? 256 : slots > 1024 ? 1024 : slots))
+slots=$((8388608 / mtu)); slots=$((slots < 256 ? 256 : slots > 1024 ? 1024 : slots))
 r=$(((mtu + 144 + 15) / 16 * 16))
 rx_ring=$(((16 * 64 + 65536 / r - 1) / (65536 / r) * 65536))
 f=$(((mtu + 96 + 15) / 16 * 16))
