@@ -47,7 +47,8 @@ VM_MEM=$((pool_mem > 512 ? pool_mem : 512)) vm_start 2 "$OMX_ROOT/tests/vm/guest
 # Path MTU changes likewise: $SHARED/path-mtu holds the MTU for both taps and the bridge (the
 # bridge drops a frame larger than the MTU of the port it leaves by), or "end". From the first
 # request to "end", tcpdump records the frames each tap passes on to its VM, and
-# $OMX_TEST_DIR/mtu-phases the host's time of each change.
+# $OMX_TEST_DIR/mtu-phases the host's times just before and just after each change ("START END
+# MTU"): a frame sent while the three links change belongs to neither MTU.
 mtu_caps=()
 while kill -0 "${VM_PIDS[1]}" 2>/dev/null; do
 	if [ -e "$SHARED/path-mtu" ]; then
@@ -69,10 +70,11 @@ while kill -0 "${VM_PIDS[1]}" 2>/dev/null; do
 					sleep 0.1
 				done
 			fi
+			start=$(date +%s.%N)
 			ip link set tap1 mtu "$m"
 			ip link set tap2 mtu "$m"
 			ip link set br0 mtu "$m"
-			echo "$(date +%s.%N) $m" >>"$OMX_TEST_DIR/mtu-phases"
+			echo "$start $(date +%s.%N) $m" >>"$OMX_TEST_DIR/mtu-phases"
 			echo "host: taps and bridge at MTU $m"
 		fi
 		touch "$SHARED/host.path-mtu-done"
@@ -102,14 +104,15 @@ drops() { v "$R/$1-netem-$2.json" '[.[] | select(.kind == "netem") | .drops] | a
 # has FILE JQ-PATH: the snapshot has this counter (an omxctl or omx-node without it must not
 # pass for one that counted nothing).
 has() { jq -e "($2) | numbers" "$1" >/dev/null 2>&1; }
-# tap_phases N: per MTU phase (from $OMX_TEST_DIR/mtu-phases, 0.1 s after each change on),
-# "MTU FRAMES LARGEST" of the frames tap N passed on to VM N (length with the Ethernet header).
+# tap_phases N: per MTU phase (from $OMX_TEST_DIR/mtu-phases: 0.1 s after a change ended, until
+# the next one started), "MTU FRAMES LARGEST" of the frames tap N passed on to VM N (length with
+# the Ethernet header).
 tap_phases() {
 	tcpdump -r "$OMX_TEST_DIR/mtu-tap$1.pcap" -tt -nn -e 2>/dev/null |
 		sed -n 's/^\([0-9.]*\) .*, length \([0-9]*\): .*/\1 \2/p' |
-		awk 'NR == FNR { t[NR] = $1; mtu[NR] = $2; np = NR; next }
+		awk 'NR == FNR { s[NR] = $1; t[NR] = $2; mtu[NR] = $3; np = NR; next }
 			{ for (i = np; i >= 1; i--) if ($1 >= t[i]) break
-			  if (i >= 1 && $1 >= t[i] + 0.1) { n[i]++; if ($2 > big[i]) big[i] = $2 } }
+			  if (i >= 1 && $1 >= t[i] + 0.1 && (i == np || $1 < s[i + 1])) { n[i]++; if ($2 > big[i]) big[i] = $2 } }
 			END { for (i = 1; i <= np; i++) print mtu[i], n[i] + 0, big[i] + 0 }' "$OMX_TEST_DIR/mtu-phases" -
 }
 
