@@ -41,7 +41,7 @@ use super::message_size::MAX_MESSAGE;
 use super::reliability::{RxState, SlotMeta, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
-use super::wire::{read_flit, write_flit};
+use super::wire::{copy_bytes, read_flit, write_flit};
 
 pub use super::stats::Stats;
 
@@ -1111,7 +1111,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         let len = frame.len();
         let total = eth.checked_add(len).ok_or(Error::BufferTooSmall)?;
         let dst = out.get_mut(eth..total).ok_or(Error::BufferTooSmall)?;
-        dst.copy_from_slice(frame);
+        copy_bytes(dst, frame).ok_or(Error::BufferTooSmall)?;
         let mut h = TloeHeader::from_flit(read_flit(dst, 0).ok_or(Error::BufferTooSmall)?);
         if msg_type == MessageType::OpenConnection {
             h.seq_ack = self.rx.next().prev();
