@@ -148,7 +148,7 @@ impl Node {
     ) -> Result<Arc<Self>> {
         let cfg = params.config();
         let window = params.retransmit_slots();
-        // Up to about 8.5 MB (WINDOW_BYTES with headers) and 48 KiB: kvmalloc, which falls back
+        // Up to about 8.4 MB (WINDOW_BYTES of frames) and 48 KiB: kvmalloc, which falls back
         // to vmalloc.
         let mem = KVVec::from_elem(0u8, Conn::required_memory(&cfg, window), GFP_KERNEL)?;
         let slots = KVVec::from_elem(proto::SlotMeta::EMPTY, window, GFP_KERNEL)?;
