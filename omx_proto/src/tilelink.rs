@@ -12,7 +12,7 @@
 //! groups of one mask flit followed by up to 8 data flits.
 
 use super::error::Error;
-use super::wire::{bits, field, flit_bytes, read_flit, write_flit, write_flit_bytes};
+use super::wire::{bits, copy_bytes, field, flit_bytes, read_flit, write_flit, write_flit_bytes};
 
 /// Largest valid `size` field (log2 of the transfer size in bytes).
 pub const MAX_SIZE: u8 = 15;
@@ -264,6 +264,39 @@ impl ByteOrder {
         self.mem_to_wire(b)
     }
 
+    /// Copies the whole 8-byte words that both `dst` and `src` hold, each converted between
+    /// memory and wire order (the same conversion both ways); returns the bytes copied.
+    pub fn copy_words(self, dst: &mut [u8], src: &[u8]) -> usize {
+        let len = dst.len().min(src.len()) / 8 * 8;
+        let (Some(dst), Some(src)) = (dst.get_mut(..len), src.get(..len)) else {
+            return 0;
+        };
+        if self == ByteOrder::Raw {
+            return copy_bytes(dst, src).map_or(0, |()| len);
+        }
+        // Four words a step, and an opaque use of each step: left alone, LLVM turns the loop
+        // into SSE2 shuffles (x86-64's baseline has no byte shuffle), 14 instructions per two
+        // words. Scalar byte swaps are faster natively (0.9 against 1.2 us per 8 KiB) and
+        // five times faster under QEMU's TCG (1.9 against 9.2 us): the shuffled copy was a
+        // fifth of a pool node's CPU streaming reads in the VMs.
+        let mut dst_steps = dst.chunks_exact_mut(32);
+        let mut src_steps = src.chunks_exact(32);
+        for (d, s) in (&mut dst_steps).zip(&mut src_steps) {
+            self.convert_each(d, s);
+            core::hint::black_box(&mut *d);
+        }
+        self.convert_each(dst_steps.into_remainder(), src_steps.remainder());
+        len
+    }
+
+    fn convert_each(self, dst: &mut [u8], src: &[u8]) {
+        for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+            if let (Ok(d), Ok(s)) = (<&mut [u8; 8]>::try_from(d), <[u8; 8]>::try_from(s)) {
+                *d = self.mem_to_wire(s);
+            }
+        }
+    }
+
     /// Writes memory-order bytes `src` as bytes `at..at + src.len()` of the data whose wire
     /// form (whole flits) is `wire`: the inverse of [`Data::copy_range_to`], so a sender can
     /// copy its data into a frame once, in several pieces. False (nothing written) if the
@@ -278,11 +311,7 @@ impl ByteOrder {
         if at % 8 == 0 && src.len() % 8 == 0 {
             // Whole flits: 8-byte moves, one pass.
             let dst = wire.get_mut(at..at + src.len()).unwrap_or_default();
-            for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
-                if let (Ok(d), Ok(s)) = (<&mut [u8; 8]>::try_from(d), <[u8; 8]>::try_from(s)) {
-                    *d = self.mem_to_wire(s);
-                }
-            }
+            self.copy_words(dst, src);
             return true;
         }
         for (i, &b) in src.iter().enumerate() {
@@ -452,25 +481,13 @@ impl<'a> Data<'a> {
         } = self
         {
             if offset % 8 == 0 {
-                let mut n = 0usize;
-                let mut src = flits
-                    .get(offset..)
-                    .unwrap_or_default()
-                    .chunks_exact(8)
-                    .filter_map(|s| <[u8; 8]>::try_from(s).ok());
-                // Whole words as 8-byte moves (a slice copy of a length the compiler cannot
-                // see is a call to memcpy per word), then the tail of `out`, if any.
-                let mut dst = out.chunks_exact_mut(8);
-                for (d, s) in (&mut dst).zip(&mut src) {
-                    if let Ok(d) = <&mut [u8; 8]>::try_from(d) {
-                        *d = order.wire_to_mem(s);
-                        n = n.saturating_add(8);
-                    }
-                }
-                let tail = dst.into_remainder();
-                if let (false, Some(s)) = (tail.is_empty(), src.next()) {
-                    let m = order.wire_to_mem(s);
-                    for (d, b) in tail.iter_mut().zip(m) {
+                // Whole words, then the tail of `out` (less than a word), if any.
+                let src = flits.get(offset..).unwrap_or_default();
+                let mut n = order.copy_words(out, src);
+                let tail = out.get_mut(n..).unwrap_or_default();
+                let next = src.get(n..n.saturating_add(8)).map(<[u8; 8]>::try_from);
+                if let (false, Some(Ok(s))) = (tail.is_empty(), next) {
+                    for (d, b) in tail.iter_mut().zip(order.wire_to_mem(s)) {
                         *d = b;
                         n = n.saturating_add(1);
                     }
@@ -792,15 +809,7 @@ impl<'a> Message<'a> {
         if let (Payload::Data, Data::Mem { bytes, .. }) = (l.payload, self.data) {
             if bytes.len() == dflits * 8 {
                 let dst = out.get_mut(pos * 8..(pos + dflits) * 8).ok_or(e)?;
-                let mut words = bytes.chunks_exact(8);
-                for d in dst.chunks_exact_mut(8) {
-                    let Some(Ok(s)) = words.next().map(<[u8; 8]>::try_from) else {
-                        break;
-                    };
-                    if let Ok(d) = <&mut [u8; 8]>::try_from(d) {
-                        *d = order.mem_to_wire(s);
-                    }
-                }
+                order.copy_words(dst, bytes);
                 return Ok(pos + dflits);
             }
         }
@@ -912,6 +921,31 @@ mod tests {
             Message::flits_for(Channel::D, Opcode::AccessAckData, 15),
             4097
         );
+    }
+
+    #[test]
+    fn copy_words_converts_every_whole_word_and_nothing_else() {
+        let src: [u8; 100] = core::array::from_fn(|i| i as u8);
+        for order in [ByteOrder::Spec, ByteOrder::Raw] {
+            for (dst_len, src_len) in [(0, 0), (8, 100), (100, 100), (96, 72), (40, 100), (7, 7)] {
+                let mut dst = [0xEEu8; 100];
+                let n = order.copy_words(&mut dst[..dst_len], &src[..src_len]);
+                assert_eq!(
+                    n,
+                    dst_len.min(src_len) / 8 * 8,
+                    "{order:?} {dst_len} {src_len}"
+                );
+                for (k, word) in dst.chunks_exact(8).enumerate() {
+                    let want = if (k + 1) * 8 <= n {
+                        let s: [u8; 8] = src[k * 8..k * 8 + 8].try_into().unwrap();
+                        order.mem_to_wire(s)
+                    } else {
+                        [0xEE; 8]
+                    };
+                    assert_eq!(word, want, "{order:?} {dst_len} {src_len} word {k}");
+                }
+            }
+        }
     }
 
     #[test]
