@@ -25,7 +25,6 @@ mod timers;
 mod tx;
 
 use crate::glue::netdev::NetDevice;
-use crate::glue::skb::SkBuff;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::tasklet::Tasklet;
 use crate::glue::timer::Timer;
@@ -54,9 +53,6 @@ pub(crate) trait NodeObserver: Send + Sync {
 struct Link {
     /// The interface frames go out of; `None` once it was unregistered.
     dev: Option<ARef<NetDevice>>,
-    /// A transmit buffer left over when there was nothing to send: most received frames
-    /// produce no reply, so this saves an allocation and a memset per received frame.
-    spare_skb: Option<SkBuff>,
     conn: Option<Conn>,
     state: NodeState,
     /// When to send the next keepalive if nothing else was sent (set by `timers.rs`).
@@ -164,7 +160,6 @@ impl Node {
                 link <- new_spinlock_bh!(
                     Link {
                         dev: Some(dev),
-                        spare_skb: None,
                         conn: Some(conn),
                         state: NodeState::Connecting,
                         keepalive_at: 0,

@@ -2,7 +2,7 @@
 
 //! Owned socket buffers (`struct sk_buff`).
 
-use crate::glue::{errno, netdev::NetDevice};
+use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
 use crate::sys;
 use core::ptr::NonNull;
@@ -53,55 +53,38 @@ pub(crate) struct SkBuff {
 unsafe impl Send for SkBuff {}
 
 impl SkBuff {
-    /// Allocates an empty buffer with room for `headroom + len` bytes and reserves `headroom`.
-    pub(crate) fn alloc(headroom: u32, len: u32, gfp: Gfp) -> Result<Self> {
+    /// A buffer holding `pieces` one after the other, with `headroom` bytes reserved before
+    /// them. The pieces are copied straight into the new buffer: no byte of it is cleared
+    /// first, and none is left unwritten.
+    pub(crate) fn from_pieces(headroom: u32, pieces: &[&[u8]], gfp: Gfp) -> Result<Self> {
+        let len = pieces
+            .iter()
+            .try_fold(0u32, |sum, p| sum.checked_add(u32::try_from(p.len()).ok()?))
+            .ok_or(EINVAL)?;
         let size = headroom.checked_add(len).ok_or(EINVAL)?;
         let headroom_int = i32::try_from(headroom).map_err(|_| EINVAL)?;
         // SAFETY: `omx_alloc_skb` may be called in any context with matching GFP flags.
         let ptr = NonNull::new(unsafe { sys::omx_alloc_skb(size, gfp.raw()) }).ok_or(ENOMEM)?;
+        // INVARIANT: a fresh buffer is linear and owned; dropping it frees it.
+        let skb = Self { ptr };
         // SAFETY: the buffer is fresh and has at least `headroom` bytes of tailroom.
         unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
-        // INVARIANT: a fresh buffer is linear and owned.
-        Ok(Self { ptr })
-    }
-
-    /// The bytes of the buffer, for writing (all of them were initialised by `put`).
-    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: by the type invariant the buffer is valid, owned and linear: `len` bytes at
-        // `data`, all initialised (`put` zero-fills what it appends).
-        unsafe {
-            let data = sys::omx_skb_data(self.ptr.as_ptr());
-            let len = sys::omx_skb_len(self.ptr.as_ptr()) as usize;
-            if data.is_null() || len == 0 {
-                return &mut [];
-            }
-            core::slice::from_raw_parts_mut(data, len)
-        }
-    }
-
-    /// Appends `len` bytes at the tail and returns them for writing (zeroed).
-    pub(crate) fn put(&mut self, len: u32) -> Result<&mut [u8]> {
-        // SAFETY: the buffer is valid and owned.
-        let tailroom = unsafe { sys::omx_skb_tailroom(self.ptr.as_ptr()) };
-        // `skb_put` BUG()s on overrun: refuse instead.
-        if len > tailroom {
-            return Err(errno::emsgsize());
-        }
-        // SAFETY: the buffer is valid, owned, and has `len` bytes of tailroom.
-        let p = unsafe { sys::skb_put(self.ptr.as_ptr(), len) };
-        if p.is_null() {
+        // SAFETY: the buffer is valid and owned, and after the reserve has `len` bytes of
+        // tailroom (it was allocated with `headroom + len`), so `skb_put` does not overrun.
+        let mut at = unsafe { sys::skb_put(ptr.as_ptr(), len) }.cast::<u8>();
+        if at.is_null() {
             return Err(ENOMEM);
         }
-        // SAFETY: `skb_put` returned `len` writable bytes owned by this buffer.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len as usize) };
-        bytes.fill(0);
-        Ok(bytes)
-    }
-
-    /// Shortens the data to `len` bytes (no-op if it is not longer).
-    pub(crate) fn trim(&mut self, len: u32) {
-        // SAFETY: the buffer is valid, owned and linear.
-        unsafe { sys::skb_trim(self.ptr.as_ptr(), len) };
+        for piece in pieces {
+            // SAFETY: `skb_put` returned `len` writable bytes, the sum of the pieces' lengths,
+            // so each piece fits where the ones before it end; the kernel's buffer and the
+            // caller's slices do not overlap.
+            unsafe {
+                core::ptr::copy_nonoverlapping(piece.as_ptr(), at, piece.len());
+                at = at.add(piece.len());
+            }
+        }
+        Ok(skb)
     }
 
     /// Sets what a transmission expects: the device, the protocol, the MAC header at the

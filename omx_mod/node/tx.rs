@@ -87,37 +87,29 @@ impl Node {
         let Link {
             conn: Some(conn),
             dev: Some(dev),
-            spare_skb,
             ..
         } = link
         else {
             return;
         };
-        let max = conn.max_frame_len() as u32;
         let mut burst = TxBurst::new();
         let mut refused = 0;
         loop {
-            let mut skb = match spare_skb.take() {
-                Some(skb) => skb,
-                None => {
-                    let Ok(mut skb) = SkBuff::alloc(SKB_HEADROOM, max, Gfp::Reserve) else {
-                        self.counters.tx_errors.fetch_add(1, Relaxed);
-                        break; // the rest is retried from the timer
-                    };
-                    if skb.put(max).is_err() {
-                        break;
-                    }
-                    skb
+            // A buffer of the frame's size, the frame copied into it once. A frame without a
+            // buffer stays unsent ("too small": none could be had) and goes at the timer.
+            let polled = conn.poll_transmit_with(now, |frame| {
+                SkBuff::from_pieces(SKB_HEADROOM, &frame.pieces(), Gfp::Reserve)
+                    .map(|skb| (skb, frame.len()))
+                    .map_err(|_| proto::Error::BufferTooSmall)
+            });
+            let (skb, len) = match polled {
+                Ok(Some(sent)) => sent,
+                Ok(None) => break,
+                Err(_) => {
+                    self.counters.tx_errors.fetch_add(1, Relaxed);
+                    break; // the rest is retried from the timer
                 }
             };
-            let len = match conn.poll_transmit(now, skb.data_mut()) {
-                Ok(Some(len)) => len,
-                Ok(None) | Err(_) => {
-                    *spare_skb = Some(skb);
-                    break;
-                }
-            };
-            skb.trim(len as u32);
             self.counters.tx_frames.fetch_add(1, Relaxed);
             self.counters.tx_bytes.fetch_add(len as u64, Relaxed);
             if burst.push(skb).is_err() {

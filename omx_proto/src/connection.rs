@@ -41,9 +41,11 @@ use super::message_size::MAX_MESSAGE;
 use super::reliability::{RxState, SlotMeta, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Message};
-use super::wire::{copy_bytes, read_flit, write_flit};
 
 pub use super::stats::Stats;
+pub use transmit::OutFrame;
+
+mod transmit;
 
 /// Default [`Config::peer_window`]: 2^14 frames, above every known peer's window (omx's
 /// 32 and 256 slots; the WD endpoint's default resend buffer of 2^15 flits holds at most
@@ -1020,148 +1022,9 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             && (self.rxc.urgent() || self.credit_deadline.is_some_and(|d| now >= d))
     }
 
-    /// Writes the next frame to send into `out` and returns its length, or
-    /// `None` when nothing is due. Call repeatedly until `None`. `out` must
-    /// hold [`Connection::max_frame_len`] bytes.
-    pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        let Some(len) = self.next_frame(now, out)? else {
-            return Ok(None);
-        };
-        let Some(check) = self.cfg.integrity else {
-            return Ok(Some(len));
-        };
-        // The trailer covers the final bytes (acknowledgement fields are filled in late).
-        let eth = self.cfg.ethernet.map_or(0, |e| e.header_len());
-        let end = len
-            .checked_add(integrity::LEN)
-            .ok_or(Error::BufferTooSmall)?;
-        let t = integrity::trailer(check, out.get(eth..len).ok_or(Error::BufferTooSmall)?);
-        out.get_mut(len..end)
-            .ok_or(Error::BufferTooSmall)?
-            .copy_from_slice(&t);
-        Ok(Some(end))
-    }
-
-    fn next_frame(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        self.poll(now);
-        if matches!(self.state, State::Dead | State::Listening) {
-            return Ok(None);
-        }
-        // A partly filled frame whose packing delay expired, once it could leave at once:
-        // while the congestion window is full it keeps taking messages, so a sender held by
-        // its window sends full frames when it may, not a queue of one-message frames (a
-        // pool node's answers to writes: 250 frames of one AccessAck each, behind a window
-        // of 4).
-        if self.pack_deadline.is_some_and(|d| now >= d)
-            && self.tx.open_packer().is_some_and(|p| !p.is_empty())
-            && self.tx.would_send_at_once()
-        {
-            self.seal_open()?;
-        }
-        // Credits owed: piggy-back on the open frame or send a credit frame.
-        if can_seq_credit(self) && self.credits_due(now) {
-            self.seal_open()?;
-        }
-        if self.keepalive_due(now) {
-            self.probe(now)?;
-        }
-        if self.tx.has_pending_transmit() && self.tx.pace_deadline(now).is_none() {
-            return self.transmit_sealed(now, out).map(Some);
-        }
-        if self.rx.ack_due(now) {
-            match self.cfg.version {
-                Version::V1_1 => return self.transmit_ack_only(now, out).map(Some),
-                Version::V1_0_3 => {
-                    // Sequenced empty frames are never acknowledged on their
-                    // own (that would ping-pong), so cap how many may sit in
-                    // the window; otherwise a run of lost ones could fill it.
-                    // One goes out at once or not at all: not behind frames
-                    // waiting for the congestion window.
-                    let cap = (self.tx.window() / 4).max(1);
-                    if self.sequenced_allowed()
-                        && (self.tx.has_open() || self.tx.can_open())
-                        && self.tx.unacked_non_eliciting() < cap
-                        && !self.tx.has_unsent()
-                        && self.tx.cwnd_room()
-                    {
-                        self.seal_open()?;
-                        return self.transmit_sealed(now, out).map(Some);
-                    }
-                    // No room for a sequenced ack frame: send an empty frame
-                    // numbered ACKD_SEQ, which every receiver classifies as a
-                    // duplicate (dropped, never delivered) but whose ACK/NAK
-                    // fields our receivers still use.
-                    return self.transmit_ack_only(now, out).map(Some);
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    fn write_eth(&self, out: &mut [u8]) -> Result<usize, Error> {
-        match &self.cfg.ethernet {
-            Some(e) => e.write(out),
-            None => Ok(0),
-        }
-    }
-
-    fn transmit_sealed(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {
-        let eth = self.write_eth(out)?;
-        let (frame, msg_type, retx) = self.tx.peek_transmit().ok_or(Error::WindowFull)?;
-        let len = frame.len();
-        let total = eth.checked_add(len).ok_or(Error::BufferTooSmall)?;
-        let dst = out.get_mut(eth..total).ok_or(Error::BufferTooSmall)?;
-        copy_bytes(dst, frame).ok_or(Error::BufferTooSmall)?;
-        let mut h = TloeHeader::from_flit(read_flit(dst, 0).ok_or(Error::BufferTooSmall)?);
-        if msg_type == MessageType::OpenConnection {
-            h.seq_ack = self.rx.next().prev();
-            h.ack = false;
-        } else {
-            let was_nak = self.rx.nak_pending();
-            let (sa, ack) = self.rx.take_ack_fields(now);
-            h.seq_ack = sa;
-            h.ack = ack;
-            if was_nak {
-                inc(&mut self.stats.naks_tx);
-            }
-        }
-        write_flit(dst, 0, h.to_flit()).ok_or(Error::BufferTooSmall)?;
-        self.tx.mark_transmitted(now, self.current_rto());
-        inc(&mut self.stats.frames_tx);
-        if retx {
-            inc(&mut self.stats.frames_retx);
-        }
-        Ok(total)
-    }
-
     /// The retransmit timeout now ([`crate::rto`], [`Config::rto_backoff_max_shift`]).
     fn current_rto(&self) -> u64 {
         self.tx.rto(self.cfg.rto_ns, self.cfg.rto_backoff_max_shift)
-    }
-
-    fn transmit_ack_only(&mut self, now: u64, out: &mut [u8]) -> Result<usize, Error> {
-        let eth = self.write_eth(out)?;
-        let payload = out.get_mut(eth..).ok_or(Error::BufferTooSmall)?;
-        let was_nak = self.rx.nak_pending();
-        let (sa, ack) = self.rx.ack_fields();
-        let mut h = self.base_header();
-        match self.cfg.version {
-            Version::V1_1 => {
-                h.msg_type = MessageType::AckOnly;
-                h.seq = self.tx.next_unsent_seq();
-            }
-            Version::V1_0_3 => h.seq = self.tx.ackd(),
-        }
-        h.seq_ack = sa;
-        h.ack = ack;
-        let n = super::frame::Packer::new().finish(payload, &self.limits, &h)?;
-        self.rx.take_ack_fields(now);
-        inc(&mut self.stats.frames_tx);
-        inc(&mut self.stats.ack_only_tx);
-        if was_nak {
-            inc(&mut self.stats.naks_tx);
-        }
-        eth.checked_add(n).ok_or(Error::BufferTooSmall)
     }
 
     fn has_immediate_work(&self, now: u64) -> bool {

@@ -302,6 +302,22 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
         Some((buf, m.msg_type, self.next_send < self.highest_sent))
     }
 
+    /// [`TxWindow::peek_transmit`], the frame writable (its acknowledgement fields are
+    /// filled in at each transmission).
+    pub fn peek_transmit_mut(&mut self) -> Option<(&mut [u8], MessageType, bool)> {
+        if !self.has_pending_transmit() {
+            return None;
+        }
+        let i = self.idx(self.next_send);
+        let m = self.meta.get(i)?;
+        let (msg_type, len) = (m.msg_type, m.len);
+        let resent = self.next_send < self.highest_sent;
+        let start = i.checked_mul(self.slot_size)?;
+        let end = start.checked_add(len)?;
+        let buf = self.mem.get_mut(start..end)?;
+        Some((buf, msg_type, resent))
+    }
+
     /// Records that the frame returned by [`TxWindow::peek_transmit`] went out.
     pub fn mark_transmitted(&mut self, now: u64, rto: u64) {
         if self.next_send >= self.sealed {

@@ -845,3 +845,60 @@ fn put_full_filled_in_place_is_the_same_frame() {
         assert!(order.put_mem(&mut wire, 8, &[0u8; 8]));
     }
 }
+
+/// Drains `from` with `poll_transmit_with`, each frame refused once by its sender first.
+fn drain_refusing_once(from: &mut Conn, now: u64) -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    loop {
+        match from.poll_transmit_with(now, |_| Err::<(), _>(Error::BufferTooSmall)) {
+            Ok(None) => return v,
+            Err(Error::BufferTooSmall) => {}
+            other => panic!("refused frame: {other:?}"),
+        }
+        let frame = from
+            .poll_transmit_with(now, |f| Ok(f.pieces().concat()))
+            .unwrap()
+            .expect("a refused frame goes out at the next call");
+        v.push(frame);
+    }
+}
+
+/// A frame taken in pieces (`poll_transmit_with`) is the frame `poll_transmit` writes, and one
+/// its sender refused is sent again, unchanged, at the next call: open, data, ack-only and
+/// acknowledging frames, with and without a trailer.
+#[test]
+fn a_frame_in_pieces_is_the_frame_and_a_refused_one_goes_again() {
+    for check in [None, Some(Check::Xxh64), Some(Check::Crc32c)] {
+        let mut runs = Vec::new();
+        for refuse in [false, true] {
+            let (mut a, mut b) = pair(Version::V1_1, |c| c.integrity = check);
+            let drain_a = |c: &mut Conn, now| {
+                if refuse {
+                    drain_refusing_once(c, now)
+                } else {
+                    drain(c, now)
+                }
+            };
+            let mut wire = Vec::new();
+            a.open(0).unwrap();
+            let mut now = 1;
+            for step in 0..6u32 {
+                if step == 2 {
+                    a.send(&Message::get(7, 0x1000, 6), now).unwrap();
+                    a.send(&Message::put_full(8, 0x2000, &[step as u8; 64]), now)
+                        .unwrap();
+                }
+                let from_a = drain_a(&mut a, now);
+                deliver(&mut b, &from_a, now);
+                let from_b = drain(&mut b, now);
+                deliver(&mut a, &from_b, now);
+                wire.push(from_a);
+                now += 1_000;
+            }
+            assert!(wire.iter().flatten().count() >= 3, "{check:?}: {wire:?}");
+            runs.push((wire, a.stats().frames_tx, a.stats().ack_only_tx));
+        }
+        assert!(runs[0].2 > 0, "{check:?}: no ack-only frame");
+        assert_eq!(runs[0], runs[1], "{check:?}");
+    }
+}
