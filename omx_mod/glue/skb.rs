@@ -75,14 +75,12 @@ impl SkBuff {
         if at.is_null() {
             return Err(ENOMEM);
         }
+        // The pieces' lengths add up to the `len` bytes `skb_put` returned, so each piece fits
+        // where the ones before it end; the new buffer overlaps none of the caller's slices.
         for piece in pieces {
-            // SAFETY: `skb_put` returned `len` writable bytes, the sum of the pieces' lengths,
-            // so each piece fits where the ones before it end; the kernel's buffer and the
-            // caller's slices do not overlap.
-            unsafe {
-                core::ptr::copy_nonoverlapping(piece.as_ptr(), at, piece.len());
-                at = at.add(piece.len());
-            }
+            // SAFETY: `at..at + piece.len()` lies within those `len` bytes (see above).
+            unsafe { core::ptr::copy_nonoverlapping(piece.as_ptr(), at, piece.len()) };
+            at = at.wrapping_add(piece.len());
         }
         Ok(skb)
     }

@@ -291,6 +291,20 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
     /// it is a retransmission.
     /// `None` also while the congestion window is full.
     pub fn peek_transmit(&self) -> Option<(&[u8], MessageType, bool)> {
+        let (at, msg_type, resent) = self.next_transmit()?;
+        Some((self.mem.get(at)?, msg_type, resent))
+    }
+
+    /// [`TxWindow::peek_transmit`], the frame writable (its acknowledgement fields are
+    /// filled in at each transmission).
+    pub fn peek_transmit_mut(&mut self) -> Option<(&mut [u8], MessageType, bool)> {
+        let (at, msg_type, resent) = self.next_transmit()?;
+        Some((self.mem.get_mut(at)?, msg_type, resent))
+    }
+
+    /// Where in the slot memory the next frame to (re)transmit lies, its message type and
+    /// whether it is a retransmission.
+    fn next_transmit(&self) -> Option<(core::ops::Range<usize>, MessageType, bool)> {
         if !self.has_pending_transmit() {
             return None;
         }
@@ -298,24 +312,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> TxWindow<B, M
         let m = self.meta.get(i)?;
         let start = i.checked_mul(self.slot_size)?;
         let end = start.checked_add(m.len)?;
-        let buf = self.mem.get(start..end)?;
-        Some((buf, m.msg_type, self.next_send < self.highest_sent))
-    }
-
-    /// [`TxWindow::peek_transmit`], the frame writable (its acknowledgement fields are
-    /// filled in at each transmission).
-    pub fn peek_transmit_mut(&mut self) -> Option<(&mut [u8], MessageType, bool)> {
-        if !self.has_pending_transmit() {
-            return None;
-        }
-        let i = self.idx(self.next_send);
-        let m = self.meta.get(i)?;
-        let (msg_type, len) = (m.msg_type, m.len);
-        let resent = self.next_send < self.highest_sent;
-        let start = i.checked_mul(self.slot_size)?;
-        let end = start.checked_add(len)?;
-        let buf = self.mem.get_mut(start..end)?;
-        Some((buf, msg_type, resent))
+        Some((start..end, m.msg_type, self.next_send < self.highest_sent))
     }
 
     /// Records that the frame returned by [`TxWindow::peek_transmit`] went out.

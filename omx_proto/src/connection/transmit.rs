@@ -96,7 +96,8 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             None => 0,
         };
         let eth = eth.get(..eth_len).ok_or(Error::BufferTooSmall)?;
-        let mut ack_only = [0u8; ACK_ONLY_LEN];
+        // Set only for an ack-only frame: a sealed frame is read from its slot.
+        let mut ack_only: [u8; ACK_ONLY_LEN];
         let (sa, ack) = self.rx.ack_fields();
         let (tloe, retx, is_open): (&[u8], bool, bool) = match next {
             Next::Sealed => {
@@ -126,6 +127,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
                 }
                 h.seq_ack = sa;
                 h.ack = ack;
+                ack_only = [0u8; ACK_ONLY_LEN];
                 let n = Packer::new().finish(&mut ack_only, &self.limits, &h)?;
                 (
                     ack_only.get(..n).ok_or(Error::BufferTooSmall)?,
