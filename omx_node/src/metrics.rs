@@ -6,7 +6,8 @@
 use omx_metrics::{Exposition, Kind};
 use omx_proto::Stats;
 
-use crate::stats::{ClientReport, NodeStats, OPS};
+use crate::stats::{ClientReport, NodeStats};
+use omx_proto::serve::REQUEST_KINDS;
 
 /// The exposition of `stats`, the connections' `link` counters and the `clients`.
 pub fn render(stats: &NodeStats, link: &Stats, clients: &[ClientReport]) -> String {
@@ -25,7 +26,7 @@ pub fn render(stats: &NodeStats, link: &Stats, clients: &[ClientReport]) -> Stri
         Kind::Counter,
         "Requests served, by kind.",
         |f| {
-            for (op, n) in OPS.iter().zip(stats.requests) {
+            for (op, n) in REQUEST_KINDS.iter().zip(stats.serve.requests) {
                 f.sample(&[("op", op)], n);
             }
         },
@@ -77,7 +78,10 @@ mod tests {
     fn counters_requests_and_clients() {
         let stats = NodeStats {
             frames_rx: 5,
-            requests: [3, 1, 0, 0, 0, 0, 0],
+            serve: omx_proto::serve::ServeStats {
+                requests: [3, 1, 0, 0, 0, 0, 0],
+                ..Default::default()
+            },
             ..NodeStats::default()
         };
         let link = Stats {

@@ -1,6 +1,6 @@
 //! The pool node's core: demultiplexes frames by source MAC onto one
-//! [`omx_proto::Connection`] per client, executes TileLink requests on the
-//! client's region and queues the responses.
+//! [`omx_proto::serve::Responder`] per client, which executes the client's TileLink requests
+//! on its region and queues the responses.
 //!
 //! [`Server`] is sans-IO like the protocol core: [`Server::handle_frame`]
 //! takes a received Ethernet frame, [`Server::transmit`] writes the frames to
@@ -13,51 +13,28 @@
 //! (no allocation).
 //!
 //! Memory is bounded by construction (see `Documentation/pool-node.md`, "Memory ceiling"):
-//! a frame from a MAC that holds no region here allocates nothing (no connection). A
-//! request that cannot be answered yet (no credits from the client, or our window is full)
-//! is not executed: the rest of its frame is kept as received (at most [`max_deferred`]
-//! such frames per connection) and executed, in order, when the answers can be
-//! sent. When a connection's budget is full, its frames that carry requests are dropped
-//! unread: they are neither acknowledged nor credited, so the client holds back and resends
-//! them later (OmniXtend's own back-pressure).
+//! a frame from a MAC that holds no region here allocates nothing (no connection), and each
+//! connection keeps at most [`max_deferred`] frames waiting (`omx_proto::serve`).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use omx_proto::identity::{self, Identity};
+use omx_proto::identity::Identity;
 use omx_proto::integrity::Check;
-use omx_proto::tilelink::{Channel, Opcode, INTENT_RELEASE};
-use omx_proto::{
-    ByteOrder, Config, Connection, Error as ProtoError, EthHeader, FrameView, Message, MessageType,
-    Seq, SlotMeta, State, TloeHeader, Version,
-};
+use omx_proto::serve::{self, FrameQueue, Region, Responder, ServeConfig};
+use omx_proto::{EthHeader, MessageType, SlotMeta, State, TloeHeader, Version};
 
 use crate::memory::Memory;
 use crate::stats::{ClientReport, NodeStats};
 use crate::sys::{self, PacketSocket, RxRing, TxRing};
 use crate::util::{format_mac, now_ns, Mac};
 
-/// Retransmit slots per connection at MTU `mtu` (frames in flight towards one client):
-/// omx's window (`omx_proto::congestion::window_frames`, 1,024 at 1500, 932 at 9000), which
-/// holds the answers to every request omx_mod may have outstanding.
-pub fn slots(mtu: usize) -> usize {
-    omx_proto::congestion::window_frames(mtu)
-}
+pub use omx_proto::serve::{max_deferred, slots};
+
 /// Connection type used on both sides.
-pub type Conn = Connection<Vec<u8>, Vec<SlotMeta>>;
-/// Received frames whose requests wait for credits or window space, per connection at MTU
-/// `mtu`, before its frames are dropped (back-pressure through the protocol's
-/// retransmission): twice the window. Each waiting frame holds at least one request, and
-/// omx_mod keeps at most as many requests in flight per node as the window has frames (its
-/// source ids): a conforming client never fills this, whatever its frame packing (a budget
-/// of one window made omx_mod's reads lose their connection, acknowledgements and credits
-/// stuck behind dropped frames). While the connection waits for credits, frames that grant
-/// some may take as many again (see [`Server::handle_frame`]).
-pub fn max_deferred(mtu: usize) -> usize {
-    2 * slots(mtu)
-}
-/// How soon waiting requests are tried again when nothing they wait for is in flight.
-const DEFERRED_RETRY_NS: u64 = 1_000_000;
+pub type Conn = omx_proto::Connection<Vec<u8>, Vec<SlotMeta>>;
+/// A client's connection on this node.
+type Client = Responder<Vec<u8>, Vec<SlotMeta>>;
 /// Received frames kept at most in the recycling pool (their buffers).
 pub const POOL_MAX: usize = 64;
 /// Everything else a connection costs besides its retransmit memory and its queue: the
@@ -68,112 +45,29 @@ pub const CONN_OVERHEAD: usize = 256 << 10;
 /// The daemon's own memory besides its buffers: code, libraries, stacks, allocator (measured
 /// in the VM tests at about 3 MiB; generous).
 pub const BASE_OVERHEAD: usize = 16 << 20;
-/// Largest data block ever returned (2^15, the size field's limit).
-const MAX_DATA: usize = 1 << 15;
-static ZEROS: [u8; MAX_DATA] = [0u8; MAX_DATA];
 const BROADCAST: Mac = [0xff; 6];
-
-/// Which protocol versions the node accepts from new clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum VersionPolicy {
-    /// 1.1 when the first frame is OpenConnection, else 1.0.3 (seq 0).
-    Auto,
-    /// Only 1.1 (OpenConnection required).
-    #[value(name = "1.1")]
-    V11,
-    /// Only 1.0.3.
-    #[value(name = "1.0.3")]
-    V103,
-}
 
 /// Server parameters.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Our MAC (frames to other unicast MACs are ignored).
-    pub mac: Mac,
-    /// Interface MTU (max TLoE payload bytes).
-    pub mtu: usize,
-    /// Data byte order.
-    pub order: ByteOrder,
-    /// Accepted protocol versions.
-    pub versions: VersionPolicy,
-    /// Retransmit timeout.
-    pub rto_ns: u64,
-    /// Consecutive timeouts before a client is considered gone.
-    pub max_retransmits: u32,
-    /// The retransmit timeout doubles per consecutive timeout up to `rto_ns << this`.
-    pub rto_backoff_max_shift: u32,
-    /// 1.1 clients: probe a client silent this long while nothing is outstanding (0 = never).
-    pub keepalive_ns: u64,
-    /// Acknowledgement delay.
-    pub ack_delay_ns: u64,
+    /// How each client is served (address, MTU, versions, timers).
+    pub serve: ServeConfig,
     /// Free a departed client's region after this long.
     pub forget_after_ns: Option<u64>,
     /// Maximum simultaneous connections.
     pub max_peers: usize,
-    /// An OpenConnection from a MAC whose connection was opened less than
-    /// this long ago (and has carried traffic) is taken for a stale
-    /// duplicate of the original, not a reconnect. Longer than a slow
-    /// client's resend of its Open (a debug kernel under emulation took
-    /// well over 100 ms); a real reconnect follows seconds of silence.
-    pub reconnect_guard_ns: u64,
 }
 
 impl ServerConfig {
     /// Defaults for `mac` and `mtu`.
     pub fn new(mac: Mac, mtu: usize) -> Self {
         ServerConfig {
-            mac,
-            mtu,
-            order: ByteOrder::Spec,
-            versions: VersionPolicy::Auto,
-            // A client is given up after 50 + 100 + ... + 800 ms, then six times 1.6 s:
-            // 11 s. Losing a client costs it a reconnect, so the node is patient: a client
-            // host starved of CPU or memory drops frames for seconds (seen under emulation
-            // on a loaded machine) and must not be cut off for it; backing off also stops
-            // resending the window into a receiver that cannot take it.
-            rto_ns: 50_000_000,
-            max_retransmits: 10,
-            rto_backoff_max_shift: 5,
-            // A client that vanishes while idle is noticed too (1 s + 11 s). omx_mod probes
-            // every 0.5 s when idle, so a live client never lets this fire.
-            keepalive_ns: 1_000_000_000,
-            ack_delay_ns: 50_000,
+            serve: ServeConfig::new(mac, mtu),
             forget_after_ns: None,
             max_peers: 64,
-            reconnect_guard_ns: 1_000_000_000,
         }
     }
-
-    fn conn_config(&self, peer: Mac, version: Version) -> Config {
-        let mut c = Config::new(version);
-        c.order = self.order;
-        c.mtu = self.mtu;
-        c.ethernet = Some(EthHeader::new(peer, self.mac));
-        c.rto_ns = self.rto_ns;
-        c.max_retransmits = self.max_retransmits;
-        c.rto_backoff_max_shift = self.rto_backoff_max_shift;
-        c.keepalive_ns = self.keepalive_ns;
-        c.ack_delay_ns = self.ack_delay_ns;
-        c.nak_holdoff_ns = (self.rto_ns / 4).max(1);
-        // What we grant at open (a 1.1 peer assumes 128 already): A large (the node drains
-        // it at once; twice omx_mod's whole write window, `congestion::WINDOW_BYTES`), C and
-        // E at least the 1024 flits the WD endpoint grants, since some initiators wait for
-        // that much on every channel they use before they call the connection open. B and D
-        // are ours to send on, never received.
-        c.rx_buffer_flits = [
-            omx_proto::congestion::WINDOW_CREDIT_FLITS + 128,
-            0,
-            OPEN_GRANT_CE + 128,
-            0,
-            OPEN_GRANT_CE + 128,
-        ];
-        c
-    }
 }
-
-/// Credits (flits) granted at open on channels C and E, beyond the 128 a 1.1 peer assumes.
-pub const OPEN_GRANT_CE: u32 = 1024;
 
 /// Bytes of one received frame as the socket loop hands it over (MTU + headers).
 pub fn frame_slot(mtu: usize) -> usize {
@@ -204,8 +98,9 @@ impl Ceiling {
     /// The ceiling for `lent` bytes, at most `connections` connections, MTU `mtu`, batches
     /// of `batch` frames.
     pub fn new(lent: u64, connections: usize, mtu: usize, batch: usize) -> Ceiling {
-        let cfg = ServerConfig::new([0; 6], mtu).conn_config([0; 6], Version::V1_1);
-        let retransmit = Conn::required_memory(&cfg, slots(mtu)) as u64;
+        let cfg = ServeConfig::new([0; 6], mtu);
+        // The largest: frames without a trailer may fill the whole MTU.
+        let retransmit = Client::required_memory(&cfg, Version::V1_1, None) as u64;
         let queue = (2 * queue_budget(mtu)) as u64;
         Ceiling {
             lent,
@@ -241,40 +136,113 @@ struct Deferred {
     next: usize,
 }
 
-/// Where a response's data comes from.
-enum Src {
-    None,
-    Region(usize),
-    Zero,
-    Inline([u8; 8]),
-    /// The client's contents identity (`omx_proto::identity`).
-    Identity([u8; identity::LEN]),
+/// A client's queue of waiting frames, with the node's pool of frame buffers to take them
+/// from and give them back to.
+struct Queue<'a> {
+    frames: &'a mut VecDeque<Deferred>,
+    pool: &'a mut Vec<Vec<u8>>,
 }
 
-struct Response {
-    opcode: Opcode,
-    source: u32,
-    size: u8,
-    err: u8,
-    src: Src,
-    /// An omx release (Intent `INTENT_RELEASE`) of the region's `n` bytes at this offset:
-    /// the caller gives the memory back (`Memory::release_range`).
-    release: Option<usize>,
+impl FrameQueue for Queue<'_> {
+    fn len(&self) -> usize {
+        self.frames.len()
+    }
+    fn push_back(&mut self, tloe: &[u8], next: usize) -> bool {
+        let mut payload = self.pool.pop().unwrap_or_default();
+        payload.clear();
+        payload.extend_from_slice(tloe);
+        self.frames.push_back(Deferred { payload, next });
+        true
+    }
+    fn front_mut(&mut self) -> Option<(&[u8], &mut usize)> {
+        self.frames
+            .front_mut()
+            .map(|d| (d.payload.as_slice(), &mut d.next))
+    }
+    fn pop_front(&mut self) {
+        if let Some(d) = self.frames.pop_front() {
+            if self.pool.len() < POOL_MAX {
+                self.pool.push(d.payload);
+            }
+        }
+    }
+}
+
+/// Region `i` of the node's memory, as a client's requests see it.
+struct RegionOf<'a> {
+    mem: &'a mut Memory,
+    i: usize,
+}
+
+impl Region for RegionOf<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.mem.region(self.i)
+    }
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.mem.region_mut(self.i)
+    }
+    fn release_range(&mut self, off: usize, len: usize) -> usize {
+        self.mem.release_range(self.i, off, len)
+    }
+    fn identity(&self) -> Option<Identity> {
+        self.mem.identity(self.i)
+    }
+    // Test-only (cargo feature mutation-drop-write, never by default): a lost write.
+    #[cfg(feature = "mutation-drop-write")]
+    fn keeps_write(&mut self) -> bool {
+        !crate::mutation::drop_this_write()
+    }
 }
 
 struct Peer {
-    conn: Conn,
-    opened_at: u64,
-    version: Version,
+    client: Client,
     region: usize,
-    /// The check of omx's integrity trailer the client's frames carry, if any.
-    integrity: Option<Check>,
     /// Frames whose requests wait, oldest first (at most 2 x [`max_deferred`]).
     deferred: VecDeque<Deferred>,
-    /// The oldest waiting request waits for credits (not for window space).
-    waiting_credit: bool,
-    requests: u64,
-    denied: u64,
+}
+
+impl Peer {
+    /// Takes a frame of this client (see [`Responder::on_frame`]).
+    fn on_frame(
+        &mut self,
+        h: &TloeHeader,
+        payload: &[u8],
+        mem: &mut Memory,
+        pool: &mut Vec<Vec<u8>>,
+        stats: &mut NodeStats,
+        now: u64,
+    ) {
+        let mut queue = Queue {
+            frames: &mut self.deferred,
+            pool,
+        };
+        let mut region = RegionOf {
+            mem,
+            i: self.region,
+        };
+        self.client
+            .on_frame(h, payload, &mut queue, &mut region, &mut stats.serve, now);
+    }
+
+    /// Runs the requests that waited and can go now (see [`Responder::drain`]).
+    fn drain(
+        &mut self,
+        mem: &mut Memory,
+        pool: &mut Vec<Vec<u8>>,
+        stats: &mut NodeStats,
+        now: u64,
+    ) {
+        let mut queue = Queue {
+            frames: &mut self.deferred,
+            pool,
+        };
+        let mut region = RegionOf {
+            mem,
+            i: self.region,
+        };
+        self.client
+            .drain(&mut queue, &mut region, &mut stats.serve, now);
+    }
 }
 
 /// The node: connections, memory, counters.
@@ -291,344 +259,11 @@ pub struct Server {
     last_no_region_log: u64,
 }
 
-fn data_len(size: u8) -> usize {
-    1usize << size.min(15)
-}
-
-fn sign_extend(v: u64, bits: u32) -> i64 {
-    let sh = 64 - bits;
-    ((v << sh) as i64) >> sh
-}
-
-/// Computes a TileLink atomic on an `n`-byte little-endian value; `None`
-/// for an undefined param.
-pub fn atomic(op: Opcode, param: u8, old: u64, operand: u64, n: usize) -> Option<u64> {
-    let bits = (n.clamp(1, 8) * 8) as u32;
-    let mask = if bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
-    let (a, b) = (old & mask, operand & mask);
-    let r = match (op, param) {
-        (Opcode::ArithmeticData, 0) => {
-            if sign_extend(b, bits) < sign_extend(a, bits) {
-                b
-            } else {
-                a
-            }
-        }
-        (Opcode::ArithmeticData, 1) => {
-            if sign_extend(b, bits) > sign_extend(a, bits) {
-                b
-            } else {
-                a
-            }
-        }
-        (Opcode::ArithmeticData, 2) => a.min(b),
-        (Opcode::ArithmeticData, 3) => a.max(b),
-        (Opcode::ArithmeticData, 4) => a.wrapping_add(b),
-        (Opcode::LogicalData, 0) => a ^ b,
-        (Opcode::LogicalData, 1) => a | b,
-        (Opcode::LogicalData, 2) => a & b,
-        (Opcode::LogicalData, 3) => b,
-        _ => return None,
-    };
-    Some(r & mask)
-}
-
-/// Executes one request on `region` (empty when the client has none).
-/// Returns the response, or `None` for messages that get none.
-fn execute(
-    msg: &Message<'_>,
-    region: &mut [u8],
-    ident: Option<Identity>,
-    stats: &mut NodeStats,
-    peer_req: &mut u64,
-    peer_denied: &mut u64,
-) -> Option<Response> {
-    if msg.chan != Channel::A {
-        // GrantAck (E) and anything on B/C: nothing to answer.
-        if msg.chan != Channel::E {
-            stats.requests[6] += 1;
-        }
-        return None;
+fn version_name(v: Version) -> &'static str {
+    match v {
+        Version::V1_1 => "1.1",
+        Version::V1_0_3 => "1.0.3",
     }
-    *peer_req += 1;
-    let n = data_len(msg.size);
-    let addr = msg.address;
-    let in_range = usize::try_from(addr)
-        .ok()
-        .filter(|a| a % n == 0)
-        .and_then(|a| a.checked_add(n).filter(|e| *e <= region.len()).map(|_| a));
-    let mut resp = Response {
-        opcode: Opcode::AccessAck,
-        source: msg.source,
-        size: msg.size,
-        err: 0,
-        src: Src::None,
-        release: None,
-    };
-    let deny = |r: &mut Response, stats: &mut NodeStats, d: &mut u64, data: bool| {
-        stats.denied += 1;
-        *d += 1;
-        // TileLink: a denied response with data must also be corrupt.
-        if data {
-            r.err = 3;
-            r.src = Src::Zero;
-        } else {
-            r.err = 2;
-            r.src = Src::None;
-        }
-    };
-    // Test-only (cargo feature mutation-drop-write, never by default): a lost write.
-    #[cfg(feature = "mutation-drop-write")]
-    if matches!(msg.opcode, Opcode::PutFullData | Opcode::PutPartialData)
-        && in_range.is_some()
-        && crate::mutation::drop_this_write()
-    {
-        return Some(resp);
-    }
-    match msg.opcode {
-        Opcode::Get if addr == identity::ADDR && msg.size == identity::SIZE_LOG2 => {
-            stats.requests[0] += 1;
-            resp.opcode = Opcode::AccessAckData;
-            match ident {
-                Some(id) => resp.src = Src::Identity(id.to_bytes()),
-                None => deny(&mut resp, stats, peer_denied, true),
-            }
-        }
-        Opcode::Get => {
-            stats.requests[0] += 1;
-            resp.opcode = Opcode::AccessAckData;
-            match in_range {
-                Some(a) => {
-                    resp.src = Src::Region(a);
-                    stats.data_read += n as u64;
-                }
-                None => deny(&mut resp, stats, peer_denied, true),
-            }
-        }
-        Opcode::PutFullData => {
-            stats.requests[1] += 1;
-            match in_range {
-                Some(a) => {
-                    msg.data.copy_to(&mut region[a..a + n]);
-                    stats.data_written += n as u64;
-                }
-                None => deny(&mut resp, stats, peer_denied, false),
-            }
-        }
-        Opcode::PutPartialData => {
-            stats.requests[2] += 1;
-            match in_range {
-                Some(a) => {
-                    let dst = &mut region[a..a + n];
-                    for (k, chunk) in dst.chunks_mut(8).enumerate() {
-                        let Some(f) = msg.data.flit(k) else { break };
-                        let w = msg.data.mask_word(k / 8).unwrap_or(0);
-                        let bits = (w >> ((k % 8) * 8)) as u8;
-                        if bits == 0xff && chunk.len() == 8 {
-                            chunk.copy_from_slice(&f);
-                        } else {
-                            for (i, b) in chunk.iter_mut().enumerate() {
-                                if bits & (1 << i) != 0 {
-                                    *b = f[i];
-                                }
-                            }
-                        }
-                    }
-                    stats.data_written += n as u64;
-                }
-                None => deny(&mut resp, stats, peer_denied, false),
-            }
-        }
-        Opcode::ArithmeticData | Opcode::LogicalData => {
-            let idx = if msg.opcode == Opcode::ArithmeticData {
-                3
-            } else {
-                4
-            };
-            stats.requests[idx] += 1;
-            resp.opcode = Opcode::AccessAckData;
-            let mut operand = [0u8; 8];
-            msg.data.copy_to(&mut operand[..n.min(8)]);
-            match in_range.filter(|_| n <= 8) {
-                Some(a) => {
-                    let mut old = [0u8; 8];
-                    old[..n].copy_from_slice(&region[a..a + n]);
-                    match atomic(
-                        msg.opcode,
-                        msg.param,
-                        u64::from_le_bytes(old),
-                        u64::from_le_bytes(operand),
-                        n,
-                    ) {
-                        Some(new) => {
-                            region[a..a + n].copy_from_slice(&new.to_le_bytes()[..n]);
-                            resp.src = Src::Inline(old);
-                            stats.data_written += n as u64;
-                        }
-                        None => deny(&mut resp, stats, peer_denied, true),
-                    }
-                }
-                None => deny(&mut resp, stats, peer_denied, true),
-            }
-        }
-        Opcode::Intent => {
-            stats.requests[5] += 1;
-            resp.opcode = Opcode::HintAck;
-            match in_range {
-                Some(a) if msg.param == INTENT_RELEASE => resp.release = Some(a),
-                Some(_) => {}
-                None => deny(&mut resp, stats, peer_denied, false),
-            }
-        }
-        _ => {
-            // AcquireBlock / AcquirePerm: this node is not a coherence
-            // manager; answer with a denied Grant (no data).
-            stats.requests[6] += 1;
-            resp.opcode = Opcode::Grant;
-            deny(&mut resp, stats, peer_denied, false);
-        }
-    }
-    Some(resp)
-}
-
-fn response_message<'a>(
-    p_op: Opcode,
-    source: u32,
-    size: u8,
-    err: u8,
-    data: &'a [u8],
-) -> Message<'a> {
-    let mut m = match p_op {
-        Opcode::AccessAckData => Message::access_ack_data(source, size, data),
-        Opcode::HintAck => Message::hint_ack(source, size),
-        Opcode::Grant => Message::new(Channel::D, Opcode::Grant, size, source),
-        _ => Message::access_ack(source, size),
-    };
-    m.err = err;
-    m
-}
-
-/// The opcode of the response [`execute`] gives `msg`, without executing it (`None`: no
-/// response). Its data length is always `2^size` for AccessAckData: with it, whether the
-/// response can be sent is known before the request is carried out.
-fn response_opcode(msg: &Message<'_>) -> Option<Opcode> {
-    if msg.chan != Channel::A {
-        return None;
-    }
-    Some(match msg.opcode {
-        Opcode::Get | Opcode::ArithmeticData | Opcode::LogicalData => Opcode::AccessAckData,
-        Opcode::PutFullData | Opcode::PutPartialData => Opcode::AccessAck,
-        Opcode::Intent => Opcode::HintAck,
-        _ => Opcode::Grant,
-    })
-}
-
-/// What became of one received request.
-#[derive(Debug, PartialEq, Eq)]
-enum Answer {
-    /// Carried out (and answered if it has an answer).
-    Done,
-    /// Not carried out: its answer cannot be sent now (no credits, window full).
-    Wait,
-}
-
-/// The parts of a connection [`answer`] works on.
-struct Target<'a> {
-    conn: &'a mut Conn,
-    mem: &'a mut Memory,
-    region: usize,
-    ident: Option<Identity>,
-    requests: &'a mut u64,
-    denied: &'a mut u64,
-    waiting_credit: &'a mut bool,
-}
-
-impl Peer {
-    /// What answering this peer's requests needs (its region in `mem`), and its queue of
-    /// waiting frames.
-    fn target<'a>(&'a mut self, mem: &'a mut Memory) -> (Target<'a>, &'a mut VecDeque<Deferred>) {
-        let ident = mem.identity(self.region);
-        let t = Target {
-            conn: &mut self.conn,
-            mem,
-            region: self.region,
-            ident,
-            requests: &mut self.requests,
-            denied: &mut self.denied,
-            waiting_credit: &mut self.waiting_credit,
-        };
-        (t, &mut self.deferred)
-    }
-}
-
-/// Carries out `msg` and sends its response, if the response can be sent now; else leaves
-/// it untouched ([`Answer::Wait`]).
-fn answer(
-    t: &mut Target<'_>,
-    msg: &Message<'_>,
-    stats: &mut NodeStats,
-    mac: &Mac,
-    now: u64,
-) -> Answer {
-    if let Some(op) = response_opcode(msg) {
-        let n = if op == Opcode::AccessAckData {
-            data_len(msg.size)
-        } else {
-            0
-        };
-        let probe = response_message(op, msg.source, msg.size, 0, &ZEROS[..n]);
-        match t.conn.can_send(&probe) {
-            Ok(()) => {}
-            Err(ProtoError::NoCredit) => {
-                *t.waiting_credit = true;
-                return Answer::Wait;
-            }
-            Err(ProtoError::WindowFull) => {
-                *t.waiting_credit = false;
-                return Answer::Wait;
-            }
-            // Never answerable (e.g. a Get larger than one frame can carry): carried out,
-            // counted below when its answer fails.
-            Err(_) => {}
-        }
-    }
-    let region = t.mem.region_mut(t.region);
-    let Some(resp) = execute(msg, region, t.ident, stats, t.requests, t.denied) else {
-        return Answer::Done;
-    };
-    debug_assert_eq!(Some(resp.opcode), response_opcode(msg));
-    let n = data_len(resp.size);
-    if let Some(a) = resp.release {
-        stats.data_released += t.mem.release_range(t.region, a, n) as u64;
-    }
-    let data: &[u8] = match &resp.src {
-        Src::None => &[],
-        Src::Region(a) => &t.mem.region(t.region)[*a..*a + n],
-        Src::Zero => &ZEROS[..n],
-        Src::Inline(b) => &b[..n.min(8)],
-        Src::Identity(b) => &b[..n.min(identity::LEN)],
-    };
-    let m = response_message(resp.opcode, resp.source, resp.size, resp.err, data);
-    if let Err(e) = t.conn.send(&m, now) {
-        stats.malformed += 1;
-        crate::debug!(
-            "client {}: cannot answer {:?} size {}: {e}",
-            format_mac(mac),
-            msg.opcode,
-            msg.size
-        );
-    }
-    Answer::Done
-}
-
-/// Whether a received TLoE payload (integrity trailer removed) carries TileLink messages.
-/// Frames that do not parse say no: the connection counts them.
-fn carries_messages(payload: &[u8], order: ByteOrder) -> bool {
-    FrameView::parse(payload, order, true).is_ok_and(|v| v.message_count() > 0)
 }
 
 impl Server {
@@ -673,9 +308,9 @@ impl Server {
 
     /// Protocol counters of live and retired connections.
     pub fn link_counters(&self) -> omx_proto::Stats {
-        self.peers
-            .values()
-            .fold(self.stats.retired, |sum, p| sum.sum(p.conn.stats()))
+        self.peers.values().fold(self.stats.retired, |sum, p| {
+            sum.sum(p.client.connection().stats())
+        })
     }
 
     /// Per-client report lines.
@@ -683,16 +318,16 @@ impl Server {
         let mut out: Vec<ClientReport> = self
             .peers
             .iter()
-            .map(|(mac, p)| ClientReport {
-                mac: format_mac(mac),
-                state: format!("{:?}", p.conn.state()).to_lowercase(),
-                version: match p.version {
-                    Version::V1_1 => "1.1".into(),
-                    Version::V1_0_3 => "1.0.3".into(),
-                },
-                region_size: self.mem.region_len(p.region) as u64,
-                requests: p.requests,
-                denied: p.denied,
+            .map(|(mac, p)| {
+                let (requests, denied) = p.client.requests();
+                ClientReport {
+                    mac: format_mac(mac),
+                    state: format!("{:?}", p.client.connection().state()).to_lowercase(),
+                    version: version_name(p.client.version()).into(),
+                    region_size: self.mem.region_len(p.region) as u64,
+                    requests,
+                    denied,
+                }
             })
             .collect();
         for r in self.mem.regions() {
@@ -730,33 +365,22 @@ impl Server {
             .to_text(&self.link_counters(), &self.client_reports())
     }
 
-    fn new_conn(&self, mac: Mac, version: Version, integrity: Option<Check>) -> Option<Conn> {
-        let mut cfg = self.cfg.conn_config(mac, version);
-        cfg.integrity = integrity;
-        let n = slots(cfg.mtu);
-        let mem = vec![0u8; Conn::required_memory(&cfg, n)];
-        Conn::new(cfg, mem, vec![SlotMeta::EMPTY; n]).ok()
-    }
-
-    /// Version for a MAC without connection whose frame has header `h`,
-    /// or `None` if the frame does not open a connection.
-    fn opening_version(&self, h: &TloeHeader) -> Option<Version> {
-        match (h.msg_type, self.cfg.versions) {
-            (MessageType::OpenConnection, VersionPolicy::Auto | VersionPolicy::V11) => {
-                Some(Version::V1_1)
-            }
-            (MessageType::Normal, VersionPolicy::Auto | VersionPolicy::V103)
-                if h.seq.get() == 0 =>
-            {
-                Some(Version::V1_0_3)
-            }
-            _ => None,
-        }
+    fn new_client(
+        &self,
+        mac: Mac,
+        version: Version,
+        integrity: Option<Check>,
+        now: u64,
+    ) -> Option<Client> {
+        let cfg = &self.cfg.serve;
+        let mem = vec![0u8; Client::required_memory(cfg, version, integrity)];
+        let meta = vec![SlotMeta::EMPTY; slots(cfg.mtu)];
+        Client::new(cfg, mac, version, integrity, mem, meta, now).ok()
     }
 
     fn retire(&mut self, mac: &Mac, now: u64) {
         if let Some(mut p) = self.peers.remove(mac) {
-            self.stats.retired = self.stats.retired.sum(p.conn.stats());
+            self.stats.retired = self.stats.retired.sum(p.client.connection().stats());
             self.mem.release(p.region, now);
             for d in p.deferred.drain(..) {
                 self.recycle(d.payload);
@@ -774,7 +398,7 @@ impl Server {
     /// Retires the connection of `mac` if it ended, counting and logging how: a clean close
     /// is a close (not a reconnect when the client opens again), a silent peer a death.
     fn reap(&mut self, mac: &Mac, now: u64) {
-        let Some(st) = self.peers.get(mac).map(|p| p.conn.state()) else {
+        let Some(st) = self.peers.get(mac).map(|p| p.client.connection().state()) else {
             return;
         };
         match st {
@@ -801,17 +425,17 @@ impl Server {
         let (eth, payload) = match EthHeader::parse_omnixtend(frame) {
             Ok(x) => x,
             Err(_) => {
-                self.stats.malformed += 1;
+                self.stats.serve.malformed += 1;
                 return;
             }
         };
-        if eth.dst != self.cfg.mac && eth.dst != BROADCAST {
+        if eth.dst != self.cfg.serve.mac && eth.dst != BROADCAST {
             self.stats.not_for_us += 1;
             return;
         }
         let mac = eth.src;
         let Some(first) = payload.get(..8) else {
-            self.stats.malformed += 1;
+            self.stats.serve.malformed += 1;
             return;
         };
         let mut w = [0u8; 8];
@@ -823,37 +447,18 @@ impl Server {
             self.stats.no_connection += 1;
             return;
         }
-        // Connections are only reset or created for a frame that decodes: one malformed frame
-        // in a client's name must not drop its connection or take a region. The client's
-        // first frame also tells whether it uses omx's integrity trailer, and which check.
-        let opens = |s: &Self| {
-            let detected = omx_proto::integrity::detect(payload);
-            let tloe = detected.map_or(payload, |(_, tloe)| tloe);
-            let ok = FrameView::parse(tloe, s.cfg.order, true).is_ok();
-            ok.then_some(detected.map(|(check, _)| check))
-        };
+        let order = self.cfg.serve.order;
         // A reconnecting 1.1 client (its link or host restarted) opens anew.
-        let reopening = h.msg_type == MessageType::OpenConnection
-            && self
-                .peers
-                .get(&mac)
-                .is_some_and(|p| p.version == Version::V1_1)
-            && opens(self).is_some();
-        let mut ended = None;
-        if let Some(p) = self.peers.get_mut(&mac).filter(|_| reopening) {
-            let young = now.saturating_sub(p.opened_at) < self.cfg.reconnect_guard_ns;
-            // The client acknowledges what we send: it is there, and did not restart.
-            let answering = p.conn.consecutive_timeouts() == 0;
-            let only_open = p.conn.next_rx_seq().get() <= 1;
-            let st = p.conn.state();
-            if open_starts_new_connection(st, &h, only_open, young || answering) {
-                ended = Some(st);
-            } else if answering && opens_afresh(&h) {
-                // Ask the old connection: a restarted client ignores it, and its Open is taken
-                // once the probe times out; a working one answers, and a replayed Open is moot.
-                let _ = p.conn.probe(now);
+        let ended = match self.peers.get_mut(&mac) {
+            Some(p)
+                if h.msg_type == MessageType::OpenConnection
+                    && p.client.version() == Version::V1_1
+                    && Client::first_frame(payload, order).is_some() =>
+            {
+                p.client.on_open(&h, now, self.cfg.serve.reconnect_guard_ns)
             }
-        }
+            _ => None,
+        };
         match ended {
             // The client closed (the close handshake done, or done on its side): a close,
             // then a new connection.
@@ -869,88 +474,9 @@ impl Server {
             }
             None => {}
         }
-        if !self.peers.contains_key(&mac) {
-            let Some(version) = self.opening_version(&h) else {
-                self.stats.no_connection += 1;
-                return;
-            };
-            let Some(integrity) = opens(self) else {
-                self.stats.malformed += 1;
-                return;
-            };
-            // A MAC that holds no region here and cannot get one (not in the --client list, or
-            // every first-come region taken) gets nothing, not even a connection: its frames
-            // cost no allocation, whatever they say.
-            if !self.mem.can_attach(&mac) {
-                self.stats.no_region += 1;
-                // At most one line a second: a flood of strangers must not stall the daemon.
-                if h.msg_type == MessageType::OpenConnection
-                    && now.saturating_sub(self.last_no_region_log) >= 1_000_000_000
-                {
-                    self.last_no_region_log = now;
-                    crate::warn!(
-                        "client {}: ignored, no memory for it ({})",
-                        format_mac(&mac),
-                        if self.mem.has_allowlist() {
-                            "not in the --client list"
-                        } else {
-                            "every region is taken"
-                        }
-                    );
-                }
-                return;
-            }
-            if self.peers.len() >= self.cfg.max_peers {
-                self.stats.no_connection += 1;
-                // At most one line a second: a flood of newcomers must not stall the daemon.
-                if now.saturating_sub(self.last_refusal_log) >= 1_000_000_000 {
-                    self.last_refusal_log = now;
-                    crate::warn!(
-                        "client {}: refused, already {} connections (--max-clients)",
-                        format_mac(&mac),
-                        self.peers.len()
-                    );
-                }
-                return;
-            }
-            let Some(conn) = self.new_conn(mac, version, integrity) else {
-                self.stats.malformed += 1;
-                return;
-            };
-            let Some(region) = self.mem.attach(mac) else {
-                // can_attach said yes above; never here.
-                self.stats.no_region += 1;
-                return;
-            };
-            crate::info!(
-                "client {} connected ({}), region of {} bytes",
-                format_mac(&mac),
-                if version == Version::V1_1 {
-                    "1.1"
-                } else {
-                    "1.0.3"
-                },
-                self.mem.region_len(region)
-            );
-            self.stats.connections_opened += 1;
-            self.peers.insert(
-                mac,
-                Peer {
-                    conn,
-                    opened_at: now,
-                    version,
-                    region,
-                    integrity,
-                    deferred: VecDeque::new(),
-                    waiting_credit: false,
-                    requests: 0,
-                    denied: 0,
-                },
-            );
+        if !self.peers.contains_key(&mac) && !self.admit(mac, &h, payload, now) {
+            return;
         }
-
-        let max = max_deferred(self.cfg.mtu);
-        let order = self.cfg.order;
         let Server {
             peers,
             mem,
@@ -958,113 +484,89 @@ impl Server {
             pool,
             ..
         } = self;
-        let Some(peer) = peers.get_mut(&mac) else {
-            return;
-        };
-        let tloe = match peer.integrity {
-            Some(check) => omx_proto::integrity::strip(check, payload),
-            None => Some(payload),
-        };
-        // Back-pressure: a connection whose budget is full takes no more requests; the frame
-        // is not acknowledged and the client resends it later, but its acknowledgement of our
-        // frames is read (they empty our window, which the queue may wait for). Frames
-        // without requests (acknowledgements, credits) are always taken.
-        // While the queue waits for credits, a frame that grants some is taken beyond the
-        // budget (up to as much again): the grant may be what the queue waits for, and the
-        // client may have nothing else to carry it.
-        if peer.deferred.len() >= max && tloe.is_some_and(|t| carries_messages(t, order)) {
-            let grants = peer.waiting_credit && h.credit_grant().is_some();
-            if !grants || peer.deferred.len() >= 2 * max {
-                stats.backpressure_drops += 1;
-                let refused = match tloe {
-                    Some(t) => peer.conn.on_checked_payload_refused(t, now),
-                    None => peer.conn.on_payload_refused(payload, now),
-                };
-                match refused {
-                    Ok(_) | Err(ProtoError::Dead) => {}
-                    Err(_) => stats.malformed += 1,
-                }
-                return;
-            }
+        if let Some(peer) = peers.get_mut(&mac) {
+            peer.on_frame(&h, payload, mem, pool, stats, now);
         }
-        // The trailer was checked above: once per frame (it is most of a frame's cost here).
-        let received = match tloe {
-            Some(t) => peer.conn.on_checked_payload(t, now),
-            // Corrupt: the connection counts it and drops it.
-            None => peer.conn.on_payload(payload, now),
-        };
-        let rx = match received {
-            Ok(rx) => rx,
-            Err(ProtoError::Dead) => return,
-            Err(_) => {
-                stats.malformed += 1;
-                return;
-            }
-        };
-        if rx.message_count() == 0 {
-            return;
-        }
-        let (mut t, deferred) = peer.target(mem);
-        // Requests are carried out in order: behind waiting ones, a frame waits whole.
-        let mut next = 0;
-        if deferred.is_empty() {
-            for msg in rx.messages() {
-                if answer(&mut t, &msg, stats, &mac, now) == Answer::Wait {
-                    break;
-                }
-                next += 1;
-            }
-            if next == rx.message_count() {
-                return;
-            }
-        }
-        // The rest of the frame waits (accepted, so it must be answered).
-        let Some(tloe) = tloe else { return };
-        stats.deferred += 1;
-        let mut buf = pool.pop().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(tloe);
-        deferred.push_back(Deferred { payload: buf, next });
     }
 
-    /// Carries out the waiting requests of `peer` that can be answered now, in order.
-    fn drain_deferred(
-        peer: &mut Peer,
-        mem: &mut Memory,
-        stats: &mut NodeStats,
-        pool: &mut Vec<Vec<u8>>,
-        order: ByteOrder,
-        mac: &Mac,
-        now: u64,
-    ) {
-        let (mut t, deferred) = peer.target(mem);
-        while let Some(d) = deferred.front_mut() {
-            let mut waiting = false;
-            // It parsed when it was received: it does now.
-            if let Ok(view) = FrameView::parse(&d.payload, order, true) {
-                for msg in view.messages().skip(d.next) {
-                    if answer(&mut t, &msg, stats, mac, now) == Answer::Wait {
-                        waiting = true;
-                        break;
+    /// Gives `mac`, which has no connection, one for its frame with header `h` and `payload`
+    /// if the frame opens one and the client may have one; false if not (counted).
+    fn admit(&mut self, mac: Mac, h: &TloeHeader, payload: &[u8], now: u64) -> bool {
+        let Some(version) = serve::opening_version(h, self.cfg.serve.versions) else {
+            self.stats.no_connection += 1;
+            return false;
+        };
+        // The client's first frame also tells whether it uses omx's integrity trailer, and
+        // which check.
+        let Some(integrity) = Client::first_frame(payload, self.cfg.serve.order) else {
+            self.stats.serve.malformed += 1;
+            return false;
+        };
+        // A MAC that holds no region here and cannot get one (not in the --client list, or
+        // every first-come region taken) gets nothing, not even a connection: its frames
+        // cost no allocation, whatever they say.
+        if !self.mem.can_attach(&mac) {
+            self.stats.no_region += 1;
+            // At most one line a second: a flood of strangers must not stall the daemon.
+            if h.msg_type == MessageType::OpenConnection
+                && now.saturating_sub(self.last_no_region_log) >= 1_000_000_000
+            {
+                self.last_no_region_log = now;
+                crate::warn!(
+                    "client {}: ignored, no memory for it ({})",
+                    format_mac(&mac),
+                    if self.mem.has_allowlist() {
+                        "not in the --client list"
+                    } else {
+                        "every region is taken"
                     }
-                    d.next += 1;
-                }
+                );
             }
-            if waiting {
-                return;
-            }
-            if let Some(d) = deferred.pop_front() {
-                if pool.len() < POOL_MAX {
-                    pool.push(d.payload);
-                }
-            }
+            return false;
         }
+        if self.peers.len() >= self.cfg.max_peers {
+            self.stats.no_connection += 1;
+            // At most one line a second: a flood of newcomers must not stall the daemon.
+            if now.saturating_sub(self.last_refusal_log) >= 1_000_000_000 {
+                self.last_refusal_log = now;
+                crate::warn!(
+                    "client {}: refused, already {} connections (--max-clients)",
+                    format_mac(&mac),
+                    self.peers.len()
+                );
+            }
+            return false;
+        }
+        let Some(client) = self.new_client(mac, version, integrity, now) else {
+            self.stats.serve.malformed += 1;
+            return false;
+        };
+        let Some(region) = self.mem.attach(mac) else {
+            // can_attach said yes above; never here.
+            self.stats.no_region += 1;
+            return false;
+        };
+        crate::info!(
+            "client {} connected ({}), region of {} bytes",
+            format_mac(&mac),
+            version_name(version),
+            self.mem.region_len(region)
+        );
+        self.stats.connections_opened += 1;
+        self.peers.insert(
+            mac,
+            Peer {
+                client,
+                region,
+                deferred: VecDeque::new(),
+            },
+        );
+        true
     }
 
     /// Sends everything the connections want to send (responses of requests that waited,
     /// acknowledgements, credits, retransmissions); runs the timers and housekeeping.
     pub fn transmit(&mut self, now: u64, out: &mut dyn FrameOut) {
-        let order = self.cfg.order;
         let mut ended = Vec::new();
         let Server {
             peers,
@@ -1074,15 +576,11 @@ impl Server {
             ..
         } = self;
         for (mac, peer) in peers.iter_mut() {
-            if !peer.deferred.is_empty() {
-                Self::drain_deferred(peer, mem, stats, pool, order, mac, now);
-            }
-            if peer.conn.state() == State::PeerClosing && peer.deferred.is_empty() {
-                let _ = peer.conn.close(now);
-            }
+            peer.drain(mem, pool, stats, now);
+            let conn = peer.client.connection_mut();
             loop {
                 let buf = out.buf();
-                match peer.conn.poll_transmit(now, buf) {
+                match conn.poll_transmit(now, buf) {
                     Ok(Some(n)) => {
                         stats.frames_tx += 1;
                         stats.bytes_tx += n as u64;
@@ -1092,7 +590,7 @@ impl Server {
                     Err(_) => break,
                 }
             }
-            if matches!(peer.conn.state(), State::Closed | State::Dead) {
+            if matches!(conn.state(), State::Closed | State::Dead) {
                 ended.push(*mac);
             }
         }
@@ -1111,7 +609,7 @@ impl Server {
         let gone: Vec<Mac> = self
             .peers
             .iter()
-            .filter(|(_, p)| matches!(p.conn.state(), State::Closed | State::Dead))
+            .filter(|(_, p)| matches!(p.client.connection().state(), State::Closed | State::Dead))
             .map(|(m, _)| *m)
             .collect();
         for mac in gone {
@@ -1131,25 +629,17 @@ impl Server {
     /// When [`Server::transmit`] must run next (absolute ns), if sooner
     /// than the periodic housekeeping.
     pub fn next_deadline(&self) -> Option<u64> {
-        let mut d: Option<u64> = None;
-        for p in self.peers.values() {
-            if let Some(t) = p.conn.next_deadline() {
-                d = Some(d.map_or(t, |x| x.min(t)));
-            }
-            if !p.deferred.is_empty() && p.conn.unacked_frames() == 0 {
-                // Waiting work that is not waiting for an ack: retry soon, but not at once (a
-                // client that withholds its credits would keep the daemon spinning).
-                let t = now_ns().saturating_add(DEFERRED_RETRY_NS);
-                d = Some(d.map_or(t, |x| x.min(t)));
-            }
-        }
-        d
+        let now = now_ns();
+        self.peers
+            .values()
+            .filter_map(|p| p.client.next_deadline(p.deferred.len(), now))
+            .min()
     }
 
     /// Closes every connection (1.1: CloseConnection) for shutdown.
     pub fn close_all(&mut self, now: u64) {
         for p in self.peers.values_mut() {
-            let _ = p.conn.close(now);
+            let _ = p.client.connection_mut().close(now);
         }
     }
 
@@ -1157,7 +647,7 @@ impl Server {
     pub fn all_closed(&self) -> bool {
         self.peers.values().all(|p| {
             matches!(
-                p.conn.state(),
+                p.client.connection().state(),
                 State::Closed | State::Dead | State::Listening
             )
         })
@@ -1272,7 +762,7 @@ fn count_rx_drops(rx: &RxRing, server: &mut Server) {
 
 /// Runs the node on `sock` until SIGTERM/SIGINT.
 pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std::io::Result<()> {
-    let slot = frame_slot(server.cfg.mtu);
+    let slot = frame_slot(server.cfg.serve.mtu);
     let mut rx = RxRing::new(sock, RX_RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let mut ring = TxRing::new(sock, RING_BATCHES.saturating_mul(opts.batch), slot)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(sock);
@@ -1339,7 +829,7 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
                 match frame {
                     Ok([]) => {}
                     Ok(f) => server.handle_frame(f, now),
-                    Err(()) => server.stats.malformed += 1,
+                    Err(()) => server.stats.serve.malformed += 1,
                 }
                 rx.release();
                 got += 1;
@@ -1370,80 +860,10 @@ pub fn run(sock: &PacketSocket, server: &mut Server, opts: &LoopOptions) -> std:
     Ok(())
 }
 
-/// Whether a 1.1 OpenConnection `open` from a client whose connection is in `st` starts a new
-/// connection. 1.1 has no connection id and every connection starts at sequence 0, but a
-/// client resends its Open (Go-Back-N) until it is acknowledged, with SeqAck saying what it
-/// received of ours, while a new connection's Open has received nothing (SeqAck 0x3FFFFF). A
-/// slow client (a debug kernel under emulation) resends its window, Open included, long
-/// after opening: taking that for a reconnect would drop a working connection and the
-/// answers on their way. So an Open that acknowledges something is a duplicate. One that
-/// does not is a reconnect unless the client is `in_contact`: the connection is young (a
-/// stale duplicate of the original), or the client still acknowledges what we send. A
-/// client that restarted acknowledges nothing (when idle, a probe sent on its Open finds that
-/// out within a retransmit timeout), while an Open replayed or forged in its name must not
-/// cut off a client that is working. Resetting a connection that has seen nothing but the
-/// Open is harmless either way.
-fn open_starts_new_connection(
-    st: State,
-    open: &TloeHeader,
-    only_open: bool,
-    in_contact: bool,
-) -> bool {
-    if matches!(st, State::Closed | State::Closing | State::Dead) {
-        return true;
-    }
-    st != State::Listening && opens_afresh(open) && (only_open || !in_contact)
-}
-
-/// Whether an OpenConnection has received nothing of ours: a new connection's, not a resend.
-fn opens_afresh(open: &TloeHeader) -> bool {
-    !open.ack && open.seq_ack == Seq::MAX
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_an_open_that_received_nothing_reconnects() {
-        let mut fresh = TloeHeader::new(Seq::new(0), Seq::MAX, false);
-        fresh.msg_type = MessageType::OpenConnection;
-        let mut resent = fresh;
-        resent.seq_ack = Seq::new(3);
-        // A connection long open, that has carried traffic, whose client stopped answering.
-        assert!(open_starts_new_connection(
-            State::Open,
-            &fresh,
-            false,
-            false
-        ));
-        assert!(!open_starts_new_connection(
-            State::Open,
-            &resent,
-            false,
-            false
-        ));
-        // Young, or the client still answers: a fresh-looking Open is a stale duplicate of
-        // the original (or a replay)...
-        assert!(!open_starts_new_connection(
-            State::Open,
-            &fresh,
-            false,
-            true
-        ));
-        // ...unless the connection has seen nothing but its Open.
-        assert!(open_starts_new_connection(State::Open, &fresh, true, true));
-        // A connection that ended is replaced by any Open.
-        for st in [State::Closed, State::Closing, State::Dead] {
-            assert!(open_starts_new_connection(st, &resent, false, true));
-        }
-        assert!(!open_starts_new_connection(
-            State::Listening,
-            &fresh,
-            true,
-            false
-        ));
-    }
+    use omx_proto::{ByteOrder, Channel, Config, FrameView, Message, Opcode, Seq};
 
     /// What the server transmits, collected.
     struct Sent {
@@ -1702,7 +1122,7 @@ mod tests {
             frames: Vec::new(),
             buf: vec![0u8; 1600],
         };
-        let max = max_deferred(s.cfg.mtu);
+        let max = max_deferred(s.cfg.serve.mtu);
         for seq in 1..=(3 * max as u32) {
             let h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
             let now = u64::from(seq) * 1_000_000;
@@ -1713,10 +1133,10 @@ mod tests {
             assert!(queued_bytes(&s, &CLIENT) <= max * frame_slot(1500));
         }
         assert_eq!(s.peers[&CLIENT].deferred.len(), max);
-        assert_eq!(s.stats().backpressure_drops, 2 * max as u64);
-        assert!(s.peers[&CLIENT].waiting_credit);
+        assert_eq!(s.stats().serve.backpressure_drops, 2 * max as u64);
+        assert!(s.peers[&CLIENT].client.waiting_for_credit());
         // Nothing was executed: no answer could be sent.
-        assert_eq!(s.stats().requests[0], 0);
+        assert_eq!(s.stats().serve.requests[0], 0);
         assert!(max * frame_slot(1500) <= queue_budget(1500));
     }
 
@@ -1727,7 +1147,7 @@ mod tests {
         let mut s = allowlist_server();
         s.handle_frame(&raw_frame(CLIENT, &open_header(), &[]), 0);
         let gets: Vec<Message<'_>> = (0..8).map(|i| Message::get(i, 0, 10)).collect();
-        let max = max_deferred(s.cfg.mtu);
+        let max = max_deferred(s.cfg.serve.mtu);
         // Grants of 1 flit: never enough for a 129-flit answer.
         for seq in 1..=(4 * max as u32) {
             let mut h = TloeHeader::new(Seq::new(seq), Seq::MAX, true);
@@ -1735,7 +1155,7 @@ mod tests {
             s.handle_frame(&raw_frame(CLIENT, &h, &gets), u64::from(seq));
         }
         assert_eq!(s.peers[&CLIENT].deferred.len(), 2 * max);
-        assert_eq!(s.stats().backpressure_drops, 2 * max as u64);
+        assert_eq!(s.stats().serve.backpressure_drops, 2 * max as u64);
     }
 
     /// A client whose D buffer is small: answers wait for its credits, requests are carried
@@ -1784,6 +1204,13 @@ mod tests {
                 sent += 1;
             }
         }
+        // Then a frame of twelve Gets of what the last Put left (a): its waiting part is
+        // taken up again several times, two answers at a time.
+        let puts_and_gets = sent;
+        for _ in 0..12 {
+            p.client.send(&Message::get(sent, 0, 9), p.now).unwrap();
+            sent += 1;
+        }
         let mut answers: Vec<(u32, Vec<u8>)> = Vec::new();
         let end = p.now + 2_000_000_000;
         while p.now < end && answers.len() < sent as usize {
@@ -1802,9 +1229,18 @@ mod tests {
             }
             p.now += 1_000_000;
         }
-        assert_eq!(answers.len(), sent as usize);
-        assert!(p.server.stats().deferred > 0, "nothing waited");
-        for (src, d) in answers.iter().filter(|(s, _)| s % 2 == 1) {
+        // Each request answered once, in the order sent (a request run twice, or one left
+        // out, when a waiting frame is taken up again in the middle shows here).
+        let sources: Vec<u32> = answers.iter().map(|(s, _)| *s).collect();
+        assert_eq!(sources, (0..sent).collect::<Vec<_>>());
+        assert!(p.server.stats().serve.deferred > 0, "nothing waited");
+        for (_, d) in &answers[puts_and_gets as usize..] {
+            assert!(d.iter().all(|x| *x == 0xaa), "read {:#x}", d[0]);
+        }
+        for (src, d) in answers[..puts_and_gets as usize]
+            .iter()
+            .filter(|(s, _)| s % 2 == 1)
+        {
             let k = src / 4;
             let first = if k % 2 == 0 { 0xaa } else { 0xbb };
             let want = if src % 4 == 1 {
@@ -1904,78 +1340,5 @@ mod tests {
             ),
             (2, 1, 0)
         );
-    }
-
-    #[test]
-    fn responses_are_known_before_requests_run() {
-        let d = [0u8; 64];
-        let m = [u64::MAX];
-        let mut region = vec![0u8; 4096];
-        let mut stats = NodeStats::default();
-        let (mut r, mut dn) = (0, 0);
-        let mut msgs = vec![
-            Message::get(1, 0, 6),
-            Message::get(1, 1 << 40, 6),
-            Message::get(1, identity::ADDR, identity::SIZE_LOG2),
-            Message::put_full(1, 0, &d),
-            Message::put_full(1, 8192, &d),
-            Message::put_partial(1, 0, 6, &d, &m),
-            Message::arithmetic(1, 0, 4, &d[..8]),
-            Message::arithmetic(1, 0, 4, &d[..16]),
-            Message::logical(1, 0, 3, &d[..8]),
-            Message::intent(1, 0, 6, 0),
-            Message::new(Channel::A, Opcode::AcquireBlock, 6, 1),
-            Message::new(Channel::E, Opcode::GrantAck, 0, 0),
-            Message::new(Channel::C, Opcode::ProbeAck, 6, 1),
-        ];
-        msgs[7].size = 4;
-        for msg in &msgs {
-            let resp = execute(msg, &mut region, None, &mut stats, &mut r, &mut dn);
-            assert_eq!(
-                resp.as_ref().map(|x| x.opcode),
-                response_opcode(msg),
-                "{msg:?}"
-            );
-        }
-    }
-
-    /// An Intent with omx's release param asks the caller to give the block's memory back;
-    /// a prefetch Intent does not; an Intent outside the region is denied and releases
-    /// nothing.
-    #[test]
-    fn only_a_release_intent_in_range_releases() {
-        let mut region = vec![0u8; 8192];
-        let mut stats = NodeStats::default();
-        let (mut r, mut dn) = (0, 0);
-        let mut run = |m: Message<'_>| {
-            let resp = execute(&m, &mut region, None, &mut stats, &mut r, &mut dn).unwrap();
-            assert_eq!(resp.opcode, Opcode::HintAck);
-            (resp.release, resp.err)
-        };
-        assert_eq!(
-            run(Message::intent(1, 4096, 12, INTENT_RELEASE)),
-            (Some(4096), 0)
-        );
-        assert_eq!(run(Message::intent(1, 4096, 12, 0)), (None, 0));
-        assert_eq!(run(Message::intent(1, 8192, 12, INTENT_RELEASE)), (None, 2));
-        assert_eq!(run(Message::intent(1, 2048, 12, INTENT_RELEASE)), (None, 2));
-    }
-
-    #[test]
-    fn atomics() {
-        use Opcode::{ArithmeticData as A, LogicalData as L};
-        // 4-byte signed MIN/MAX
-        assert_eq!(atomic(A, 0, 5, 0xffff_ffff, 4), Some(0xffff_ffff));
-        assert_eq!(atomic(A, 1, 5, 0xffff_ffff, 4), Some(5));
-        assert_eq!(atomic(A, 2, 5, 0xffff_ffff, 4), Some(5));
-        assert_eq!(atomic(A, 3, 5, 0xffff_ffff, 4), Some(0xffff_ffff));
-        assert_eq!(atomic(A, 4, 0xff, 1, 1), Some(0));
-        assert_eq!(atomic(A, 4, u64::MAX, 2, 8), Some(1));
-        assert_eq!(atomic(A, 5, 1, 1, 8), None);
-        assert_eq!(atomic(L, 0, 0b1100, 0b1010, 8), Some(0b0110));
-        assert_eq!(atomic(L, 1, 0b1100, 0b1010, 8), Some(0b1110));
-        assert_eq!(atomic(L, 2, 0b1100, 0b1010, 8), Some(0b1000));
-        assert_eq!(atomic(L, 3, 0b1100, 0b1010, 2), Some(0b1010));
-        assert_eq!(atomic(L, 4, 0, 0, 8), None);
     }
 }

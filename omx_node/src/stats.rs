@@ -2,22 +2,14 @@
 
 use std::fmt::Write;
 
+use omx_proto::serve::{ServeStats, REQUEST_KINDS};
 use omx_proto::Stats;
-
-/// Request kinds counted separately.
-pub const OPS: [&str; 7] = [
-    "get",
-    "put_full",
-    "put_partial",
-    "arithmetic",
-    "logical",
-    "intent",
-    "other",
-];
 
 /// Node-wide counters.
 #[derive(Debug, Clone, Default)]
 pub struct NodeStats {
+    /// The requests served (`omx_proto::serve`).
+    pub serve: ServeStats,
     /// Frames received (OmniXtend EtherType, any destination).
     pub frames_rx: u64,
     /// Frames sent.
@@ -26,31 +18,12 @@ pub struct NodeStats {
     pub bytes_rx: u64,
     /// Bytes sent.
     pub bytes_tx: u64,
-    /// Requests per kind, indexed like [`OPS`].
-    pub requests: [u64; 7],
-    /// Data bytes read by Get.
-    pub data_read: u64,
-    /// Data bytes written by Put / atomics.
-    pub data_written: u64,
-    /// Bytes of memory given back to the host for clients' releases (omx's Intent
-    /// `INTENT_RELEASE`: discards).
-    pub data_released: u64,
-    /// Requests answered with denied.
-    pub denied: u64,
-    /// Malformed frames or messages (bad Ethernet/TLoE/TileLink encoding,
-    /// truncated frames, requests that can never be answered).
-    pub malformed: u64,
     /// Frames addressed to another MAC.
     pub not_for_us: u64,
     /// Frames from a MAC without connection that do not open one.
     pub no_connection: u64,
     /// Frames from a MAC that holds no region and cannot get one: dropped, no connection.
     pub no_region: u64,
-    /// Frames with requests dropped unread because their connection's queue was full
-    /// (back-pressure: the client resends them).
-    pub backpressure_drops: u64,
-    /// Frames whose requests (some or all) waited for credits or window space.
-    pub deferred: u64,
     /// Frames the kernel dropped on arrival because the receive ring was full (the client
     /// resends them).
     pub rx_dropped: u64,
@@ -98,16 +71,16 @@ impl NodeStats {
             ("frames_tx", self.frames_tx),
             ("bytes_rx", self.bytes_rx),
             ("bytes_tx", self.bytes_tx),
-            ("data_read", self.data_read),
-            ("data_written", self.data_written),
-            ("data_released", self.data_released),
-            ("denied", self.denied),
-            ("malformed", self.malformed),
+            ("data_read", self.serve.data_read),
+            ("data_written", self.serve.data_written),
+            ("data_released", self.serve.data_released),
+            ("denied", self.serve.denied),
+            ("malformed", self.serve.malformed),
             ("not_for_us", self.not_for_us),
             ("no_connection", self.no_connection),
             ("no_region", self.no_region),
-            ("backpressure_drops", self.backpressure_drops),
-            ("deferred", self.deferred),
+            ("backpressure_drops", self.serve.backpressure_drops),
+            ("deferred", self.serve.deferred),
             ("rx_dropped", self.rx_dropped),
             ("tx_dropped", self.tx_dropped),
             ("connections_opened", self.connections_opened),
@@ -138,9 +111,13 @@ impl NodeStats {
             kv(k, v);
         }
         s.push_str("\"requests\":{");
-        for (i, name) in OPS.iter().enumerate() {
-            let _ = write!(s, "\"{name}\":{}", self.requests[i]);
-            s.push(if i + 1 < OPS.len() { ',' } else { '}' });
+        for (i, name) in REQUEST_KINDS.iter().enumerate() {
+            let _ = write!(s, "\"{name}\":{}", self.serve.requests[i]);
+            s.push(if i + 1 < REQUEST_KINDS.len() {
+                ','
+            } else {
+                '}'
+            });
         }
         s.push_str(",\"clients\":[");
         for (i, c) in clients.iter().enumerate() {
@@ -167,20 +144,20 @@ impl NodeStats {
             self.frames_tx,
             self.bytes_rx,
             self.bytes_tx,
-            self.data_read,
-            self.data_written,
-            self.data_released
+            self.serve.data_read,
+            self.serve.data_written,
+            self.serve.data_released
         );
         let _ = write!(s, "requests:");
-        for (i, name) in OPS.iter().enumerate() {
-            let _ = write!(s, " {name} {}", self.requests[i]);
+        for (i, name) in REQUEST_KINDS.iter().enumerate() {
+            let _ = write!(s, " {name} {}", self.serve.requests[i]);
         }
         let _ = writeln!(s);
         let _ = writeln!(
             s,
             "denied {}  malformed {}  retransmits {}  timeouts {}  naks tx {} rx {}  duplicates {}  out-of-order {}  out-of-window {}",
-            self.denied,
-            self.malformed,
+            self.serve.denied,
+            self.serve.malformed,
             link.frames_retx,
             link.timeouts,
             link.naks_tx,
@@ -195,8 +172,8 @@ impl NodeStats {
             self.connections_opened,
             self.connections_closed,
             self.connections_dead,
-            self.deferred,
-            self.backpressure_drops,
+            self.serve.deferred,
+            self.serve.backpressure_drops,
             self.rx_dropped,
             self.tx_dropped,
             self.not_for_us,

@@ -20,6 +20,8 @@
 //! - [`integrity`]: omx's optional CRC-32C trailer for corruption the Ethernet FCS misses.
 //! - [`identity`]: omx's memory-map extension telling a node that kept a client's memory
 //!   from one that lost it.
+//! - [`serve`]: the pool node's side: a client's requests carried out on its region and
+//!   answered, in order, with back-pressure.
 //! - [`selftest`]: the codec checked on the spec's vectors where it runs (omx_mod, at load).
 //!
 //! # Driving a connection
@@ -91,6 +93,7 @@ pub mod reliability;
 pub mod rto;
 pub mod selftest;
 pub mod seq;
+pub mod serve;
 pub mod stats;
 pub mod tilelink;
 pub mod wire;

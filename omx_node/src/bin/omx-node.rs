@@ -8,10 +8,11 @@ use std::time::Duration;
 use clap::Parser;
 use omx_node::log::{set_level, Level};
 use omx_node::memory::{Memory, MemoryConfig, HUGEPAGES_WITH_FILE};
-use omx_node::server::{self, LoopOptions, Server, ServerConfig, VersionPolicy};
+use omx_node::server::{self, LoopOptions, Server, ServerConfig};
 use omx_node::sys::{self, PacketSocket};
 use omx_node::util::{fmt_size, format_mac, parse_mac, parse_size, Mac};
 use omx_node::{error, info, warn};
+use omx_proto::serve::VersionPolicy;
 
 /// Data byte order on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,6 +21,19 @@ enum Order {
     Spec,
     /// Raw memory order (ETRI software, omnixtend-rs).
     Raw,
+}
+
+/// Protocol versions accepted from new clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Protocol {
+    /// 1.1 when the first frame is OpenConnection, else 1.0.3 (seq 0).
+    Auto,
+    /// Only 1.1 (OpenConnection required).
+    #[value(name = "1.1")]
+    V11,
+    /// Only 1.0.3.
+    #[value(name = "1.0.3")]
+    V103,
 }
 
 /// omx pool node: lends RAM to omx clients over OmniXtend (raw Ethernet,
@@ -49,8 +63,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Order::Spec)]
     byte_order: Order,
     /// Protocol versions accepted.
-    #[arg(long, value_enum, default_value_t = VersionPolicy::Auto)]
-    protocol: VersionPolicy,
+    #[arg(long, value_enum, default_value_t = Protocol::Auto)]
+    protocol: Protocol,
     /// Back the memory with huge pages (MAP_HUGETLB); falls back to normal
     /// pages with a log line when none are reserved.
     #[arg(long)]
@@ -215,12 +229,16 @@ fn main() -> ExitCode {
         }
     };
     let mut cfg = ServerConfig::new(info.mac, mtu);
-    cfg.order = match args.byte_order {
+    cfg.serve.order = match args.byte_order {
         Order::Spec => omx_proto::ByteOrder::Spec,
         Order::Raw => omx_proto::ByteOrder::Raw,
     };
-    cfg.versions = args.protocol;
-    cfg.rto_ns = (args.rto_ms.max(0.01) * 1e6) as u64;
+    cfg.serve.versions = match args.protocol {
+        Protocol::Auto => VersionPolicy::Auto,
+        Protocol::V11 => VersionPolicy::V1_1,
+        Protocol::V103 => VersionPolicy::V1_0_3,
+    };
+    cfg.serve.rto_ns = (args.rto_ms.max(0.01) * 1e6) as u64;
     cfg.forget_after_ns = args.forget_after.map(|s| (s.max(0.0) * 1e9) as u64);
     cfg.max_peers = args.max_clients.max(1);
     if let Err(e) = sys::install_signal_handlers() {
