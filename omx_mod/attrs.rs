@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Netlink message writers: a node's and a device's attributes, as `node-get` and `dev-get`
-//! replies, dumps and events carry them (`Documentation/netlink/specs/omx.yaml`).
+//! Netlink message writers: a node's, a device's and a lending's attributes, as `node-get`,
+//! `dev-get` and `lend-get` replies, dumps and events carry them (`Documentation/netlink/specs/omx.yaml`).
 
 use crate::device::Device;
 use crate::glue::genl::Message;
+use crate::lend::{Lend, LendState};
 use crate::netlink::{
-    byte_order, dev, dev_stats, integrity, latency, node, node_state, node_stats, version,
+    byte_order, dev, dev_stats, integrity, latency, lend, lend_state, lend_stats, node, node_state,
+    node_stats, version,
 };
 use crate::node::{Node, NodeState};
 use crate::omx_logic::latency::{Histogram, BUCKETS};
@@ -106,6 +108,43 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     };
     msg.nest(node::READ_LATENCY, |m| put_latency(m, &s.latency.read))?;
     msg.nest(node::WRITE_LATENCY, |m| put_latency(m, &s.latency.write))
+}
+
+/// Writes a lending's attributes (lend-get replies and dumps).
+pub(crate) fn fill_lend(msg: &mut Message<'_>, l: &Lend) -> Result {
+    let p = &l.params;
+    msg.put_u32(lend::ID, l.id)?;
+    msg.put_bytes(lend::IFNAME, p.ifname_with_nul())?;
+    msg.put_u32(lend::IFINDEX, p.ifindex as u32)?;
+    msg.put_bytes(lend::CLIENT_MAC, &p.client.0)?;
+    msg.put_u64(lend::SIZE, p.size)?;
+    msg.put_u32(
+        lend::STATE,
+        match l.state() {
+            LendState::Waiting => lend_state::WAITING,
+            LendState::Open => lend_state::OPEN,
+            LendState::Closing => lend_state::CLOSING,
+        },
+    )?;
+    let s = l.stats();
+    let r = &s.serve.requests;
+    msg.nest(lend::STATS, |m| {
+        m.put_u64(lend_stats::GETS, r[0])?;
+        m.put_u64(lend_stats::PUTS, r[1] + r[2])?;
+        m.put_u64(lend_stats::OTHER_REQUESTS, r[3] + r[4] + r[5] + r[6])?;
+        m.put_u64(lend_stats::DATA_READ, s.serve.data_read)?;
+        m.put_u64(lend_stats::DATA_WRITTEN, s.serve.data_written)?;
+        m.put_u64(lend_stats::DENIED, s.serve.denied)?;
+        m.put_u64(lend_stats::MALFORMED, s.serve.malformed + s.link.rx_errors)?;
+        m.put_u64(lend_stats::BACKPRESSURE_DROPS, s.serve.backpressure_drops)?;
+        m.put_u64(lend_stats::DEFERRED, s.serve.deferred)?;
+        m.put_u64(lend_stats::TX_FRAMES, s.tx_frames)?;
+        m.put_u64(lend_stats::RX_FRAMES, s.rx_frames)?;
+        m.put_u64(lend_stats::RETRANSMITS, s.link.frames_retx)?;
+        m.put_u64(lend_stats::TIMEOUTS, s.link.timeouts)?;
+        m.put_u64(lend_stats::CONNECTIONS, s.connections)?;
+        m.put_u64(lend_stats::TX_ERRORS, s.tx_errors)
+    })
 }
 
 /// The spec's `byte-order` value of a byte order.

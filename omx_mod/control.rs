@@ -4,13 +4,15 @@
 //! `Documentation/netlink/specs/omx.yaml`).
 
 mod dev_cmds;
+mod lend_cmds;
 mod node_cmds;
 
-use crate::attrs::{fill_dev, fill_node};
+use crate::attrs::{fill_dev, fill_lend, fill_node};
 use crate::devices::Devices;
 use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
 use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Request};
+use crate::lends::Lends;
 use crate::netlink::{cmd, stats};
 use crate::nodes::Nodes;
 use crate::rx::Receiver;
@@ -22,12 +24,14 @@ use kernel::sync::Arc;
 const MAX_NODE_SIZE: u64 = 1 << 50;
 
 /// The family's handler: node requests in `control/node_cmds.rs`, device requests in
-/// `control/dev_cmds.rs`, the module's counters and the dispatch here.
+/// `control/dev_cmds.rs`, lending requests in `control/lend_cmds.rs`, the module's counters
+/// and the dispatch here.
 pub(crate) struct Control {
     pub(crate) nodes: Arc<Nodes>,
     pub(crate) events: Arc<Events>,
     pub(crate) receiver: Arc<Receiver>,
     pub(crate) devices: Arc<Devices>,
+    pub(crate) lends: Arc<Lends>,
 }
 
 impl Control {
@@ -53,6 +57,9 @@ impl GenlHandler for Control {
             cmd::DEV_ADD => self.dev_add(req),
             cmd::DEV_DEL => self.dev_del(req),
             cmd::DEV_GET => self.dev_get(family, req),
+            cmd::LEND_ADD => self.lend_add(family, req),
+            cmd::LEND_DEL => self.lend_del(req),
+            cmd::LEND_GET => self.lend_get(family, req),
             _ => Err(eopnotsupp()),
         }
     }
@@ -66,6 +73,16 @@ impl GenlHandler for Control {
                         break;
                     }
                     dump.set_position(node.id as usize + 1);
+                }
+                Ok(())
+            }
+            // As for nodes: the position is the next lending id to report.
+            cmd::LEND_GET => {
+                while let Some(lending) = self.lends.next_from(dump.position() as u32) {
+                    if !dump.add(|msg| fill_lend(msg, &lending))? {
+                        break;
+                    }
+                    dump.set_position(lending.id as usize + 1);
                 }
                 Ok(())
             }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Interfaces going away: their nodes are removed, so the unregistration can finish.
+//! Interfaces going away: their nodes and lendings are removed, so the unregistration can
+//! finish.
 
 use crate::events::Events;
 use crate::glue::netdev::NetDevice;
 use crate::glue::notifier::NetdevHandler;
+use crate::lends::Lends;
 use crate::node::NodeObserver;
 use crate::nodes::Nodes;
 use kernel::prelude::*;
@@ -16,6 +18,7 @@ use kernel::sync::Arc;
 /// of the initial namespace is unregistered there first, and so loses its nodes.
 pub(crate) struct InterfaceWatch {
     pub(crate) nodes: Arc<Nodes>,
+    pub(crate) lends: Arc<Lends>,
     pub(crate) events: Arc<Events>,
 }
 
@@ -31,6 +34,15 @@ impl NetdevHandler for InterfaceWatch {
             pr_info!(
                 "node {}: interface {} went away, node removed\n",
                 node.id,
+                dev.name()
+            );
+        }
+        while let Some(lending) = self.lends.remove_one_on(dev) {
+            lending.shutdown();
+            lending.release_device();
+            pr_info!(
+                "lend {}: interface {} went away, its memory freed\n",
+                lending.id,
                 dev.name()
             );
         }

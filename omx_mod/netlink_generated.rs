@@ -24,6 +24,9 @@ pub(crate) mod cmd {
     pub(crate) const STATS_GET: u8 = 7;
     pub(crate) const NODE_STATE_NTF: u8 = 8;
     pub(crate) const DEV_ERROR_NTF: u8 = 9;
+    pub(crate) const LEND_ADD: u8 = 10;
+    pub(crate) const LEND_DEL: u8 = 11;
+    pub(crate) const LEND_GET: u8 = 12;
 }
 
 /// Attributes of the `node` set.
@@ -113,6 +116,36 @@ pub(crate) mod dev_stats {
     pub(crate) const FAILOVERS: u16 = 8;
 }
 
+/// Attributes of the `lend` set.
+pub(crate) mod lend {
+    pub(crate) const ID: u16 = 1;
+    pub(crate) const IFNAME: u16 = 2;
+    pub(crate) const IFINDEX: u16 = 3;
+    pub(crate) const CLIENT_MAC: u16 = 4;
+    pub(crate) const SIZE: u16 = 5;
+    pub(crate) const STATE: u16 = 6;
+    pub(crate) const STATS: u16 = 7;
+}
+
+/// Attributes of the `lend-stats` set.
+pub(crate) mod lend_stats {
+    pub(crate) const GETS: u16 = 1;
+    pub(crate) const PUTS: u16 = 2;
+    pub(crate) const OTHER_REQUESTS: u16 = 3;
+    pub(crate) const DATA_READ: u16 = 4;
+    pub(crate) const DATA_WRITTEN: u16 = 5;
+    pub(crate) const DENIED: u16 = 6;
+    pub(crate) const MALFORMED: u16 = 7;
+    pub(crate) const BACKPRESSURE_DROPS: u16 = 8;
+    pub(crate) const DEFERRED: u16 = 9;
+    pub(crate) const TX_FRAMES: u16 = 10;
+    pub(crate) const RX_FRAMES: u16 = 11;
+    pub(crate) const RETRANSMITS: u16 = 12;
+    pub(crate) const TIMEOUTS: u16 = 13;
+    pub(crate) const CONNECTIONS: u16 = 14;
+    pub(crate) const TX_ERRORS: u16 = 15;
+}
+
 /// Attributes of the `stats` set.
 pub(crate) mod stats {
     pub(crate) const RX_FRAMES: u16 = 1;
@@ -140,6 +173,13 @@ pub(crate) mod node_state {
     pub(crate) const UP: u32 = 1;
     pub(crate) const DEAD: u32 = 2;
     pub(crate) const CLOSING: u32 = 3;
+}
+
+/// Values of the `lend-state` enum (The connection of a client this host lends memory to).
+pub(crate) mod lend_state {
+    pub(crate) const WAITING: u32 = 0;
+    pub(crate) const OPEN: u32 = 1;
+    pub(crate) const CLOSING: u32 = 2;
 }
 
 /// Values of the `integrity` enum (End-to-end check of every frame beyond the Ethernet FCS).
@@ -198,9 +238,28 @@ const DEV_GET_POLICY: [P; 1] = [
     P::String { max_len: 31 }, // name
 ];
 
+/// What a `lend-add` request may carry (attribute types 1..=5).
+const LEND_ADD_POLICY: [P; 5] = [
+    P::Reject,                 // id: not in the request
+    P::String { max_len: 15 }, // ifname
+    P::Reject,                 // ifindex: not in the request
+    P::ExactLen(6),            // client-mac
+    P::U64,                    // size
+];
+
+/// What a `lend-del` request may carry (attribute types 1..=1).
+const LEND_DEL_POLICY: [P; 1] = [
+    P::U32, // id
+];
+
+/// What a `lend-get` request may carry (attribute types 1..=1).
+const LEND_GET_POLICY: [P; 1] = [
+    P::U32, // id
+];
+
 /// Operations. `admin-perm` commands are for CAP_NET_ADMIN in the initial network
 /// namespace only, where pool nodes and devices live (the spec's doc).
-pub(crate) const OPS: [OpSpec; 7] = [
+pub(crate) const OPS: [OpSpec; 10] = [
     OpSpec {
         cmd: cmd::NODE_ADD,
         admin: true,
@@ -256,5 +315,29 @@ pub(crate) const OPS: [OpSpec; 7] = [
         doit: true,
         dumpit: false,
         policy: &[],
+    },
+    OpSpec {
+        cmd: cmd::LEND_ADD,
+        admin: true,
+        initial_netns_only: true,
+        doit: true,
+        dumpit: false,
+        policy: &LEND_ADD_POLICY,
+    },
+    OpSpec {
+        cmd: cmd::LEND_DEL,
+        admin: true,
+        initial_netns_only: true,
+        doit: true,
+        dumpit: false,
+        policy: &LEND_DEL_POLICY,
+    },
+    OpSpec {
+        cmd: cmd::LEND_GET,
+        admin: false,
+        initial_netns_only: false,
+        doit: true,
+        dumpit: true,
+        policy: &LEND_GET_POLICY,
     },
 ];

@@ -8,7 +8,8 @@
 //! protocol core [`omx_proto`] (shared with userspace); then the driver: [`io`] (a node's
 //! block I/O in flight), [`node`] (the connection to one pool node: state, transmit,
 //! receive, timers, identity), [`nodes`] (their table), [`device`] (the block devices and
-//! their mirror policy), [`devices`] (their table), [`rx`] (the receive hook), [`attrs`] and
+//! their mirror policy), [`devices`] (their table), [`lend`] (memory this host lends to a
+//! client: an in-kernel pool node), [`lends`] (their table), [`rx`] (the receive hook), [`attrs`] and
 //! [`events`] (netlink messages and events), [`control`] (the `omx` generic netlink family), [`interfaces`] (interfaces going away)
 //! and this file (init and exit). Lower layers report upward through traits the layers above
 //! implement (`io::LegOwner`, `node::NodeObserver`, `device::mirror::DevObserver`).
@@ -21,6 +22,8 @@ mod events;
 mod glue;
 mod interfaces;
 mod io;
+mod lend;
+mod lends;
 mod mac;
 #[cfg(any(omx_mutation = "flip_read", omx_mutation = "flip_write"))]
 mod mutation;
@@ -48,6 +51,7 @@ use glue::packet::PacketTypeRegistration;
 use interfaces::InterfaceWatch;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use lends::Lends;
 use nodes::Nodes;
 use omx_proto::ETHERTYPE_OMNIXTEND;
 use rx::Receiver;
@@ -65,6 +69,7 @@ struct OmxModule {
     netdev_watch: Option<Pin<KBox<NetdevNotifier<InterfaceWatch>>>>,
     rx: Option<Pin<KBox<PacketTypeRegistration<Arc<Receiver>>>>>,
     nodes: Arc<Nodes>,
+    lends: Arc<Lends>,
     devices: Arc<Devices>,
     events: Arc<Events>,
 }
@@ -80,17 +85,20 @@ impl kernel::Module for OmxModule {
         pr_info!("omx_proto self-tests: pass\n");
         let events = Events::new()?;
         let nodes = Nodes::new()?;
+        let lends = Lends::new()?;
         let devices = Devices::new()?;
-        let receiver = Arc::new(Receiver::new(nodes.clone()), GFP_KERNEL)?;
+        let receiver = Arc::new(Receiver::new(nodes.clone(), lends.clone()), GFP_KERNEL)?;
         let rx = PacketTypeRegistration::new(ETHERTYPE_OMNIXTEND, receiver.clone())?;
         let control = Control {
             nodes: nodes.clone(),
             events: events.clone(),
             receiver,
             devices: devices.clone(),
+            lends: lends.clone(),
         };
         let netdev_watch = NetdevNotifier::new(InterfaceWatch {
             nodes: nodes.clone(),
+            lends: lends.clone(),
             events: events.clone(),
         })?;
         let genl = GenlFamily::register(&netlink::FAMILY, module, control)?;
@@ -106,6 +114,7 @@ impl kernel::Module for OmxModule {
             netdev_watch: Some(netdev_watch),
             rx: Some(rx),
             nodes,
+            lends,
             devices,
             events,
         })
@@ -123,6 +132,9 @@ impl Drop for OmxModule {
         self.netdev_watch = None;
         while let Some(node) = self.nodes.remove_any() {
             node.shutdown();
+        }
+        while let Some(lending) = self.lends.remove_any() {
+            lending.shutdown();
         }
         self.rx = None;
         pr_info!("unloaded\n");

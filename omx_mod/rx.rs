@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The receive path: every EtherType 0xAAAA frame lands here (NET_RX softirq) and goes to
-//! the node it comes from.
+//! the node it comes from, or to the lending whose client sent it.
 
 use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
 use crate::glue::skb::RxFrame;
+use crate::lends::Lends;
 use crate::nodes::Nodes;
 use crate::omx_proto::frame::MIN_PAYLOAD;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -26,13 +27,15 @@ pub(crate) struct RxCounters {
 
 pub(crate) struct Receiver {
     nodes: Arc<Nodes>,
+    lends: Arc<Lends>,
     pub(crate) counters: RxCounters,
 }
 
 impl Receiver {
-    pub(crate) fn new(nodes: Arc<Nodes>) -> Self {
+    pub(crate) fn new(nodes: Arc<Nodes>, lends: Arc<Lends>) -> Self {
         Self {
             nodes,
+            lends,
             counters: RxCounters::default(),
         }
     }
@@ -63,15 +66,22 @@ impl PacketHandler for Arc<Receiver> {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         }
-        let Some(node) = self.nodes.find(dev, from) else {
-            self.counters.unknown_peer.fetch_add(1, Relaxed);
-            return;
-        };
-        match frame.into_payload() {
-            Some(payload) => node.receive(payload.data()),
-            None => {
-                self.counters.dropped.fetch_add(1, Relaxed);
+        if let Some(node) = self.nodes.find(dev, from) {
+            match frame.into_payload() {
+                Some(payload) => node.receive(payload.data()),
+                None => {
+                    self.counters.dropped.fetch_add(1, Relaxed);
+                }
             }
+        } else if let Some(lend) = self.lends.find(dev, from) {
+            match frame.into_payload() {
+                Some(payload) => lend.receive(payload.data()),
+                None => {
+                    self.counters.dropped.fetch_add(1, Relaxed);
+                }
+            }
+        } else {
+            self.counters.unknown_peer.fetch_add(1, Relaxed);
         }
     }
 }

@@ -8,6 +8,10 @@ use crate::sys;
 use core::ptr::NonNull;
 use kernel::error::{code::*, Result};
 
+/// Headroom of a frame to send, for the device's link-layer needs in front of our Ethernet
+/// header.
+pub(crate) const TX_HEADROOM: u32 = 32;
+
 const NET_XMIT_SUCCESS: i32 = 0;
 const NET_XMIT_CN: i32 = 2;
 

@@ -3,16 +3,13 @@
 //! Transmit: waiting requests become messages on the connection, the connection's frames
 //! become skbs on the interface.
 
-use crate::glue::skb::{Gfp, SkBuff};
+use crate::glue::skb::{Gfp, SkBuff, TX_HEADROOM};
 use crate::glue::tasklet::{impl_has_tasklet, TaskletHandler};
 use crate::glue::tx_burst::TxBurst;
 use crate::io::Sender;
 use crate::node::{now_ns, Conn, Link, Node, NodeState};
 use crate::omx_proto::{self as proto, ByteOrder, Message, ETHERTYPE_OMNIXTEND};
 use core::sync::atomic::Ordering::Relaxed;
-
-/// Headroom for the device's link-layer needs in front of our Ethernet header.
-const SKB_HEADROOM: u32 = 32;
 
 /// The connection as the I/O tables see it.
 struct ConnSender<'a> {
@@ -98,7 +95,7 @@ impl Node {
             // A buffer of the frame's size, the frame copied into it once. A frame without a
             // buffer stays unsent ("too small": none could be had) and goes at the timer.
             let polled = conn.poll_transmit_with(now, |frame| {
-                SkBuff::from_pieces(SKB_HEADROOM, &frame.pieces(), Gfp::Reserve)
+                SkBuff::from_pieces(TX_HEADROOM, &frame.pieces(), Gfp::Reserve)
                     .map(|skb| (skb, frame.len()))
                     .map_err(|_| proto::Error::BufferTooSmall)
             });

@@ -299,6 +299,12 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Responder<B, 
         &mut self.conn
     }
 
+    /// The connection's retransmit memory, for the next connection (the node keeps it
+    /// where it may not allocate).
+    pub fn into_memory(self) -> (B, M) {
+        self.conn.into_memory()
+    }
+
     /// The protocol version the client speaks.
     pub fn version(&self) -> Version {
         self.version

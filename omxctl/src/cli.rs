@@ -12,7 +12,9 @@ const LONG_ABOUT: &str = "\
 omxctl drives the omx kernel module (omx_mod) through its generic netlink \
 family \"omx\": it registers pool nodes (peers that lend memory over raw \
 Ethernet with OmniXtend), creates block devices (/dev/omxN) striped over \
-them, shows their state and counters, and follows events.
+them, shows their state and counters, and follows events. On a pool node, \
+it lends this host's memory to a client from the kernel (lend), the \
+in-kernel alternative to the omx-node daemon.
 
 Commands that change state need CAP_NET_ADMIN (run them as root) and must \
 run in the host's initial network namespace, where pool nodes and their \
@@ -25,6 +27,7 @@ const AFTER_HELP: &str = "\
 Examples:
   omxctl node add eth1 02:00:00:00:00:02 --size 4G
   omxctl dev add omx0 --size 8G --nodes 1,2 --replicas 2
+  omxctl lend add eth1 02:00:00:00:00:01 --size 4G   (on the pool node)
   omxctl show
   omxctl -j node show 1
   omxctl monitor
@@ -64,6 +67,10 @@ pub enum Command {
     /// Manage remote-memory block devices (/dev/omxN)
     #[command(subcommand)]
     Dev(DevCommand),
+
+    /// Lend this host's memory to clients from the kernel (an in-kernel pool node)
+    #[command(subcommand)]
+    Lend(LendCommand),
 
     /// Show all nodes and devices (like `wg show`)
     #[command(after_help = "Example:\n  omxctl show\n  omxctl -j show")]
@@ -248,6 +255,52 @@ pub enum VersionArg {
     /// OmniXtend 1.0.3, no connection management
     #[value(name = "1.0.3")]
     V1_0_3,
+}
+
+/// `omxctl lend ...`
+#[derive(Subcommand, Debug)]
+pub enum LendCommand {
+    /// Lend memory to one client: the memory is allocated (and zeroed) now, and the client's
+    /// requests are served from the kernel's receive path; prints the new lending's id
+    #[command(after_help = "\
+Only frames from the client's MAC on that interface are served; the client registers this
+host as a pool node (omxctl node add IFACE THIS-HOST-MAC --size SIZE) and speaks
+OmniXtend 1.1 or 1.0.3, with or without omx's integrity trailer, in spec byte order.
+
+Example:
+  omxctl lend add eth1 02:00:00:00:00:01 --size 4G")]
+    Add(LendAddArgs),
+
+    /// Close the client's connection and free the memory lent to it
+    #[command(after_help = "Example:\n  omxctl lend del 1")]
+    Del {
+        /// Lending id (as printed by `lend add` / `lend show`)
+        id: u32,
+    },
+
+    /// List the memory this host lends, or show one lending
+    #[command(after_help = "Examples:\n  omxctl lend show\n  omxctl -j lend show 1")]
+    Show {
+        /// Only this lending
+        id: Option<u32>,
+    },
+}
+
+/// Arguments of `omxctl lend add`.
+#[derive(Args, Debug)]
+pub struct LendAddArgs {
+    /// Network interface the client is reached on (e.g. eth1), a name in the initial
+    /// network namespace
+    #[arg(value_name = "IFACE")]
+    pub iface: String,
+
+    /// Ethernet address of the client, aa:bb:cc:dd:ee:ff
+    #[arg(value_name = "MAC")]
+    pub mac: String,
+
+    /// Memory lent: bytes, or with a K/M/G/T suffix (1024-based), e.g. 4G; a multiple of 4096
+    #[arg(short, long, value_name = "SIZE")]
+    pub size: String,
 }
 
 /// `omxctl dev ...`

@@ -35,6 +35,10 @@ pub enum Target {
     DevAdd { name: String, nodes: Vec<u32> },
     /// An existing device (dev-del, dev-get).
     Dev(String),
+    /// lend-add on this interface.
+    LendAdd { ifname: String },
+    /// An existing lending (lend-del, lend-get).
+    Lend(u32),
 }
 
 /// An error reply from the kernel.
@@ -146,6 +150,10 @@ impl KernelError {
             (_, libc::EPERM) | (_, libc::EACCES) => NO_PERMISSION.to_string(),
             (Node(id), libc::ENOENT | libc::ENODEV) => format!("no such node {id}"),
             (Dev(name), libc::ENOENT | libc::ENODEV) => format!("no such device {name}"),
+            (Lend(id), libc::ENOENT | libc::ENODEV) => format!("no such lending {id}"),
+            (LendAdd { ifname }, libc::ENOENT | libc::ENODEV) => {
+                format!("no such interface {ifname}")
+            }
             (NodeAdd { ifname }, libc::ENODEV) => format!("no such interface {ifname}"),
             (NodeAdd { ifname }, libc::ENOENT) => format!("no such interface {ifname}"),
             (DevAdd { nodes, .. }, libc::ENOENT | libc::ENODEV) if nodes.is_empty() => {
@@ -158,6 +166,10 @@ impl KernelError {
                 "a node with this interface and MAC address already exists".into()
             }
             (DevAdd { name, .. }, libc::EEXIST) => format!("device {name} already exists"),
+            (LendAdd { .. }, libc::ENOMEM) => "not enough memory to lend this size".into(),
+            (LendAdd { .. }, libc::EEXIST) => {
+                "memory is lent to this client on this interface already".into()
+            }
             (Node(id), libc::EBUSY) => {
                 format!("node {id} is in use by a device (delete the device first)")
             }

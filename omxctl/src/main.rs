@@ -10,11 +10,13 @@ use std::time::Duration;
 use clap::{error::ErrorKind, CommandFactory, Parser};
 
 use omxctl::cli::ConfArgs;
-use omxctl::cli::{ByteOrderArg, Cli, Command, DevCommand, IntegrityArg, NodeCommand, VersionArg};
+use omxctl::cli::{
+    ByteOrderArg, Cli, Command, DevCommand, IntegrityArg, LendCommand, NodeCommand, VersionArg,
+};
 use omxctl::error::{Error, Result};
 use omxctl::model::{Overview, StatsReport};
 use omxctl::netlink::attrs::{ByteOrder, Integrity, Version, DEVNAME_MAX, IFNAME_MAX};
-use omxctl::netlink::{DevAddRequest, NodeAddRequest, Omx};
+use omxctl::netlink::{DevAddRequest, LendAddRequest, NodeAddRequest, Omx};
 use omxctl::{conf, monitor, prometheus, show, units};
 
 /// Reads and parses a configuration file.
@@ -44,6 +46,9 @@ enum Action {
     NodeAdd(NodeAddRequest),
     NodeDel(u32),
     NodeShow(Option<u32>),
+    LendAdd(LendAddRequest),
+    LendDel(u32),
+    LendShow(Option<u32>),
     DevAdd(DevAddRequest),
     DevDel(String),
     DevShow(Option<String>),
@@ -104,6 +109,20 @@ fn validate(cmd: Command) -> Action {
         }
         Command::Node(NodeCommand::Del { id }) => Action::NodeDel(id),
         Command::Node(NodeCommand::Show { id }) => Action::NodeShow(id),
+        Command::Lend(LendCommand::Add(a)) => {
+            check_name(&["lend", "add"], "interface name", &a.iface, IFNAME_MAX);
+            let client_mac = omx_args::parse_unicast_mac(&a.mac)
+                .unwrap_or_else(|e| usage_error(&["lend", "add"], e));
+            let size = units::parse_block_size(&a.size)
+                .unwrap_or_else(|e| usage_error(&["lend", "add"], e));
+            Action::LendAdd(LendAddRequest {
+                ifname: a.iface,
+                client_mac,
+                size,
+            })
+        }
+        Command::Lend(LendCommand::Del { id }) => Action::LendDel(id),
+        Command::Lend(LendCommand::Show { id }) => Action::LendShow(id),
         Command::Dev(DevCommand::Add(a)) => {
             check_name(&["dev", "add"], "device name", &a.name, DEVNAME_MAX);
             let size = units::parse_block_size(&a.size)
@@ -182,6 +201,31 @@ fn run(action: Action, json: bool, pretty: bool) -> Result<()> {
                 show::json(&nodes, pretty)
             } else {
                 show::nodes_table(&nodes)
+            });
+        }
+        Action::LendAdd(req) => {
+            let id = omx.lend_add(&req)?;
+            if json {
+                print(&show::json(&serde_json::json!({ "id": id }), pretty));
+            } else {
+                println!("{id}");
+            }
+        }
+        Action::LendDel(id) => omx.lend_del(id)?,
+        Action::LendShow(Some(id)) => {
+            let lend = omx.lend_get(id)?;
+            print(&if json {
+                show::json(&lend, pretty)
+            } else {
+                show::lend_detail(&lend)
+            });
+        }
+        Action::LendShow(None) => {
+            let lends = omx.lend_dump()?;
+            print(&if json {
+                show::json(&lends, pretty)
+            } else {
+                show::lends_table(&lends)
             });
         }
         Action::DevAdd(req) => omx.dev_add(&req)?,

@@ -5,8 +5,8 @@ use serde::{Serialize, Serializer};
 
 use crate::latency::LatencySummary;
 use crate::netlink::attrs::{
-    ByteOrder, DevAttr, DevStats, Integrity, Latency, ModuleStats, NodeAttr, NodeState, NodeStats,
-    Version,
+    ByteOrder, DevAttr, DevStats, Integrity, Latency, LendAttr, LendState, LendStats, ModuleStats,
+    NodeAttr, NodeState, NodeStats, Version,
 };
 use omx_args::format_mac;
 
@@ -65,6 +65,39 @@ impl Node {
             }
         }
         n
+    }
+}
+
+/// Memory this host lends to a client. Attributes the kernel did not send are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Lend {
+    pub id: u32,
+    pub ifname: Option<String>,
+    pub ifindex: Option<u32>,
+    #[serde(serialize_with = "mac_json")]
+    pub client_mac: Option<[u8; 6]>,
+    pub size: Option<u64>,
+    pub state: Option<LendState>,
+    pub stats: Option<LendStats>,
+}
+
+impl Lend {
+    /// Collect a lending from its attributes.
+    pub fn from_attrs(attrs: &[LendAttr]) -> Self {
+        let mut l = Lend::default();
+        for a in attrs {
+            match a {
+                LendAttr::Id(v) => l.id = *v,
+                LendAttr::Ifname(v) => l.ifname = Some(v.clone()),
+                LendAttr::Ifindex(v) => l.ifindex = Some(*v),
+                LendAttr::ClientMac(v) => l.client_mac = Some(*v),
+                LendAttr::Size(v) => l.size = Some(*v),
+                LendAttr::State(v) => l.state = Some(*v),
+                LendAttr::Stats(v) => l.stats = Some(LendStats::from_attrs(v)),
+                LendAttr::Other(_) => {}
+            }
+        }
+        l
     }
 }
 

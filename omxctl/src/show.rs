@@ -5,7 +5,7 @@ use std::fmt::Display;
 use serde::Serialize;
 
 use crate::latency::{LatencySummary, PERCENTILES};
-use crate::model::{Dev, Event, Node, NodeCounters, Overview, StatsReport};
+use crate::model::{Dev, Event, Lend, Node, NodeCounters, Overview, StatsReport};
 use crate::units::format_size;
 use omx_args::format_mac;
 
@@ -114,6 +114,55 @@ pub fn nodes_table(nodes: &[Node]) -> String {
         ],
         &rows,
     )
+}
+
+/// `omxctl lend show`: one row per lending.
+pub fn lends_table(lends: &[Lend]) -> String {
+    let rows: Vec<Vec<String>> = lends
+        .iter()
+        .map(|l| {
+            let s = l.stats.clone().unwrap_or_default();
+            vec![
+                l.id.to_string(),
+                opt(&l.ifname),
+                mac(&l.client_mac),
+                size(l.size),
+                opt(&l.state),
+                s.gets.to_string(),
+                s.puts.to_string(),
+                s.connections.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID",
+            "IFACE",
+            "CLIENT",
+            "SIZE",
+            "STATE",
+            "GETS",
+            "PUTS",
+            "CONNECTIONS",
+        ],
+        &rows,
+    )
+}
+
+/// `omxctl lend show ID`: one lending, every counter.
+pub fn lend_detail(l: &Lend) -> String {
+    let mut out = String::new();
+    kv(&mut out, "lend", l.id);
+    kv(&mut out, "interface", opt(&l.ifname));
+    kv(&mut out, "client", mac(&l.client_mac));
+    kv(&mut out, "size", size(l.size));
+    kv(&mut out, "state", opt(&l.state));
+    if let Some(s) = &l.stats {
+        for (k, v) in s.fields() {
+            kv(&mut out, &k.replace('_', " "), v);
+        }
+    }
+    out
 }
 
 /// `omxctl dev show`: one row per device.

@@ -20,6 +20,8 @@ WRITERS = {
     ("omx_mod/attrs.rs", "fill_dev"): ["dev-get"],
     ("omx_mod/control.rs", "stats_get"): ["stats-get"],
     ("omx_mod/control/node_cmds.rs", "node_add"): ["node-add"],
+    ("omx_mod/attrs.rs", "fill_lend"): ["lend-get"],
+    ("omx_mod/control/lend_cmds.rs", "lend_add"): ["lend-add"],
     ("omx_mod/events.rs", "dev_error"): ["dev-error-ntf"],
 }
 FILES = ["omx_mod/attrs.rs", "omx_mod/control.rs", "omx_mod/events.rs"] + sorted(

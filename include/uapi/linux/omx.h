@@ -40,6 +40,18 @@ enum omx_node_state {
 };
 
 /**
+ * enum omx_lend_state - The connection of a client this host lends memory to.
+ * @OMX_LEND_STATE_WAITING: No connection; the client's first frame opens one.
+ * @OMX_LEND_STATE_OPEN: Connected; requests are served.
+ * @OMX_LEND_STATE_CLOSING: Either side is closing the connection.
+ */
+enum omx_lend_state {
+	OMX_LEND_STATE_WAITING,
+	OMX_LEND_STATE_OPEN,
+	OMX_LEND_STATE_CLOSING,
+};
+
+/**
  * enum omx_integrity - End-to-end check of every frame beyond the Ethernet
  *   FCS.
  * @OMX_INTEGRITY_NONE: Plain OmniXtend, for peers without the omx extension
@@ -156,6 +168,40 @@ enum {
 };
 
 enum {
+	OMX_A_LEND_ID = 1,
+	OMX_A_LEND_IFNAME,
+	OMX_A_LEND_IFINDEX,
+	OMX_A_LEND_CLIENT_MAC,
+	OMX_A_LEND_SIZE,
+	OMX_A_LEND_STATE,
+	OMX_A_LEND_STATS,
+
+	__OMX_A_LEND_MAX,
+	OMX_A_LEND_MAX = (__OMX_A_LEND_MAX - 1)
+};
+
+enum {
+	OMX_A_LEND_STATS_GETS = 1,
+	OMX_A_LEND_STATS_PUTS,
+	OMX_A_LEND_STATS_OTHER_REQUESTS,
+	OMX_A_LEND_STATS_DATA_READ,
+	OMX_A_LEND_STATS_DATA_WRITTEN,
+	OMX_A_LEND_STATS_DENIED,
+	OMX_A_LEND_STATS_MALFORMED,
+	OMX_A_LEND_STATS_BACKPRESSURE_DROPS,
+	OMX_A_LEND_STATS_DEFERRED,
+	OMX_A_LEND_STATS_TX_FRAMES,
+	OMX_A_LEND_STATS_RX_FRAMES,
+	OMX_A_LEND_STATS_RETRANSMITS,
+	OMX_A_LEND_STATS_TIMEOUTS,
+	OMX_A_LEND_STATS_CONNECTIONS,
+	OMX_A_LEND_STATS_TX_ERRORS,
+
+	__OMX_A_LEND_STATS_MAX,
+	OMX_A_LEND_STATS_MAX = (__OMX_A_LEND_STATS_MAX - 1)
+};
+
+enum {
 	OMX_A_STATS_RX_FRAMES = 1,
 	OMX_A_STATS_RX_MALFORMED,
 	OMX_A_STATS_RX_UNKNOWN_PEER,
@@ -176,6 +222,9 @@ enum {
 	OMX_CMD_STATS_GET,
 	OMX_CMD_NODE_STATE_NTF,
 	OMX_CMD_DEV_ERROR_NTF,
+	OMX_CMD_LEND_ADD,
+	OMX_CMD_LEND_DEL,
+	OMX_CMD_LEND_GET,
 
 	__OMX_CMD_MAX,
 	OMX_CMD_MAX = (__OMX_CMD_MAX - 1)

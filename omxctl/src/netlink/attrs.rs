@@ -377,6 +377,79 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DevAttr {
     }
 }
 
+// ---------------------------------------------------------------------------
+// lend attribute set
+// ---------------------------------------------------------------------------
+
+/// `lend` attribute set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LendAttr {
+    Id(u32),
+    Ifname(String),
+    Ifindex(u32),
+    ClientMac([u8; 6]),
+    Size(u64),
+    State(LendState),
+    Stats(Vec<LendStatsAttr>),
+    Other(DefaultNla),
+}
+
+impl Nla for LendAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            Self::Id(_) | Self::Ifindex(_) | Self::State(_) => 4,
+            Self::Ifname(s) => s.len() + 1,
+            Self::ClientMac(_) => 6,
+            Self::Size(_) => 8,
+            Self::Stats(attrs) => attrs.as_slice().buffer_len(),
+            Self::Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            Self::Id(_) => lend::ID,
+            Self::Ifname(_) => lend::IFNAME,
+            Self::Ifindex(_) => lend::IFINDEX,
+            Self::ClientMac(_) => lend::CLIENT_MAC,
+            Self::Size(_) => lend::SIZE,
+            Self::State(_) => lend::STATE,
+            Self::Stats(_) => lend::STATS | NLA_F_NESTED,
+            Self::Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            Self::Id(v) | Self::Ifindex(v) => emit_u32(buffer, *v).unwrap(),
+            Self::State(v) => emit_u32(buffer, (*v).into()).unwrap(),
+            Self::Ifname(s) => emit_string(buffer, s),
+            Self::ClientMac(mac) => buffer.copy_from_slice(mac),
+            Self::Size(v) => emit_u64(buffer, *v).unwrap(),
+            Self::Stats(attrs) => attrs.as_slice().emit(buffer),
+            Self::Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for LendAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        Ok(match buf.kind() {
+            lend::ID => Self::Id(parse_u32(v).context("invalid lend id")?),
+            lend::IFNAME => Self::Ifname(parse_string(v).context("invalid lend ifname")?),
+            lend::IFINDEX => Self::Ifindex(parse_u32(v).context("invalid lend ifindex")?),
+            lend::CLIENT_MAC => Self::ClientMac(parse_mac(v).context("invalid lend client-mac")?),
+            lend::SIZE => Self::Size(parse_u64_attr(v).context("invalid lend size")?),
+            lend::STATE => Self::State(parse_u32(v).context("invalid lend state")?.into()),
+            lend::STATS => Self::Stats(
+                parse_nested(v, |nla| LendStatsAttr::parse(nla)).context("invalid lend stats")?,
+            ),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
 /// Parse a flat attribute stream (a message body) with `parse`.
 pub fn parse_attrs<A, F>(buf: &[u8], parse: F) -> Result<Vec<A>, DecodeError>
 where

@@ -1,8 +1,8 @@
 //! Messages of the `omx` generic netlink family.
 //!
 //! The command determines the attribute set: node-* and node-state-ntf carry
-//! the `node` set, dev-* and dev-error-ntf the `dev` set, stats-get the
-//! `stats` set. Replies use the request's command number (the kernel copies
+//! the `node` set, dev-* and dev-error-ntf the `dev` set, lend-* the `lend` set,
+//! stats-get the `stats` set. Replies use the request's command number (the kernel copies
 //! `info->genlhdr->cmd` into `genlmsg_put`).
 
 use std::fmt;
@@ -10,7 +10,7 @@ use std::fmt;
 use netlink_packet_core::{DecodeError, Emitable, ErrorContext, Parseable, ParseableParametrized};
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
-use super::attrs::{parse_attrs, DevAttr, NodeAttr, StatsAttr};
+use super::attrs::{parse_attrs, DevAttr, LendAttr, NodeAttr, StatsAttr};
 
 // Generated from the spec (attrs.rs includes spec_generated.rs).
 pub use super::attrs::{OmxCmd, FAMILY_NAME, FAMILY_VERSION, MCAST_GROUP_EVENTS};
@@ -38,6 +38,7 @@ impl TryFrom<u8> for OmxCmd {
 pub enum OmxAttrs {
     Node(Vec<NodeAttr>),
     Dev(Vec<DevAttr>),
+    Lend(Vec<LendAttr>),
     Stats(Vec<StatsAttr>),
 }
 
@@ -74,6 +75,18 @@ impl OmxMessage {
         }
     }
 
+    /// A message of a lend-set command (lend-add/del/get).
+    pub fn lend(cmd: OmxCmd, attrs: Vec<LendAttr>) -> Self {
+        debug_assert!(matches!(
+            cmd,
+            OmxCmd::LendAdd | OmxCmd::LendDel | OmxCmd::LendGet
+        ));
+        OmxMessage {
+            cmd,
+            attrs: OmxAttrs::Lend(attrs),
+        }
+    }
+
     /// A stats-get message.
     pub fn stats(attrs: Vec<StatsAttr>) -> Self {
         OmxMessage {
@@ -94,6 +107,14 @@ impl OmxMessage {
     pub fn dev_attrs(&self) -> Option<&[DevAttr]> {
         match &self.attrs {
             OmxAttrs::Dev(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The lend attributes, if this is a lend-set message.
+    pub fn lend_attrs(&self) -> Option<&[LendAttr]> {
+        match &self.attrs {
+            OmxAttrs::Lend(a) => Some(a),
             _ => None,
         }
     }
@@ -126,6 +147,7 @@ impl Emitable for OmxMessage {
         match &self.attrs {
             OmxAttrs::Node(a) => a.as_slice().buffer_len(),
             OmxAttrs::Dev(a) => a.as_slice().buffer_len(),
+            OmxAttrs::Lend(a) => a.as_slice().buffer_len(),
             OmxAttrs::Stats(a) => a.as_slice().buffer_len(),
         }
     }
@@ -134,6 +156,7 @@ impl Emitable for OmxMessage {
         match &self.attrs {
             OmxAttrs::Node(a) => a.as_slice().emit(buffer),
             OmxAttrs::Dev(a) => a.as_slice().emit(buffer),
+            OmxAttrs::Lend(a) => a.as_slice().emit(buffer),
             OmxAttrs::Stats(a) => a.as_slice().emit(buffer),
         }
     }
@@ -155,6 +178,10 @@ impl ParseableParametrized<[u8], GenlHeader> for OmxMessage {
                         .with_context(|| format!("failed to parse {cmd} attributes"))?,
                 )
             }
+            OmxCmd::LendAdd | OmxCmd::LendDel | OmxCmd::LendGet => OmxAttrs::Lend(
+                parse_attrs(buf, |nla| LendAttr::parse(nla))
+                    .with_context(|| format!("failed to parse {cmd} attributes"))?,
+            ),
             OmxCmd::StatsGet => OmxAttrs::Stats(
                 parse_attrs(buf, |nla| StatsAttr::parse(nla))
                     .with_context(|| format!("failed to parse {cmd} attributes"))?,

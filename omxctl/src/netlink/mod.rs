@@ -6,8 +6,8 @@ pub mod messages;
 pub mod socket;
 
 use crate::error::{Error, Result, Target};
-use crate::model::{Dev, Event, Node};
-use attrs::{ByteOrder, DevAttr, Integrity, ModuleStats, NodeAttr, Version};
+use crate::model::{Dev, Event, Lend, Node};
+use attrs::{ByteOrder, DevAttr, Integrity, LendAttr, ModuleStats, NodeAttr, Version};
 use family::FamilyInfo;
 use messages::{OmxCmd, OmxMessage, FAMILY_NAME, FAMILY_VERSION, MCAST_GROUP_EVENTS};
 use socket::GenlSocket;
@@ -69,6 +69,28 @@ impl DevAddRequest {
             a.push(DevAttr::Replicas(r));
         }
         OmxMessage::dev(OmxCmd::DevAdd, a)
+    }
+}
+
+/// Parameters of lend-add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LendAddRequest {
+    pub ifname: String,
+    pub client_mac: [u8; 6],
+    pub size: u64,
+}
+
+impl LendAddRequest {
+    /// The request's attributes, in spec order.
+    pub fn to_message(&self) -> OmxMessage {
+        OmxMessage::lend(
+            OmxCmd::LendAdd,
+            vec![
+                LendAttr::Ifname(self.ifname.clone()),
+                LendAttr::ClientMac(self.client_mac),
+                LendAttr::Size(self.size),
+            ],
+        )
     }
 }
 
@@ -224,6 +246,71 @@ impl Omx {
             .collect();
         devs.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(devs)
+    }
+
+    /// lend-add; returns the new lending's id.
+    pub fn lend_add(&mut self, req: &LendAddRequest) -> Result<u32> {
+        let target = Target::LendAdd {
+            ifname: req.ifname.clone(),
+        };
+        let replies = self
+            .call(req.to_message(), false)
+            .map_err(|e| e.with_target(target))?;
+        replies
+            .iter()
+            .filter_map(|m| m.lend_attrs())
+            .flatten()
+            .find_map(|a| match a {
+                LendAttr::Id(id) => Some(*id),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Protocol("lend-add reply carried no lending id".into()))
+    }
+
+    /// lend-del.
+    pub fn lend_del(&mut self, id: u32) -> Result<()> {
+        self.call(
+            OmxMessage::lend(OmxCmd::LendDel, vec![LendAttr::Id(id)]),
+            false,
+        )
+        .map_err(|e| e.with_target(Target::Lend(id)))?;
+        Ok(())
+    }
+
+    /// lend-get (do) for one lending.
+    pub fn lend_get(&mut self, id: u32) -> Result<Lend> {
+        let replies = self
+            .call(
+                OmxMessage::lend(OmxCmd::LendGet, vec![LendAttr::Id(id)]),
+                false,
+            )
+            .map_err(|e| e.with_target(Target::Lend(id)))?;
+        let lend = replies
+            .iter()
+            .filter_map(|m| m.lend_attrs())
+            .map(Lend::from_attrs)
+            .next();
+        lend.ok_or_else(|| {
+            Error::Kernel(crate::error::KernelError {
+                errno: libc::ENOENT,
+                extack: Default::default(),
+                bad_attr: None,
+                cmd: Some(OmxCmd::LendGet as u8),
+                target: Target::Lend(id),
+            })
+        })
+    }
+
+    /// lend-get dump: all lendings, sorted by id.
+    pub fn lend_dump(&mut self) -> Result<Vec<Lend>> {
+        let replies = self.call(OmxMessage::lend(OmxCmd::LendGet, vec![]), true)?;
+        let mut lends: Vec<Lend> = replies
+            .iter()
+            .filter_map(|m| m.lend_attrs())
+            .map(Lend::from_attrs)
+            .collect();
+        lends.sort_by_key(|l| l.id);
+        Ok(lends)
     }
 
     /// stats-get.

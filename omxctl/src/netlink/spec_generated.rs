@@ -31,11 +31,18 @@ pub enum OmxCmd {
     /// A device failed I/O on a node: mirrored, the node's copies left the mirror and I/O goes on
     /// with the other copy; otherwise the I/O failed with EIO (at most one report a second).
     DevErrorNtf = 9,
+    /// Lend memory to a client: allocate the region, and serve the client's requests on it from the
+    /// receive path (an in-kernel pool node).
+    LendAdd = 10,
+    /// Close the client's connection and free the memory lent to it.
+    LendDel = 11,
+    /// Get / dump the memory this host lends.
+    LendGet = 12,
 }
 
 impl OmxCmd {
     /// All commands in numeric order.
-    pub const ALL: [OmxCmd; 9] = [
+    pub const ALL: [OmxCmd; 12] = [
         OmxCmd::NodeAdd,
         OmxCmd::NodeDel,
         OmxCmd::NodeGet,
@@ -45,6 +52,9 @@ impl OmxCmd {
         OmxCmd::StatsGet,
         OmxCmd::NodeStateNtf,
         OmxCmd::DevErrorNtf,
+        OmxCmd::LendAdd,
+        OmxCmd::LendDel,
+        OmxCmd::LendGet,
     ];
 
     /// The spec's name of the command.
@@ -59,6 +69,9 @@ impl OmxCmd {
             OmxCmd::StatsGet => "stats-get",
             OmxCmd::NodeStateNtf => "node-state-ntf",
             OmxCmd::DevErrorNtf => "dev-error-ntf",
+            OmxCmd::LendAdd => "lend-add",
+            OmxCmd::LendDel => "lend-del",
+            OmxCmd::LendGet => "lend-get",
         }
     }
 
@@ -72,6 +85,7 @@ impl OmxCmd {
                 dev_attr_name(kind)
             }
             OmxCmd::StatsGet => stats_attr_name(kind),
+            OmxCmd::LendAdd | OmxCmd::LendDel | OmxCmd::LendGet => lend_attr_name(kind),
         }
     }
 }
@@ -165,6 +179,38 @@ pub mod dev_stats {
     pub const ERRORS: u16 = 6;
     pub const IN_FLIGHT: u16 = 7;
     pub const FAILOVERS: u16 = 8;
+}
+
+/// `lend` attribute set.
+pub mod lend {
+    pub const ID: u16 = 1;
+    pub const IFNAME: u16 = 2;
+    pub const IFINDEX: u16 = 3;
+    pub const CLIENT_MAC: u16 = 4;
+    pub const SIZE: u16 = 5;
+    pub const STATE: u16 = 6;
+    pub const STATS: u16 = 7;
+    /// Longest `ifname` the kernel accepts (`max-len`).
+    pub const IFNAME_MAX_LEN: usize = 15;
+}
+
+/// `lend-stats` attribute set.
+pub mod lend_stats {
+    pub const GETS: u16 = 1;
+    pub const PUTS: u16 = 2;
+    pub const OTHER_REQUESTS: u16 = 3;
+    pub const DATA_READ: u16 = 4;
+    pub const DATA_WRITTEN: u16 = 5;
+    pub const DENIED: u16 = 6;
+    pub const MALFORMED: u16 = 7;
+    pub const BACKPRESSURE_DROPS: u16 = 8;
+    pub const DEFERRED: u16 = 9;
+    pub const TX_FRAMES: u16 = 10;
+    pub const RX_FRAMES: u16 = 11;
+    pub const RETRANSMITS: u16 = 12;
+    pub const TIMEOUTS: u16 = 13;
+    pub const CONNECTIONS: u16 = 14;
+    pub const TX_ERRORS: u16 = 15;
 }
 
 /// `stats` attribute set.
@@ -278,6 +324,42 @@ pub fn dev_stats_attr_name(kind: u16) -> Option<&'static str> {
     })
 }
 
+/// Spec name of a `lend` attribute type.
+pub fn lend_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        lend::ID => "id",
+        lend::IFNAME => "ifname",
+        lend::IFINDEX => "ifindex",
+        lend::CLIENT_MAC => "client-mac",
+        lend::SIZE => "size",
+        lend::STATE => "state",
+        lend::STATS => "stats",
+        _ => return None,
+    })
+}
+
+/// Spec name of a `lend-stats` attribute type.
+pub fn lend_stats_attr_name(kind: u16) -> Option<&'static str> {
+    Some(match kind {
+        lend_stats::GETS => "gets",
+        lend_stats::PUTS => "puts",
+        lend_stats::OTHER_REQUESTS => "other-requests",
+        lend_stats::DATA_READ => "data-read",
+        lend_stats::DATA_WRITTEN => "data-written",
+        lend_stats::DENIED => "denied",
+        lend_stats::MALFORMED => "malformed",
+        lend_stats::BACKPRESSURE_DROPS => "backpressure-drops",
+        lend_stats::DEFERRED => "deferred",
+        lend_stats::TX_FRAMES => "tx-frames",
+        lend_stats::RX_FRAMES => "rx-frames",
+        lend_stats::RETRANSMITS => "retransmits",
+        lend_stats::TIMEOUTS => "timeouts",
+        lend_stats::CONNECTIONS => "connections",
+        lend_stats::TX_ERRORS => "tx-errors",
+        _ => return None,
+    })
+}
+
 /// Spec name of a `stats` attribute type.
 pub fn stats_attr_name(kind: u16) -> Option<&'static str> {
     Some(match kind {
@@ -313,6 +395,15 @@ u32_enum! {
         Up = 1 => "up",
         Dead = 2 => "dead",
         Closing = 3 => "closing",
+    }
+}
+
+u32_enum! {
+    /// `lend-state` enum (The connection of a client this host lends memory to).
+    LendState {
+        Waiting = 0 => "waiting",
+        Open = 1 => "open",
+        Closing = 2 => "closing",
     }
 }
 
@@ -387,6 +478,27 @@ counter_set! {
         Errors / errors = dev_stats::ERRORS,
         InFlight / in_flight = dev_stats::IN_FLIGHT,
         Failovers / failovers = dev_stats::FAILOVERS,
+    }
+}
+
+counter_set! {
+    /// `lend-stats` attribute set (nested in lend `stats`).
+    LendStatsAttr, LendStats {
+        Gets / gets = lend_stats::GETS,
+        Puts / puts = lend_stats::PUTS,
+        OtherRequests / other_requests = lend_stats::OTHER_REQUESTS,
+        DataRead / data_read = lend_stats::DATA_READ,
+        DataWritten / data_written = lend_stats::DATA_WRITTEN,
+        Denied / denied = lend_stats::DENIED,
+        Malformed / malformed = lend_stats::MALFORMED,
+        BackpressureDrops / backpressure_drops = lend_stats::BACKPRESSURE_DROPS,
+        Deferred / deferred = lend_stats::DEFERRED,
+        TxFrames / tx_frames = lend_stats::TX_FRAMES,
+        RxFrames / rx_frames = lend_stats::RX_FRAMES,
+        Retransmits / retransmits = lend_stats::RETRANSMITS,
+        Timeouts / timeouts = lend_stats::TIMEOUTS,
+        Connections / connections = lend_stats::CONNECTIONS,
+        TxErrors / tx_errors = lend_stats::TX_ERRORS,
     }
 }
 

@@ -314,10 +314,13 @@ fn command_numbers_follow_the_spec() {
             (7, "stats-get"),
             (8, "node-state-ntf"),
             (9, "dev-error-ntf"),
+            (10, "lend-add"),
+            (11, "lend-del"),
+            (12, "lend-get"),
         ]
     );
     assert!(OmxCmd::try_from(0).is_err());
-    assert!(OmxCmd::try_from(10).is_err());
+    assert!(OmxCmd::try_from(13).is_err());
     assert_eq!(OmxCmd::try_from(8).unwrap(), OmxCmd::NodeStateNtf);
 }
 

@@ -1,0 +1,28 @@
+# The client of 43-lend (VM 1): /dev/omx0 on the memory VM 2 lends from its kernel.
+trap 'touch $S/done' EXIT
+set -euo pipefail
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+ip link set eth0 mtu 9000
+one_node_device 256M 128M
+
+head -c $((8 << 20)) /dev/urandom >/tmp/pattern
+dd if=/tmp/pattern of=/dev/omx0 bs=1M seek=3 conv=fsync status=none
+dd if=/dev/omx0 of=/tmp/back bs=1M skip=3 count=8 iflag=direct status=none
+cmp /tmp/pattern /tmp/back
+touch "$S/dd.ok"
+
+run_fio() { # name, extra args
+	local name=$1; shift
+	LD_PRELOAD=$S/noshm.so fio --eta=never --name="$name" --thread --filename=/dev/omx0 --direct=1 --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --verify_state_save=0 --output-format=json --output="$S/fio-$name.json" "$@"
+}
+run_fio rand4k-qd32 --rw=randwrite --bs=4k --size=8M --offset=16M --ioengine=libaio --iodepth=32
+run_fio rand64k-qd32 --rw=randwrite --bs=64k --size=16M --offset=32M --ioengine=libaio --iodepth=32
+run_fio seq1m-qd8 --rw=write --bs=1m --size=48M --offset=64M --ioengine=libaio --iodepth=8
+touch "$S/fio.ok"
+
+# A discard releases the range on the node: it reads back as zeros from there (O_DIRECT).
+blkdiscard /dev/omx0
+dd if=/dev/omx0 bs=1M skip=3 count=8 iflag=direct status=none | cmp -n $((8 << 20)) - /dev/zero
+touch "$S/discard.ok"
+"$C" -j dev show omx0 >"$S/dev-final.json"

@@ -1,0 +1,21 @@
+# The pool node of 43-lend (VM 2): lends 256 MiB to VM 1 from the kernel, checks what the
+# lending refuses, and once the client is done reports the lending, removes it and unloads
+# the module.
+set -euo pipefail
+. "$OMX_ROOT/tests/vm/guest/lib.sh"
+ip link set eth0 mtu 9000
+insmod "$OMX_ROOT/omx_mod.ko"
+id=$("$C" lend add eth0 "$(node_mac 1)" --size 256M)
+refused "already" "$C" lend add eth0 "$(node_mac 1)" --size 64M
+refused "own address" "$C" lend add eth0 "$(node_mac 2)" --size 64M
+refused "multiple of 4096" "$C" lend add eth0 "$(node_mac 3)" --size 1000
+touch "$S/lend-refusals.ok"
+"$C" lend show
+touch "$S/vm2.daemon-up"
+wait_file "$S/done"
+"$C" -j lend show >"$S/lend.json"
+"$C" lend show "$id"
+"$C" lend del "$id"
+[ "$("$C" -j lend show)" = "[]" ]
+rmmod omx_mod
+touch "$S/lend-del.ok"
