@@ -30,6 +30,8 @@
 #   BENCH_WEIGHTS_MB=128 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
 #   BENCH_KV_MB=128 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
 #   BENCH_OUT=Documentation/bench (quick or partial runs: the run directory, so full results stay)
+#   BENCH_POOL=kernel         how the pool VM lends omx's memory: kernel (omx_mod's in-kernel
+#                             pool node, `omxctl lend`) or node (the omx-node daemon)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,6 +49,8 @@ KV_MB=${BENCH_KV_MB:-$(q 128 48)}
 KV_SECS=${BENCH_KV_SECS:-$(q 20 4)}
 DISK_CACHE=${BENCH_DISK_CACHE:-none}
 PHASES=${BENCH_PHASES:-blk swap}
+POOL=${BENCH_POOL:-kernel}
+case $POOL in kernel | node) ;; *) echo "BENCH_POOL: kernel or node, not '$POOL'" >&2; exit 2 ;; esac
 big=$((WEIGHTS_MB > KV_MB ? WEIGHTS_MB : KV_MB))
 SWAP_MB=$((2 * big))
 
@@ -89,7 +93,7 @@ if [ "${1:-}" != --phase ]; then
 		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
 		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
 		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE",
-		 "phases": "$PHASES", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
+		 "phases": "$PHASES", "pool": "$POOL", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
 	EOF
 	start=$SECONDS
 	status=0
@@ -132,6 +136,7 @@ cat >"$SHARED/bench.env" <<EOF
 TOOLS=$BENCH_TOOLS
 AREA_MB=$AREA_MB
 OMX_MB=$omx_mb
+POOL=$POOL
 NBD_MB=$nbd_mb
 FIO_SECS=$FIO_SECS
 FIO_RAMP=$FIO_RAMP

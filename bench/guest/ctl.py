@@ -5,14 +5,17 @@
 #   stat      -> /proc/uptime, /proc/stat, /proc/net/dev and every /proc/PID/stat (the pool VM's CPU time,
 #                interface counters and CPU time per process, for per-test accounting)
 #   ps        -> CPU time per process (where the pool's CPU went)
-#   jumbo     -> eth0 to MTU 9000 and a new omx-node on it (the old region is dropped)
-#   macsec    -> macsec0 over eth0 (tests/vm/guest/macsec-up.sh) and a new omx-node on it
-#   plain     -> macsec0 removed, a new omx-node on eth0
-#   nodestats -> omx-node's JSON counters (SIGUSR1 writes its --stats-file)
+#   jumbo     -> eth0 to MTU 9000 and a new pool on it (the old region is dropped)
+#   macsec    -> macsec0 over eth0 (tests/vm/guest/macsec-up.sh) and a new pool on it
+#   plain     -> macsec0 removed, a new pool on eth0
+#   nodestats -> the pool's JSON counters (frames_tx, retransmits, timeouts, ...)
+# The pool is omx-node (POOL=node; the command line is this script's arguments) or a lending
+# of omx_mod's in-kernel pool node to the client VM (POOL=kernel, `omxctl lend add`).
 #   pktgen MAC BYTES SECS -> "ok", then frames of BYTES to MAC for SECS seconds (pktgen.sh)
 #   rxrate SKIP SECS      -> what eth0 received in SECS seconds after SKIP, as JSON (pktgen.sh)
 #   quit      -> stop serving (pool.sh then stops the daemons)
 # Also stops when /mnt/shared/done appears (the client died without saying quit).
+import json
 import os
 import socket
 import subprocess
@@ -26,17 +29,59 @@ NODE_CMD = sys.argv[2:]  # the omx-node command line (restarted by "jumbo")
 PIDFILE = "/run/omx-node.pid"
 
 
-def node_pid():
-    try:
-        return int(open(PIDFILE).read())
-    except (OSError, ValueError):
-        return None
+CLIENT_MAC = "52:54:00:0a:aa:01"  # VM 1's (tests/vm/lib.sh vm_mac)
+
+
+class Daemon:
+    """omx-node on an interface."""
+
+    def __init__(self, iface="eth0"):
+        self.p = subprocess.Popen([iface if a == "eth0" else a for a in NODE_CMD])
+        open(PIDFILE, "w").write(str(self.p.pid))
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+    def stats(self):
+        # SIGUSR1: omx-node writes its --stats-file to a new file it renames over the old
+        # one, so a new inode says the counters are there (wait at most 1 s).
+        f = "/run/omx-node-stats.json"
+        before = os.stat(f).st_ino if os.path.exists(f) else None
+        self.p.send_signal(10)  # SIGUSR1
+        for _ in range(100):
+            time.sleep(0.01)
+            if os.path.exists(f) and os.stat(f).st_ino != before:
+                break
+        return open(f).read()
+
+
+class Lending:
+    """omx_mod's in-kernel pool node: memory lent to the client VM on an interface."""
+
+    OMXCTL = os.path.join(os.environ.get("TOOLS", ""), "omxctl")
+
+    def __init__(self, iface="eth0"):
+        size = os.environ.get("OMX_MB", "") + "M"
+        out = subprocess.run([self.OMXCTL, "lend", "add", iface, CLIENT_MAC, "--size", size],
+                             check=True, capture_output=True, text=True).stdout
+        self.id = out.strip()
+
+    def stop(self):
+        subprocess.run([self.OMXCTL, "lend", "del", self.id], check=True)
+
+    def stats(self):
+        """The lending's counters under the names omx-node's stats file uses."""
+        out = subprocess.run([self.OMXCTL, "-j", "lend", "show", self.id], check=True,
+                             capture_output=True, text=True).stdout
+        s = json.loads(out).get("stats") or {}
+        return json.dumps({"frames_tx": s.get("tx_frames", 0), "frames_rx": s.get("rx_frames", 0),
+                           "retransmits": s.get("retransmits", 0), "timeouts": s.get("timeouts", 0),
+                           "lend": s}) + "\n"
 
 
 def start_node(iface="eth0"):
-    p = subprocess.Popen([iface if a == "eth0" else a for a in NODE_CMD])
-    open(PIDFILE, "w").write(str(p.pid))
-    return p
+    return Lending(iface) if os.environ.get("POOL") == "kernel" else Daemon(iface)
 
 
 def pktgen_sh(call):
@@ -84,15 +129,13 @@ def main():
                 reply = subprocess.run(["ps", "-eo", "pid,time,rss,args", "--sort=-time"],
                                        capture_output=True, text=True).stdout
             elif cmd == "jumbo":
-                node.terminate()
-                node.wait()
+                node.stop()
                 subprocess.run(["ip", "link", "set", "eth0", "mtu", "9000"], check=True)
                 node = start_node()
                 time.sleep(1)
                 reply = "ok\n"
             elif cmd in ("macsec", "plain"):
-                node.terminate()
-                node.wait()
+                node.stop()
                 reply = "ok\n"
                 try:
                     if cmd == "macsec":
@@ -106,18 +149,9 @@ def main():
                 node = start_node("macsec0" if cmd == "macsec" and reply == "ok\n" else "eth0")
                 time.sleep(1)
             elif cmd == "nodestats":
-                # SIGUSR1: omx-node writes its --stats-file to a new file it renames over the
-                # old one, so a new inode says the counters are there (wait at most 1 s).
-                f = "/run/omx-node-stats.json"
-                before = os.stat(f).st_ino if os.path.exists(f) else None
-                node.send_signal(10)  # SIGUSR1
-                for _ in range(100):
-                    time.sleep(0.01)
-                    if os.path.exists(f) and os.stat(f).st_ino != before:
-                        break
                 try:
-                    reply = open("/run/omx-node-stats.json").read()
-                except OSError as e:
+                    reply = node.stats()
+                except (OSError, subprocess.CalledProcessError, ValueError) as e:
                     reply = f'{{"error": "{e}"}}\n'
             elif cmd.startswith("pktgen "):
                 _, mac, size, secs = cmd.split()
@@ -136,8 +170,7 @@ def main():
             conn.sendall(reply.encode())
     if sender:
         sender.wait()
-    node.terminate()
-    node.wait()
+    node.stop()
 
 
 if __name__ == "__main__":

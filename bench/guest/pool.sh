@@ -1,6 +1,7 @@
 # The pool VM of `make bench` (VM 2, 10.77.0.2). Arg: the phase, "blk" or "swap".
 # Serves, on one Ethernet segment, everything the client VM compares:
-#   omx-node      RAM over OmniXtend (raw Ethernet), restarted at MTU 9000 on request
+#   omx's pool    RAM over OmniXtend (raw Ethernet): omx_mod's in-kernel pool node (POOL=kernel,
+#                 `omxctl lend`) or omx-node (POOL=node), made again at MTU 9000 on request
 #   rawpp echo    the raw-frame responder for the link's own limit
 #   nbd-server    a file on tmpfs (RAM) over TCP
 #   nvmet (blk)   NVMe-over-TCP to the brd RAM disk /dev/ram0 (configfs)
@@ -69,7 +70,8 @@ settle() {
 settle
 free -m
 log "ready"
-python3 "$OMX_ROOT/bench/guest/ctl.py" 10.77.0.2 \
+[ "$POOL" = kernel ] && insmod "$TOOLS/omx_mod.ko"
+POOL=$POOL TOOLS=$TOOLS OMX_MB=$OMX_MB python3 "$OMX_ROOT/bench/guest/ctl.py" 10.77.0.2 \
 	"$TOOLS/omx-node" --iface eth0 --size "${OMX_MB}M" --first-come --log-level warn \
 	--stats-file /run/omx-node-stats.json
 kill "$rawpp_pid" 2>/dev/null
