@@ -45,7 +45,7 @@ pub(crate) fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
 pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
     let p = &n.params;
     msg.put_u32(node::ID, n.id)?;
-    msg.put_bytes(node::IFNAME, p.ifname_with_nul())?;
+    msg.put_bytes(node::IFNAME, p.ifname.with_nul())?;
     msg.put_u32(node::IFINDEX, p.ifindex as u32)?;
     msg.put_bytes(node::PEER_MAC, &p.peer.0)?;
     msg.put_u64(node::SIZE, p.size)?;
@@ -114,7 +114,7 @@ pub(crate) fn fill_node(msg: &mut Message<'_>, n: &Node) -> Result {
 pub(crate) fn fill_lend(msg: &mut Message<'_>, l: &Lend) -> Result {
     let p = &l.params;
     msg.put_u32(lend::ID, l.id)?;
-    msg.put_bytes(lend::IFNAME, p.ifname_with_nul())?;
+    msg.put_bytes(lend::IFNAME, p.ifname.with_nul())?;
     msg.put_u32(lend::IFINDEX, p.ifindex as u32)?;
     msg.put_bytes(lend::CLIENT_MAC, &p.client.0)?;
     msg.put_u64(lend::SIZE, p.size)?;

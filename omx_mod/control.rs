@@ -11,14 +11,19 @@ use crate::attrs::{fill_dev, fill_lend, fill_node};
 use crate::devices::Devices;
 use crate::events::Events;
 use crate::glue::errno::eopnotsupp;
-use crate::glue::genl::{Dump, GenlFamily, GenlHandler, Request};
+use crate::glue::genl::{Attr, Dump, GenlFamily, GenlHandler, Request};
+use crate::glue::netdev::NetDevice;
 use crate::lends::Lends;
+use crate::mac::MacAddr;
 use crate::netlink::{cmd, stats};
 use crate::nodes::Nodes;
 use crate::rx::Receiver;
 use core::sync::atomic::Ordering::Relaxed;
+use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
 /// Largest size a node may lend or a device have (bounded so sizes in bytes never overflow).
 const MAX_NODE_SIZE: u64 = 1 << 50;
@@ -32,6 +37,52 @@ pub(crate) struct Control {
     pub(crate) receiver: Arc<Receiver>,
     pub(crate) devices: Arc<Devices>,
     pub(crate) lends: Arc<Lends>,
+}
+
+/// The Ethernet interface `attr` names (in the initial network namespace), and its name.
+fn ethernet_interface(req: &Request<'_>, attr: &Attr<'_>) -> Result<(ARef<NetDevice>, CString)> {
+    let name = attr.str().ok_or_else(|| {
+        req.fail(
+            EINVAL,
+            Some(attr),
+            c_str!("interface name is not valid text"),
+        )
+    })?;
+    let name = CString::try_from_fmt(kernel::fmt!("{name}"))?;
+    let dev = NetDevice::get_by_name(&name)
+        .map_err(|_| req.fail(ENODEV, Some(attr), c_str!("no such interface")))?;
+    if !dev.is_ethernet() {
+        return Err(req.fail(
+            EINVAL,
+            Some(attr),
+            c_str!("interface is not an Ethernet device"),
+        ));
+    }
+    Ok((dev, name))
+}
+
+/// The address of another station on `dev` that `attr` holds: six bytes, unicast, not `dev`'s.
+fn station_address(req: &Request<'_>, attr: &Attr<'_>, dev: &NetDevice) -> Result<MacAddr> {
+    let mac: [u8; 6] = attr
+        .payload
+        .try_into()
+        .map_err(|_| req.fail(EINVAL, Some(attr), c_str!("MAC address must be 6 bytes")))?;
+    let mac = MacAddr(mac);
+    if mac.is_multicast() || mac.0 == [0; 6] {
+        return Err(req.fail(
+            EINVAL,
+            Some(attr),
+            c_str!("MAC address must be a unicast address"),
+        ));
+    }
+    if mac == dev.mac() {
+        return Err(req.fail(
+            EINVAL,
+            Some(attr),
+            c_str!("MAC address is this interface's own address"),
+        ));
+    }
+    Ok(mac)
 }
 
 impl Control {

@@ -20,50 +20,41 @@
 mod queue;
 mod tx;
 
+use crate::clock::now_ns;
 use crate::glue::netdev::NetDevice;
+use crate::glue::random::random_u64;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::tasklet::{impl_has_tasklet, Tasklet};
 use crate::glue::timer::{impl_has_timer, Timer};
+use crate::glue::vmem::zeroed_bytes;
+use crate::ifname::IfName;
 use crate::mac::MacAddr;
 use crate::omx_proto::identity::Identity;
 use crate::omx_proto::serve::{
-    self, max_deferred, slots, Region, Responder, ServeConfig, ServeStats, VersionPolicy,
+    self, max_waiting, slots, FrameQueue, Region, Responder, ServeConfig, ServeStats, VersionPolicy,
 };
 use crate::omx_proto::{self as proto, MessageType, SlotMeta, State, TloeHeader, Version};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::time::Ktime;
 use kernel::types::ARef;
 use queue::WaitingFrames;
 
 type Client = Responder<KVVec<u8>, KVVec<SlotMeta>>;
-
-fn now_ns() -> u64 {
-    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
-}
 
 /// What an administrator asked for when adding the lending.
 pub(crate) struct LendParams {
     /// The interface, by index and name (the reference lives in the state, so that it can
     /// be dropped when the interface is unregistered).
     pub(crate) ifindex: i32,
-    ifname: [u8; 16],
+    pub(crate) ifname: IfName,
     pub(crate) client: MacAddr,
     pub(crate) size: u64,
 }
 
-impl LendParams {
-    /// The interface name with its NUL, as netlink string attributes carry it.
-    pub(crate) fn ifname_with_nul(&self) -> &[u8] {
-        let len = self.ifname.iter().position(|&b| b == 0).unwrap_or(15);
-        self.ifname.get(..=len).unwrap_or(&[0])
-    }
-}
-
 /// The client's region: its addresses are `0..len`.
 struct Memory {
-    bytes: KVVec<u8>,
+    bytes: VVec<u8>,
     identity: Identity,
 }
 
@@ -158,7 +149,7 @@ impl_has_tasklet!(Lend, tasklet);
 
 impl Lend {
     /// Allocates `size` bytes (zeroed) for `client` on `dev`, and the connection's memory.
-    /// Process context.
+    /// Process context (may sleep: zeroing gigabytes takes time).
     pub(crate) fn new(
         id: u32,
         dev: ARef<NetDevice>,
@@ -169,28 +160,27 @@ impl Lend {
         let cfg = ServeConfig::new(dev.mac().0, dev.mtu() as usize);
         // The largest a connection needs (frames without a trailer fill the whole MTU).
         let need = Client::required_memory(&cfg, Version::V1_1, None);
-        let spare = (
-            KVVec::from_elem(0u8, need, GFP_KERNEL)?,
-            KVVec::from_elem(SlotMeta::EMPTY, slots(cfg.mtu), GFP_KERNEL)?,
-        );
-        let waiting = WaitingFrames::new(2 * max_deferred(cfg.mtu))?;
+        let mem = KVVec::from_elem(0u8, need, GFP_KERNEL)?;
+        let meta = KVVec::from_elem(SlotMeta::EMPTY, slots(cfg.mtu), GFP_KERNEL)?;
+        // A connection is made from this memory in the receive path, where a failure could
+        // not be undone: make one here first, so a configuration it refuses fails lend-add.
+        let spare = Client::new(&cfg, client.0, Version::V1_1, None, mem, meta, 0)
+            .map_err(|_| EINVAL)?
+            .into_memory();
+        let waiting = WaitingFrames::new(max_waiting(cfg.mtu), cfg.mtu)?;
         let memory = Memory {
-            bytes: KVVec::from_elem(0u8, len, GFP_KERNEL)?,
+            bytes: zeroed_bytes(len)?,
             identity: Identity {
-                // Distinct for every lending this host makes while it runs; a lending's
-                // contents never outlive it, so a client back after a restart of this host
-                // finds another identity (or none) and knows its memory is gone.
-                boot: now_ns() ^ (u64::from(id) << 48),
+                // A lending's contents live and die with it: a client back after this host
+                // restarted (or the lending was made again) finds another identity and knows
+                // its memory is gone.
+                boot: random_u64(),
                 generation: 0,
             },
         };
-        let mut ifname = [0u8; 16];
-        for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
-            *d = *s;
-        }
         let params = LendParams {
             ifindex: dev.ifindex(),
-            ifname,
+            ifname: IfName::of(&dev),
             client,
             size,
         };
@@ -272,11 +262,15 @@ impl Lend {
                 return;
             }
             self.take_frame(&mut st, &h, payload, now);
-            let due = st
-                .client
-                .as_ref()
-                .and_then(|c| c.connection().next_deadline())
-                .is_some_and(|d| d <= now);
+            // Something to send now, or requests waiting that this frame may let go (its
+            // acknowledgement or credit): the tasklet runs them and sends once the batch is
+            // handled, as omx-node does after each batch.
+            let due = !st.waiting.is_empty()
+                || st
+                    .client
+                    .as_ref()
+                    .and_then(|c| c.connection().next_deadline())
+                    .is_some_and(|d| d <= now);
             if due {
                 self.tasklet.schedule();
             }
@@ -324,7 +318,8 @@ impl Lend {
                     st.client = Some(client);
                     st.connections += 1;
                 }
-                // Never with the node's fixed configuration; counted if it were.
+                // Never: the same configuration made a connection at lend-add (counted were
+                // it to happen; the lending then serves no more connections).
                 Err(_) => st.stats.malformed += 1,
             }
         }
@@ -351,7 +346,7 @@ impl Lend {
             if let Some(client) = st.client.as_mut() {
                 let _ = client.connection_mut().close(now);
             }
-            self.flush(&mut st, now);
+            self.answer_and_send(&mut st, now);
             st.shut_down = true;
         }
         // Scheduled only under the lock while not shut down: from here on it stays idle.

@@ -24,6 +24,7 @@ pub(crate) mod stats;
 mod timers;
 mod tx;
 
+use crate::clock::now_ns;
 use crate::glue::netdev::NetDevice;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
 use crate::glue::tasklet::Tasklet;
@@ -36,7 +37,6 @@ use crate::node::stats::{NodeCounters, NodeStatsSnapshot};
 use crate::omx_proto::{self as proto, message_size_for_mtu, State};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::time::Ktime;
 use kernel::types::ARef;
 
 type Conn = proto::Connection<KVVec<u8>, KVVec<proto::SlotMeta>>;
@@ -128,10 +128,6 @@ pub(crate) struct Node {
     link: SpinLockBh<Link>,
     pub(crate) counters: NodeCounters,
     observer: Arc<dyn NodeObserver>,
-}
-
-fn now_ns() -> u64 {
-    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
 }
 
 impl Node {

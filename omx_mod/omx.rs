@@ -15,11 +15,13 @@
 //! implement (`io::LegOwner`, `node::NodeObserver`, `device::mirror::DevObserver`).
 
 mod attrs;
+mod clock;
 mod control;
 mod device;
 mod devices;
 mod events;
 mod glue;
+mod ifname;
 mod interfaces;
 mod io;
 mod lend;
@@ -40,6 +42,7 @@ mod omx_proto;
 mod omx_logic;
 mod rx;
 mod sys;
+mod xmit;
 
 use control::Control;
 use core::pin::Pin;

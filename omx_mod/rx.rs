@@ -19,7 +19,8 @@ pub(crate) struct RxCounters {
     pub(crate) frames: AtomicU64,
     pub(crate) malformed: AtomicU64,
     pub(crate) unknown_peer: AtomicU64,
-    /// Frames from a node that could not be made private and linear (no memory).
+    /// Frames from a node or a lending's client that could not be made private and linear
+    /// (no memory).
     pub(crate) dropped: AtomicU64,
     /// Frames received by a device of another network namespace: ignored unread.
     pub(crate) other_netns: AtomicU64,
@@ -43,11 +44,12 @@ impl Receiver {
 
 impl PacketHandler for Arc<Receiver> {
     /// Decides from the frame as received (its length and Ethernet header, read in place)
-    /// and only then, for a frame of a known node, makes it private and linear: frames of
-    /// other namespaces, for other hosts, malformed or from unknown MACs cost no allocation.
+    /// and only then, for a frame of a known node or of a client lent to, makes it private and
+    /// linear: frames of other namespaces, for other hosts, malformed or from unknown MACs
+    /// cost no allocation.
     fn receive(&self, frame: RxFrame, dev: &NetDevice) {
-        // Pool nodes live in the initial network namespace: a container's interface, whatever
-        // its index, never reaches a node's connection.
+        // Pool nodes and lendings live in the initial network namespace: a container's
+        // interface, whatever its index, never reaches their connections.
         if !dev.in_initial_netns() {
             self.counters.other_netns.fetch_add(1, Relaxed);
             return;

@@ -3,18 +3,15 @@
 //! Requests about memory this host lends: lend-add (checking every attribute), lend-del,
 //! lend-get.
 
-use super::{Control, MAX_NODE_SIZE};
+use super::{ethernet_interface, station_address, Control, MAX_NODE_SIZE};
 use crate::attrs::fill_lend;
 use crate::glue::genl::{Attr, GenlFamily, Request};
-use crate::glue::netdev::NetDevice;
 use crate::lend::Lend;
 use crate::lends::LendAddError;
-use crate::mac::MacAddr;
 use crate::netlink::lend;
 use crate::omx_proto::frame::MIN_PAYLOAD;
 use kernel::c_str;
 use kernel::prelude::*;
-use kernel::str::CString;
 
 impl Control {
     pub(super) fn lend_add(&self, family: &GenlFamily<Self>, req: &Request<'_>) -> Result {
@@ -28,23 +25,7 @@ impl Control {
             .attr(lend::SIZE)
             .ok_or_else(|| req.missing(c_str!("missing size")))?;
 
-        let name = ifname.str().ok_or_else(|| {
-            req.fail(
-                EINVAL,
-                Some(&ifname),
-                c_str!("interface name is not valid text"),
-            )
-        })?;
-        let name = CString::try_from_fmt(kernel::fmt!("{name}"))?;
-        let dev = NetDevice::get_by_name(&name)
-            .map_err(|_| req.fail(ENODEV, Some(&ifname), c_str!("no such interface")))?;
-        if !dev.is_ethernet() {
-            return Err(req.fail(
-                EINVAL,
-                Some(&ifname),
-                c_str!("interface is not an Ethernet device"),
-            ));
-        }
+        let (dev, name) = ethernet_interface(req, &ifname)?;
         if (dev.mtu() as usize) < MIN_PAYLOAD + 64 {
             return Err(req.fail(
                 EINVAL,
@@ -52,25 +33,7 @@ impl Control {
                 c_str!("interface MTU is too small for OmniXtend"),
             ));
         }
-        let client: [u8; 6] = mac
-            .payload
-            .try_into()
-            .map_err(|_| req.fail(EINVAL, Some(&mac), c_str!("client MAC must be 6 bytes")))?;
-        let client = MacAddr(client);
-        if client.is_multicast() || client.0 == [0; 6] {
-            return Err(req.fail(
-                EINVAL,
-                Some(&mac),
-                c_str!("client MAC must be a unicast address"),
-            ));
-        }
-        if client == dev.mac() {
-            return Err(req.fail(
-                EINVAL,
-                Some(&mac),
-                c_str!("client MAC is this interface's own address"),
-            ));
-        }
+        let client = station_address(req, &mac, &dev)?;
         // A peer is either a node this host uses or a client it lends to: frames from a
         // node's MAC go to the node.
         if self.nodes.find(&dev, client).is_some() {

@@ -2,11 +2,9 @@
 
 //! Requests about pool nodes: node-add (checking every attribute), node-del, node-get.
 
-use super::{Control, MAX_NODE_SIZE};
+use super::{ethernet_interface, station_address, Control, MAX_NODE_SIZE};
 use crate::attrs::fill_node;
 use crate::glue::genl::{Attr, GenlFamily, Request};
-use crate::glue::netdev::NetDevice;
-use crate::mac::MacAddr;
 use crate::netlink::{byte_order, integrity, node, version};
 use crate::node::params::{NodeParams, DEFAULT_IO_TIMEOUT_MS};
 use crate::node::{Node, NodeObserver};
@@ -16,7 +14,6 @@ use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{ByteOrder, Version};
 use kernel::c_str;
 use kernel::prelude::*;
-use kernel::str::CString;
 
 /// Longest I/O timeout: beyond a few minutes the hung-task detector would report the
 /// processes waiting for swap-in, and an administrator wants an error instead.
@@ -34,42 +31,8 @@ impl Control {
             .attr(node::SIZE)
             .ok_or_else(|| req.missing(c_str!("missing size")))?;
 
-        let name = ifname.str().ok_or_else(|| {
-            req.fail(
-                EINVAL,
-                Some(&ifname),
-                c_str!("interface name is not valid text"),
-            )
-        })?;
-        let name = CString::try_from_fmt(kernel::fmt!("{name}"))?;
-        let dev = NetDevice::get_by_name(&name)
-            .map_err(|_| req.fail(ENODEV, Some(&ifname), c_str!("no such interface")))?;
-        if !dev.is_ethernet() {
-            return Err(req.fail(
-                EINVAL,
-                Some(&ifname),
-                c_str!("interface is not an Ethernet device"),
-            ));
-        }
-        let peer: [u8; 6] = mac
-            .payload
-            .try_into()
-            .map_err(|_| req.fail(EINVAL, Some(&mac), c_str!("peer MAC must be 6 bytes")))?;
-        let peer = MacAddr(peer);
-        if peer.is_multicast() || peer.0 == [0; 6] {
-            return Err(req.fail(
-                EINVAL,
-                Some(&mac),
-                c_str!("peer MAC must be a unicast address"),
-            ));
-        }
-        if peer == dev.mac() {
-            return Err(req.fail(
-                EINVAL,
-                Some(&mac),
-                c_str!("peer MAC is this interface's own address"),
-            ));
-        }
+        let (dev, name) = ethernet_interface(req, &ifname)?;
+        let peer = station_address(req, &mac, &dev)?;
         let size_val = size.u64().unwrap_or(0);
         if size_val == 0 || size_val % 4096 != 0 || size_val > MAX_NODE_SIZE {
             return Err(req.fail(
@@ -131,6 +94,14 @@ impl Control {
                 }
             },
         };
+        // A peer is either a node this host uses or a client it lends to (`lend_cmds.rs`).
+        if self.lends.find(&dev, peer).is_some() {
+            return Err(req.fail(
+                EEXIST,
+                Some(&mac),
+                c_str!("this MAC is a client this host lends memory to on that interface"),
+            ));
+        }
         if let Some(existing) = self.nodes.find(&dev, peer) {
             let _ = existing;
             return Err(req.fail(

@@ -4,6 +4,7 @@
 //! (which members' copies are in service) and the failure policy the I/O tables report to
 //! through [`LegOwner`], with rate-limited reports upward through [`DevObserver`].
 
+use crate::clock::now_ns;
 use crate::glue::blk::LegResult;
 use crate::io::LegOwner;
 use crate::omx_logic::mirror;
@@ -11,7 +12,6 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::str::{CStr, CString};
 use kernel::sync::Arc;
-use kernel::time::Ktime;
 
 /// Counters of a device (`dev-stats`).
 #[derive(Default)]
@@ -180,8 +180,4 @@ impl DevShared {
             Err(_) => false,
         }
     }
-}
-
-fn now_ns() -> u64 {
-    u64::try_from(Ktime::ktime_get().to_ns()).unwrap_or(0)
 }

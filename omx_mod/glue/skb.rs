@@ -28,6 +28,9 @@ pub(crate) enum Gfp {
     /// Never sleeps and may use the emergency reserves: frames that reclaim (swap-out)
     /// waits for, as sockets with SOCK_MEMALLOC get for NBD/NFS swap. Quietly fails.
     Reserve,
+    /// Never sleeps, leaves the emergency reserves alone: frames nobody's reclaim waits for
+    /// (a pool node's answers). Quietly fails.
+    Atomic,
 }
 
 impl Gfp {
@@ -38,6 +41,7 @@ impl Gfp {
                     | kernel::bindings::__GFP_NOWARN
                     | (1 << kernel::bindings::___GFP_MEMALLOC_BIT)
             }
+            Gfp::Atomic => kernel::bindings::GFP_ATOMIC | kernel::bindings::__GFP_NOWARN,
         }
     }
 }

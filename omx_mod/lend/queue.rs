@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The client's received frames whose requests wait for credits or window space
-//! (`omx_proto::serve::FrameQueue`): a ring of frame copies whose places are allocated when
-//! the lending is added; the copies themselves atomically, in the receive path.
+//! (`omx_proto::serve::FrameQueue`): a ring of frame copies. The ring is allocated when the
+//! lending is added; a copy goes into a buffer held ready beforehand, so a frame the
+//! connection accepted (and acknowledged) is never lost for want of memory: without a buffer
+//! ready, frames with requests are refused and the client resends them.
 
 use crate::omx_proto::serve::FrameQueue;
 use kernel::prelude::*;
@@ -15,16 +17,19 @@ struct Waiting {
 }
 
 pub(super) struct WaitingFrames {
-    ring: KVec<Option<Waiting>>,
+    ring: KVVec<Option<Waiting>>,
     head: usize,
     len: usize,
+    /// The empty buffer the next waiting frame is copied into (a TLoE frame of the MTU fits).
+    ready: Option<KVec<u8>>,
+    frame_capacity: usize,
 }
 
 impl WaitingFrames {
-    /// Room for `capacity` waiting frames (twice `omx_proto::serve::max_deferred`: the most a
-    /// client's queue takes). Process context.
-    pub(super) fn new(capacity: usize) -> Result<Self> {
-        let mut ring = KVec::with_capacity(capacity, GFP_KERNEL)?;
+    /// Room for `capacity` waiting frames (`omx_proto::serve::max_waiting`) of at most
+    /// `frame_capacity` bytes. Process context.
+    pub(super) fn new(capacity: usize, frame_capacity: usize) -> Result<Self> {
+        let mut ring = KVVec::with_capacity(capacity, GFP_KERNEL)?;
         for _ in 0..capacity {
             ring.push(None, GFP_KERNEL)?;
         }
@@ -32,6 +37,8 @@ impl WaitingFrames {
             ring,
             head: 0,
             len: 0,
+            ready: Some(KVec::with_capacity(frame_capacity, GFP_KERNEL)?),
+            frame_capacity,
         })
     }
 
@@ -48,22 +55,39 @@ impl FrameQueue for WaitingFrames {
         self.len
     }
 
-    fn push_back(&mut self, tloe: &[u8], next: usize) -> bool {
-        let cap = self.ring.len();
-        if self.len >= cap {
+    /// A buffer is ready, or can be had now (atomically; no warning when there is none).
+    fn has_room(&mut self) -> bool {
+        if self.len >= self.ring.len() {
             return false;
         }
-        let mut copy = KVec::new();
-        if copy.extend_from_slice(tloe, GFP_ATOMIC).is_err() {
+        if self.ready.is_none() {
+            self.ready = KVec::with_capacity(self.frame_capacity, GFP_ATOMIC | __GFP_NOWARN).ok();
+        }
+        self.ready.is_some()
+    }
+
+    fn push_back(&mut self, tloe: &[u8], next: usize) -> bool {
+        let cap = self.ring.len();
+        if self.len >= cap || tloe.len() > self.frame_capacity {
+            return false;
+        }
+        // An empty buffer of the frame capacity: the copy allocates nothing.
+        let Some(mut copy) = self.ready.take() else {
+            return false;
+        };
+        if copy
+            .extend_from_slice(tloe, GFP_ATOMIC | __GFP_NOWARN)
+            .is_err()
+        {
             return false;
         }
         let at = (self.head + self.len) % cap;
-        if let Some(place) = self.ring.get_mut(at) {
-            *place = Some(Waiting { tloe: copy, next });
-            self.len += 1;
-            return true;
-        }
-        false
+        let Some(place) = self.ring.get_mut(at) else {
+            return false;
+        };
+        *place = Some(Waiting { tloe: copy, next });
+        self.len += 1;
+        true
     }
 
     fn front_mut(&mut self) -> Option<(&[u8], &mut usize)> {
@@ -74,6 +98,8 @@ impl FrameQueue for WaitingFrames {
         Some((&w.tloe, &mut w.next))
     }
 
+    /// Forgets the oldest waiting frame (its buffer is freed: the next ready one is a new,
+    /// empty one, taken by `has_room`).
     fn pop_front(&mut self) {
         if self.len == 0 {
             return;

@@ -5,7 +5,7 @@
 //! holds what devices stored there. Block I/O waits (and the node is not reported up) until
 //! then. The node acts on what this decides (`state.rs`).
 
-use crate::node::params::NS_PER_MS;
+use crate::clock::NS_PER_MS;
 use crate::omx_logic::lifecycle::keeps_contents;
 use crate::omx_proto::identity::{self, Identity};
 use crate::omx_proto::{Message, Opcode};

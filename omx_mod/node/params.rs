@@ -3,12 +3,13 @@
 //! What an administrator asked for when adding a node, and the connection configuration
 //! derived from it.
 
+use crate::clock::NS_PER_MS;
 use crate::glue::netdev::NetDevice;
+use crate::ifname::IfName;
 use crate::mac::MacAddr;
 use crate::omx_proto::integrity::Check;
 use crate::omx_proto::{self as proto, ByteOrder, Config, EthHeader, Version};
 
-pub(super) const NS_PER_MS: u64 = 1_000_000;
 /// Retransmit timeout and attempts: an unanswered frame fails the node after
 /// RTO_MS * (MAX_RETRANSMITS + 1) = 2.2 s: long enough that a busy node (or an emulated
 /// one) is not declared dead by mistake, which would fail its devices for good.
@@ -39,7 +40,7 @@ pub(crate) struct NodeParams {
     /// The interface, by index and name: the reference itself lives in the link, so it can be
     /// dropped when the interface is unregistered while devices still use the node.
     pub(crate) ifindex: i32,
-    ifname: [u8; 16],
+    pub(crate) ifname: IfName,
     /// Our own address on that interface.
     pub(crate) own_mac: MacAddr,
     pub(crate) peer: MacAddr,
@@ -59,13 +60,9 @@ impl NodeParams {
     /// A node reached through `dev` at `peer`, lending `size` bytes, with the defaults: 1.1,
     /// spec byte order, the interface MTU, the XXH64 integrity trailer, the default I/O timeout.
     pub(crate) fn new(dev: &NetDevice, peer: MacAddr, size: u64) -> Self {
-        let mut ifname = [0u8; 16];
-        for (d, s) in ifname.iter_mut().take(15).zip(dev.name().as_bytes()) {
-            *d = *s;
-        }
         Self {
             ifindex: dev.ifindex(),
-            ifname,
+            ifname: IfName::of(dev),
             own_mac: dev.mac(),
             peer,
             size,
@@ -75,12 +72,6 @@ impl NodeParams {
             integrity: Some(Check::Xxh64),
             io_timeout_ms: DEFAULT_IO_TIMEOUT_MS,
         }
-    }
-
-    /// The interface name with its NUL, as netlink string attributes carry it.
-    pub(crate) fn ifname_with_nul(&self) -> &[u8] {
-        let len = self.ifname.iter().position(|&b| b == 0).unwrap_or(15);
-        self.ifname.get(..=len).unwrap_or(&[0])
     }
 
     /// Frames kept for Go-Back-N retransmission: the most a node's writes may have in flight

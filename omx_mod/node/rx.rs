@@ -4,9 +4,10 @@
 //! I/O or answer the identity question. What the frame lets go out (acknowledgements, credit,
 //! the next requests) is sent once per receive batch, by the tasklet (`tx.rs`).
 
+use crate::clock::now_ns;
 use crate::node::identity::IDENTITY_SOURCE;
 use crate::node::timers::KEEPALIVE_SOURCE;
-use crate::node::{now_ns, Node};
+use crate::node::Node;
 use crate::omx_proto::Channel;
 use core::sync::atomic::Ordering::Relaxed;
 

@@ -3,8 +3,8 @@
 //! The node's lifetime: its state derived from the connection's, I/O held across a lost
 //! connection, and reopening a connection that failed.
 
+use crate::clock::NS_PER_MS;
 use crate::node::identity::{IdentityCheck, Step};
-use crate::node::params::NS_PER_MS;
 use crate::node::{Conn, Link, Node, NodeState};
 use crate::omx_logic::lifecycle::{ConnPhase, Lifecycle};
 use crate::omx_proto::{Message, State};

@@ -7,9 +7,10 @@
 //! the connection's retransmit and acknowledgement times); this file decides when the timer
 //! fires next and what runs then.
 
+use crate::clock::{ms_until, now_ns, NS_PER_MS};
 use crate::glue::timer::{impl_has_timer, TimerHandler};
-use crate::node::params::{KEEPALIVE_MS, NS_PER_MS};
-use crate::node::{now_ns, Link, Node, NodeState};
+use crate::node::params::KEEPALIVE_MS;
+use crate::node::{Link, Node, NodeState};
 use crate::omx_proto::{Message, Version};
 
 /// A dead node is re-opened this often.
@@ -47,9 +48,7 @@ impl Node {
         if due == u64::MAX {
             return;
         }
-        let msecs = due.saturating_sub(now).div_ceil(NS_PER_MS);
-        self.timer
-            .arm_ms(u32::try_from(msecs).unwrap_or(u32::MAX).max(1));
+        self.timer.arm_ms(ms_until(due, now));
     }
 }
 

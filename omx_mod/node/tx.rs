@@ -3,12 +3,13 @@
 //! Transmit: waiting requests become messages on the connection, the connection's frames
 //! become skbs on the interface.
 
-use crate::glue::skb::{Gfp, SkBuff, TX_HEADROOM};
+use crate::clock::now_ns;
+use crate::glue::skb::Gfp;
 use crate::glue::tasklet::{impl_has_tasklet, TaskletHandler};
-use crate::glue::tx_burst::TxBurst;
 use crate::io::Sender;
-use crate::node::{now_ns, Conn, Link, Node, NodeState};
-use crate::omx_proto::{self as proto, ByteOrder, Message, ETHERTYPE_OMNIXTEND};
+use crate::node::{Conn, Link, Node, NodeState};
+use crate::omx_proto::{self as proto, ByteOrder, Message};
+use crate::xmit::send_ready;
 use core::sync::atomic::Ordering::Relaxed;
 
 /// The connection as the I/O tables see it.
@@ -89,40 +90,12 @@ impl Node {
         else {
             return;
         };
-        let mut burst = TxBurst::new();
-        let mut refused = 0;
-        loop {
-            // A buffer of the frame's size, the frame copied into it once. A frame without a
-            // buffer stays unsent ("too small": none could be had) and goes at the timer.
-            let polled = conn.poll_transmit_with(now, |frame| {
-                SkBuff::from_pieces(TX_HEADROOM, &frame.pieces(), Gfp::Reserve)
-                    .map(|skb| (skb, frame.len()))
-                    .map_err(|_| proto::Error::BufferTooSmall)
-            });
-            let (skb, len) = match polled {
-                Ok(Some(sent)) => sent,
-                Ok(None) => break,
-                Err(_) => {
-                    self.counters.tx_errors.fetch_add(1, Relaxed);
-                    break; // the rest is retried from the timer
-                }
-            };
-            self.counters.tx_frames.fetch_add(1, Relaxed);
-            self.counters.tx_bytes.fetch_add(len as u64, Relaxed);
-            if burst.push(skb).is_err() {
-                // Never full here: a full burst is sent below.
-                refused += 1;
-            }
-            if burst.is_full() {
-                refused += burst.send(dev, ETHERTYPE_OMNIXTEND, self.id);
-            }
-        }
-        refused += burst.send(dev, ETHERTYPE_OMNIXTEND, self.id);
-        if refused > 0 {
+        let sent = send_ready(conn, dev, self.id, Gfp::Reserve, now);
+        self.counters.tx_frames.fetch_add(sent.frames, Relaxed);
+        self.counters.tx_bytes.fetch_add(sent.bytes, Relaxed);
+        if sent.errors > 0 {
             // Counted, then recovered by the retransmit timer.
-            self.counters
-                .tx_errors
-                .fetch_add(u64::from(refused), Relaxed);
+            self.counters.tx_errors.fetch_add(sent.errors, Relaxed);
         }
     }
 }

@@ -60,6 +60,12 @@ pub const fn max_deferred(mtu: usize) -> usize {
     2 * slots(mtu)
 }
 
+/// The most frames a client's queue ever holds at MTU `mtu`: twice [`max_deferred`], which
+/// frames that grant credits may take while the queue waits for them.
+pub const fn max_waiting(mtu: usize) -> usize {
+    2 * max_deferred(mtu)
+}
+
 /// How a node serves: its address, its link and its patience.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -207,8 +213,14 @@ pub trait FrameQueue {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Whether a frame could be kept now. Asked before a frame with requests is accepted (and
+    /// so acknowledged): a frame accepted must never be lost for want of memory, so without
+    /// room it is refused, and the client resends it.
+    fn has_room(&mut self) -> bool {
+        true
+    }
     /// Keeps a copy of the TLoE frame `tloe` whose messages from index `next` on wait;
-    /// `false` if there is no memory for it.
+    /// `false` if it could not ([`FrameQueue::has_room`] said there was room: never).
     fn push_back(&mut self, tloe: &[u8], next: usize) -> bool;
     /// The oldest waiting frame and the index of its first waiting message.
     fn front_mut(&mut self) -> Option<(&[u8], &mut usize)>;
@@ -366,10 +378,13 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Responder<B, 
         // without requests (acknowledgements, credits) are always taken.
         // While the queue waits for credits, a frame that grants some is taken beyond the
         // budget (up to as much again): the grant may be what the queue waits for, and the
-        // client may have nothing else to carry it.
-        if queue.len() >= max && tloe.is_some_and(|t| carries_messages(t, order)) {
+        // client may have nothing else to carry it. A queue without room for one more frame
+        // (no memory) takes no frame with requests either.
+        let full = queue.len() >= max;
+        let no_room = !queue.has_room();
+        if (full || no_room) && tloe.is_some_and(|t| carries_messages(t, order)) {
             let grants = self.waiting_credit && h.credit_grant().is_some();
-            if !grants || queue.len() >= 2 * max {
+            if no_room || !grants || queue.len() >= max_waiting(self.conn.config().mtu) {
                 stats.backpressure_drops += 1;
                 let refused = match tloe {
                     Some(t) => self.conn.on_checked_payload_refused(t, now),
@@ -416,8 +431,8 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Responder<B, 
         let Some(tloe) = tloe else { return };
         stats.deferred += 1;
         if !queue.push_back(tloe, next) {
-            // No memory to keep it: the client's requests in it are lost, and the client
-            // finds out by its timeout (counted, as a frame we could not take).
+            // Never: the queue said it had room before the frame was accepted. Were it to
+            // happen, the frame's waiting requests would go unanswered (counted here).
             stats.malformed += 1;
         }
     }

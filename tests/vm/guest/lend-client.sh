@@ -25,4 +25,19 @@ touch "$S/fio.ok"
 blkdiscard /dev/omx0
 dd if=/dev/omx0 bs=1M skip=3 count=8 iflag=direct status=none | cmp -n $((8 << 20)) - /dev/zero
 touch "$S/discard.ok"
+
+# The connection lost and made again: with the link down the node dies (2.2 s), then it comes
+# back; the lending keeps the memory across the client's connections, and the data written
+# before reads back.
+head -c $((4 << 20)) /dev/urandom >/tmp/pattern2
+dd if=/tmp/pattern2 of=/dev/omx0 bs=1M seek=100 oflag=direct status=none
+ip link set eth0 down
+wait_state dead
+ip link set eth0 up
+wait_up
+dd if=/dev/omx0 bs=1M skip=100 count=4 iflag=direct status=none | cmp - /tmp/pattern2
+touch "$S/reconnect.ok"
 "$C" -j dev show omx0 >"$S/dev-final.json"
+# The pool reads its lending while this client is still connected.
+touch "$S/io.done"
+wait_file "$S/lend.shown"

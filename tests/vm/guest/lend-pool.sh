@@ -9,11 +9,18 @@ id=$("$C" lend add eth0 "$(node_mac 1)" --size 256M)
 refused "already" "$C" lend add eth0 "$(node_mac 1)" --size 64M
 refused "own address" "$C" lend add eth0 "$(node_mac 2)" --size 64M
 refused "multiple of 4096" "$C" lend add eth0 "$(node_mac 3)" --size 1000
+# A peer is a pool node of this host or a client it lends to, not both.
+refused "lends memory" "$C" node add eth0 "$(node_mac 1)" --size 64M
+node=$("$C" node add eth0 "$(node_mac 3)" --size 64M)
+refused "pool node of this host" "$C" lend add eth0 "$(node_mac 3)" --size 64M
+"$C" node del "$node"
 touch "$S/lend-refusals.ok"
 "$C" lend show
 touch "$S/vm2.daemon-up"
-wait_file "$S/done"
+wait_file "$S/io.done"
 "$C" -j lend show >"$S/lend.json"
+touch "$S/lend.shown"
+wait_file "$S/done"
 "$C" lend show "$id"
 "$C" lend del "$id"
 [ "$("$C" -j lend show)" = "[]" ]
