@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Where omx's time goes: two VMs (client with omx_mod, pool with omx-node) on the test segment,
+# Where omx's time goes: two VMs (client with omx_mod, pool lending from the kernel or with omx-node) on the test segment,
 # fio jobs on /dev/omx0 while perf samples both VMs; prints each job's IOPS, the top symbols on
 # each side and the node's counters. For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
 #                                        randread:4k:1 read:1m:8)
 # PROFILE_SECS (15) per job, PROFILE_MTU (1500: the segment's and both guests'),
+# PROFILE_POOL (kernel: omx_mod's in-kernel pool node, `omxctl lend`; node: omx-node),
 # PROFILE_INTEGRITY (xxh64|crc32c|none), PROFILE_CALLERS="SYM ..." (the
 # client's call chains into these symbols, e.g. __memcpy).
 set -euo pipefail
@@ -24,7 +25,7 @@ fi
 segment_up "${PROFILE_MTU:-1500}"
 # The guests' environment comes from their kernel command line: settings go through a file.
 printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
-	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_MTU=${PROFILE_MTU:-1500}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-xxh64}" \
+	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_MTU=${PROFILE_MTU:-1500}" "PROFILE_POOL=${PROFILE_POOL:-kernel}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-xxh64}" \
 	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" >"$SHARED/profile.env"
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
