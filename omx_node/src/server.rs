@@ -202,16 +202,14 @@ struct Peer {
 }
 
 impl Peer {
-    /// Takes a frame of this client (see [`Responder::on_frame`]).
-    fn on_frame(
+    /// Runs `f` on this client's responder with its queue of waiting frames and its region
+    /// (for `Responder::on_frame` and `Responder::drain`).
+    fn serve<R>(
         &mut self,
-        h: &TloeHeader,
-        payload: &[u8],
         mem: &mut Memory,
         pool: &mut Vec<Vec<u8>>,
-        stats: &mut NodeStats,
-        now: u64,
-    ) {
+        f: impl FnOnce(&mut Client, &mut Queue<'_>, &mut RegionOf<'_>) -> R,
+    ) -> R {
         let mut queue = Queue {
             frames: &mut self.deferred,
             pool,
@@ -220,28 +218,7 @@ impl Peer {
             mem,
             i: self.region,
         };
-        self.client
-            .on_frame(h, payload, &mut queue, &mut region, &mut stats.serve, now);
-    }
-
-    /// Runs the requests that waited and can go now (see [`Responder::drain`]).
-    fn drain(
-        &mut self,
-        mem: &mut Memory,
-        pool: &mut Vec<Vec<u8>>,
-        stats: &mut NodeStats,
-        now: u64,
-    ) {
-        let mut queue = Queue {
-            frames: &mut self.deferred,
-            pool,
-        };
-        let mut region = RegionOf {
-            mem,
-            i: self.region,
-        };
-        self.client
-            .drain(&mut queue, &mut region, &mut stats.serve, now);
+        f(&mut self.client, &mut queue, &mut region)
     }
 }
 
@@ -485,7 +462,9 @@ impl Server {
             ..
         } = self;
         if let Some(peer) = peers.get_mut(&mac) {
-            peer.on_frame(&h, payload, mem, pool, stats, now);
+            peer.serve(mem, pool, |client, queue, region| {
+                client.on_frame(&h, payload, queue, region, &mut stats.serve, now)
+            });
         }
     }
 
@@ -576,7 +555,9 @@ impl Server {
             ..
         } = self;
         for (mac, peer) in peers.iter_mut() {
-            peer.drain(mem, pool, stats, now);
+            peer.serve(mem, pool, |client, queue, region| {
+                client.drain(queue, region, &mut stats.serve, now)
+            });
             let conn = peer.client.connection_mut();
             loop {
                 let buf = out.buf();

@@ -126,23 +126,56 @@ impl Omx {
         Ok(replies.into_iter().filter(|m| m.cmd == cmd).collect())
     }
 
+    /// Sends an add request and returns the id its reply carries (`what`: "node", ...).
+    fn add(
+        &mut self,
+        msg: OmxMessage,
+        target: Target,
+        what: &str,
+        id_of: impl Fn(&OmxMessage) -> Option<u32>,
+    ) -> Result<u32> {
+        let cmd = msg.cmd;
+        let replies = self.call(msg, false).map_err(|e| e.with_target(target))?;
+        replies
+            .iter()
+            .find_map(id_of)
+            .ok_or_else(|| Error::Protocol(format!("{cmd} reply carried no {what} id")))
+    }
+
+    /// Sends a get request (do) and returns the object its reply describes; ENOENT, as the
+    /// kernel says it, when there is none.
+    fn get<T>(
+        &mut self,
+        msg: OmxMessage,
+        target: Target,
+        from: impl Fn(&OmxMessage) -> Option<T>,
+    ) -> Result<T> {
+        let cmd = msg.cmd;
+        let replies = self
+            .call(msg, false)
+            .map_err(|e| e.with_target(target.clone()))?;
+        replies.iter().find_map(from).ok_or_else(|| {
+            Error::Kernel(crate::error::KernelError {
+                errno: libc::ENOENT,
+                extack: Default::default(),
+                bad_attr: None,
+                cmd: Some(cmd as u8),
+                target,
+            })
+        })
+    }
+
     /// node-add; returns the new node's id.
     pub fn node_add(&mut self, req: &NodeAddRequest) -> Result<u32> {
         let target = Target::NodeAdd {
             ifname: req.ifname.clone(),
         };
-        let replies = self
-            .call(req.to_message(), false)
-            .map_err(|e| e.with_target(target))?;
-        replies
-            .iter()
-            .filter_map(|m| m.node_attrs())
-            .flatten()
-            .find_map(|a| match a {
+        self.add(req.to_message(), target, "node", |m| {
+            m.node_attrs()?.iter().find_map(|a| match a {
                 NodeAttr::Id(id) => Some(*id),
                 _ => None,
             })
-            .ok_or_else(|| Error::Protocol("node-add reply carried no node id".into()))
+        })
     }
 
     /// node-del.
@@ -157,25 +190,9 @@ impl Omx {
 
     /// node-get (do) for one node.
     pub fn node_get(&mut self, id: u32) -> Result<Node> {
-        let replies = self
-            .call(
-                OmxMessage::node(OmxCmd::NodeGet, vec![NodeAttr::Id(id)]),
-                false,
-            )
-            .map_err(|e| e.with_target(Target::Node(id)))?;
-        let node = replies
-            .iter()
-            .filter_map(|m| m.node_attrs())
-            .map(Node::from_attrs)
-            .next();
-        node.ok_or_else(|| {
-            Error::Kernel(crate::error::KernelError {
-                errno: libc::ENOENT,
-                extack: Default::default(),
-                bad_attr: None,
-                cmd: Some(OmxCmd::NodeGet as u8),
-                target: Target::Node(id),
-            })
+        let msg = OmxMessage::node(OmxCmd::NodeGet, vec![NodeAttr::Id(id)]);
+        self.get(msg, Target::Node(id), |m| {
+            m.node_attrs().map(Node::from_attrs)
         })
     }
 
@@ -214,25 +231,9 @@ impl Omx {
 
     /// dev-get (do) for one device.
     pub fn dev_get(&mut self, name: &str) -> Result<Dev> {
-        let replies = self
-            .call(
-                OmxMessage::dev(OmxCmd::DevGet, vec![DevAttr::Name(name.to_string())]),
-                false,
-            )
-            .map_err(|e| e.with_target(Target::Dev(name.to_string())))?;
-        let dev = replies
-            .iter()
-            .filter_map(|m| m.dev_attrs())
-            .map(Dev::from_attrs)
-            .next();
-        dev.ok_or_else(|| {
-            Error::Kernel(crate::error::KernelError {
-                errno: libc::ENOENT,
-                extack: Default::default(),
-                bad_attr: None,
-                cmd: Some(OmxCmd::DevGet as u8),
-                target: Target::Dev(name.to_string()),
-            })
+        let msg = OmxMessage::dev(OmxCmd::DevGet, vec![DevAttr::Name(name.to_string())]);
+        self.get(msg, Target::Dev(name.to_string()), |m| {
+            m.dev_attrs().map(Dev::from_attrs)
         })
     }
 
@@ -253,18 +254,12 @@ impl Omx {
         let target = Target::LendAdd {
             ifname: req.ifname.clone(),
         };
-        let replies = self
-            .call(req.to_message(), false)
-            .map_err(|e| e.with_target(target))?;
-        replies
-            .iter()
-            .filter_map(|m| m.lend_attrs())
-            .flatten()
-            .find_map(|a| match a {
+        self.add(req.to_message(), target, "lending", |m| {
+            m.lend_attrs()?.iter().find_map(|a| match a {
                 LendAttr::Id(id) => Some(*id),
                 _ => None,
             })
-            .ok_or_else(|| Error::Protocol("lend-add reply carried no lending id".into()))
+        })
     }
 
     /// lend-del.
@@ -279,25 +274,9 @@ impl Omx {
 
     /// lend-get (do) for one lending.
     pub fn lend_get(&mut self, id: u32) -> Result<Lend> {
-        let replies = self
-            .call(
-                OmxMessage::lend(OmxCmd::LendGet, vec![LendAttr::Id(id)]),
-                false,
-            )
-            .map_err(|e| e.with_target(Target::Lend(id)))?;
-        let lend = replies
-            .iter()
-            .filter_map(|m| m.lend_attrs())
-            .map(Lend::from_attrs)
-            .next();
-        lend.ok_or_else(|| {
-            Error::Kernel(crate::error::KernelError {
-                errno: libc::ENOENT,
-                extack: Default::default(),
-                bad_attr: None,
-                cmd: Some(OmxCmd::LendGet as u8),
-                target: Target::Lend(id),
-            })
+        let msg = OmxMessage::lend(OmxCmd::LendGet, vec![LendAttr::Id(id)]);
+        self.get(msg, Target::Lend(id), |m| {
+            m.lend_attrs().map(Lend::from_attrs)
         })
     }
 
