@@ -7,6 +7,7 @@
 pub(crate) mod blk;
 pub(crate) mod errno;
 pub(crate) mod genl;
+pub(crate) mod hrtimer;
 pub(crate) mod netdev;
 pub(crate) mod notifier;
 pub(crate) mod packet;

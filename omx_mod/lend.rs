@@ -21,6 +21,7 @@ mod queue;
 mod tx;
 
 use crate::clock::now_ns;
+use crate::glue::hrtimer::{impl_has_hrtimer, HrTimer};
 use crate::glue::netdev::NetDevice;
 use crate::glue::random::random_u64;
 use crate::glue::spinlock_bh::{new_spinlock_bh, SpinLockBh};
@@ -31,7 +32,8 @@ use crate::ifname::IfName;
 use crate::mac::MacAddr;
 use crate::omx_proto::identity::Identity;
 use crate::omx_proto::serve::{
-    self, max_waiting, slots, FrameQueue, Region, Responder, ServeConfig, ServeStats, VersionPolicy,
+    self, max_waiting, slots, Coalescer, FrameQueue, Region, Responder, ServeConfig, ServeStats,
+    VersionPolicy,
 };
 use crate::omx_proto::{self as proto, MessageType, SlotMeta, State, TloeHeader, Version};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -93,6 +95,10 @@ struct Lending {
     /// Counters of the client's connections that ended.
     past: proto::Stats,
     connections: u64,
+    /// Answers held for a batch (`omx_proto::serve::Coalescer`), and the time the flush
+    /// timer was armed for (0: not armed).
+    coalescer: Coalescer,
+    flush_at: u64,
     shut_down: bool,
 }
 
@@ -134,6 +140,9 @@ pub(crate) struct Lend {
     /// Sends what a receive batch made ready, once after the batch.
     #[pin]
     tasklet: Tasklet<Lend>,
+    /// Sends answers held for a batch when their hold ends.
+    #[pin]
+    flush_timer: HrTimer<Lend>,
     pub(crate) id: u32,
     pub(crate) params: LendParams,
     cfg: ServeConfig,
@@ -146,6 +155,7 @@ pub(crate) struct Lend {
 
 impl_has_timer!(Lend, timer);
 impl_has_tasklet!(Lend, tasklet);
+impl_has_hrtimer!(Lend, flush_timer);
 
 impl Lend {
     /// Allocates `size` bytes (zeroed) for `client` on `dev`, and the connection's memory.
@@ -188,6 +198,7 @@ impl Lend {
             pin_init!(Self {
                 timer <- Timer::new(),
                 tasklet <- Tasklet::new(),
+                flush_timer <- HrTimer::new(),
                 id,
                 params,
                 cfg,
@@ -201,6 +212,8 @@ impl Lend {
                         stats: ServeStats::default(),
                         past: proto::Stats::default(),
                         connections: 0,
+                        coalescer: Coalescer::new(),
+                        flush_at: 0,
                         shut_down: false,
                     },
                     "omx_lend_state"
@@ -261,10 +274,13 @@ impl Lend {
                 // omx connections live on virtual channel 0.
                 return;
             }
+            let before = st.client.as_ref().map(|c| c.requests().0);
             self.take_frame(&mut st, &h, payload, now);
+            let had_requests = st.client.as_ref().map(|c| c.requests().0) != before;
             // Something to send now, or requests waiting that this frame may let go (its
             // acknowledgement or credit): the tasklet runs them and sends once the batch is
-            // handled, as omx-node does after each batch.
+            // handled, as omx-node does after each batch, or the flush timer when the answers
+            // are held for a batch (`tx.rs`).
             let due = !st.waiting.is_empty()
                 || st
                     .client
@@ -272,7 +288,7 @@ impl Lend {
                     .and_then(|c| c.connection().next_deadline())
                     .is_some_and(|d| d <= now);
             if due {
-                self.tasklet.schedule();
+                self.send_soon(&mut st, had_requests, now);
             }
             due
         };
@@ -349,7 +365,9 @@ impl Lend {
             self.answer_and_send(&mut st, now);
             st.shut_down = true;
         }
-        // Scheduled only under the lock while not shut down: from here on it stays idle.
+        // Both are armed or scheduled only under the lock while not shut down: from here on
+        // they stay idle.
+        self.flush_timer.cancel();
         self.tasklet.kill();
     }
 

@@ -1,23 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A lending's transmit side and its timers: waiting requests carried out, the connection's
-//! frames sent in bursts, the timer armed for the connection's next deadline.
+//! frames sent in bursts, answers held for a batch while that makes the client faster
+//! (`omx_proto::serve::Coalescer`), the timer armed for the connection's next deadline.
 
 use crate::clock::{ms_until, now_ns};
+use crate::glue::hrtimer::HrTimerHandler;
 use crate::glue::skb::Gfp;
 use crate::glue::tasklet::TaskletHandler;
 use crate::glue::timer::TimerHandler;
 use crate::lend::{Lend, Lending};
-use crate::omx_proto::serve::FrameQueue;
+use crate::omx_proto::serve::{Flush, FrameQueue};
 use crate::omx_proto::State;
 use crate::xmit::send_ready;
 use core::sync::atomic::Ordering::Relaxed;
 
 impl Lend {
+    /// Something is due after a received frame (`had_requests`: it carried requests): the
+    /// tasklet sends it after the receive batch, or the flush timer when the answers are
+    /// held for a batch. With the lock held, not shut down.
+    pub(super) fn send_soon(&self, st: &mut Lending, had_requests: bool, now: u64) {
+        let flush = match &st.client {
+            // Requests that waited go as soon as they can, as without batching.
+            Some(client) if had_requests && st.waiting.is_empty() => st
+                .coalescer
+                .on_requests(now, client.connection().smoothed_rtt()),
+            // An acknowledgement or credit alone does not break a batch up.
+            _ => st.coalescer.deadline().map_or(Flush::Now, Flush::At),
+        };
+        match flush {
+            Flush::Now => self.tasklet.schedule(),
+            Flush::At(at) if at != st.flush_at => {
+                st.flush_at = at;
+                self.flush_timer.arm_ns(at.saturating_sub(now));
+            }
+            Flush::At(_) => {}
+        }
+    }
+
     /// Carries out waiting requests that can go, sends every frame the connection has ready
     /// (`xmit::send_ready`) and retires a connection that ended. Softirq or process context
     /// (the lock held).
     pub(super) fn answer_and_send(&self, st: &mut Lending, now: u64) {
+        // Whatever was held for a batch goes now.
+        st.coalescer.sent();
+        st.flush_at = 0;
         let Lending {
             dev: Some(dev),
             client: Some(client),
@@ -73,6 +100,13 @@ impl TaskletHandler for Lend {
             self.answer_and_send(&mut st, now_ns());
         }
         self.rearm();
+    }
+}
+
+impl HrTimerHandler for Lend {
+    /// The answers held for a batch go out: the batch did not fill in time.
+    fn hrtimer_expired(&self) {
+        self.tasklet_run();
     }
 }
 

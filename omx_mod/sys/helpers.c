@@ -272,6 +272,11 @@ int omx_timer_shutdown_sync(struct timer_list *timer)
 	return timer_shutdown_sync(timer);
 }
 
+void omx_hrtimer_start_soft_ns(struct hrtimer *timer, u64 nsecs)
+{
+	hrtimer_start(timer, ns_to_ktime(nsecs), HRTIMER_MODE_REL_SOFT);
+}
+
 void omx_tasklet_schedule(struct tasklet_struct *t)
 {
 	tasklet_schedule(t);

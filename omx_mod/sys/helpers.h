@@ -14,6 +14,7 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/hrtimer.h>
 #include <net/sch_generic.h>
 #include <net/genetlink.h>
 
@@ -73,6 +74,7 @@ void omx_spin_unlock_bh(spinlock_t *lock);
 void omx_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
 int omx_timer_arm_ms(struct timer_list *timer, unsigned int msecs);
 int omx_timer_shutdown_sync(struct timer_list *timer);
+void omx_hrtimer_start_soft_ns(struct hrtimer *timer, u64 nsecs);
 
 void omx_tasklet_schedule(struct tasklet_struct *t);
 

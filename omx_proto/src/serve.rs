@@ -16,11 +16,13 @@
 //! own back-pressure).
 
 mod admission;
+mod coalesce;
 mod request;
 #[cfg(test)]
 mod tests;
 
 pub use admission::{open_starts_new_connection, opening_version, opens_afresh, VersionPolicy};
+pub use coalesce::{Coalescer, Flush};
 pub use request::atomic;
 
 use super::connection::{Config, Connection, State, Version};
