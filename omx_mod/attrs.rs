@@ -143,7 +143,8 @@ pub(crate) fn fill_lend(msg: &mut Message<'_>, l: &Lend) -> Result {
         m.put_u64(lend_stats::RETRANSMITS, s.link.frames_retx)?;
         m.put_u64(lend_stats::TIMEOUTS, s.link.timeouts)?;
         m.put_u64(lend_stats::CONNECTIONS, s.connections)?;
-        m.put_u64(lend_stats::TX_ERRORS, s.tx_errors)
+        m.put_u64(lend_stats::TX_ERRORS, s.tx_errors)?;
+        m.put_u64(lend_stats::HELD_BATCHES, s.held_batches)
     })
 }
 

@@ -122,6 +122,7 @@ pub(crate) struct LendStatsSnapshot {
     pub(crate) rx_frames: u64,
     pub(crate) tx_frames: u64,
     pub(crate) tx_errors: u64,
+    pub(crate) held_batches: u64,
 }
 
 /// The state of the client's connection, as `lend-get` reports it.
@@ -255,6 +256,7 @@ impl Lend {
             rx_frames: self.rx_frames.load(Relaxed),
             tx_frames: self.tx_frames.load(Relaxed),
             tx_errors: self.tx_errors.load(Relaxed),
+            held_batches: st.coalescer.held_batches(),
         }
     }
 

@@ -144,6 +144,7 @@ pub(crate) mod lend_stats {
     pub(crate) const TIMEOUTS: u16 = 13;
     pub(crate) const CONNECTIONS: u16 = 14;
     pub(crate) const TX_ERRORS: u16 = 15;
+    pub(crate) const HELD_BATCHES: u16 = 16;
 }
 
 /// Attributes of the `stats` set.

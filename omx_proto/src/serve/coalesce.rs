@@ -60,6 +60,8 @@ pub struct Coalescer {
     /// Epochs to wait before the next try, and the rest after the next failed one.
     rest: u32,
     next_rest: u32,
+    /// Batches held so far.
+    batches: u64,
 }
 
 impl Default for Coalescer {
@@ -83,6 +85,7 @@ impl Coalescer {
             last_rate: 0,
             rest: 0,
             next_rest: REST_EPOCHS,
+            batches: 0,
         }
     }
 
@@ -106,6 +109,7 @@ impl Coalescer {
         }
         self.held += 1;
         if self.held == 1 {
+            self.batches = self.batches.wrapping_add(1);
             let fill = self.gap.saturating_mul(u64::from(batch));
             self.hold_until = now.saturating_add(fill.saturating_mul(2).min(MAX_HOLD_NS));
         }
@@ -128,6 +132,11 @@ impl Coalescer {
     /// Everything held went out.
     pub fn sent(&mut self) {
         self.held = 0;
+    }
+
+    /// How many batches of answers were held.
+    pub const fn held_batches(&self) -> u64 {
+        self.batches
     }
 
     /// The batch size in use, in request frames (1: none).
@@ -235,6 +244,7 @@ mod tests {
         let seen = drive(&mut c, 40, busy_client);
         assert_eq!(seen[0], 1);
         assert_eq!(c.batch(), 16, "{:?}", &seen[..40]);
+        assert!(c.held_batches() > 40 * u64::from(EPOCH_REQUESTS) / 16 / 2);
     }
 
     #[test]

@@ -211,6 +211,7 @@ pub mod lend_stats {
     pub const TIMEOUTS: u16 = 13;
     pub const CONNECTIONS: u16 = 14;
     pub const TX_ERRORS: u16 = 15;
+    pub const HELD_BATCHES: u16 = 16;
 }
 
 /// `stats` attribute set.
@@ -356,6 +357,7 @@ pub fn lend_stats_attr_name(kind: u16) -> Option<&'static str> {
         lend_stats::TIMEOUTS => "timeouts",
         lend_stats::CONNECTIONS => "connections",
         lend_stats::TX_ERRORS => "tx-errors",
+        lend_stats::HELD_BATCHES => "held-batches",
         _ => return None,
     })
 }
@@ -499,6 +501,7 @@ counter_set! {
         Timeouts / timeouts = lend_stats::TIMEOUTS,
         Connections / connections = lend_stats::CONNECTIONS,
         TxErrors / tx_errors = lend_stats::TX_ERRORS,
+        HeldBatches / held_batches = lend_stats::HELD_BATCHES,
     }
 }
 
