@@ -7,7 +7,7 @@
 //!
 //! Whether holding pays depends on the client, which the node cannot see: a client that
 //! waits for each answer (depth 1) only loses the time held. So the node measures. It
-//! counts request frames in epochs of [`EPOCH_REQUESTS`] and climbs the ladder of batch
+//! counts request frames in epochs of [`EPOCH_REQUESTS`] frames and [`EPOCH_MIN_NS`], and climbs the ladder of batch
 //! sizes [`LEVELS`] while the request rate rises by more than [`SIGNIFICANT_PCT`], turns
 //! back when it falls as much, and stays when it holds (as Linux's dynamic interrupt
 //! moderation, `lib/dim`, tunes a NIC). A request arriving less often than twice per round
@@ -19,9 +19,11 @@
 //! the batch takes to fill at the client's pace, at most [`MAX_HOLD_NS`].
 
 /// The batch sizes tried, in request frames (the first: no holding).
-pub const LEVELS: [u32; 5] = [1, 2, 4, 8, 16];
-/// Request frames per measuring epoch.
+pub const LEVELS: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
+/// Request frames per measuring epoch, at least (a write at MTU 1500 is four).
 pub const EPOCH_REQUESTS: u32 = 128;
+/// Shortest measuring epoch: shorter ones are too noisy to compare.
+pub const EPOCH_MIN_NS: u64 = 10_000_000;
 /// A rate that differs from the last epoch's by more than this, in percent, counts as a
 /// change; less is noise.
 pub const SIGNIFICANT_PCT: u64 = 5;
@@ -150,12 +152,12 @@ impl Coalescer {
             self.epoch_start = now;
         }
         self.epoch_requests += 1;
-        if self.epoch_requests < EPOCH_REQUESTS {
+        let elapsed = now.saturating_sub(self.epoch_start);
+        if self.epoch_requests < EPOCH_REQUESTS || elapsed < EPOCH_MIN_NS {
             return;
         }
+        let rate = u64::from(self.epoch_requests).saturating_mul(1_000_000_000) / elapsed.max(1);
         self.epoch_requests = 0;
-        let elapsed = now.saturating_sub(self.epoch_start).max(1);
-        let rate = u64::from(EPOCH_REQUESTS).saturating_mul(1_000_000_000) / elapsed;
         // Fewer than two requests per round trip: nothing to gather.
         let concurrent = srtt > 0 && srtt >= self.gap.saturating_mul(2);
         self.step(rate, concurrent);
@@ -213,19 +215,24 @@ mod tests {
     const US: u64 = 1_000;
     const RTT: u64 = 300 * US;
 
-    /// Feeds `epochs` epochs of request frames, each epoch at the mean gap `gap_for(batch)`
-    /// gives for the batch size in use (the client's answer to it), from the coalescer's
-    /// last request on; returns the batch size of each epoch.
+    const TOP: u32 = LEVELS[LEVELS.len() - 1];
+
+    /// Feeds `epochs` measuring epochs of request frames, each at the mean gap
+    /// `gap_for(batch)` gives for the batch size in use (the client's answer to it), from the
+    /// coalescer's last request on; returns the batch size of each epoch.
     fn drive(c: &mut Coalescer, epochs: usize, gap_for: impl Fn(u32) -> u64) -> [u32; 400] {
         let mut seen = [0u32; 400];
         let mut now = c.last_request.unwrap_or(1_000_000);
         for s in seen.iter_mut().take(epochs) {
             *s = c.batch();
             let gap = gap_for(c.batch());
-            for _ in 0..EPOCH_REQUESTS {
+            loop {
                 now += gap;
                 if let Flush::At(t) = c.on_requests(now, RTT) {
                     assert!(t > now && t - now <= MAX_HOLD_NS, "{t} {now}");
+                }
+                if c.epoch_requests == 0 {
+                    break;
                 }
             }
         }
@@ -243,8 +250,22 @@ mod tests {
         let mut c = Coalescer::new();
         let seen = drive(&mut c, 40, busy_client);
         assert_eq!(seen[0], 1);
-        assert_eq!(c.batch(), 16, "{:?}", &seen[..40]);
-        assert!(c.held_batches() > 40 * u64::from(EPOCH_REQUESTS) / 16 / 2);
+        assert_eq!(c.batch(), TOP, "{:?}", &seen[..40]);
+        assert!(c.held_batches() > 40 * u64::from(EPOCH_REQUESTS) / u64::from(TOP) / 2);
+    }
+
+    #[test]
+    fn the_batch_settles_where_the_client_does_best() {
+        // Gains up to batches of 4, then loses: each larger batch costs it 20 us a request.
+        let mut c = Coalescer::new();
+        let seen = drive(&mut c, 200, |batch| {
+            busy_client(batch) + 20 * US * u64::from(batch.saturating_sub(4))
+        });
+        let near = seen[100..200]
+            .iter()
+            .filter(|&&b| (2..=8).contains(&b))
+            .count();
+        assert!(near >= 90, "{:?}", &seen[100..200]);
     }
 
     #[test]
@@ -273,7 +294,7 @@ mod tests {
     fn batching_stops_when_the_client_turns_to_depth_one() {
         let mut c = Coalescer::new();
         drive(&mut c, 40, busy_client);
-        assert_eq!(c.batch(), 16);
+        assert_eq!(c.batch(), TOP);
         drive(&mut c, 3, |batch| {
             RTT + 50 * US + u64::from(batch - 1) * 100 * US
         });
@@ -284,7 +305,7 @@ mod tests {
     fn a_held_answer_waits_at_most_twice_the_fill_time_and_the_cap() {
         let mut c = Coalescer::new();
         drive(&mut c, 40, busy_client);
-        let gap = busy_client(16);
+        let gap = busy_client(TOP);
         c.sent();
         let mut now = c.last_request.unwrap_or(0) + gap;
         let first = now;
@@ -292,7 +313,7 @@ mod tests {
             panic!("not held");
         };
         assert!(
-            t - first <= (2 * 16 * gap * 9 / 8).min(MAX_HOLD_NS),
+            t - first <= (2 * u64::from(TOP) * gap * 9 / 8).min(MAX_HOLD_NS),
             "{}",
             t - first
         );
