@@ -13,7 +13,8 @@
 //! interface of the initial network namespace; anyone else's frames cost nothing.
 //!
 //! Contexts as for a node (`node.rs`): frames arrive in the NET_RX softirq
-//! ([`Lend::receive`]), what they make ready is sent by the tasklet after the receive batch,
+//! ([`Lend::receive`]), what they make ready is sent by the tasklet after the receive batch
+//! (or by the flush hrtimer, softirq too, when the answers are held for a batch: `tx.rs`),
 //! the timer runs retransmissions and delayed acknowledgements, control requests run in
 //! process context; the state is under a BH lock.
 

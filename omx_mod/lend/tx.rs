@@ -21,8 +21,9 @@ impl Lend {
     /// held for a batch. With the lock held, not shut down.
     pub(super) fn send_soon(&self, st: &mut Lending, had_requests: bool, now: u64) {
         let flush = match &st.client {
-            // Requests that waited go as soon as they can, as without batching.
-            Some(client) if had_requests && st.waiting.is_empty() => st
+            // Requests that wait (for credits or window space) go as soon as they can.
+            _ if !st.waiting.is_empty() => Flush::Now,
+            Some(client) if had_requests => st
                 .coalescer
                 .on_requests(now, client.connection().smoothed_rtt()),
             // An acknowledgement or credit alone does not break a batch up.
