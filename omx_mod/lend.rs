@@ -139,12 +139,13 @@ pub(crate) enum LendState {
 pub(crate) struct Lend {
     #[pin]
     timer: Timer<Lend>,
+    /// Sends answers held for a batch when their hold ends; stopped before the tasklet, in
+    /// `shutdown` and on drop alike.
+    #[pin]
+    flush_timer: HrTimer<Lend>,
     /// Sends what a receive batch made ready, once after the batch.
     #[pin]
     tasklet: Tasklet<Lend>,
-    /// Sends answers held for a batch when their hold ends.
-    #[pin]
-    flush_timer: HrTimer<Lend>,
     pub(crate) id: u32,
     pub(crate) params: LendParams,
     cfg: ServeConfig,
@@ -199,8 +200,8 @@ impl Lend {
         Arc::pin_init(
             pin_init!(Self {
                 timer <- Timer::new(),
-                tasklet <- Tasklet::new(),
                 flush_timer <- HrTimer::new(),
+                tasklet <- Tasklet::new(),
                 id,
                 params,
                 cfg,

@@ -45,8 +45,8 @@ pub(crate) struct HrTimer<T: HasHrTimer> {
     _owner: PhantomData<T>,
 }
 
-// SAFETY: the hrtimer core serialises the callback; arming and cancelling are safe from any
-// context (cancelling waits, so only from one that may sleep or spin: see `cancel`).
+// SAFETY: the hrtimer core serialises the callback and its own state; arming is safe from
+// any context and cancelling from any but the callback itself (see `cancel`).
 unsafe impl<T: HasHrTimer> Send for HrTimer<T> {}
 // SAFETY: as above.
 unsafe impl<T: HasHrTimer> Sync for HrTimer<T> {}
@@ -77,7 +77,8 @@ impl<T: HasHrTimer> HrTimer<T> {
         unsafe { sys::omx_hrtimer_start_soft_ns(self.raw.get(), nsecs) };
     }
 
-    /// Cancels the timer and waits for a running callback. Process context.
+    /// Cancels the timer and waits for a running callback: never from that callback (it
+    /// would wait for itself). Process context here.
     pub(crate) fn cancel(&self) {
         // SAFETY: the timer is initialised; cancelling an idle timer does nothing.
         unsafe { sys::hrtimer_cancel(self.raw.get()) };

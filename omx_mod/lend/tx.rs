@@ -20,14 +20,20 @@ impl Lend {
     /// tasklet sends it after the receive batch, or the flush timer when the answers are
     /// held for a batch. With the lock held, not shut down.
     pub(super) fn send_soon(&self, st: &mut Lending, had_requests: bool, now: u64) {
-        let flush = match &st.client {
+        // Every frame with requests counts for the coalescer's measure of the client's pace.
+        let decided = match &st.client {
+            Some(client) if had_requests => Some(
+                st.coalescer
+                    .on_requests(now, client.connection().smoothed_rtt()),
+            ),
+            _ => None,
+        };
+        let flush = match decided {
             // Requests that wait (for credits or window space) go as soon as they can.
             _ if !st.waiting.is_empty() => Flush::Now,
-            Some(client) if had_requests => st
-                .coalescer
-                .on_requests(now, client.connection().smoothed_rtt()),
+            Some(flush) => flush,
             // An acknowledgement or credit alone does not break a batch up.
-            _ => st.coalescer.deadline().map_or(Flush::Now, Flush::At),
+            None => st.coalescer.deadline().map_or(Flush::Now, Flush::At),
         };
         match flush {
             Flush::Now => self.tasklet.schedule(),
