@@ -11,9 +11,9 @@
 //! in epochs of at least [`EPOCH_REQUESTS`] frames and [`EPOCH_MIN_NS`], moves one step
 //! along the batch sizes [`LEVELS`] per epoch, keeps going while the request rate rises by
 //! more than [`SIGNIFICANT_PCT`], and turns back otherwise. So it settles around the best
-//! size, and goes back to answering at once when holding does not clearly pay; a try that
-//! did not pay is repeated after [`REST_EPOCHS`] epochs at first, twice as late after each,
-//! up to [`MAX_REST_EPOCHS`]. Frames that come less often than twice per round trip cannot
+//! size. A try starts at batches of 4 and, if it does not clearly pay, goes back to
+//! answering at once; it is repeated after [`REST_EPOCHS`] epochs at first, twice as late
+//! after each failure, up to [`MAX_REST_EPOCHS`]. Frames that come less often than twice per round trip cannot
 //! gather in a batch: they are never held (checked at every frame), and never tried.
 //!
 //! A batch goes when it is complete, or when its first answer has waited twice the time
@@ -21,6 +21,8 @@
 
 /// The batch sizes tried, in request frames (the first: no holding).
 pub const LEVELS: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
+/// Where a try starts on [`LEVELS`].
+const PROBE_LEVEL: usize = 2;
 /// Request frames per measuring epoch, at least (a write at MTU 1500 is four).
 pub const EPOCH_REQUESTS: u32 = 128;
 /// Shortest measuring epoch: shorter ones are too noisy to compare.
@@ -56,6 +58,8 @@ pub struct Coalescer {
     /// Index into [`LEVELS`], and the way the last move went.
     level: usize,
     rising: bool,
+    /// The last move was a try from answering at once.
+    trying: bool,
     epoch_start: u64,
     epoch_requests: u32,
     /// Request frames per second in the last epoch (0: none measured yet).
@@ -83,6 +87,7 @@ impl Coalescer {
             hold_until: 0,
             level: 0,
             rising: true,
+            trying: false,
             epoch_start: 0,
             epoch_requests: 0,
             last_rate: 0,
@@ -183,13 +188,21 @@ impl Coalescer {
             if self.rest > 0 {
                 self.rest -= 1;
             } else {
-                self.level = 1;
+                // A try starts at batches of 4: a clearer difference than 2's, and still
+                // well within what a depth that is tried at all gathers.
+                self.level = PROBE_LEVEL;
                 self.rising = true;
+                self.trying = true;
             }
             return;
         }
-        // The last step did not clearly pay: turn back.
+        // The last step did not clearly pay: turn back (from a try, all the way).
         let better = rate.saturating_mul(100) > before.saturating_mul(100 + SIGNIFICANT_PCT);
+        if core::mem::take(&mut self.trying) && !better {
+            self.level = 0;
+            self.rested();
+            return;
+        }
         if !better {
             self.rising = !self.rising;
         }
