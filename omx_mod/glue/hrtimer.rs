@@ -88,9 +88,8 @@ impl<T: HasHrTimer> HrTimer<T> {
     ///
     /// Called by the hrtimer core with the `hrtimer` of an `HrTimer<T>` inside a live `T`.
     unsafe extern "C" fn callback(raw: *mut sys::hrtimer) -> sys::hrtimer_restart {
-        // SAFETY: `raw` is the `raw` field (offset 0) of an `HrTimer<T>` placed at `T::OFFSET`
-        // in a `T` that outlives the callback: the timer is cancelled before its owner is
-        // freed.
+        // The timer is cancelled before its owner is freed, so the owner outlives the callback.
+        // SAFETY: `raw` is field 0 of an `HrTimer<T>` at `T::OFFSET` in a live `T`.
         let owner = unsafe { &*raw.cast::<u8>().sub(T::OFFSET).cast::<T>() };
         owner.hrtimer_expired();
         sys::hrtimer_restart_HRTIMER_NORESTART
