@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sending what a connection has ready: each frame copied once into an skb of its size
-//! (`Connection::poll_transmit_with`), in bursts that notify the device once each
+//! Sending what a connection has ready: each frame copied once into an skb of its size, its
+//! integrity trailer computed in that copy (`Connection::poll_transmit_with`), in bursts that notify the device once each
 //! (`glue::tx_burst`). Used by nodes and lendings alike.
 
 use crate::glue::netdev::NetDevice;
@@ -42,9 +42,13 @@ where
         // A frame without a buffer stays unsent ("too small": none could be had) and goes
         // at the timer.
         let polled = conn.poll_transmit_with(now, |frame| {
-            SkBuff::from_pieces(TX_HEADROOM, &frame.pieces(), gfp)
-                .map(|skb| (skb, frame.len()))
-                .map_err(|_| proto::Error::BufferTooSmall)
+            let len = frame.len();
+            // The trailer's check is computed as the frame is copied.
+            SkBuff::from_fill(TX_HEADROOM, len, gfp, |data| {
+                frame.write_to(data) == Some(len)
+            })
+            .map(|skb| (skb, len))
+            .map_err(|_| proto::Error::BufferTooSmall)
         });
         let (skb, len) = match polled {
             Ok(Some(out)) => out,

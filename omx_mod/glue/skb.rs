@@ -5,6 +5,7 @@
 use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
 use crate::sys;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use kernel::error::{code::*, Result};
 
@@ -61,15 +62,17 @@ pub(crate) struct SkBuff {
 unsafe impl Send for SkBuff {}
 
 impl SkBuff {
-    /// A buffer holding `pieces` one after the other, with `headroom` bytes reserved before
-    /// them. The pieces are copied straight into the new buffer: no byte of it is cleared
-    /// first, and none is left unwritten.
-    pub(crate) fn from_pieces(headroom: u32, pieces: &[&[u8]], gfp: Gfp) -> Result<Self> {
-        let len = pieces
-            .iter()
-            .try_fold(0u32, |sum, p| sum.checked_add(u32::try_from(p.len()).ok()?))
-            .ok_or(EINVAL)?;
-        let size = headroom.checked_add(len).ok_or(EINVAL)?;
+    /// A buffer of `len` bytes, `headroom` bytes reserved before them, written by `fill`:
+    /// no byte is cleared first, so `fill` gets them uninitialised and must write them all
+    /// (it returns whether it did; if not, the buffer is freed unread and this fails).
+    pub(crate) fn from_fill(
+        headroom: u32,
+        len: usize,
+        gfp: Gfp,
+        fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> bool,
+    ) -> Result<Self> {
+        let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
+        let size = headroom.checked_add(len_u32).ok_or(EINVAL)?;
         let headroom_int = i32::try_from(headroom).map_err(|_| EINVAL)?;
         // SAFETY: `omx_alloc_skb` may be called in any context with matching GFP flags.
         let ptr = NonNull::new(unsafe { sys::omx_alloc_skb(size, gfp.raw()) }).ok_or(ENOMEM)?;
@@ -79,16 +82,16 @@ impl SkBuff {
         unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
         // SAFETY: the buffer is valid and owned, and after the reserve has `len` bytes of
         // tailroom (it was allocated with `headroom + len`), so `skb_put` does not overrun.
-        let mut at = unsafe { sys::skb_put(ptr.as_ptr(), len) }.cast::<u8>();
+        let at = unsafe { sys::skb_put(ptr.as_ptr(), len_u32) }.cast::<MaybeUninit<u8>>();
         if at.is_null() {
             return Err(ENOMEM);
         }
-        // The pieces' lengths add up to the `len` bytes `skb_put` returned, so each piece fits
-        // where the ones before it end; the new buffer overlaps none of the caller's slices.
-        for piece in pieces {
-            // SAFETY: `at..at + piece.len()` lies within those `len` bytes (see above).
-            unsafe { core::ptr::copy_nonoverlapping(piece.as_ptr(), at, piece.len()) };
-            at = at.wrapping_add(piece.len());
+        // SAFETY: `skb_put` returned the `len` bytes just added to this buffer's data, which
+        // only this call can reach until it returns the buffer; `MaybeUninit` admits their
+        // uninitialised state.
+        let data = unsafe { core::slice::from_raw_parts_mut(at, len) };
+        if !fill(data) {
+            return Err(EINVAL);
         }
         Ok(skb)
     }

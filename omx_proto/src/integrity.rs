@@ -11,6 +11,8 @@
 //! such frames, so both ends must agree: omx-node follows what the client's first frame does
 //! ([`detect`]).
 
+use core::mem::MaybeUninit;
+
 /// Bytes the trailer adds to every frame.
 pub const LEN: usize = 8;
 
@@ -134,30 +136,114 @@ fn le64(b: &[u8]) -> u64 {
 /// multiply-rotate-multiply per 8 bytes, where a table-driven CRC needs eight table loads.
 pub fn xxh64(data: &[u8], seed: u64) -> u64 {
     let mut stripes = data.chunks_exact(32);
-    let mut h = if data.len() >= 32 {
-        let mut v = [
-            seed.wrapping_add(P1).wrapping_add(P2),
-            seed.wrapping_add(P2),
-            seed,
-            seed.wrapping_sub(P1),
-        ];
+    let lanes = (data.len() >= 32).then(|| {
+        let mut v = xxh64_lanes(seed);
         for s in &mut stripes {
-            v[0] = xxh64_round(v[0], le64(&s[0..8]));
-            v[1] = xxh64_round(v[1], le64(&s[8..16]));
-            v[2] = xxh64_round(v[2], le64(&s[16..24]));
-            v[3] = xxh64_round(v[3], le64(&s[24..32]));
+            xxh64_stripe(&mut v, stripe_words(s));
         }
-        let h = v[0]
-            .rotate_left(1)
-            .wrapping_add(v[1].rotate_left(7))
-            .wrapping_add(v[2].rotate_left(12))
-            .wrapping_add(v[3].rotate_left(18));
-        v.iter().fold(h, |h, &lane| xxh64_merge(h, lane))
-    } else {
-        seed.wrapping_add(P5)
-    };
-    h = h.wrapping_add(data.len() as u64);
+        v
+    });
+    xxh64_finish(lanes, seed, data.len(), stripes.remainder())
+}
+
+/// A byte a copy may write: `u8`, or `MaybeUninit<u8>` for a buffer fresh from an allocator
+/// (a socket buffer's data) that nothing has written yet.
+pub trait OutByte: Copy {
+    /// The byte holding `b`.
+    fn from_byte(b: u8) -> Self;
+
+    /// Sets the byte.
+    fn set(&mut self, b: u8) {
+        *self = Self::from_byte(b);
+    }
+}
+
+impl OutByte for u8 {
+    fn from_byte(b: u8) -> Self {
+        b
+    }
+}
+
+impl OutByte for MaybeUninit<u8> {
+    fn from_byte(b: u8) -> Self {
+        MaybeUninit::new(b)
+    }
+}
+
+/// [`xxh64`] (seed 0) of `src` while copying it to `dst`, which must be as long (`None`
+/// otherwise, nothing written): one read of each byte where a copy and then a checksum read it
+/// twice. A frame sent with an integrity trailer is checked while it is copied to its socket
+/// buffer; under an emulated CPU every load counts.
+pub fn xxh64_copy<T: OutByte>(dst: &mut [T], src: &[u8]) -> Option<u64> {
+    if dst.len() != src.len() {
+        return None;
+    }
+    let mut stripes = src.chunks_exact(32);
+    let mut out = dst.chunks_exact_mut(32);
+    let lanes = (src.len() >= 32).then(|| {
+        let mut v = xxh64_lanes(0);
+        for (s, d) in (&mut stripes).zip(&mut out) {
+            // Each word is loaded once, then hashed and stored.
+            let words = stripe_words(s);
+            xxh64_stripe(&mut v, words);
+            for (d, w) in d.chunks_exact_mut(8).zip(words) {
+                // A whole array at once: one 8-byte store, not eight.
+                if let Ok(d) = <&mut [T; 8]>::try_from(d) {
+                    *d = w.to_le_bytes().map(T::from_byte);
+                }
+            }
+        }
+        v
+    });
     let rest = stripes.remainder();
+    for (d, &b) in out.into_remainder().iter_mut().zip(rest) {
+        d.set(b);
+    }
+    Some(xxh64_finish(lanes, 0, src.len(), rest))
+}
+
+fn xxh64_lanes(seed: u64) -> [u64; 4] {
+    [
+        seed.wrapping_add(P1).wrapping_add(P2),
+        seed.wrapping_add(P2),
+        seed,
+        seed.wrapping_sub(P1),
+    ]
+}
+
+/// The four little-endian words of a 32-byte stripe.
+fn stripe_words(s: &[u8]) -> [u64; 4] {
+    [
+        le64(&s[0..8]),
+        le64(&s[8..16]),
+        le64(&s[16..24]),
+        le64(&s[24..32]),
+    ]
+}
+
+/// Folds one stripe's words into the four lanes.
+fn xxh64_stripe(v: &mut [u64; 4], w: [u64; 4]) {
+    v[0] = xxh64_round(v[0], w[0]);
+    v[1] = xxh64_round(v[1], w[1]);
+    v[2] = xxh64_round(v[2], w[2]);
+    v[3] = xxh64_round(v[3], w[3]);
+}
+
+/// The hash of `len` bytes from the lanes (`None`: fewer than 32 bytes) and the bytes after
+/// the last whole stripe.
+fn xxh64_finish(lanes: Option<[u64; 4]>, seed: u64, len: usize, rest: &[u8]) -> u64 {
+    let mut h = match lanes {
+        Some(v) => {
+            let h = v[0]
+                .rotate_left(1)
+                .wrapping_add(v[1].rotate_left(7))
+                .wrapping_add(v[2].rotate_left(12))
+                .wrapping_add(v[3].rotate_left(18));
+            v.iter().fold(h, |h, &lane| xxh64_merge(h, lane))
+        }
+        None => seed.wrapping_add(P5),
+    };
+    h = h.wrapping_add(len as u64);
     let mut words = rest.chunks_exact(8);
     for w in &mut words {
         h = (h ^ xxh64_round(0, le64(w)))
@@ -193,6 +279,28 @@ pub fn trailer(check: Check, payload: &[u8]) -> [u8; LEN] {
     t[..4].copy_from_slice(&check.magic().to_be_bytes());
     t[4..].copy_from_slice(&check.sum(payload).to_be_bytes());
     t
+}
+
+/// Copies TLoE payload `payload` followed by its trailer to the start of `out`, checking it
+/// while copying (XXH64: [`xxh64_copy`]); returns the bytes written, or `None` (nothing
+/// written) if `out` is too short.
+pub fn copy_with_trailer<T: OutByte>(check: Check, out: &mut [T], payload: &[u8]) -> Option<usize> {
+    let end = payload.len().checked_add(LEN)?;
+    let (body, t) = out.get_mut(..end)?.split_at_mut(payload.len());
+    let sum = match check {
+        Check::Xxh64 => xxh64_copy(body, payload)? as u32,
+        Check::Crc32c => {
+            for (d, &b) in body.iter_mut().zip(payload) {
+                d.set(b);
+            }
+            crc32c(payload)
+        }
+    };
+    let magic = check.magic().to_be_bytes();
+    for (d, b) in t.iter_mut().zip(magic.into_iter().chain(sum.to_be_bytes())) {
+        d.set(b);
+    }
+    Some(end)
 }
 
 /// The TLoE payload without its trailer if `frame` (a TLoE payload with trailer) carries a
@@ -286,6 +394,62 @@ mod tests {
             assert_eq!(xxh64(&data[..len], seed), seeded, "{len} seeded");
         }
         assert_eq!(xxh64(b"abc", 0), 0x44bc_2cf5_ad77_0999);
+    }
+
+    #[test]
+    fn a_checked_copy_copies_every_byte_and_checks_as_xxh64() {
+        let data: [u8; 300] =
+            core::array::from_fn(|i| (i as u8).wrapping_mul(167).wrapping_add(13));
+        for len in 0..data.len() {
+            let src = &data[..len];
+            let mut dst = [0u8; 300];
+            assert_eq!(
+                xxh64_copy(&mut dst[..len], src),
+                Some(xxh64(src, 0)),
+                "{len}"
+            );
+            assert_eq!(&dst[..len], src, "{len}");
+            assert!(
+                dst[len..].iter().all(|&b| b == 0),
+                "{len}: wrote past the end"
+            );
+            // Into a fresh buffer (the same code; its bytes cannot be read without `unsafe`).
+            let mut fresh = [MaybeUninit::<u8>::uninit(); 300];
+            assert_eq!(xxh64_copy(&mut fresh[..len], src), Some(xxh64(src, 0)));
+        }
+        let mut short = [0u8; 8];
+        assert_eq!(xxh64_copy(&mut short, &data[..9]), None);
+        assert_eq!(short, [0; 8], "nothing written on a length mismatch");
+    }
+
+    #[test]
+    fn a_copy_with_its_trailer_is_what_strip_accepts() {
+        let payload: [u8; 200] = core::array::from_fn(|i| (i as u8).wrapping_mul(31));
+        for check in Check::ALL {
+            for len in [0, 7, 32, 33, 200] {
+                let mut out = [0xEEu8; 220];
+                assert_eq!(
+                    copy_with_trailer(check, &mut out, &payload[..len]),
+                    Some(len + LEN)
+                );
+                assert_eq!(&out[len..len + LEN], &trailer(check, &payload[..len]));
+                assert_eq!(strip(check, &out[..len + LEN]), Some(&payload[..len]));
+                assert_eq!(
+                    out[len + LEN..],
+                    [0xEE; 220][len + LEN..],
+                    "wrote past the frame"
+                );
+                let mut short = [0u8; 207];
+                assert_eq!(
+                    copy_with_trailer(check, &mut short[..len + LEN - 1], &payload[..len]),
+                    None
+                );
+                assert!(
+                    short.iter().all(|&b| b == 0),
+                    "nothing written when it does not fit"
+                );
+            }
+        }
     }
 
     #[test]

@@ -856,7 +856,10 @@ fn drain_refusing_once(from: &mut Conn, now: u64) -> Vec<Vec<u8>> {
             other => panic!("refused frame: {other:?}"),
         }
         let frame = from
-            .poll_transmit_with(now, |f| Ok(f.pieces().concat()))
+            .poll_transmit_with(now, |f| {
+                let mut v = vec![0u8; f.len()];
+                f.copy_to(&mut v).map(|_| v).ok_or(Error::BufferTooSmall)
+            })
             .unwrap()
             .expect("a refused frame goes out at the next call");
         v.push(frame);

@@ -1,12 +1,13 @@
 //! The transmit side of [`Connection`]: which frame goes out next, and how it is put
 //! together.
 //!
-//! A frame leaves as three pieces ([`OutFrame`]): the Ethernet header, the TLoE frame and
-//! the integrity trailer. A sealed frame is read straight from its retransmit slot, its
-//! acknowledgement fields filled in there (they are rewritten at every transmission); an
-//! ack-only frame is built on the stack. A sender copies the pieces once into a buffer of
-//! the frame's size ([`Connection::poll_transmit_with`]), so it needs neither a buffer of
-//! the largest frame nor to clear one.
+//! A frame leaves as an [`OutFrame`]: the Ethernet header and the TLoE frame, and the
+//! check of the integrity trailer that follows them. A sealed frame is read straight from its
+//! retransmit slot, its acknowledgement fields filled in there (they are rewritten at every
+//! transmission); an ack-only frame is built on the stack. A sender copies the frame once
+//! into a buffer of its size ([`Connection::poll_transmit_with`], [`OutFrame::write_to`]),
+//! so it needs neither a buffer of the largest frame nor to clear one, and the trailer's
+//! check is computed in that copy.
 
 use core::ops::DerefMut;
 
@@ -16,24 +17,30 @@ use super::super::frame::{Packer, MIN_PAYLOAD};
 use super::super::header::{MessageType, TloeHeader};
 use super::super::integrity;
 use super::super::reliability::SlotMeta;
-use super::super::wire::{read_flit, write_flit};
+use super::super::wire::{copy_bytes, read_flit, write_flit};
 use super::{can_seq_credit, inc, Connection, State, Version};
 
-/// A frame ready to send, in pieces that follow each other on the wire.
+/// A frame ready to send: its pieces, which follow each other on the wire.
 #[derive(Debug, Clone, Copy)]
 pub struct OutFrame<'a> {
     /// The Ethernet header (empty for a connection without one).
     pub eth: &'a [u8],
     /// The TLoE frame: header flit, messages, padding and frame mask.
     pub tloe: &'a [u8],
-    /// omx's integrity trailer (empty without one).
-    pub trailer: &'a [u8],
+    /// The check of omx's integrity trailer, which follows the TLoE frame ([`integrity`]),
+    /// if the connection uses one.
+    pub check: Option<integrity::Check>,
 }
 
 impl OutFrame<'_> {
     /// The frame's length on the wire (without the FCS).
     pub fn len(&self) -> usize {
-        self.eth.len() + self.tloe.len() + self.trailer.len()
+        let trailer = if self.check.is_some() {
+            integrity::LEN
+        } else {
+            0
+        };
+        self.eth.len() + self.tloe.len() + trailer
     }
 
     /// Never true: a frame has at least its TLoE header and mask.
@@ -41,21 +48,38 @@ impl OutFrame<'_> {
         self.len() == 0
     }
 
-    /// The pieces in wire order.
-    pub fn pieces(&self) -> [&[u8]; 3] {
-        [self.eth, self.tloe, self.trailer]
+    /// Writes the frame, its trailer computed on the way, to the start of `out` (a fresh
+    /// buffer may be `[MaybeUninit<u8>]`); returns its length, or `None` (nothing written) if
+    /// `out` is too short.
+    pub fn write_to<T: integrity::OutByte>(&self, out: &mut [T]) -> Option<usize> {
+        let len = self.len();
+        let (eth, rest) = out.get_mut(..len)?.split_at_mut(self.eth.len());
+        for (d, &b) in eth.iter_mut().zip(self.eth) {
+            d.set(b);
+        }
+        match self.check {
+            Some(check) => integrity::copy_with_trailer(check, rest, self.tloe)?,
+            None => {
+                for (d, &b) in rest.iter_mut().zip(self.tloe) {
+                    d.set(b);
+                }
+                self.tloe.len()
+            }
+        };
+        Some(len)
     }
 
-    /// Copies the frame to the start of `out`; returns its length, or `None` (nothing
-    /// written) if `out` is too short.
+    /// [`OutFrame::write_to`] for an initialised buffer, with [`copy_bytes`]'s care for
+    /// userspace `memcpy` when there is no trailer.
     pub fn copy_to(&self, out: &mut [u8]) -> Option<usize> {
-        let mut at = 0usize;
-        for piece in self.pieces() {
-            let end = at.checked_add(piece.len())?;
-            super::super::wire::copy_bytes(out.get_mut(at..end)?, piece)?;
-            at = end;
+        if self.check.is_some() {
+            return self.write_to(out);
         }
-        Some(at)
+        let len = self.len();
+        let (eth, rest) = out.get_mut(..len)?.split_at_mut(self.eth.len());
+        copy_bytes(eth, self.eth)?;
+        copy_bytes(rest, self.tloe)?;
+        Some(len)
     }
 }
 
@@ -137,9 +161,8 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             }
         };
         // The trailer covers the final bytes, acknowledgement fields included.
-        let trailer = self.cfg.integrity.map(|c| integrity::trailer(c, tloe));
-        let trailer = trailer.as_ref().map_or(&[][..], |t| &t[..]);
-        let result = emit(&OutFrame { eth, tloe, trailer })?;
+        let check = self.cfg.integrity;
+        let result = emit(&OutFrame { eth, tloe, check })?;
         // Sent: what the frame carried is now the peer's.
         let was_nak = self.rx.nak_pending();
         if !is_open {
