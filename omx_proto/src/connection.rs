@@ -386,7 +386,9 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             Version::V1_1 => (State::Listening, V11_DEFAULT_CREDITS),
         };
         let initial = cfg.initial_tx_credits.unwrap_or(default_credits);
-        let rxc = RxCredits::new(cfg.rx_buffer_flits, default_credits);
+        // The peer's largest message fills a frame of our MTU.
+        let largest_message = u32::try_from(limits.mtu / 8).unwrap_or(u32::MAX);
+        let rxc = RxCredits::new(cfg.rx_buffer_flits, default_credits, largest_message);
         Ok(Connection {
             limits,
             state,
@@ -394,7 +396,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
             rx: RxState::new(start),
             txc: TxCredits::new(initial),
             rxc,
-            credit_deadline: if rxc.any_pending() { Some(0) } else { None },
+            credit_deadline: if rxc.worth_a_frame() { Some(0) } else { None },
             pack_deadline: None,
             close_deadline: None,
             open_seq: None,
@@ -598,7 +600,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         match self.tx.seal(&self.limits, h, eliciting) {
             Ok(s) => {
                 self.pack_deadline = None;
-                if !self.rxc.any_pending() {
+                if !self.rxc.worth_a_frame() {
                     self.credit_deadline = None;
                 }
                 Ok(s)
@@ -879,7 +881,7 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
                     self.rxc.release(m.chan, m.flits());
                     inc(&mut self.stats.msgs_rx);
                 }
-                if self.rxc.any_pending() {
+                if self.rxc.worth_a_frame() {
                     let at = now.saturating_add(self.cfg.ack_delay_ns);
                     self.credit_deadline = earliest(self.credit_deadline, Some(at));
                 }
@@ -1017,8 +1019,9 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
         self.keepalive_deadline().is_some_and(|d| now >= d)
     }
 
+    /// Whether a credit grant must go now, in a frame of its own if no other is due.
     fn credits_due(&self, now: u64) -> bool {
-        self.rxc.any_pending()
+        self.rxc.worth_a_frame()
             && (self.rxc.urgent() || self.credit_deadline.is_some_and(|d| now >= d))
     }
 

@@ -60,23 +60,38 @@ impl TxCredits {
     }
 }
 
+/// Credit owed on a channel waits for a frame that goes anyway while it is at most this
+/// fraction (1/N) of the channel's buffer ([`RxCredits::worth_a_frame`]).
+pub const QUIET_DIVISOR: u32 = 16;
+
 /// Credits we owe the peer for our receive buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RxCredits {
     pending: [u64; 5],
     buffer: [u32; 5],
+    /// Per channel, how much may stay owed without a frame of its own.
+    quiet: [u64; 5],
 }
 
 impl RxCredits {
     /// Our receive buffer sizes per channel (A..E, in flits), of which the
     /// peer already assumes `assumed` (0 in 1.0.3, 128 in 1.1): the rest is
-    /// owed from the start.
-    pub fn new(buffer: [u32; 5], assumed: u32) -> Self {
+    /// owed from the start. `largest_message` (flits) is the most one message
+    /// the peer sends can take.
+    pub fn new(buffer: [u32; 5], assumed: u32, largest_message: u32) -> Self {
         let mut pending = [0u64; 5];
-        for (p, b) in pending.iter_mut().zip(buffer.iter()) {
+        let mut quiet = [0u64; 5];
+        for ((p, q), b) in pending.iter_mut().zip(quiet.iter_mut()).zip(buffer.iter()) {
             *p = u64::from(b.saturating_sub(assumed));
+            // What the peer has then left (the buffer less what is owed) still takes
+            // its largest message: withholding that much can never stall it.
+            *q = u64::from((b / QUIET_DIVISOR).min(b.saturating_sub(largest_message)));
         }
-        RxCredits { pending, buffer }
+        RxCredits {
+            pending,
+            buffer,
+            quiet,
+        }
     }
 
     /// Records that `flits` of channel `ch` left our receive buffer (the
@@ -104,6 +119,19 @@ impl RxCredits {
             .iter()
             .zip(self.buffer.iter())
             .any(|(p, b)| *p > 0 && *p >= u64::from(*b / 2).max(1))
+    }
+
+    /// Whether some channel owes enough for a frame of its own: more than a sixteenth of its
+    /// buffer, or more than leaves room for the peer's largest message. Less rides on the
+    /// frames that go anyway (every sealed frame takes a grant): the peer keeps room for its
+    /// next message, and a remainder too small for one power-of-two grant no longer costs
+    /// frames of its own (a client's 4 KiB reads at MTU 1500 sent 0.9 credit-only frames per
+    /// read, each acknowledged by the pool).
+    pub fn worth_a_frame(&self) -> bool {
+        self.pending
+            .iter()
+            .zip(self.quiet.iter())
+            .any(|(p, q)| *p > 0 && *p > *q)
     }
 
     /// Takes the next grant: the largest power of two not above the largest
@@ -149,7 +177,7 @@ mod tests {
 
     #[test]
     fn rx_grants_powers_of_two() {
-        let mut r = RxCredits::new([1000, 0, 0, 128, 0], 0);
+        let mut r = RxCredits::new([1000, 0, 0, 128, 0], 0, 1000);
         assert!(r.urgent());
         let mut total = 0u64;
         let mut n = 0;
@@ -161,9 +189,36 @@ mod tests {
         }
         assert_eq!(total, 1000);
         assert_eq!(n, 6 + 1); // 512 256 128 64 32 8 on A, 128 on D
-        let mut r = RxCredits::new([256; 5], 128);
+        let mut r = RxCredits::new([256; 5], 128, 256);
         assert_eq!(r.pending(Channel::C), 128);
         r.release(Channel::A, 10);
         assert_eq!(r.take_grant(), Some((Channel::A, 7)));
+    }
+
+    #[test]
+    fn small_debts_wait_for_a_frame_unless_the_peer_could_stall() {
+        // A large buffer: up to a sixteenth of it waits (1024 / 16 = 64 flits).
+        let mut r = RxCredits::new([1024; 5], 1024, 187);
+        assert!(!r.worth_a_frame());
+        r.release(Channel::D, 64);
+        assert!(
+            !r.worth_a_frame(),
+            "64 of 1024 owed: the peer has 960 for a 187-flit message"
+        );
+        r.release(Channel::D, 1);
+        assert!(r.worth_a_frame());
+        // A buffer of one largest message: every flit owed could stall the peer.
+        let mut r = RxCredits::new([146; 5], 146, 146);
+        r.release(Channel::A, 1);
+        assert!(r.worth_a_frame());
+        // Between: the room for the largest message bounds the wait below the sixteenth.
+        let mut r = RxCredits::new([1000; 5], 1000, 990);
+        r.release(Channel::A, 10);
+        assert!(!r.worth_a_frame());
+        r.release(Channel::A, 1);
+        assert!(
+            r.worth_a_frame(),
+            "11 owed leaves 989 flits, less than a 990-flit message"
+        );
     }
 }

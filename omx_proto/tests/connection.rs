@@ -193,29 +193,43 @@ fn retransmit_on_timeout_and_ack_only_in_v11() {
     assert_eq!(again, lost, "byte-identical replay (ack fields unchanged)");
     assert_eq!(a.stats().frames_retx, 1);
     assert_eq!(deliver(&mut b, &again, now + 1_000), vec![7]);
-    // After the ACK delay B returns the Get's 2 credits, piggy-backing the ACK.
+    // After the ACK delay B acknowledges with an unsequenced AckOnly: the Get's 2 flits of
+    // credit are too few for a frame of their own (less than a sixteenth of B's buffer).
     assert!(drain(&mut b, now + 1_000).is_empty());
     let ack = drain(&mut b, now + 1_100);
     assert_eq!(ack.len(), 1);
     let h = header(&ack[0]);
-    assert_eq!(h.msg_type, MessageType::Normal);
+    assert_eq!(h.msg_type, MessageType::AckOnly);
     assert!(h.ack);
-    assert_eq!(h.credit_grant(), Some((Channel::A, 2)));
+    assert_eq!(h.credit_chan, 0);
     assert_eq!(
         a.on_frame(&ack[0], now + 1_100).unwrap().disposition,
-        Disposition::Accepted
+        Disposition::AckOnly
     );
     assert_eq!(a.unacked_frames(), 0);
+    assert_eq!(a.next_deadline(), None);
+    assert_eq!(
+        b.next_deadline(),
+        None,
+        "no timer for credit too small for a frame"
+    );
+    // The credit rides on B's next frame.
+    b.send(&Message::access_ack_data(7, 3, &[0x11; 8]), now + 1_200)
+        .unwrap();
+    let answer = drain(&mut b, now + 1_200);
+    assert_eq!(answer.len(), 1);
+    assert_eq!(header(&answer[0]).credit_grant(), Some((Channel::A, 2)));
+    assert_eq!(deliver(&mut a, &answer, now + 1_200), vec![7]);
     // A owes nothing back: its acknowledgement is an unsequenced AckOnly,
     // which is never retransmitted and never acknowledged itself.
-    let ao = drain(&mut a, now + 1_200);
+    let ao = drain(&mut a, now + 1_300);
     assert_eq!(ao.len(), 1);
     let h = header(&ao[0]);
     assert_eq!(h.msg_type, MessageType::AckOnly);
     assert_eq!(h.credit_chan, 0);
     assert_eq!(h.seq, a.next_tx_seq());
     assert_eq!(
-        b.on_frame(&ao[0], now + 1_200).unwrap().disposition,
+        b.on_frame(&ao[0], now + 1_300).unwrap().disposition,
         Disposition::AckOnly
     );
     assert_eq!(b.unacked_frames(), 0);
