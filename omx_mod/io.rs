@@ -6,6 +6,7 @@
 
 use crate::omx_logic::expiry::on_timeout;
 use crate::omx_logic::latency::Histogram;
+use crate::omx_logic::slots::SlotSet;
 use crate::omx_logic::sources::{
     piece_size, source_count, Answer, Source, SourceSlot, SourceTable,
 };
@@ -44,17 +45,17 @@ pub(crate) trait Sender {
 
 pub(crate) struct IoState {
     entries: KVec<Option<IoEntry>>,
-    /// Entries in use, and promised to submitters that reserved one.
-    used: usize,
+    /// Entries in use, and how many are promised to submitters that reserved one.
+    used: SlotSet,
     reserved: usize,
     /// The messages in flight, by source id (`omx_logic::sources`; id 0 is the keepalive's).
     sources: SourceTable<KVec<SourceSlot>>,
     msg_size: u32,
     next_seq: u64,
-    /// Whether an entry may have data left to send: false only after `pump` found none, until
-    /// a request is submitted or rewound (the only ways an entry gets data to send), so that
-    /// `pump`, called for every received frame, skips its scan of the table when all is sent.
-    maybe_unsent: bool,
+    /// Entries that may have data left to send: each is added when its request is submitted
+    /// or rewound (the only ways an entry gets data to send) and removed once `pump` finds it
+    /// has none, so `pump`, called for every received frame, looks at these only.
+    unsent: SlotSet,
     /// Responses matching no message in flight (reported in the node's `malformed`).
     pub(crate) stray: u64,
     /// Responses matched to a message in flight: whether the node works through its queue
@@ -100,12 +101,12 @@ impl IoState {
         let sources = SourceTable::new(slots).ok_or(EINVAL)?;
         Ok(Self {
             entries,
-            used: 0,
+            used: SlotSet::new(),
             reserved: 0,
             sources,
             msg_size: msg_size.min(MAX_MSG),
             next_seq: 0,
-            maybe_unsent: false,
+            unsent: SlotSet::new(),
             stray: 0,
             answered: 0,
             latency: Latency::default(),
@@ -114,7 +115,7 @@ impl IoState {
 
     /// Promises an entry to a submitter; false when none is left.
     pub(crate) fn reserve(&mut self) -> bool {
-        if self.used + self.reserved >= MAX_REQUESTS {
+        if self.used.len() + self.reserved >= MAX_REQUESTS {
             return false;
         }
         self.reserved += 1;
@@ -133,11 +134,12 @@ impl IoState {
         e.seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         e.answered_mark = self.answered;
-        self.maybe_unsent = true;
-        match self.entries.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
+        let free = self.used.first_absent(self.entries.len());
+        match free.and_then(|i| Some((i, self.entries.get_mut(i)?))) {
+            Some((i, slot)) => {
                 *slot = Some(e);
-                self.used += 1;
+                self.used.insert(i);
+                self.unsent.insert(i);
             }
             // Cannot happen with a reservation; never lose the request though.
             None => e.finish(false),
@@ -147,22 +149,25 @@ impl IoState {
     /// Empties entry `idx` and returns what it held.
     fn take(&mut self, idx: usize) -> Option<IoEntry> {
         let e = self.entries.get_mut(idx)?.take()?;
-        self.used = self.used.saturating_sub(1);
+        self.used.remove(idx);
+        self.unsent.remove(idx);
         Some(e)
     }
 
-    /// The oldest request with data left to send.
-    fn next_pending(&self) -> Option<usize> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                e.as_ref()
-                    .filter(|e| e.has_data_to_send())
-                    .map(|e| (i, e.seq))
-            })
-            .min_by_key(|&(_, seq)| seq)
-            .map(|(i, _)| i)
+    /// The oldest request with data left to send; entries found to have none leave `unsent`.
+    fn next_pending(&mut self) -> Option<usize> {
+        let mut oldest: Option<(usize, u64)> = None;
+        for i in self.unsent.iter() {
+            match self.entries.get(i) {
+                Some(Some(e)) if e.has_data_to_send() => {
+                    if oldest.is_none_or(|(_, seq)| e.seq < seq) {
+                        oldest = Some((i, e.seq));
+                    }
+                }
+                _ => self.unsent.remove(i),
+            }
+        }
+        oldest.map(|(i, _)| i)
     }
 
     /// Whether request `idx` has data left to send.
@@ -172,7 +177,7 @@ impl IoState {
 
     /// Sends as many messages as credits, window and source ids allow, at time `now` (ns).
     pub(crate) fn pump(&mut self, conn: &mut impl Sender, now: u64) {
-        if !self.maybe_unsent {
+        if self.unsent.is_empty() {
             return;
         }
         let mut current = None;
@@ -258,8 +263,7 @@ impl IoState {
                 }
             }
         }
-        // Every entry is sent (or failed): nothing to scan for until the next submit.
-        self.maybe_unsent = false;
+        // Every entry is sent (or failed): `next_pending` emptied `unsent`.
     }
 
     /// Completes request `idx` once nothing of it is in flight any more (at `now`, ns).
@@ -367,7 +371,7 @@ impl IoState {
     /// whole on the next connection (a Get or a PutFullData of the same data can be
     /// repeated). Requests that already got an error answer fail now.
     pub(crate) fn rewind(&mut self) {
-        self.maybe_unsent = true;
+        self.unsent = self.used;
         for idx in 0..MAX_REQUESTS {
             let failed = match self.entries.get_mut(idx) {
                 Some(Some(e)) => {

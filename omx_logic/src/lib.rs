@@ -13,6 +13,7 @@
 //! - [`mirror`]: which members may leave a mirror (the out-of-service mask).
 //! - [`sources`]: source ids of the messages in flight on a node, in generations so an answer
 //!   from an earlier connection never matches a new message; the size of each message.
+//! - [`slots`]: sets of request-table entries (free, with data left to send) as bits.
 //! - [`expiry`]: what a block-layer timeout does to a request.
 //! - [`latency`]: how long requests took on a node, in doubling buckets, and percentiles.
 //! - [`lifecycle`]: a node's state derived from its connection, I/O held across a lost
@@ -30,6 +31,7 @@ pub mod lifecycle;
 pub mod mirror;
 pub mod placement;
 pub mod region;
+pub mod slots;
 pub mod sources;
 
 pub use expiry::{on_timeout, Expiry, Extensions, MAX_EXTENSIONS, MAX_IDLE_EXTENSIONS};
