@@ -80,15 +80,16 @@ impl SkBuff {
         let skb = Self { ptr };
         // SAFETY: the buffer is fresh and has at least `headroom` bytes of tailroom.
         unsafe { sys::omx_skb_reserve(ptr.as_ptr(), headroom_int) };
-        // SAFETY: the buffer is valid and owned, and after the reserve has `len` bytes of
-        // tailroom (it was allocated with `headroom + len`), so `skb_put` does not overrun.
+        // After the reserve the buffer has `len` bytes of tailroom: it was allocated with
+        // `headroom + len`.
+        // SAFETY: the buffer is valid and owned, and `skb_put` does not overrun (above).
         let at = unsafe { sys::skb_put(ptr.as_ptr(), len_u32) }.cast::<MaybeUninit<u8>>();
         if at.is_null() {
             return Err(ENOMEM);
         }
-        // SAFETY: `skb_put` returned the `len` bytes just added to this buffer's data, which
-        // only this call can reach until it returns the buffer; `MaybeUninit` admits their
-        // uninitialised state.
+        // `skb_put` returned the `len` bytes just added to this buffer's data, which only this
+        // call can reach until it returns the buffer.
+        // SAFETY: those `len` bytes are valid and exclusive (above); `MaybeUninit` admits them uninitialised.
         let data = unsafe { core::slice::from_raw_parts_mut(at, len) };
         if !fill(data) {
             return Err(EINVAL);
