@@ -69,16 +69,21 @@ impl OutFrame<'_> {
         Some(len)
     }
 
-    /// [`OutFrame::write_to`] for an initialised buffer, with [`copy_bytes`]'s care for
-    /// userspace `memcpy` when there is no trailer.
+    /// [`OutFrame::write_to`] for an initialised buffer. Only XXH64 is computed in the copy;
+    /// otherwise the frame goes through [`copy_bytes`] (its care for userspace `memcpy`) and a
+    /// CRC-32C trailer is computed after it.
     pub fn copy_to(&self, out: &mut [u8]) -> Option<usize> {
-        if self.check.is_some() {
+        if self.check == Some(integrity::Check::Xxh64) {
             return self.write_to(out);
         }
         let len = self.len();
         let (eth, rest) = out.get_mut(..len)?.split_at_mut(self.eth.len());
+        let (tloe, trailer) = rest.split_at_mut(self.tloe.len());
         copy_bytes(eth, self.eth)?;
-        copy_bytes(rest, self.tloe)?;
+        copy_bytes(tloe, self.tloe)?;
+        if let Some(check) = self.check {
+            trailer.copy_from_slice(&integrity::trailer(check, self.tloe));
+        }
         Some(len)
     }
 }
