@@ -40,7 +40,7 @@ use super::integrity;
 use super::message_size::MAX_MESSAGE;
 use super::reliability::{RxState, SlotMeta, TimerOutcome, TxWindow};
 use super::seq::{Seq, SeqClass, MAX_WINDOW};
-use super::tilelink::{ByteOrder, Message};
+use super::tilelink::{ByteOrder, Channel, Message};
 
 pub use super::stats::Stats;
 pub use transmit::OutFrame;
@@ -877,10 +877,10 @@ impl<B: DerefMut<Target = [u8]>, M: DerefMut<Target = [SlotMeta]>> Connection<B,
                 if let Some((ch, n)) = h.credit_grant() {
                     self.txc.grant(ch, n);
                 }
-                for m in view.messages() {
-                    self.rxc.release(m.chan, m.flits());
-                    inc(&mut self.stats.msgs_rx);
+                for ch in Channel::ALL {
+                    self.rxc.release(ch, view.channel_flits(ch));
                 }
+                self.stats.msgs_rx = self.stats.msgs_rx.wrapping_add(view.message_count() as u64);
                 if self.rxc.worth_a_frame() {
                     let at = now.saturating_add(self.cfg.ack_delay_ns);
                     self.credit_deadline = earliest(self.credit_deadline, Some(at));

@@ -91,6 +91,9 @@ pub struct FrameView<'a> {
     body: &'a [u8],
     order: ByteOrder,
     count: usize,
+    /// Flits of the messages on each channel (A = 0 ... E = 4), summed by the walk that
+    /// checks the mask, so a receiver releasing credit need not decode every message again.
+    channel_flits: [usize; 5],
 }
 
 impl<'a> FrameView<'a> {
@@ -107,8 +110,8 @@ impl<'a> FrameView<'a> {
         let last = n - 1;
         let mask = read_flit(payload, last).ok_or(Error::BadLength)?;
         let body = payload.get(8..last * 8).ok_or(Error::BadLength)?;
-        let (walked, count) = walk(body, order)?;
-        if strict_mask && walked != mask {
+        let walked = walk(body, order)?;
+        if strict_mask && walked.mask != mask {
             return Err(Error::MaskMismatch);
         }
         Ok(FrameView {
@@ -116,7 +119,8 @@ impl<'a> FrameView<'a> {
             mask,
             body,
             order,
-            count,
+            count: walked.count,
+            channel_flits: walked.channel_flits,
         })
     }
 
@@ -137,7 +141,12 @@ impl<'a> FrameView<'a> {
 
     /// The frame mask recomputed from the message lengths.
     pub fn computed_mask(&self) -> u64 {
-        walk(self.body, self.order).map(|(m, _)| m).unwrap_or(0)
+        walk(self.body, self.order).map(|w| w.mask).unwrap_or(0)
+    }
+
+    /// Flits of the frame's messages on `ch` (the credit they use).
+    pub fn channel_flits(&self, ch: Channel) -> usize {
+        self.channel_flits.get(ch.index()).copied().unwrap_or(0)
     }
 
     /// Iterates over the messages in order.
@@ -163,13 +172,21 @@ impl<'a> FrameView<'a> {
     }
 }
 
-/// Walks the body; returns the frame mask implied by message lengths and the
-/// message count.
-fn walk(body: &[u8], order: ByteOrder) -> Result<(u64, usize), Error> {
+/// What a walk of a frame's body found.
+struct Walked {
+    /// The frame mask implied by the message lengths.
+    mask: u64,
+    count: usize,
+    channel_flits: [usize; 5],
+}
+
+/// Walks the body, message by message.
+fn walk(body: &[u8], order: ByteOrder) -> Result<Walked, Error> {
     let n = body.len() / 8;
     let mut pos = 0usize;
     let mut mask = 0u64;
     let mut count = 0usize;
+    let mut channel_flits = [0usize; 5];
     while pos < n {
         let w = read_flit(body, pos).ok_or(Error::Truncated)?;
         if bits(w, 62, 60) == 0 {
@@ -180,12 +197,19 @@ fn walk(body: &[u8], order: ByteOrder) -> Result<(u64, usize), Error> {
             return Err(Error::TooManyMessages);
         }
         let rest = body.get(pos * 8..).ok_or(Error::Truncated)?;
-        let (_, len) = Message::decode(rest, order)?;
+        let (msg, len) = Message::decode(rest, order)?;
         mask |= 1u64 << pos;
         count += 1;
+        if let Some(f) = channel_flits.get_mut(msg.chan.index()) {
+            *f += len;
+        }
         pos = pos.saturating_add(len);
     }
-    Ok((mask, count))
+    Ok(Walked {
+        mask,
+        count,
+        channel_flits,
+    })
 }
 
 /// Iterator over the messages of a [`FrameView`].
@@ -537,6 +561,9 @@ mod tests {
             s
         };
         assert_eq!(starts, [1, 3, 14, 15, 18]);
+        // Credit by channel: A 2 + 10 + 2 flits, D 1, E 1; padding is no one's.
+        let flits = Channel::ALL.map(|ch| v.channel_flits(ch));
+        assert_eq!(flits, [14, 0, 0, 1, 1]);
     }
 
     #[test]
