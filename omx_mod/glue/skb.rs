@@ -89,7 +89,8 @@ impl SkBuff {
         }
         // `skb_put` returned the `len` bytes just added to this buffer's data, which only this
         // call can reach until it returns the buffer.
-        // SAFETY: those `len` bytes are valid and exclusive (above); `MaybeUninit` admits them uninitialised.
+        // `MaybeUninit` admits their uninitialised state.
+        // SAFETY: those `len` bytes are valid and exclusive (above).
         let data = unsafe { core::slice::from_raw_parts_mut(at, len) };
         if !fill(data) {
             return Err(EINVAL);

@@ -108,11 +108,12 @@ impl Coalescer {
     /// should go out; call [`Coalescer::sent`] whenever they went, whatever sent them.
     pub fn on_requests(&mut self, now: u64, srtt: u64) -> Flush {
         if let Some(prev) = self.last_request {
-            if now.saturating_sub(prev) >= NEW_WORKLOAD_PAUSE_NS {
+            let since = now.saturating_sub(prev);
+            if since >= NEW_WORKLOAD_PAUSE_NS {
                 self.start_afresh();
             }
             // Capped, so that one pause does not hide the client's pace for long.
-            let sample = now.saturating_sub(prev).min(srtt.saturating_mul(4));
+            let sample = since.min(srtt.saturating_mul(4));
             self.gap = self.gap - self.gap / 8 + sample / 8;
         } else {
             self.gap = srtt;
