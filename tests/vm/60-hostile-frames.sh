@@ -44,15 +44,7 @@ fuzz_s=$((SECONDS - start))
 touch "$SHARED/fuzz-done"
 vm_wait
 
-# Data: every fio round verified, the pattern written before the storm intact.
-rounds=$(cat "$SHARED/fio-rounds")
-for j in "$SHARED"/fio-*.json; do
-	jq -e '.jobs[0].error == 0' "$j" >/dev/null || fail "fio reported an error in $j"
-done
-written=$(jq -s '[.[].jobs[0].write.io_kbytes] | add' "$SHARED"/fio-*.json)
-[ -e "$SHARED/pattern.ok" ] || fail "the pattern written before the storm did not read back"
-jq -e '.stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-final.json" >/dev/null ||
-	fail "device errors: $(cat "$SHARED/dev-final.json")"
+hostile_client_data_ok
 
 # What was sent, and what each side counted.
 delta() { # file-before file-after jq-path
@@ -77,7 +69,6 @@ n_denied=$(delta "$b" "$a" .denied)
 echo "sent $sent frames in ${fuzz_s}s ($to1 to vm1, $to2 to vm2, $bcast broadcast); $(jq -c '{spoofed, dropped, final_rate, rtt_worst_ms, rtt_samples}' "$SHARED/fuzz.json")"
 echo "omx_mod (vm1): $m_frames frames received; malformed $m_short (short/unaligned) + $m_node (from the node's MAC), unknown peer $m_unknown"
 echo "omx-node (vm2): $n_frames frames received; malformed $n_malformed, no connection $n_noconn, no region $n_noregion, duplicate/out of order $n_dup, denied $n_denied; peak RSS $(awk '{print $2, $3}' "$SHARED/node-hwm" 2>/dev/null)"
-echo "fio: $rounds verified rounds, $((written / 1024)) MiB written and verified"
 
 m_hostile=$((m_short + m_node + m_unknown))
 n_hostile=$((n_malformed + n_noconn + n_noregion + n_dup + n_denied))

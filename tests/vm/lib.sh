@@ -177,3 +177,17 @@ check_swap_run() {
 		fail "the device counted failed requests: $(cat "$SHARED/dev-after.json")"
 	! log_grep 1 'Out of memory|oom-kill|invoked oom-killer' || fail "the OOM killer ran"
 }
+
+# After guest/hostile-client.sh (60, 63): every fio round verified, the pattern written
+# before the storm intact, the device without errors; prints what fio moved.
+hostile_client_data_ok() {
+	local j written
+	for j in "$SHARED"/fio-*.json; do
+		jq -e '.jobs[0].error == 0' "$j" >/dev/null || fail "fio reported an error in $j"
+	done
+	written=$(jq -s '[.[].jobs[0].write.io_kbytes] | add' "$SHARED"/fio-*.json)
+	[ -e "$SHARED/pattern.ok" ] || fail "the pattern written before the storm did not read back"
+	jq -e '.stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-final.json" >/dev/null ||
+		fail "device errors: $(cat "$SHARED/dev-final.json")"
+	echo "fio: $(cat "$SHARED/fio-rounds") verified rounds, $((written / 1024)) MiB written and verified"
+}
