@@ -3,10 +3,11 @@
 # no omx-node running; VM 1 creates /dev/omx0 (128 MiB) on it and checks the data: a dd
 # pattern read back with O_DIRECT, fio with crc32c verification (random 4k and 64k writes
 # at iodepth 32, a 1 MiB sequential pass), a discard that must read back as zeros, and data
-# written before the link goes down (the node dies and reconnects) read back after. VM 2
-# refuses a second lending to the same client, one to its own address, a node at the
-# client's MAC and a lending to a node's MAC, reports the requests it served (`omxctl -j lend
-# show`), removes the lending and unloads the module.
+# written before the link goes down (the node dies and reconnects) read back after; once VM 2
+# removed the lending and made it again (another contents identity), a read fails instead of
+# returning the new lending's zeros. VM 2 refuses a second lending to the same client, one to
+# its own address, a node at the client's MAC and a lending to a node's MAC, reports the
+# requests it served (`omxctl -j lend show`), removes the lending and unloads the module.
 . "$(dirname "$0")/lib.sh"
 
 gcc -shared -fPIC -O2 -o "$SHARED/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
@@ -16,7 +17,7 @@ vm_start 1 "$OMX_ROOT/tests/vm/guest/lend-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/lend-pool.sh"
 vm_wait
 
-for f in dd.ok fio.ok discard.ok reconnect.ok lend-refusals.ok lend-del.ok; do
+for f in dd.ok fio.ok discard.ok reconnect.ok relend.ok lend-refusals.ok lend-del.ok; do
 	[ -e "$SHARED/$f" ] || fail "missing $f"
 done
 for j in "$SHARED"/fio-*.json; do

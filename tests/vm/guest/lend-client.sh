@@ -41,3 +41,15 @@ touch "$S/reconnect.ok"
 # The pool reads its lending while this client is still connected.
 touch "$S/io.done"
 wait_file "$S/lend.shown"
+
+# The lending made again (lend del, lend add: what a pool host's restart does): the node comes
+# back with another contents identity, and the device's I/O there fails for good instead of
+# reading the new lending's zeros.
+touch "$S/relend"
+wait_file "$S/relent"
+wait_state up
+if dd if=/dev/omx0 of=/dev/null bs=1M skip=100 count=1 iflag=direct status=none; then
+	echo "a read from a lending made again succeeded"; exit 1
+fi
+dmesg | grep -q "node 1: its memory contents were lost" || { echo "no contents-lost message"; exit 1; }
+touch "$S/relend.ok"

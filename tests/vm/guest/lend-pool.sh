@@ -20,6 +20,11 @@ touch "$S/vm2.daemon-up"
 wait_file "$S/io.done"
 "$C" -j lend show >"$S/lend.json"
 touch "$S/lend.shown"
+# Made again for the same client: new memory, new contents identity.
+wait_file "$S/relend"
+"$C" lend del "$id"
+id=$("$C" lend add eth0 "$(node_mac 1)" --size 256M)
+touch "$S/relent"
 wait_file "$S/done"
 "$C" lend show "$id"
 "$C" lend del "$id"
