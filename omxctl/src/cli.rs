@@ -72,7 +72,7 @@ pub enum Command {
     #[command(subcommand)]
     Lend(LendCommand),
 
-    /// Show all nodes and devices (like `wg show`)
+    /// Show all nodes and devices, and the memory this host lends (like `wg show`)
     #[command(after_help = "Example:\n  omxctl show\n  omxctl -j show")]
     Show,
 

@@ -250,6 +250,7 @@ fn run(action: Action, json: bool, pretty: bool) -> Result<()> {
             let o = Overview {
                 nodes: omx.node_dump()?,
                 devices: omx.dev_dump()?,
+                lendings: omx.lend_dump()?,
             };
             print(&if json {
                 show::json(&o, pretty)

@@ -138,6 +138,8 @@ impl Dev {
 pub struct Overview {
     pub nodes: Vec<Node>,
     pub devices: Vec<Dev>,
+    /// Memory this host lends from the kernel (`omxctl lend`): a pool host's view.
+    pub lendings: Vec<Lend>,
 }
 
 /// A node's counters, for `omxctl stats`.

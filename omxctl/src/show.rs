@@ -301,7 +301,8 @@ pub fn dev_detail(d: &Dev) -> String {
     out
 }
 
-/// `omxctl show`: both tables.
+/// `omxctl show`: nodes and devices, and the lendings if this host lends memory (a client
+/// host has none, and is not told about them).
 pub fn overview(o: &Overview) -> String {
     let mut out = String::new();
     if o.nodes.is_empty() {
@@ -316,6 +317,10 @@ pub fn overview(o: &Overview) -> String {
     } else {
         out.push_str("devices:\n");
         out.push_str(&indent(&devs_table(&o.devices)));
+    }
+    if !o.lendings.is_empty() {
+        out.push_str("\nlendings:\n");
+        out.push_str(&indent(&lends_table(&o.lendings)));
     }
     out
 }
@@ -434,7 +439,8 @@ pub fn event_line(e: &Event) -> String {
 mod tests {
     use super::*;
     use crate::netlink::attrs::{
-        ByteOrder, DevStats, Integrity, Latency, ModuleStats, NodeState, NodeStats, Version,
+        ByteOrder, DevStats, Integrity, Latency, LendState, LendStats, ModuleStats, NodeState,
+        NodeStats, Version,
     };
     use serde_json::json;
 
@@ -465,6 +471,23 @@ mod tests {
                 ..Default::default()
             }),
             write_latency: Some(Latency::default()),
+        }
+    }
+
+    fn lend() -> Lend {
+        Lend {
+            id: 1,
+            ifname: Some("eth1".into()),
+            ifindex: Some(3),
+            client_mac: Some([2, 0, 0, 0, 0, 1]),
+            size: Some(256 << 20),
+            state: Some(LendState::Open),
+            stats: Some(LendStats {
+                gets: 7,
+                puts: 8,
+                connections: 1,
+                ..Default::default()
+            }),
         }
     }
 
@@ -582,6 +605,7 @@ mod tests {
         let o = Overview {
             nodes: vec![node()],
             devices: vec![dev()],
+            lendings: vec![],
         };
         let v: serde_json::Value = serde_json::from_str(&json(&o, false)).unwrap();
         assert_eq!(v["nodes"][0]["id"], 1);
@@ -676,10 +700,23 @@ mod tests {
         let o = Overview {
             nodes: vec![node()],
             devices: vec![],
+            lendings: vec![],
         };
         let s = overview(&o);
         assert!(s.starts_with("nodes:\n  ID  IFACE"), "{s}");
         assert!(s.contains("devices: none"), "{s}");
+        assert!(!s.contains("lendings"), "{s}");
+        let o = Overview {
+            nodes: vec![],
+            devices: vec![],
+            lendings: vec![lend()],
+        };
+        let s = overview(&o);
+        assert!(s.contains("nodes: none"), "{s}");
+        assert!(
+            s.ends_with("\nlendings:\n  ID  IFACE  CLIENT             SIZE     STATE  GETS  PUTS  CONNECTIONS\n  1   eth1   02:00:00:00:00:01  256 MiB  open   7     8     1\n"),
+            "{s}"
+        );
         let d = node_detail(&node());
         assert!(d.contains("  interface: eth1 (ifindex 3)\n"), "{d}");
         assert!(d.contains("  transfer: 2 KiB received (9 frames), 4 KiB sent (10 frames)\n"));

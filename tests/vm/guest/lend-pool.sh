@@ -16,6 +16,9 @@ refused "pool node of this host" "$C" lend add eth0 "$(node_mac 3)" --size 64M
 "$C" node del "$node"
 touch "$S/lend-refusals.ok"
 "$C" lend show
+# `omxctl show` lists the lending beside the (absent) nodes and devices.
+grep -q '^lendings:' <<<"$("$C" show)"
+"$C" -j show | jq -e --arg m "$(node_mac 1)" '.lendings | length == 1 and .[0].client_mac == $m' >/dev/null
 touch "$S/vm2.daemon-up"
 wait_file "$S/io.done"
 "$C" -j lend show >"$S/lend.json"
