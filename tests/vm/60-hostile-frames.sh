@@ -34,12 +34,7 @@ wait_for_files "$SHARED/fuzz-go" "$SHARED/node-stats.json"
 cp "$SHARED/node-stats.json" "$SHARED/node-stats-before.json"
 echo "fuzzing: $frames frames, at most $rate/s and ${seconds}s, seed $seed ${spoof_open[*]}"
 start=$SECONDS
-"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --sniff --watch tap1,tap2 \
-	--watch-rx "$SHARED/mod-live.json:rx_frames=$(vm_mac 1)" \
-	--watch-rx "$SHARED/node-stats.json:frames_rx=$(vm_mac 2)" \
-	--target "$(vm_mac 1)=$(vm_mac 2)" --target "$(vm_mac 2)=$(vm_mac 1)" --frames "$frames" \
-	--rate "$rate" --seconds "$seconds" --stop-file "$SHARED/done" --seed "$seed" --progress 10 --summary "$SHARED/fuzz.json" "${spoof_open[@]}" >/dev/null ||
-	fail "omx-fuzz-frames failed"
+storm "$SHARED/node-stats.json:frames_rx" "$frames" "$rate" "$seconds" "$seed" "${spoof_open[@]}"
 fuzz_s=$((SECONDS - start))
 touch "$SHARED/fuzz-done"
 vm_wait

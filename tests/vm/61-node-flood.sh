@@ -29,10 +29,7 @@ vm_start 2 "$OMX_ROOT/tests/vm/guest/hostile-flood-pool.sh" "${size_mb}M,--clien
 wait_for_files "$SHARED/flood-go" "$SHARED/node-stats.json"
 cp "$SHARED/node-stats.json" "$SHARED/node-stats-before.json"
 echo "flooding for ${seconds}s at $rate frames/s"
-"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --target "$(vm_mac 2)" --flood \
-	--flood-macs 2000 --flood-as "$hostile" --rate "$rate" --seconds "$seconds" \
-	--stop-file "$SHARED/done" --summary "$SHARED/flood.json" >/dev/null ||
-	fail "omx-fuzz-frames --flood failed"
+flood "$(vm_mac 2)" "$hostile" "$rate" "$seconds"
 touch "$SHARED/flood-done"
 vms=0
 vm_wait || vms=1

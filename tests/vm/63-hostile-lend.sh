@@ -36,20 +36,11 @@ vm_start 1 "$OMX_ROOT/tests/vm/guest/hostile-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/hostile-lend-pool.sh" "$hostile"
 wait_for_files "$SHARED/fuzz-go" "$SHARED/pool-live.json"
 echo "phase 1: fuzzing at most $rate/s for ${seconds}s, seed $seed"
-"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --sniff --watch tap1,tap2 \
-	--watch-rx "$SHARED/mod-live.json:rx_frames=$(vm_mac 1)" \
-	--watch-rx "$SHARED/pool-live.json:rx_frames=$(vm_mac 2)" \
-	--target "$(vm_mac 1)=$(vm_mac 2)" --target "$(vm_mac 2)=$(vm_mac 1)" --frames 100000000 \
-	--rate "$rate" --seconds "$seconds" --stop-file "$SHARED/done" --seed "$seed" --progress 10 \
-	--summary "$SHARED/fuzz.json" >/dev/null ||
-	fail "omx-fuzz-frames failed"
+storm "$SHARED/pool-live.json:rx_frames" 100000000 "$rate" "$seconds" "$seed"
 touch "$SHARED/fuzz-over"
 wait_for_files "$SHARED/mid.ok"
 echo "phase 2: flooding at $flood_rate/s for ${flood_seconds}s"
-"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --target "$(vm_mac 2)" --flood \
-	--flood-macs 2000 --flood-as "$hostile" --rate "$flood_rate" --seconds "$flood_seconds" \
-	--stop-file "$SHARED/done" --summary "$SHARED/flood.json" >/dev/null ||
-	fail "omx-fuzz-frames --flood failed"
+flood "$(vm_mac 2)" "$hostile" "$flood_rate" "$flood_seconds"
 touch "$SHARED/fuzz-done"
 vm_wait
 

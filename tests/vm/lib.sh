@@ -191,3 +191,28 @@ hostile_client_data_ok() {
 		fail "device errors: $(cat "$SHARED/dev-final.json")"
 	echo "fio: $(cat "$SHARED/fio-rounds") verified rounds, $((written / 1024)) MiB written and verified"
 }
+
+# storm POOL_RX FRAMES RATE SECONDS SEED [OPTION...] (60, 63): omx-fuzz-frames' hostile frames
+# at VM 1 and VM 2, each with the other as the peer it trusts, paced by what they count (VM 1:
+# its module counters in $SHARED/mod-live.json; VM 2: POOL_RX, FILE:KEY), until FRAMES,
+# SECONDS or $SHARED/done; summary in $SHARED/fuzz.json.
+storm() {
+	local pool_rx=$1 frames=$2 rate=$3 seconds=$4 seed=$5
+	shift 5
+	"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --sniff --watch tap1,tap2 \
+		--watch-rx "$SHARED/mod-live.json:rx_frames=$(vm_mac 1)" --watch-rx "$pool_rx=$(vm_mac 2)" \
+		--target "$(vm_mac 1)=$(vm_mac 2)" --target "$(vm_mac 2)=$(vm_mac 1)" --frames "$frames" \
+		--rate "$rate" --seconds "$seconds" --stop-file "$SHARED/done" --seed "$seed" --progress 10 \
+		--summary "$SHARED/fuzz.json" "$@" >/dev/null ||
+		fail "omx-fuzz-frames failed"
+}
+
+# flood POOL_MAC HOSTILE_MAC RATE SECONDS (61, 63): omx-fuzz-frames --flood at POOL_MAC, as
+# HOSTILE_MAC and 2000 random MACs, until SECONDS or $SHARED/done; summary in
+# $SHARED/flood.json.
+flood() {
+	"$OMX_ROOT/target/release/omx-fuzz-frames" --iface br0 --target "$1" --flood \
+		--flood-macs 2000 --flood-as "$2" --rate "$3" --seconds "$4" \
+		--stop-file "$SHARED/done" --summary "$SHARED/flood.json" >/dev/null ||
+		fail "omx-fuzz-frames --flood failed"
+}
