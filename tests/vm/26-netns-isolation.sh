@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Network namespaces cannot touch omx_mod's pool nodes, which belong to the initial one
-# (Documentation/design.md, "Network namespaces"). VM 1 has node 1 on eth0 (VM 2's omx-node,
-# omx0 on it) and node 2 on a dummy interface. From another namespace (root with `ip netns`,
-# and an unprivileged user with `unshare -rn`):
-#   1. interfaces with the nodes' indexes created and deleted leave every node listed and
-#      omx0 doing verified I/O;
-#   2. frames with the pool node's MAC on a veth with eth0's index change nothing on the node
-#      and are counted in the module's rx_other_netns;
+# Network namespaces cannot touch omx_mod's pool nodes and lendings, which belong to the
+# initial one (Documentation/design.md, "Network namespaces"). VM 1 has node 1 on eth0 (VM 2's
+# omx-node, omx0 on it), node 2 on a dummy interface, and lends 4 MiB on eth0 to a client MAC
+# (`omxctl lend`). From another namespace (root with `ip netns`, and an unprivileged user with
+# `unshare -rn`):
+#   1. interfaces with the nodes' indexes created and deleted leave every node and the lending
+#      listed and omx0 doing verified I/O;
+#   2. frames with the pool node's MAC and with the lending's client's on a veth with eth0's
+#      index change nothing on the node, reach no lending, and are counted in the module's
+#      rx_other_netns;
 #   3. omxctl's read commands answer with the host's nodes; node add, node del and dev del
 #      fail with the kernel's message naming the initial namespace.
 # Every verdict is printed (FAIL lines) before the test fails, so one run shows them all.
@@ -42,6 +44,17 @@ delta() {
 	if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); else echo missing; fi
 }
 node1() { echo "(.nodes[] | select(.id == 1) | .stats.$1)"; }
+# one_lending FILE: the JSON lending list in FILE holds the lending of the guest script.
+one_lending() {
+	jq -e 'map({id, client_mac}) == [{"id": 1, "client_mac": "02:00:00:00:00:55"}]' "$SHARED/$1" >/dev/null 2>&1
+}
+# lend_delta FROM TO COUNTER: how much the lending's counter grew between two snapshots.
+lend_delta() {
+	local a b
+	a=$(jq ".[0].stats.$3 // 0" "$SHARED/lends-$1.json" 2>/dev/null) || a=
+	b=$(jq ".[0].stats.$3 // 0" "$SHARED/lends-$2.json" 2>/dev/null) || b=
+	if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); else echo missing; fi
+}
 MSG='omx_mod: pool nodes belong to the initial network namespace; run omxctl there (e.g. nsenter -t 1 -n omxctl ...)'
 
 check "the guest set up both nodes and omx0, and I/O worked at the start" exists io-start.ok
@@ -76,14 +89,19 @@ done
 for c in rx_malformed rx_unknown_peer rx_dropped; do
 	check "module's $c unchanged by them" [ "$(delta frames-before frames-after .module.$c)" = 0 ]
 done
+check "the lending took none of them (rx_frames +$(lend_delta frames-before frames-after rx_frames))" \
+	[ "$(lend_delta frames-before frames-after rx_frames)" = 0 ]
 check "omx0 did verified I/O after them: $(cat "$SHARED/io-frames.err" 2>/dev/null)" exists io-frames.ok
 
 # 1. Interfaces with the nodes' indexes created and deleted in other namespaces.
 check "every node is still listed after a root namespace's interfaces went away" has_nodes nodes-root-netns.json
+check "the lending is still listed after a root namespace's interfaces went away" one_lending lends-root-netns.json
 check "the unprivileged user created and deleted its interfaces: $(cat "$SHARED/unpriv-links.out" 2>/dev/null)" \
 	rc_is unpriv-links 0
 check "every node is still listed after an unprivileged namespace's interfaces went away" \
 	has_nodes nodes-unpriv-netns.json
+check "the lending is still listed after an unprivileged namespace's interfaces went away" \
+	one_lending lends-unpriv-netns.json
 check "omx0 did verified I/O at the end: $(cat "$SHARED/io-end.err" 2>/dev/null)" exists io-end.ok
 check "no node was removed (kernel log)" eval '! log_grep 1 "went away, node removed"'
 
