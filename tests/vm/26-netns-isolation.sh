@@ -35,25 +35,19 @@ has_nodes() {
 	jq -e 'if type == "object" then .nodes else . end | map({id, ifname}) ==
 		[{"id": 1, "ifname": "eth0"}, {"id": 2, "ifname": "dummy0"}]' "$SHARED/$1" >/dev/null 2>&1
 }
-# delta FROM TO JQ-PATH: how much a counter grew between two `omxctl -j stats` snapshots
-# ("missing" when a snapshot or the counter's node is missing).
+# delta FROM TO JQ-PATH [KIND]: how much a counter grew between two snapshots of KIND (stats:
+# `omxctl -j stats`, the default; lends: `omxctl -j lend show`) ("missing" when a snapshot or
+# the counter's node is missing).
 delta() {
-	local a b
-	a=$(jq "$3 // 0" "$SHARED/stats-$1.json" 2>/dev/null) || a=
-	b=$(jq "$3 // 0" "$SHARED/stats-$2.json" 2>/dev/null) || b=
+	local a b kind=${4:-stats}
+	a=$(jq "$3 // 0" "$SHARED/$kind-$1.json" 2>/dev/null) || a=
+	b=$(jq "$3 // 0" "$SHARED/$kind-$2.json" 2>/dev/null) || b=
 	if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); else echo missing; fi
 }
 node1() { echo "(.nodes[] | select(.id == 1) | .stats.$1)"; }
 # one_lending FILE: the JSON lending list in FILE holds the lending of the guest script.
 one_lending() {
 	jq -e 'map({id, client_mac}) == [{"id": 1, "client_mac": "02:00:00:00:00:55"}]' "$SHARED/$1" >/dev/null 2>&1
-}
-# lend_delta FROM TO COUNTER: how much the lending's counter grew between two snapshots.
-lend_delta() {
-	local a b
-	a=$(jq ".[0].stats.$3 // 0" "$SHARED/lends-$1.json" 2>/dev/null) || a=
-	b=$(jq ".[0].stats.$3 // 0" "$SHARED/lends-$2.json" 2>/dev/null) || b=
-	if [ -n "$a" ] && [ -n "$b" ]; then echo $((b - a)); else echo missing; fi
 }
 MSG='omx_mod: pool nodes belong to the initial network namespace; run omxctl there (e.g. nsenter -t 1 -n omxctl ...)'
 
@@ -89,8 +83,8 @@ done
 for c in rx_malformed rx_unknown_peer rx_dropped; do
 	check "module's $c unchanged by them" [ "$(delta frames-before frames-after .module.$c)" = 0 ]
 done
-check "the lending took none of them (rx_frames +$(lend_delta frames-before frames-after rx_frames))" \
-	[ "$(lend_delta frames-before frames-after rx_frames)" = 0 ]
+lend_rx=$(delta frames-before frames-after '.[0].stats.rx_frames' lends)
+check "the lending took none of them (rx_frames +$lend_rx)" [ "$lend_rx" = 0 ]
 check "omx0 did verified I/O after them: $(cat "$SHARED/io-frames.err" 2>/dev/null)" exists io-frames.ok
 
 # 1. Interfaces with the nodes' indexes created and deleted in other namespaces.
