@@ -37,7 +37,12 @@ pub(crate) fn fill_dev(msg: &mut Message<'_>, d: &Device) -> Result {
         m.put_u64(dev_stats::DISCARDS, s.discards.load(Relaxed))?;
         m.put_u64(dev_stats::ERRORS, s.errors.load(Relaxed))?;
         m.put_u64(dev_stats::IN_FLIGHT, s.in_flight.load(Relaxed))?;
-        m.put_u64(dev_stats::FAILOVERS, s.failovers.load(Relaxed))
+        m.put_u64(dev_stats::FAILOVERS, s.failovers.load(Relaxed))?;
+        m.put_u64(dev_stats::READAHEAD_HITS, s.readahead_hits.load(Relaxed))?;
+        m.put_u64(
+            dev_stats::READAHEAD_FETCHES,
+            s.readahead_fetches.load(Relaxed),
+        )
     })
 }
 

@@ -11,13 +11,16 @@
 //! Contexts: `queue_rq` runs in atomic context (blk-mq, no BLK_MQ_F_BLOCKING); requests
 //! complete from the node's receive path or timer (softirq), or fail when the node dies.
 
+pub(crate) mod ahead;
 pub(crate) mod mirror;
 
+use crate::device::ahead::Ahead;
 use crate::device::mirror::{DevObserver, DevShared, DevStats};
 use crate::glue::blk::{BlkOps, Disk, DiskParams, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::{Expiry, IoEntry, IoKind};
 use crate::node::{Node, NodeState, Reserve, Slot};
 use crate::omx_logic::placement::{copy_order, Stripe};
+use crate::omx_logic::readahead::Fetches;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -48,6 +51,7 @@ pub(crate) struct DevQueue {
     pub(crate) members: KVec<Member>,
     pub(crate) shared: Arc<DevShared>,
     pub(crate) capacity: u64,
+    ahead: Arc<Ahead>,
 }
 
 /// Where one copy of a request goes.
@@ -83,6 +87,45 @@ impl DevQueue {
         })
     }
 
+    /// Whether every copy in service of the disk byte `off` is on a node that still holds
+    /// what was placed there (not dead, contents not lost): else data read ahead from it
+    /// must not be used.
+    fn copies_current(&self, off: u64) -> bool {
+        (0..self.shared.replicas).all(|r| {
+            self.place(off, r).is_none_or(|t| {
+                !self.shared.in_service(t.member)
+                    || self
+                        .members
+                        .get(t.member)
+                        .is_some_and(|m| m.node.holds_epoch(m.epoch))
+            })
+        })
+    }
+
+    /// Sends the read-ahead's fetches, each to the first copy in service of its block;
+    /// one that cannot go now is dropped.
+    fn fetch_ahead(&self, fetches: &Fetches) {
+        for f in fetches.iter() {
+            let Ok(copies) = self.reserve(f.off, IoKind::Read) else {
+                self.ahead.cancel(f.tag);
+                continue;
+            };
+            let Some((t, slot)) = copies.copies.into_iter().flatten().next() else {
+                self.ahead.cancel(f.tag);
+                continue;
+            };
+            self.shared.stats.readahead_fetches.fetch_add(1, Relaxed);
+            slot.submit(IoEntry::fetch(
+                self.ahead.clone(),
+                f.tag,
+                self.shared.clone(),
+                t.member,
+                t.addr,
+                f.len,
+            ));
+        }
+    }
+
     fn finish_now(&self, rq: NewRequest<Self>, status: Status) {
         if status != Status::OK {
             self.shared.stats.errors.fetch_add(1, Relaxed);
@@ -92,8 +135,8 @@ impl DevQueue {
 
     /// Reserves room on the nodes a request goes to: a read's first copy in service, a
     /// write's every copy in service. A copy on a node found dead leaves the mirror if
-    /// another copy remains. `Err(true)`: some node is busy; `Err(false)`: no copy usable.
-    fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, bool> {
+    /// another copy remains.
+    fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, Refused> {
         let mut out = Copies::default();
         // A read prefers a copy whose node is up to one waiting for its node to reconnect.
         let order = copy_order(kind == IoKind::Read, self.shared.replicas, |r| {
@@ -101,20 +144,20 @@ impl DevQueue {
         });
         for r in order.into_iter().take(self.shared.replicas as usize) {
             let Some(t) = self.place(off, r) else {
-                return Err(false);
+                return Err(Refused::Unusable(None));
             };
             if !self.shared.in_service(t.member) {
                 continue;
             }
             let Some(member) = self.members.get(t.member) else {
-                return Err(false);
+                return Err(Refused::Unusable(None));
             };
             match member.node.reserve(member.epoch) {
                 Reserve::Slot(slot) => out.push(t, slot),
-                Reserve::Busy => return Err(true),
+                Reserve::Busy => return Err(Refused::Busy),
                 Reserve::Dead => {
                     if !(self.shared.replicas > 1 && self.shared.take_out(t.member)) {
-                        return Err(false);
+                        return Err(Refused::Unusable(Some(t.member)));
                     }
                 }
             }
@@ -123,10 +166,18 @@ impl DevQueue {
             }
         }
         if out.len == 0 {
-            return Err(false);
+            return Err(Refused::Unusable(None));
         }
         Ok(out)
     }
+}
+
+/// Why a request got no room.
+enum Refused {
+    /// Some node it goes to is busy: offered again later.
+    Busy,
+    /// No copy of it is usable (on the dead node of that member, when known): it fails.
+    Unusable(Option<usize>),
 }
 
 /// The (at most [`MAX_REPLICAS`]) copies a request was given room for.
@@ -180,15 +231,49 @@ impl BlkOps for DevQueue {
             self.finish_now(rq, Status::IOERR);
             return Ok(());
         }
+        let stats = &self.shared.stats;
+        let mut fetches = Fetches::default();
+        let rq = if kind == IoKind::Read {
+            if !self.copies_current(off) {
+                self.ahead.invalidate(off, len);
+            }
+            let idle = stats.in_flight.load(Relaxed) == 0;
+            let (rq, ahead) = self.ahead.read(rq, idle);
+            fetches = ahead;
+            let Some(rq) = rq else {
+                // Answered from the read-ahead buffer, or waiting there.
+                stats.reads.fetch_add(1, Relaxed);
+                stats.read_bytes.fetch_add(u64::from(len), Relaxed);
+                self.fetch_ahead(&fetches);
+                return Ok(());
+            };
+            rq
+        } else {
+            // Before it is sent: a fetch sent after it reads what it wrote (the node
+            // answers in order), one sent before is dropped when it lands.
+            self.ahead.invalidate(off, len);
+            rq
+        };
         let copies = match self.reserve(off, kind) {
             Ok(copies) => copies,
-            Err(true) => return Err(rq),
-            Err(false) => {
-                self.finish_now(rq, Status::IOERR);
+            Err(Refused::Busy) => {
+                self.fetch_ahead(&fetches);
+                return Err(rq);
+            }
+            Err(Refused::Unusable(member)) => {
+                // Counted, and reported as a failure on that node (a read that waited for
+                // the read-ahead's fetch from a node that died ends here).
+                match member {
+                    Some(m) => self.shared.count_failure(m),
+                    None => {
+                        self.shared.stats.errors.fetch_add(1, Relaxed);
+                    }
+                }
+                rq.start().complete(Status::IOERR);
+                self.fetch_ahead(&fetches);
                 return Ok(());
             }
         };
-        let stats = &self.shared.stats;
         match kind {
             IoKind::Read => {
                 stats.reads.fetch_add(1, Relaxed);
@@ -215,10 +300,15 @@ impl BlkOps for DevQueue {
                 len,
             ));
         }
+        // After the read the reader waits for.
+        self.fetch_ahead(&fetches);
         Ok(())
     }
 
     fn timeout(&self, rq: &Request<Self>) -> TimeoutAction {
+        if self.ahead.expire(rq.id()) {
+            return TimeoutAction::Done;
+        }
         // Every node a leg of it may be on.
         let mut waiting = false;
         for member in self.members.iter() {
@@ -266,11 +356,13 @@ impl Device {
             CString::try_from_fmt(kernel::fmt!("{}", name.to_str().map_err(|_| EINVAL)?))?;
         let shared = DevShared::new(own_name, member_ids, replicas, observer);
         let shared = Arc::new(shared, GFP_KERNEL)?;
+        let ahead = Ahead::new(size, shared.clone())?;
         let queue = Arc::new(
             DevQueue {
                 members,
                 shared,
                 capacity: size,
+                ahead,
             },
             GFP_KERNEL,
         )?;

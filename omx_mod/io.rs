@@ -25,7 +25,7 @@ const MAX_RELEASE: u32 = 1 << MAX_SIZE;
 pub(crate) use crate::omx_logic::expiry::Expiry;
 
 mod entry;
-pub(crate) use entry::{IoEntry, IoKind, LegOwner};
+pub(crate) use entry::{BufferSink, IoEntry, IoKind, LegOwner};
 
 /// What `pump` needs from the connection.
 pub(crate) trait Sender {
@@ -228,11 +228,9 @@ impl IoState {
                                     wire.fill(0);
                                     true
                                 }
-                                _ => rq
-                                    .read_data_into(off, piece as usize, |src, at| {
-                                        order.put_mem(wire, at, src)
-                                    })
-                                    .is_ok(),
+                                _ => rq.read_data_into(off, piece as usize, |src, at| {
+                                    order.put_mem(wire, at, src)
+                                }),
                             };
                             #[cfg(omx_mutation = "flip_write")]
                             if off == 0 {
@@ -314,15 +312,13 @@ impl IoState {
             // Straight from the frame into the pages: one copy (with the byte-order swap).
             let len = src.len as usize;
             let ok = m.data.len() == len
-                && e.rq
-                    .fill_data(src.off as usize, len, |dst, at| {
-                        m.data.copy_range_to(at, dst);
-                        #[cfg(omx_mutation = "flip_read")]
-                        if src.off == 0 && at == 0 {
-                            crate::mutation::flip_one_in_n(dst);
-                        }
-                    })
-                    .is_ok();
+                && e.rq.fill(src.off as usize, len, |dst, at| {
+                    m.data.copy_range_to(at, dst);
+                    #[cfg(omx_mutation = "flip_read")]
+                    if src.off == 0 && at == 0 {
+                        crate::mutation::flip_one_in_n(dst);
+                    }
+                });
             if !ok {
                 e.failed = true;
             }
@@ -337,7 +333,7 @@ impl IoState {
         let Some(idx) = self
             .entries
             .iter()
-            .position(|e| e.as_ref().is_some_and(|e| e.rq.id() == rq_id))
+            .position(|e| e.as_ref().is_some_and(|e| e.rq.id() == Some(rq_id)))
         else {
             return Expiry::NotHere;
         };

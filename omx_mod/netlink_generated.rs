@@ -114,6 +114,8 @@ pub(crate) mod dev_stats {
     pub(crate) const ERRORS: u16 = 6;
     pub(crate) const IN_FLIGHT: u16 = 7;
     pub(crate) const FAILOVERS: u16 = 8;
+    pub(crate) const READAHEAD_HITS: u16 = 9;
+    pub(crate) const READAHEAD_FETCHES: u16 = 10;
 }
 
 /// Attributes of the `lend` set.

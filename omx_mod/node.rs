@@ -237,6 +237,13 @@ impl Node {
     }
 
     /// The node's contents epoch, recorded by devices placed on it.
+    /// Whether the node still holds what was placed on it in `epoch`: not dead, and its
+    /// contents not lost since.
+    pub(crate) fn holds_epoch(&self, epoch: u64) -> bool {
+        let link = self.link.lock();
+        link.state != NodeState::Dead && link.epoch == epoch
+    }
+
     pub(crate) fn epoch(&self) -> u64 {
         self.link.lock().epoch
     }

@@ -20,6 +20,8 @@
 #   BENCH_BLK_CFGS="..."      only these of the blk phase (default all): link omx-1500
 #                             omx-1500-nocrc omx-1500-macsec nbd nvme-tcp zram brd disk omx-9000
 #                             (link: the raw link at MTU 1500; omx-9000 measures it at 9000 too)
+#   BENCH_SWAP_CFGS="..."     only these of the swap phase (default all): local disk zram nbd
+#                             omx-1500 omx-9000
 #   BENCH_FIO_JOBS="..."      only these fio jobs (default all, names as FIO_JOBS in
 #                             bench/guest/client.sh): randread-4k-qd1 randwrite-4k-qd1
 #                             randread-4k-qd32 randwrite-4k-qd32 read-64k-qd8 write-64k-qd8
@@ -68,7 +70,7 @@ if [ "${1:-}" != --phase ]; then
 	for j in ${BENCH_FIO_JOBS:-}; do
 		grep -qE "^(FIO_JOBS=\")?$j:" "$OMX_ROOT/bench/guest/client.sh" || die "BENCH_FIO_JOBS: no fio job $j (see FIO_JOBS in bench/guest/client.sh)"
 	done
-	partial=$([ "$quick" = 1 ] || [ -n "${BENCH_BLK_CFGS:-}${BENCH_FIO_JOBS:-}" ] || [ "$PHASES" != "blk swap" ] && echo 1 || echo 0)
+	partial=$([ "$quick" = 1 ] || [ -n "${BENCH_BLK_CFGS:-}${BENCH_SWAP_CFGS:-}${BENCH_FIO_JOBS:-}" ] || [ "$PHASES" != "blk swap" ] && echo 1 || echo 0)
 	out=${BENCH_OUT:-$([ "$partial" = 1 ] && echo "$run/report" || echo "$OMX_ROOT/Documentation/bench")}
 	tools=$run/tools
 	mkdir -p "$tools"
@@ -93,7 +95,7 @@ if [ "${1:-}" != --phase ]; then
 		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
 		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
 		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE",
-		 "phases": "$PHASES", "pool": "$POOL", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
+		 "phases": "$PHASES", "pool": "$POOL", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "swap_cfgs": "${BENCH_SWAP_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
 	EOF
 	start=$SECONDS
 	status=0
@@ -149,6 +151,7 @@ KV_MB=$KV_MB
 KV_SECS=$KV_SECS
 SWAP_MB=$SWAP_MB
 BLK_CFGS="${BENCH_BLK_CFGS:-}"
+SWAP_CFGS="${BENCH_SWAP_CFGS:-}"
 FIO_ONLY="${BENCH_FIO_JOBS:-}"
 EOF
 # The virtio-blk disk: a raw image on the host's file system, written once so that it is

@@ -48,6 +48,7 @@ snap() {
 	cat /proc/vmstat >"$R/stat/$1.vmstat"
 	ctl stat >"$R/stat/$1.pool"
 	[ -z "$node_id" ] || "$C" -j node show "$node_id" >"$R/stat/$1.omx"
+	[ -z "$node_id" ] || [ ! -b /dev/omx0 ] || "$C" -j dev show omx0 >"$R/stat/$1.dev"
 	[ -n "$node_id" ] && [[ $1 == *.b ]] && ctl nodestats >"$R/stat/$1.pool-omx"
 	return 0
 }
@@ -184,6 +185,9 @@ nvme_connect() {
 want() {
 	[ -z "${BLK_CFGS:-}" ] || [[ " $BLK_CFGS " == *" $1 "* ]]
 }
+want_swap() {
+	[ -z "${SWAP_CFGS:-}" ] || [[ " $SWAP_CFGS " == *" $1 "* ]]
+}
 
 fio_nbd() {
 	nbd-client -N bench "$POOL" /dev/nbd0 -b 4096 || { err "nbd-client failed"; return 1; }
@@ -256,23 +260,29 @@ wl_set() { # CFG DEV
 
 swap_phase() {
 	cg_setup || return
-	run_wl decode.local.100 0 none "$TOOLS/llm-decode" "$WEIGHTS_MB" "$DECODE_SECS" "$DECODE_MAX_SECS"
-	run_wl kv.local 0 none "$TOOLS/kv" "$KV_MB" "$KV_SECS"
-	wl_set disk /dev/vda
-	if echo "${SWAP_MB}M" >/sys/block/zram0/disksize; then
-		wl_set zram /dev/zram0
-		echo 1 >/sys/block/zram0/reset
-	else
-		err "zram setup failed"
+	if want_swap local; then
+		run_wl decode.local.100 0 none "$TOOLS/llm-decode" "$WEIGHTS_MB" "$DECODE_SECS" "$DECODE_MAX_SECS"
+		run_wl kv.local 0 none "$TOOLS/kv" "$KV_MB" "$KV_SECS"
 	fi
-	if nbd-client -N bench "$POOL" /dev/nbd0 -b 4096 -swap; then
-		wl_set nbd /dev/nbd0
-		nbd-client -d /dev/nbd0
-	else
-		err "nbd-client failed"
+	want_swap disk && wl_set disk /dev/vda
+	if want_swap zram; then
+		if echo "${SWAP_MB}M" >/sys/block/zram0/disksize; then
+			wl_set zram /dev/zram0
+			echo 1 >/sys/block/zram0/reset
+		else
+			err "zram setup failed"
+		fi
 	fi
-	omx_up 1500 && wl_set omx-1500 /dev/omx0 && omx_down swap-mtu1500
-	jumbo && omx_up 9000 && wl_set omx-9000 /dev/omx0 && omx_down swap-mtu9000
+	if want_swap nbd; then
+		if nbd-client -N bench "$POOL" /dev/nbd0 -b 4096 -swap; then
+			wl_set nbd /dev/nbd0
+			nbd-client -d /dev/nbd0
+		else
+			err "nbd-client failed"
+		fi
+	fi
+	want_swap omx-1500 && omx_up 1500 && wl_set omx-1500 /dev/omx0 && omx_down swap-mtu1500
+	want_swap omx-9000 && jumbo && omx_up 9000 && wl_set omx-9000 /dev/omx0 && omx_down swap-mtu9000
 }
 
 ctl ps >"$R/pool-ps-start.txt"

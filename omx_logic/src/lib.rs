@@ -9,6 +9,8 @@
 //!
 //! - [`placement`]: where each copy of a chunk lives (round-robin stripes, mirror copies on
 //!   neighbouring members), how big each member's region is, which copy a read tries first.
+//! - [`readahead`]: which blocks a device fetches ahead of a reader that waits for each read
+//!   (swap-in of a sequential scan), and which reads its buffer answers.
 //! - [`region`]: first-fit of a device's region among those already on a node.
 //! - [`mirror`]: which members may leave a mirror (the out-of-service mask).
 //! - [`sources`]: source ids of the messages in flight on a node, in generations so an answer
@@ -30,6 +32,7 @@ pub mod latency;
 pub mod lifecycle;
 pub mod mirror;
 pub mod placement;
+pub mod readahead;
 pub mod region;
 pub mod slots;
 pub mod sources;

@@ -26,6 +26,10 @@ pub(crate) struct DevStats {
     pub(crate) in_flight: AtomicU64,
     /// Reads retried on the other copy after the first failed.
     pub(crate) failovers: AtomicU64,
+    /// Reads answered from the read-ahead buffer (also counted in `reads`).
+    pub(crate) readahead_hits: AtomicU64,
+    /// Blocks fetched ahead (`omx_logic::readahead::BLOCK` bytes each).
+    pub(crate) readahead_fetches: AtomicU64,
 }
 
 /// Who hears of a device's I/O errors and members leaving its mirror (the netlink events
@@ -99,11 +103,17 @@ impl DevShared {
             }
             return LegResult::Failed;
         }
+        self.count_failure(m);
+        LegResult::Failed
+    }
+
+    /// A request failed on member `m`'s node: counted, and reported at most once a second.
+    pub(super) fn count_failure(&self, m: usize) {
         self.stats.errors.fetch_add(1, Relaxed);
         let now = now_ns();
         let last = self.last_report_ns.load(Relaxed);
         if last != 0 && now.saturating_sub(last) < ERROR_REPORT_NS {
-            return LegResult::Failed;
+            return;
         }
         if self
             .last_report_ns
@@ -112,7 +122,6 @@ impl DevShared {
         {
             self.observer.dev_error(&self.name, self.member_id(m));
         }
-        LegResult::Failed
     }
 
     /// Logs a request that timed out on node `node_id`, at most one line a second per

@@ -28,9 +28,68 @@ pub(crate) trait LegOwner: Send + Sync {
     fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult;
 }
 
+/// Where a read's data goes (a write's comes from a request).
+pub(crate) enum Dest {
+    /// A block request's pages (or one leg of it).
+    Request(Leg),
+    /// A block a device fetches ahead into its own buffer, named by the device's tag.
+    Buffer(Arc<dyn BufferSink>, u64),
+}
+
+/// A device's read-ahead buffer, filled by fetches (`device::ahead`). Any context, possibly
+/// under the node's lock.
+pub(crate) trait BufferSink: Send + Sync {
+    /// Hands `fill` the bytes `offset..offset + len` of fetch `tag`'s block, if its buffer
+    /// still waits for it (otherwise the data is dropped).
+    fn fill(&self, tag: u64, offset: usize, len: usize, fill: &mut dyn FnMut(&mut [u8]));
+    /// Fetch `tag` ended, with all its data (`ok`) or not.
+    fn done(&self, tag: u64, ok: bool);
+}
+
+impl Dest {
+    /// Writes the bytes `offset..offset + len` of a read with `fill(dst, at)`, `dst` being
+    /// the bytes from `offset + at` on (the pages of a request, a piece at a time).
+    pub(super) fn fill(
+        &mut self,
+        offset: usize,
+        len: usize,
+        mut fill: impl FnMut(&mut [u8], usize),
+    ) -> bool {
+        match self {
+            Dest::Request(rq) => rq.fill_data(offset, len, fill).is_ok(),
+            Dest::Buffer(sink, tag) => {
+                sink.fill(*tag, offset, len, &mut |dst| fill(dst, 0));
+                true
+            }
+        }
+    }
+
+    /// Hands a write's bytes `offset..offset + len` to `put(src, at)`, a piece at a time
+    /// (`Leg::read_data_into`); false if `put` did, or for a fetch (fetches only read).
+    pub(super) fn read_data_into(
+        &mut self,
+        offset: usize,
+        len: usize,
+        put: impl FnMut(&[u8], usize) -> bool,
+    ) -> bool {
+        match self {
+            Dest::Request(rq) => rq.read_data_into(offset, len, put).is_ok(),
+            Dest::Buffer(..) => false,
+        }
+    }
+
+    /// The block request's identity (a fetch has none).
+    pub(super) fn id(&self) -> Option<usize> {
+        match self {
+            Dest::Request(rq) => Some(rq.id()),
+            Dest::Buffer(..) => None,
+        }
+    }
+}
+
 /// One block request (or its leg on this node, for a mirrored write) handled by this node.
 pub(crate) struct IoEntry {
-    pub(super) rq: Leg,
+    pub(super) rq: Dest,
     /// The device's end of it (an `Arc` it already holds, so no allocation per request).
     pub(super) owner: Arc<dyn LegOwner>,
     /// Index of this node among the device's members.
@@ -70,10 +129,36 @@ impl IoEntry {
         len: u32,
     ) -> Self {
         Self {
-            rq,
+            rq: Dest::Request(rq),
             owner,
             member,
             kind,
+            addr,
+            len,
+            issued: 0,
+            outstanding: 0,
+            failed: false,
+            seq: 0,
+            started: 0,
+            extensions: Extensions::default(),
+            answered_mark: 0,
+        }
+    }
+
+    /// A fetch of `len` bytes at node address `addr` into a device's read-ahead buffer.
+    pub(crate) fn fetch(
+        sink: Arc<dyn BufferSink>,
+        tag: u64,
+        owner: Arc<dyn LegOwner>,
+        member: usize,
+        addr: u64,
+        len: u32,
+    ) -> Self {
+        Self {
+            rq: Dest::Buffer(sink, tag),
+            owner,
+            member,
+            kind: IoKind::Read,
             addr,
             len,
             issued: 0,
@@ -93,9 +178,15 @@ impl IoEntry {
 
     /// Completes the request (or leg); the device decides what a failure means.
     pub(super) fn finish(self, ok: bool) {
-        let result = self
-            .owner
-            .leg_done(self.member, self.kind == IoKind::Read, ok);
-        self.rq.complete(result);
+        match self.rq {
+            Dest::Request(rq) => {
+                let result = self
+                    .owner
+                    .leg_done(self.member, self.kind == IoKind::Read, ok);
+                rq.complete(result);
+            }
+            // A fetch is the device's own: no request to end, nothing for the mirror.
+            Dest::Buffer(sink, tag) => sink.done(tag, ok),
+        }
     }
 }

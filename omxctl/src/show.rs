@@ -297,6 +297,14 @@ pub fn dev_detail(d: &Dev) -> String {
         kv(&mut out, "errors", s.errors);
         kv(&mut out, "in flight", s.in_flight);
         kv(&mut out, "failovers", s.failovers);
+        kv(
+            &mut out,
+            "read ahead",
+            format!(
+                "{} reads answered, {} blocks fetched",
+                s.readahead_hits, s.readahead_fetches
+            ),
+        );
     }
     out
 }
@@ -619,7 +627,8 @@ mod tests {
                 "failed_nodes": [2],
                 "stats": {
                     "reads": 5, "writes": 6, "read_bytes": 0, "write_bytes": 0,
-                    "discards": 0, "errors": 0, "in_flight": 0, "failovers": 0
+                    "discards": 0, "errors": 0, "in_flight": 0, "failovers": 0,
+                    "readahead_hits": 0, "readahead_fetches": 0
                 }
             })
         );

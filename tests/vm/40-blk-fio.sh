@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The block device over one pool node: omx-node on VM 2 lends 256 MiB, VM 1 creates
-# /dev/omx0 (128 MiB) on it, writes and reads back a dd pattern, runs fio with crc32c
+# /dev/omx0 (128 MiB) on it, writes and reads back a dd pattern, reads it again 32 KiB at a
+# time (most reads answered by the read-ahead; a write after a fetch reads back), runs fio with crc32c
 # verification (random 4k/64k, read/write mix, iodepth 1 and 32), discards the whole device
 # (omx-node's RSS must fall by most of what was written, the data must read as zeros), checks
 # that rmmod is refused while the device is open, writes 32 MiB and removes the device (dev del
@@ -17,7 +18,7 @@ vm_start 1 "$OMX_ROOT/tests/vm/guest/blk-client.sh"
 vm_start 2 "$OMX_ROOT/tests/vm/guest/pool.sh"
 vm_wait
 
-for f in dd.ok fio.ok discard.ok rmmod-refused.ok dev-del-release.ok; do
+for f in dd.ok readahead.ok fio.ok discard.ok rmmod-refused.ok dev-del-release.ok; do
 	[ -e "$SHARED/$f" ] || fail "missing $f"
 done
 for j in "$SHARED"/fio-*.json; do

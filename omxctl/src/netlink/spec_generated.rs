@@ -179,6 +179,8 @@ pub mod dev_stats {
     pub const ERRORS: u16 = 6;
     pub const IN_FLIGHT: u16 = 7;
     pub const FAILOVERS: u16 = 8;
+    pub const READAHEAD_HITS: u16 = 9;
+    pub const READAHEAD_FETCHES: u16 = 10;
 }
 
 /// `lend` attribute set.
@@ -321,6 +323,8 @@ pub fn dev_stats_attr_name(kind: u16) -> Option<&'static str> {
         dev_stats::ERRORS => "errors",
         dev_stats::IN_FLIGHT => "in-flight",
         dev_stats::FAILOVERS => "failovers",
+        dev_stats::READAHEAD_HITS => "readahead-hits",
+        dev_stats::READAHEAD_FETCHES => "readahead-fetches",
         _ => return None,
     })
 }
@@ -480,6 +484,8 @@ counter_set! {
         Errors / errors = dev_stats::ERRORS,
         InFlight / in_flight = dev_stats::IN_FLIGHT,
         Failovers / failovers = dev_stats::FAILOVERS,
+        ReadaheadHits / readahead_hits = dev_stats::READAHEAD_HITS,
+        ReadaheadFetches / readahead_fetches = dev_stats::READAHEAD_FETCHES,
     }
 }
 

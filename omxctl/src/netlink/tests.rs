@@ -187,6 +187,8 @@ fn every_counter_has_its_spec_number() {
         errors: 6,
         in_flight: 7,
         failovers: 8,
+        readahead_hits: 9,
+        readahead_fetches: 10,
     };
     for a in dev_stats.to_attrs() {
         let b = emit(&a);

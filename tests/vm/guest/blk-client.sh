@@ -18,6 +18,24 @@ dd if=/dev/omx0 of=/tmp/back2 bs=1M skip=3 count=8 status=none
 cmp /tmp/pattern /tmp/back2
 touch "$S/dd.ok"
 
+# Read-ahead: a reader that waits for each read (dd, as swap-in of a sequential scan) has the
+# blocks after it fetched and its next reads answered from the device's buffer, with the
+# data the node holds; a write after the fetch reads back, never the data fetched before it.
+readahead() { "$C" -j dev show omx0 | jq -r ".stats.readahead_$1"; }
+hits=$(readahead hits)
+dd if=/dev/omx0 of=/tmp/back3 bs=32k skip=96 count=256 iflag=direct status=none
+cmp /tmp/pattern /tmp/back3
+hits=$(($(readahead hits) - hits))
+echo "read-ahead: $hits of 256 reads of 32 KiB answered from the buffer"
+[ "$hits" -ge 128 ] || { echo "only $hits of 256 sequential reads answered by the read-ahead"; exit 1; }
+# [3 MiB, 4 MiB) read: the blocks of [4 MiB, 5 MiB) are fetched; then written anew and read.
+head -c $((1 << 20)) /dev/urandom >/tmp/fresh
+dd if=/dev/omx0 of=/dev/null bs=32k skip=96 count=32 iflag=direct status=none
+dd if=/tmp/fresh of=/dev/omx0 bs=1M seek=4 oflag=direct status=none
+dd if=/dev/omx0 of=/tmp/back4 bs=32k skip=128 count=32 iflag=direct status=none
+cmp /tmp/fresh /tmp/back4 || { echo "a read after a write returned the data read ahead before it"; exit 1; }
+touch "$S/readahead.ok"
+
 # The node must refuse deletion while a device uses it.
 if "$C" node del 1; then echo "node del succeeded while omx0 uses it"; exit 1; fi
 

@@ -1,0 +1,281 @@
+//! Read-ahead for a reader that waits for each read: swap-in of a sequential scan (an LLM's
+//! weights at decode) faults a window of 8 pages at a time and waits for it, so a device
+//! whose round trip is long spends most of that time idle. When such a reader's reads
+//! follow each other, the device fetches the blocks after them into its own buffers and
+//! answers the next reads from there, as the link's bandwidth allows instead of one
+//! round trip per window.
+//!
+//! This is the bookkeeping only: which blocks a device's buffer slots hold or are fetching,
+//! which read may be answered from them, what to fetch next, and what a write makes stale.
+//! The module owns the buffers, the lock and the fetches.
+//!
+//! Correctness rests on two rules: a write (or discard, or write of zeroes) frees every
+//! slot it overlaps before it is sent, so a later read never sees older data from a slot;
+//! and a fetch's data is taken only while its slot still waits for that very fetch (a
+//! tag that changes each time a slot is given out), so a fetch overtaken by a write, or
+//! whose slot went to another block, is dropped when its answer comes.
+
+use super::placement::CHUNK;
+
+/// Bytes of one slot: a block of the device, aligned to its size (a divisor of
+/// [`CHUNK`], so a block lives on one node per copy).
+pub const BLOCK: u64 = 128 << 10;
+const _: () = assert!(CHUNK % BLOCK == 0);
+/// Slots of a device: its buffer is `SLOTS * BLOCK` bytes.
+pub const SLOTS: usize = 16;
+/// Blocks fetched ahead of the reader.
+pub const AHEAD: usize = 8;
+
+/// What a slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Nothing,
+    /// A fetch of the block is on its way.
+    Fetching,
+    /// The block's data, current (no write overlapped it since its fetch was sent).
+    Ready,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    block: u64,
+    held: Held,
+    /// Given out afresh with every fetch (`Fetch::tag`).
+    generation: u32,
+    /// When a read last touched it, for choosing which slot to reuse.
+    touched: u64,
+}
+
+/// A fetch to send: `len` bytes at the device's byte `off`, into the device buffer at
+/// `buffer_off`; its answer is handed back with `tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetch {
+    /// Names the fetch to [`Readahead::fill_target`] and [`Readahead::fetched`].
+    pub tag: u64,
+    /// Device byte of the block's start.
+    pub off: u64,
+    /// Bytes (one block).
+    pub len: u32,
+    /// Where the block's data goes in the device's buffer.
+    pub buffer_off: usize,
+}
+
+/// The fetches one read asks for (at most [`AHEAD`]).
+#[derive(Debug, Default)]
+pub struct Fetches {
+    list: [Option<Fetch>; AHEAD],
+}
+
+impl Fetches {
+    fn push(&mut self, f: Fetch) {
+        if let Some(free) = self.list.iter_mut().find(|s| s.is_none()) {
+            *free = Some(f);
+        }
+    }
+
+    /// The fetches, in block order.
+    pub fn iter(&self) -> impl Iterator<Item = Fetch> + '_ {
+        self.list.iter().flatten().copied()
+    }
+}
+
+/// What the buffer can do for a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Every byte of it is in ready slots: it is answered from the buffer
+    /// ([`Readahead::locate`]) and never sent.
+    Hit,
+    /// Every byte of it is in ready slots or on its way, at least one block into slot `.0`
+    /// by fetch `.1`: it waits for that fetch, then is looked up again.
+    Wait(usize, u64),
+    /// It goes to the node.
+    Miss,
+}
+
+/// What a read found, and the blocks to fetch now.
+#[derive(Debug)]
+pub struct ReadPlan {
+    /// Whether the buffer answers it.
+    pub answer: Answer,
+    /// Blocks to fetch now.
+    pub fetches: Fetches,
+}
+
+/// The slots of one device and the reader's stream.
+#[derive(Debug)]
+pub struct Readahead {
+    slots: [Slot; SLOTS],
+    /// Whole blocks of the device (a partial last block is never fetched).
+    blocks: u64,
+    /// Where the last read ended: a read starting there continues the stream.
+    next_off: u64,
+    /// Reads in a row that continued the stream.
+    streak: u32,
+    clock: u64,
+}
+
+impl Readahead {
+    /// The slots of a device of `capacity` bytes, all empty.
+    pub fn new(capacity: u64) -> Self {
+        Readahead {
+            slots: [Slot {
+                block: 0,
+                held: Held::Nothing,
+                generation: 0,
+                touched: 0,
+            }; SLOTS],
+            blocks: capacity / BLOCK,
+            next_off: u64::MAX,
+            streak: 0,
+            clock: 0,
+        }
+    }
+
+    /// The slot holding `block` in any state.
+    fn slot_of(&self, block: u64) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.held != Held::Nothing && s.block == block)
+    }
+
+    /// A read of `len` bytes at `off`. `idle`: nothing else of the device is in flight, so
+    /// the reader waits for this read alone. Fetches follow a read that continues the
+    /// stream of an idle reader, and every read the buffer answers.
+    pub fn read(&mut self, off: u64, len: u32, idle: bool) -> ReadPlan {
+        self.clock += 1;
+        let end = off.saturating_add(u64::from(len));
+        let answer = self.lookup(off, len);
+        if answer != Answer::Miss {
+            let clock = self.clock;
+            for s in self.slots.iter_mut() {
+                let (start, stop) = (s.block * BLOCK, (s.block + 1) * BLOCK);
+                if s.held != Held::Nothing && start < end && off < stop {
+                    s.touched = clock;
+                }
+            }
+        }
+        self.streak = if off == self.next_off {
+            self.streak.saturating_add(1)
+        } else {
+            0
+        };
+        self.next_off = end;
+        let mut fetches = Fetches::default();
+        if answer != Answer::Miss || (self.streak > 0 && idle) {
+            self.plan_after(off, end, &mut fetches);
+        }
+        ReadPlan { answer, fetches }
+    }
+
+    /// What the buffer can do for a read of `len` bytes at `off`, as it stands.
+    pub fn lookup(&self, off: u64, len: u32) -> Answer {
+        if len == 0 {
+            return Answer::Miss;
+        }
+        let end = off.saturating_add(u64::from(len));
+        let mut answer = Answer::Hit;
+        for block in off / BLOCK..=(end - 1) / BLOCK {
+            let Some(i) = self.slot_of(block) else {
+                return Answer::Miss;
+            };
+            let s = &self.slots[i];
+            if s.held == Held::Fetching && answer == Answer::Hit {
+                answer = Answer::Wait(i, tag(i, s.generation));
+            }
+        }
+        answer
+    }
+
+    /// The fetch slot `slot` waits for, if any.
+    pub fn fetching(&self, slot: usize) -> Option<u64> {
+        let s = self.slots.get(slot)?;
+        (s.held == Held::Fetching).then(|| tag(slot, s.generation))
+    }
+
+    /// Fetches for the [`AHEAD`] blocks from the one holding `end`, those not held yet.
+    fn plan_after(&mut self, off: u64, end: u64, out: &mut Fetches) {
+        let first = end / BLOCK;
+        let last = first.saturating_add(AHEAD as u64).min(self.blocks);
+        for block in first..last {
+            if self.slot_of(block).is_some() {
+                continue;
+            }
+            let Some(i) = self.victim(off / BLOCK, last) else {
+                return;
+            };
+            let clock = self.clock;
+            let s = &mut self.slots[i];
+            s.generation = s.generation.wrapping_add(1);
+            *s = Slot {
+                block,
+                held: Held::Fetching,
+                generation: s.generation,
+                touched: clock,
+            };
+            out.push(Fetch {
+                tag: tag(i, s.generation),
+                off: block * BLOCK,
+                len: BLOCK as u32,
+                buffer_off: i * BLOCK as usize,
+            });
+        }
+    }
+
+    /// A slot to fetch into: an empty one, else the least recently touched one outside the
+    /// blocks `from..to` the reader is in or about to read (blocks it read past are the
+    /// first to go).
+    fn victim(&self, from: u64, to: u64) -> Option<usize> {
+        if let Some(i) = self.slots.iter().position(|s| s.held == Held::Nothing) {
+            return Some(i);
+        }
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !(from..to).contains(&s.block))
+            .min_by_key(|(_, s)| s.touched)
+            .map(|(i, _)| i)
+    }
+
+    /// Where the byte `off` of a ready block is in the device's buffer (bytes up to the
+    /// block's end follow it there).
+    pub fn locate(&self, off: u64) -> Option<usize> {
+        let i = self.slot_of(off / BLOCK)?;
+        (self.slots[i].held == Held::Ready).then(|| i * BLOCK as usize + (off % BLOCK) as usize)
+    }
+
+    /// A write, write of zeroes or discard of `len` bytes at `off` is about to be sent:
+    /// the slots it overlaps hold stale data (or will, for fetches on their way).
+    pub fn invalidate(&mut self, off: u64, len: u32) {
+        let end = off.saturating_add(u64::from(len));
+        for s in self.slots.iter_mut() {
+            let (start, stop) = (s.block * BLOCK, (s.block + 1) * BLOCK);
+            if s.held != Held::Nothing && start < end && off < stop {
+                s.held = Held::Nothing;
+            }
+        }
+    }
+
+    /// Where the answer to fetch `tag` goes in the buffer, if its slot still waits for it.
+    pub fn fill_target(&self, tag: u64) -> Option<usize> {
+        let i = self.waiting(tag)?;
+        Some(i * BLOCK as usize)
+    }
+
+    /// Fetch `tag` ended: its block is ready if it succeeded and its slot still waits for it.
+    pub fn fetched(&mut self, tag: u64, ok: bool) {
+        if let Some(i) = self.waiting(tag) {
+            self.slots[i].held = if ok { Held::Ready } else { Held::Nothing };
+        }
+    }
+
+    /// The slot waiting for fetch `tag`.
+    fn waiting(&self, tag: u64) -> Option<usize> {
+        let i = (tag & 0xff) as usize;
+        let s = self.slots.get(i)?;
+        (s.held == Held::Fetching && u64::from(s.generation) == tag >> 8).then_some(i)
+    }
+}
+
+fn tag(slot: usize, generation: u32) -> u64 {
+    (u64::from(generation) << 8) | slot as u64
+}

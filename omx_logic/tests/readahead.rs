@@ -1,0 +1,220 @@
+//! The read-ahead bookkeeping (`omx_logic::readahead`): what a sequential reader gets
+//! fetched, which reads the buffer answers, and that a write or a late fetch never lets
+//! stale data through.
+
+use omx_logic::readahead::{Answer, Fetch, Readahead, AHEAD, BLOCK, SLOTS};
+use proptest::prelude::*;
+
+const CAP: u64 = 64 << 20;
+const WINDOW: u32 = 32 << 10;
+
+fn fetches(r: &mut Readahead, off: u64, idle: bool) -> (bool, Vec<Fetch>) {
+    let plan = r.read(off, WINDOW, idle);
+    (plan.answer == Answer::Hit, plan.fetches.iter().collect())
+}
+
+/// Completes every fetch in `f` successfully.
+fn land(r: &mut Readahead, f: &[Fetch]) {
+    for x in f {
+        assert!(r.fill_target(x.tag).is_some());
+        r.fetched(x.tag, true);
+    }
+}
+
+#[test]
+fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
+    let mut r = Readahead::new(CAP);
+    let (hit, f) = fetches(&mut r, 0, true);
+    assert!(!hit && f.is_empty(), "one read is no stream");
+    let (hit, f) = fetches(&mut r, u64::from(WINDOW), true);
+    assert!(!hit);
+    let blocks: Vec<u64> = f.iter().map(|x| x.off / BLOCK).collect();
+    assert_eq!(blocks, (0..AHEAD as u64).collect::<Vec<_>>());
+    assert!(f.iter().all(|x| u64::from(x.len) == BLOCK));
+    land(&mut r, &f);
+    // The stream's next reads are answered from the buffer, and keep the window ahead.
+    let off = 2 * u64::from(WINDOW);
+    let (hit, f) = fetches(&mut r, off, false);
+    assert!(hit && f.is_empty(), "block 0..8 already held");
+    let at = r.locate(off).unwrap();
+    let f0 = r.locate(0).unwrap();
+    assert_eq!(
+        at,
+        f0 + off as usize,
+        "bytes of a block follow each other in the buffer"
+    );
+    let mut off = off + u64::from(WINDOW);
+    let mut fetched = 0;
+    while off < 6 * BLOCK {
+        let (hit, f) = fetches(&mut r, off, false);
+        assert!(hit, "read at {off} not answered");
+        fetched += f.len();
+        land(&mut r, &f);
+        off += u64::from(WINDOW);
+    }
+    assert!(fetched > 0, "the window moved with the reader");
+}
+
+#[test]
+fn a_busy_or_random_reader_gets_nothing_fetched() {
+    let mut r = Readahead::new(CAP);
+    for i in 0..10u64 {
+        let (_, f) = fetches(&mut r, i * u64::from(WINDOW), false);
+        assert!(f.is_empty(), "a reader with other reads in flight");
+    }
+    let mut r = Readahead::new(CAP);
+    for i in 0..10u64 {
+        let (_, f) = fetches(&mut r, (i * 7919 % 1000) * 2 * u64::from(WINDOW), true);
+        assert!(f.is_empty(), "reads that do not follow each other");
+    }
+}
+
+#[test]
+fn a_write_makes_held_and_fetching_blocks_stale() {
+    let mut r = Readahead::new(CAP);
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    // Block 1 arrives, then is overwritten; block 2 is overwritten while on its way.
+    r.fetched(f[1].tag, true);
+    r.invalidate(BLOCK + 4096, 4096);
+    r.invalidate(2 * BLOCK, 4096);
+    assert_eq!(r.locate(BLOCK), None);
+    assert_eq!(
+        r.fill_target(f[2].tag),
+        None,
+        "a late fetch's data is not taken"
+    );
+    r.fetched(f[2].tag, true);
+    assert_eq!(r.locate(2 * BLOCK), None);
+    // Untouched blocks still serve.
+    r.fetched(f[3].tag, true);
+    assert!(r.locate(3 * BLOCK).is_some());
+    assert_eq!(r.read(BLOCK, WINDOW, true).answer, Answer::Miss);
+}
+
+#[test]
+fn a_read_of_a_block_on_its_way_waits_for_that_fetch() {
+    let mut r = Readahead::new(CAP);
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    // Block 0 (being fetched) and 1 (ready): waits for block 0's fetch.
+    r.fetched(f[1].tag, true);
+    let at = BLOCK - u64::from(WINDOW) / 2;
+    assert_eq!(r.read(at, WINDOW, false).answer, Answer::Wait(0, f[0].tag));
+    assert_eq!(r.fetching(0), Some(f[0].tag));
+    r.fetched(f[0].tag, true);
+    assert_eq!(r.fetching(0), None);
+    assert_eq!(r.lookup(at, WINDOW), Answer::Hit);
+    // A block neither held nor on its way: sent.
+    assert_eq!(r.lookup(20 * BLOCK, WINDOW), Answer::Miss);
+}
+
+#[test]
+fn a_failed_fetch_leaves_nothing() {
+    let mut r = Readahead::new(CAP);
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    r.fetched(f[0].tag, false);
+    assert_eq!(r.locate(0), None);
+    assert_eq!(r.read(0, WINDOW, false).answer, Answer::Miss);
+}
+
+#[test]
+fn nothing_past_the_last_whole_block_is_fetched() {
+    let cap = 3 * BLOCK + 4096;
+    let mut r = Readahead::new(cap);
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    assert_eq!(
+        f.iter().map(|x| x.off / BLOCK).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+}
+
+/// A read of `WINDOW` bytes at `off` answered from the buffer sees each block's latest
+/// version (`buffer`: what each slot's bytes hold, as (block, version)).
+fn check(
+    r: &Readahead,
+    off: u64,
+    buffer: &[Option<(u64, u32)>],
+    version: &[u32],
+) -> Result<(), TestCaseError> {
+    for page in (off..off + u64::from(WINDOW)).step_by(4096) {
+        let pos = r.locate(page);
+        prop_assert!(pos.is_some(), "a hit with byte {} not held", page);
+        let b = page / BLOCK;
+        let slot = pos.unwrap_or(0) / BLOCK as usize;
+        prop_assert_eq!(buffer[slot], Some((b, version[b as usize])));
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Against a model of the device's bytes (a version per block), whatever reads, writes
+    /// and fetch answers come in whatever order: every read the buffer answers sees the
+    /// latest version of each block it covers, and fetches only go to slots in the buffer.
+    #[test]
+    fn the_buffer_never_answers_with_stale_data(
+        ops in proptest::collection::vec((0u8..4, 0u64..96, any::<bool>(), 0usize..16), 1..300)
+    ) {
+        let blocks = 24u64;
+        let mut r = Readahead::new(blocks * BLOCK);
+        // The device's current version of each block, and what each slot's bytes hold.
+        let mut version = vec![0u32; blocks as usize];
+        let mut buffer: Vec<Option<(u64, u32)>> = vec![None; SLOTS];
+        // Fetches on their way: (fetch, the version the node answers with).
+        let mut flying: Vec<(Fetch, u32)> = Vec::new();
+        // Reads waiting for a fetch: (offset, the fetch's tag).
+        let mut waiting: Vec<(u64, u64)> = Vec::new();
+        for (op, at, idle, pick) in ops {
+            let off = at * BLOCK / 4;
+            match op {
+                0 | 1 => {
+                    let plan = r.read(off, WINDOW, idle);
+                    match plan.answer {
+                        Answer::Hit => check(&r, off, &buffer, &version)?,
+                        Answer::Wait(slot, tag) => {
+                            prop_assert_eq!(r.fetching(slot), Some(tag));
+                            waiting.push((off, tag));
+                        }
+                        Answer::Miss => {}
+                    }
+                    for f in plan.fetches.iter() {
+                        prop_assert!(f.buffer_off + f.len as usize <= SLOTS * BLOCK as usize);
+                        prop_assert_eq!(f.buffer_off % BLOCK as usize, 0);
+                        flying.push((f, version[(f.off / BLOCK) as usize]));
+                    }
+                }
+                2 => {
+                    r.invalidate(off, 4096);
+                    version[(off / BLOCK) as usize] += 1;
+                }
+                _ => {
+                    if !flying.is_empty() {
+                        let (f, v) = flying.remove(pick % flying.len());
+                        if let Some(pos) = r.fill_target(f.tag) {
+                            prop_assert_eq!(pos, f.buffer_off);
+                            buffer[pos / BLOCK as usize] = Some((f.off / BLOCK, v));
+                        }
+                        r.fetched(f.tag, pick % 5 != 0);
+                    }
+                }
+            }
+            // Reads whose fetch is no longer awaited move on, as the module does after
+            // every change.
+            let mut still = Vec::new();
+            for (off, tag) in waiting.drain(..) {
+                if (0..SLOTS).any(|i| r.fetching(i) == Some(tag)) {
+                    still.push((off, tag));
+                    continue;
+                }
+                match r.lookup(off, WINDOW) {
+                    Answer::Hit => check(&r, off, &buffer, &version)?,
+                    Answer::Wait(_, tag) => still.push((off, tag)),
+                    Answer::Miss => {}
+                }
+            }
+            waiting = still;
+        }
+    }
+}
