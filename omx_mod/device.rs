@@ -5,21 +5,23 @@
 //! never crosses a chunk; a read goes to one copy (failing over to the other), a write to
 //! every copy in service and completes when all of them acknowledged.
 //!
-//! This file places requests and drives the disk; [`mirror`] holds what the requests carry
-//! to the nodes (counters, mirror membership, the failure policy).
+//! This file drives the disk; [`copies`] places requests on the members and reserves room
+//! for them, [`mirror`] holds what the requests carry to the nodes (counters, mirror
+//! membership, the failure policy), [`ahead`] the read-ahead buffer.
 //!
 //! Contexts: `queue_rq` runs in atomic context (blk-mq, no BLK_MQ_F_BLOCKING); requests
 //! complete from the node's receive path or timer (softirq), or fail when the node dies.
 
 pub(crate) mod ahead;
+mod copies;
 pub(crate) mod mirror;
 
 use crate::device::ahead::Ahead;
+pub(crate) use crate::device::copies::Member;
+use crate::device::copies::{Layout, Refused};
 use crate::device::mirror::{DevObserver, DevShared, DevStats};
 use crate::glue::blk::{BlkOps, Disk, DiskParams, NewRequest, Op, Request, Status, TimeoutAction};
 use crate::io::{Expiry, IoEntry, IoKind};
-use crate::node::{Node, NodeState, Reserve, Slot};
-use crate::omx_logic::placement::{copy_order, Stripe};
 use crate::omx_logic::readahead::Fetches;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
@@ -37,15 +39,6 @@ const QUEUE_DEPTH: u32 = 64;
 /// request queued on a node that is alive gets a few more (`io::Expiry`).
 const TIMEOUT_MS: u32 = 30_000;
 
-/// A member node and the region of it this device owns.
-pub(crate) struct Member {
-    pub(crate) node: Arc<Node>,
-    pub(crate) base: u64,
-    pub(crate) len: u64,
-    /// The node's epoch at placement: once it died, its chunks fail with EIO for good.
-    pub(crate) epoch: u64,
-}
-
 /// What the queue callbacks need.
 pub(crate) struct DevQueue {
     pub(crate) members: KVec<Member>,
@@ -54,59 +47,19 @@ pub(crate) struct DevQueue {
     ahead: Arc<Ahead>,
 }
 
-/// Where one copy of a request goes.
-struct Target {
-    member: usize,
-    addr: u64,
-}
-
 impl DevQueue {
-    /// Member index and node address of copy `r` of the disk byte `off`
-    /// (`omx_logic::placement`).
-    fn place(&self, off: u64, r: u32) -> Option<Target> {
-        let p = Stripe {
-            members: self.members.len(),
-            replicas: self.shared.replicas,
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            members: &self.members,
+            shared: &self.shared,
         }
-        .place(off, r)?;
-        let m = self.members.get(p.member)?;
-        Some(Target {
-            member: p.member,
-            addr: p.addr(m.base, m.len)?,
-        })
-    }
-
-    /// Whether copy `r` of the disk byte `off` is in service on a node that is up.
-    fn serving(&self, off: u64, r: u32) -> bool {
-        self.place(off, r).is_some_and(|t| {
-            self.shared.in_service(t.member)
-                && self
-                    .members
-                    .get(t.member)
-                    .is_some_and(|m| m.node.state() == NodeState::Up)
-        })
-    }
-
-    /// Whether every copy in service of the disk byte `off` is on a node that still holds
-    /// what was placed there (not dead, contents not lost): else data read ahead from it
-    /// must not be used.
-    fn copies_current(&self, off: u64) -> bool {
-        (0..self.shared.replicas).all(|r| {
-            self.place(off, r).is_none_or(|t| {
-                !self.shared.in_service(t.member)
-                    || self
-                        .members
-                        .get(t.member)
-                        .is_some_and(|m| m.node.holds_epoch(m.epoch))
-            })
-        })
     }
 
     /// Sends the read-ahead's fetches, each to the first copy in service of its block;
     /// one that cannot go now is dropped.
     fn fetch_ahead(&self, fetches: &Fetches) {
         for f in fetches.iter() {
-            let Ok(copies) = self.reserve(f.off, IoKind::Read) else {
+            let Ok(copies) = self.layout().reserve(f.off, IoKind::Read) else {
                 self.ahead.cancel(f.tag);
                 continue;
             };
@@ -131,68 +84,6 @@ impl DevQueue {
             self.shared.stats.errors.fetch_add(1, Relaxed);
         }
         rq.start().complete(status);
-    }
-
-    /// Reserves room on the nodes a request goes to: a read's first copy in service, a
-    /// write's every copy in service. A copy on a node found dead leaves the mirror if
-    /// another copy remains.
-    fn reserve<'a>(&'a self, off: u64, kind: IoKind) -> Result<Copies<'a>, Refused> {
-        let mut out = Copies::default();
-        // A read prefers a copy whose node is up to one waiting for its node to reconnect.
-        let order = copy_order(kind == IoKind::Read, self.shared.replicas, |r| {
-            self.serving(off, r)
-        });
-        for r in order.into_iter().take(self.shared.replicas as usize) {
-            let Some(t) = self.place(off, r) else {
-                return Err(Refused::Unusable(None));
-            };
-            if !self.shared.in_service(t.member) {
-                continue;
-            }
-            let Some(member) = self.members.get(t.member) else {
-                return Err(Refused::Unusable(None));
-            };
-            match member.node.reserve(member.epoch) {
-                Reserve::Slot(slot) => out.push(t, slot),
-                Reserve::Busy => return Err(Refused::Busy),
-                Reserve::Dead => {
-                    if !(self.shared.replicas > 1 && self.shared.take_out(t.member)) {
-                        return Err(Refused::Unusable(Some(t.member)));
-                    }
-                }
-            }
-            if kind == IoKind::Read && out.len > 0 {
-                break;
-            }
-        }
-        if out.len == 0 {
-            return Err(Refused::Unusable(None));
-        }
-        Ok(out)
-    }
-}
-
-/// Why a request got no room.
-enum Refused {
-    /// Some node it goes to is busy: offered again later.
-    Busy,
-    /// No copy of it is usable (on the dead node of that member, when known): it fails.
-    Unusable(Option<usize>),
-}
-
-/// The (at most [`MAX_REPLICAS`]) copies a request was given room for.
-#[derive(Default)]
-struct Copies<'a> {
-    copies: [Option<(Target, Slot<'a>)>; MAX_REPLICAS as usize],
-    len: usize,
-}
-
-impl<'a> Copies<'a> {
-    fn push(&mut self, t: Target, slot: Slot<'a>) {
-        if let Some(c) = self.copies.get_mut(self.len) {
-            *c = Some((t, slot));
-            self.len += 1;
-        }
     }
 }
 
@@ -234,7 +125,7 @@ impl BlkOps for DevQueue {
         let stats = &self.shared.stats;
         let mut fetches = Fetches::default();
         let rq = if kind == IoKind::Read {
-            if !self.copies_current(off) {
+            if !self.layout().copies_current(off) {
                 self.ahead.invalidate(off, len);
             }
             let idle = stats.in_flight.load(Relaxed) == 0;
@@ -254,7 +145,7 @@ impl BlkOps for DevQueue {
             self.ahead.invalidate(off, len);
             rq
         };
-        let copies = match self.reserve(off, kind) {
+        let copies = match self.layout().reserve(off, kind) {
             Ok(copies) => copies,
             Err(Refused::Busy) => {
                 self.fetch_ahead(&fetches);
