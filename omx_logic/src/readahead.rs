@@ -79,24 +79,14 @@ impl Fetches {
     }
 }
 
-/// What the buffer can do for a read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    /// Every byte of it is in ready slots: it is answered from the buffer
-    /// ([`Readahead::locate`]) and never sent.
-    Hit,
-    /// Every byte of it is in ready slots or on its way, at least one block into slot `.0`
-    /// by fetch `.1`: it waits for that fetch, then is looked up again.
-    Wait(usize, u64),
-    /// It goes to the node.
-    Miss,
-}
-
 /// What a read found, and the blocks to fetch now.
 #[derive(Debug)]
 pub struct ReadPlan {
-    /// Whether the buffer answers it.
-    pub answer: Answer,
+    /// Whether every byte of it is in ready slots: it is answered from the buffer
+    /// ([`Readahead::locate`]) and never sent. A read of a block still on its way is sent
+    /// (waiting for the fetch would need the block layer's requeue work to send it when
+    /// the fetch fails, and that work may not run while the reader's fault spins).
+    pub hit: bool,
     /// Blocks to fetch now.
     pub fetches: Fetches,
 }
@@ -144,12 +134,12 @@ impl Readahead {
     pub fn read(&mut self, off: u64, len: u32, idle: bool) -> ReadPlan {
         self.clock += 1;
         let end = off.saturating_add(u64::from(len));
-        let answer = self.lookup(off, len);
-        if answer != Answer::Miss {
+        let hit = self.all_ready(off, len);
+        if hit {
             let clock = self.clock;
             for s in self.slots.iter_mut() {
                 let (start, stop) = (s.block * BLOCK, (s.block + 1) * BLOCK);
-                if s.held != Held::Nothing && start < end && off < stop {
+                if s.held == Held::Ready && start < end && off < stop {
                     s.touched = clock;
                 }
             }
@@ -161,46 +151,36 @@ impl Readahead {
         };
         self.next_off = end;
         let mut fetches = Fetches::default();
-        if answer != Answer::Miss || (self.streak > 0 && idle) {
+        if hit || (self.streak > 0 && idle) {
             self.plan_after(off, end, &mut fetches);
         }
-        ReadPlan { answer, fetches }
+        ReadPlan { hit, fetches }
     }
 
-    /// What the buffer can do for a read of `len` bytes at `off`, as it stands.
-    pub fn lookup(&self, off: u64, len: u32) -> Answer {
-        if len == 0 {
-            return Answer::Miss;
-        }
-        let end = off.saturating_add(u64::from(len));
-        let mut answer = Answer::Hit;
-        for block in off / BLOCK..=(end - 1) / BLOCK {
-            let Some(i) = self.slot_of(block) else {
-                return Answer::Miss;
-            };
-            let s = &self.slots[i];
-            if s.held == Held::Fetching && answer == Answer::Hit {
-                answer = Answer::Wait(i, tag(i, s.generation));
-            }
-        }
-        answer
+    /// Whether every byte of a read of `len` bytes at `off` is in ready slots.
+    fn all_ready(&self, off: u64, len: u32) -> bool {
+        let Some(last) = off.saturating_add(u64::from(len)).checked_sub(1) else {
+            return false;
+        };
+        len > 0
+            && (off / BLOCK..=last / BLOCK).all(|b| {
+                self.slot_of(b)
+                    .is_some_and(|i| self.slots[i].held == Held::Ready)
+            })
     }
 
-    /// The fetch slot `slot` waits for, if any.
-    pub fn fetching(&self, slot: usize) -> Option<u64> {
-        let s = self.slots.get(slot)?;
-        (s.held == Held::Fetching).then(|| tag(slot, s.generation))
-    }
-
-    /// Fetches for the [`AHEAD`] blocks from the one holding `end`, those not held yet.
+    /// Fetches for the [`AHEAD`] blocks from the one holding byte `end` on, those not held
+    /// yet.
     fn plan_after(&mut self, off: u64, end: u64, out: &mut Fetches) {
-        let first = end / BLOCK;
-        let last = first.saturating_add(AHEAD as u64).min(self.blocks);
-        for block in first..last {
+        let mut path = [u64::MAX; AHEAD];
+        for (p, block) in path.iter_mut().zip(end / BLOCK..self.blocks) {
+            *p = block;
+        }
+        for block in path.into_iter().filter(|&b| b != u64::MAX) {
             if self.slot_of(block).is_some() {
                 continue;
             }
-            let Some(i) = self.victim(off / BLOCK, last) else {
+            let Some(i) = self.victim(off / BLOCK, &path) else {
                 return;
             };
             let clock = self.clock;
@@ -221,17 +201,17 @@ impl Readahead {
         }
     }
 
-    /// A slot to fetch into: an empty one, else the least recently touched one outside the
-    /// blocks `from..to` the reader is in or about to read (blocks it read past are the
-    /// first to go).
-    fn victim(&self, from: u64, to: u64) -> Option<usize> {
+    /// A slot to fetch into: an empty one, else the least recently touched one holding
+    /// neither the reader's block `current` nor one of the blocks it reads next (`path`):
+    /// blocks it read past are the first to go.
+    fn victim(&self, current: u64, path: &[u64]) -> Option<usize> {
         if let Some(i) = self.slots.iter().position(|s| s.held == Held::Nothing) {
             return Some(i);
         }
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| !(from..to).contains(&s.block))
+            .filter(|(_, s)| s.block != current && !path.contains(&s.block))
             .min_by_key(|(_, s)| s.touched)
             .map(|(i, _)| i)
     }

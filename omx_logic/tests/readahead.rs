@@ -2,19 +2,25 @@
 //! fetched, which reads the buffer answers, and that a write or a late fetch never lets
 //! stale data through.
 
-use omx_logic::readahead::{Answer, Fetch, Readahead, AHEAD, BLOCK, SLOTS};
+use omx_logic::readahead::{Fetch, Readahead, AHEAD, BLOCK, SLOTS};
+
+type Plan = Readahead;
+
+fn new(capacity: u64) -> Plan {
+    Readahead::new(capacity)
+}
 use proptest::prelude::*;
 
 const CAP: u64 = 64 << 20;
 const WINDOW: u32 = 32 << 10;
 
-fn fetches(r: &mut Readahead, off: u64, idle: bool) -> (bool, Vec<Fetch>) {
+fn fetches(r: &mut Plan, off: u64, idle: bool) -> (bool, Vec<Fetch>) {
     let plan = r.read(off, WINDOW, idle);
-    (plan.answer == Answer::Hit, plan.fetches.iter().collect())
+    (plan.hit, plan.fetches.iter().collect())
 }
 
 /// Completes every fetch in `f` successfully.
-fn land(r: &mut Readahead, f: &[Fetch]) {
+fn land(r: &mut Plan, f: &[Fetch]) {
     for x in f {
         assert!(r.fill_target(x.tag).is_some());
         r.fetched(x.tag, true);
@@ -23,7 +29,7 @@ fn land(r: &mut Readahead, f: &[Fetch]) {
 
 #[test]
 fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
-    let mut r = Readahead::new(CAP);
+    let mut r = new(CAP);
     let (hit, f) = fetches(&mut r, 0, true);
     assert!(!hit && f.is_empty(), "one read is no stream");
     let (hit, f) = fetches(&mut r, u64::from(WINDOW), true);
@@ -57,12 +63,12 @@ fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
 
 #[test]
 fn a_busy_or_random_reader_gets_nothing_fetched() {
-    let mut r = Readahead::new(CAP);
+    let mut r = new(CAP);
     for i in 0..10u64 {
         let (_, f) = fetches(&mut r, i * u64::from(WINDOW), false);
         assert!(f.is_empty(), "a reader with other reads in flight");
     }
-    let mut r = Readahead::new(CAP);
+    let mut r = new(CAP);
     for i in 0..10u64 {
         let (_, f) = fetches(&mut r, (i * 7919 % 1000) * 2 * u64::from(WINDOW), true);
         assert!(f.is_empty(), "reads that do not follow each other");
@@ -71,7 +77,7 @@ fn a_busy_or_random_reader_gets_nothing_fetched() {
 
 #[test]
 fn a_write_makes_held_and_fetching_blocks_stale() {
-    let mut r = Readahead::new(CAP);
+    let mut r = new(CAP);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
     // Block 1 arrives, then is overwritten; block 2 is overwritten while on its way.
@@ -89,40 +95,36 @@ fn a_write_makes_held_and_fetching_blocks_stale() {
     // Untouched blocks still serve.
     r.fetched(f[3].tag, true);
     assert!(r.locate(3 * BLOCK).is_some());
-    assert_eq!(r.read(BLOCK, WINDOW, true).answer, Answer::Miss);
+    assert!(!r.read(BLOCK, WINDOW, true).hit);
 }
 
 #[test]
-fn a_read_of_a_block_on_its_way_waits_for_that_fetch() {
-    let mut r = Readahead::new(CAP);
+fn a_read_of_a_block_on_its_way_is_sent() {
+    let mut r = new(CAP);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
-    // Block 0 (being fetched) and 1 (ready): waits for block 0's fetch.
+    // Block 0 (being fetched) and 1 (ready): sent; once block 0 landed, answered.
     r.fetched(f[1].tag, true);
     let at = BLOCK - u64::from(WINDOW) / 2;
-    assert_eq!(r.read(at, WINDOW, false).answer, Answer::Wait(0, f[0].tag));
-    assert_eq!(r.fetching(0), Some(f[0].tag));
+    assert!(!r.read(at, WINDOW, false).hit);
     r.fetched(f[0].tag, true);
-    assert_eq!(r.fetching(0), None);
-    assert_eq!(r.lookup(at, WINDOW), Answer::Hit);
-    // A block neither held nor on its way: sent.
-    assert_eq!(r.lookup(20 * BLOCK, WINDOW), Answer::Miss);
+    assert!(r.read(at, WINDOW, false).hit);
 }
 
 #[test]
 fn a_failed_fetch_leaves_nothing() {
-    let mut r = Readahead::new(CAP);
+    let mut r = new(CAP);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
     r.fetched(f[0].tag, false);
     assert_eq!(r.locate(0), None);
-    assert_eq!(r.read(0, WINDOW, false).answer, Answer::Miss);
+    assert!(!r.read(0, WINDOW, false).hit);
 }
 
 #[test]
 fn nothing_past_the_last_whole_block_is_fetched() {
     let cap = 3 * BLOCK + 4096;
-    let mut r = Readahead::new(cap);
+    let mut r = new(cap);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
     assert_eq!(
@@ -134,7 +136,7 @@ fn nothing_past_the_last_whole_block_is_fetched() {
 /// A read of `WINDOW` bytes at `off` answered from the buffer sees each block's latest
 /// version (`buffer`: what each slot's bytes hold, as (block, version)).
 fn check(
-    r: &Readahead,
+    r: &Plan,
     off: u64,
     buffer: &[Option<(u64, u32)>],
     version: &[u32],
@@ -158,26 +160,19 @@ proptest! {
         ops in proptest::collection::vec((0u8..4, 0u64..96, any::<bool>(), 0usize..16), 1..300)
     ) {
         let blocks = 24u64;
-        let mut r = Readahead::new(blocks * BLOCK);
+        let mut r = new(blocks * BLOCK);
         // The device's current version of each block, and what each slot's bytes hold.
         let mut version = vec![0u32; blocks as usize];
         let mut buffer: Vec<Option<(u64, u32)>> = vec![None; SLOTS];
         // Fetches on their way: (fetch, the version the node answers with).
         let mut flying: Vec<(Fetch, u32)> = Vec::new();
-        // Reads waiting for a fetch: (offset, the fetch's tag).
-        let mut waiting: Vec<(u64, u64)> = Vec::new();
         for (op, at, idle, pick) in ops {
             let off = at * BLOCK / 4;
             match op {
                 0 | 1 => {
                     let plan = r.read(off, WINDOW, idle);
-                    match plan.answer {
-                        Answer::Hit => check(&r, off, &buffer, &version)?,
-                        Answer::Wait(slot, tag) => {
-                            prop_assert_eq!(r.fetching(slot), Some(tag));
-                            waiting.push((off, tag));
-                        }
-                        Answer::Miss => {}
+                    if plan.hit {
+                        check(&r, off, &buffer, &version)?;
                     }
                     for f in plan.fetches.iter() {
                         prop_assert!(f.buffer_off + f.len as usize <= SLOTS * BLOCK as usize);
@@ -200,21 +195,6 @@ proptest! {
                     }
                 }
             }
-            // Reads whose fetch is no longer awaited move on, as the module does after
-            // every change.
-            let mut still = Vec::new();
-            for (off, tag) in waiting.drain(..) {
-                if (0..SLOTS).any(|i| r.fetching(i) == Some(tag)) {
-                    still.push((off, tag));
-                    continue;
-                }
-                match r.lookup(off, WINDOW) {
-                    Answer::Hit => check(&r, off, &buffer, &version)?,
-                    Answer::Wait(_, tag) => still.push((off, tag)),
-                    Answer::Miss => {}
-                }
-            }
-            waiting = still;
         }
     }
 }
