@@ -101,6 +101,11 @@ pub struct Readahead {
     next_off: u64,
     /// Reads in a row that continued the stream.
     streak: u32,
+    /// Whether a read of the stream came while other I/O was in flight: its reader keeps
+    /// reads queued (fio at QD8, a 1 MiB `dd` split into requests) and has its own
+    /// parallelism, which read-ahead would only replace by a smaller one (64 KiB reads at
+    /// QD8 and MTU 1500: 91 MB/s without, 70 with). Until the stream breaks.
+    queued: bool,
     clock: u64,
 }
 
@@ -117,6 +122,7 @@ impl Readahead {
             blocks: capacity / BLOCK,
             next_off: u64::MAX,
             streak: 0,
+            queued: false,
             clock: 0,
         }
     }
@@ -130,7 +136,8 @@ impl Readahead {
 
     /// A read of `len` bytes at `off`. `idle`: nothing else of the device is in flight, so
     /// the reader waits for this read alone. Fetches follow a read that continues the
-    /// stream of an idle reader, and every read the buffer answers.
+    /// stream of an idle reader, and every read the buffer answers, unless a read of the
+    /// stream came while others were in flight.
     pub fn read(&mut self, off: u64, len: u32, idle: bool) -> ReadPlan {
         self.clock += 1;
         let end = off.saturating_add(u64::from(len));
@@ -144,14 +151,16 @@ impl Readahead {
                 }
             }
         }
-        self.streak = if off == self.next_off {
-            self.streak.saturating_add(1)
+        if off == self.next_off {
+            self.streak = self.streak.saturating_add(1);
+            self.queued |= !idle && !hit;
         } else {
-            0
-        };
+            self.streak = 0;
+            self.queued = !idle && !hit;
+        }
         self.next_off = end;
         let mut fetches = Fetches::default();
-        if hit || (self.streak > 0 && idle) {
+        if !self.queued && (hit || (self.streak > 0 && idle)) {
             self.plan_after(off, end, &mut fetches);
         }
         ReadPlan { hit, fetches }

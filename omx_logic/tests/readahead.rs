@@ -62,6 +62,28 @@ fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
 }
 
 #[test]
+fn a_reader_that_keeps_reads_queued_gets_nothing_fetched() {
+    let mut r = new(CAP);
+    // Idle at first (nothing in flight yet), then reads queued behind each other.
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    assert!(!f.is_empty());
+    let (_, f) = fetches(&mut r, 2 * u64::from(WINDOW), false);
+    assert!(f.is_empty());
+    for i in 3..20u64 {
+        let (_, f) = fetches(&mut r, i * u64::from(WINDOW), true);
+        assert!(
+            f.is_empty(),
+            "read {i}: the stream once came with reads queued"
+        );
+    }
+    // A new stream starts afresh.
+    fetches(&mut r, 100 * BLOCK, true);
+    let (_, f) = fetches(&mut r, 100 * BLOCK + u64::from(WINDOW), true);
+    assert!(!f.is_empty());
+}
+
+#[test]
 fn a_busy_or_random_reader_gets_nothing_fetched() {
     let mut r = new(CAP);
     for i in 0..10u64 {
