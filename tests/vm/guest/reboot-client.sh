@@ -34,7 +34,8 @@ import os, time
 b = bytearray(48 << 20)
 for i in range(0, len(b), 4096):
     b[i] = 0xA5
-open("/tmp/hog.pid", "w").write(str(os.getpid()))
+open("/tmp/hog.pid.new", "w").write(str(os.getpid()))
+os.rename("/tmp/hog.pid.new", "/tmp/hog.pid")
 time.sleep(600)' &
 	wait_file /tmp/hog.pid
 	used=$(awk '$1 == "/dev/omx0" { print $4 }' /proc/swaps)
