@@ -128,21 +128,7 @@ impl IoEntry {
         addr: u64,
         len: u32,
     ) -> Self {
-        Self {
-            rq: Dest::Request(rq),
-            owner,
-            member,
-            kind,
-            addr,
-            len,
-            issued: 0,
-            outstanding: 0,
-            failed: false,
-            seq: 0,
-            started: 0,
-            extensions: Extensions::default(),
-            answered_mark: 0,
-        }
+        Self::with_dest(Dest::Request(rq), owner, member, kind, addr, len)
     }
 
     /// A fetch of `len` bytes at node address `addr` into a device's read-ahead buffer.
@@ -154,11 +140,29 @@ impl IoEntry {
         addr: u64,
         len: u32,
     ) -> Self {
-        Self {
-            rq: Dest::Buffer(sink, tag),
+        Self::with_dest(
+            Dest::Buffer(sink, tag),
             owner,
             member,
-            kind: IoKind::Read,
+            IoKind::Read,
+            addr,
+            len,
+        )
+    }
+
+    fn with_dest(
+        rq: Dest,
+        owner: Arc<dyn LegOwner>,
+        member: usize,
+        kind: IoKind,
+        addr: u64,
+        len: u32,
+    ) -> Self {
+        Self {
+            rq,
+            owner,
+            member,
+            kind,
             addr,
             len,
             issued: 0,
