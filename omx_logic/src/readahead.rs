@@ -151,16 +151,19 @@ impl Readahead {
                 }
             }
         }
+        // A read sent while others are in flight: its stream keeps reads queued.
+        let queued = !idle && !hit;
         if off == self.next_off {
             self.streak = self.streak.saturating_add(1);
-            self.queued |= !idle && !hit;
+            self.queued |= queued;
         } else {
             self.streak = 0;
-            self.queued = !idle && !hit;
+            self.queued = queued;
         }
         self.next_off = end;
         let mut fetches = Fetches::default();
-        if !self.queued && (hit || (self.streak > 0 && idle)) {
+        // (A read that is neither idle nor a hit marked its stream queued just above.)
+        if !self.queued && (hit || self.streak > 0) {
             self.plan_after(off, end, &mut fetches);
         }
         ReadPlan { hit, fetches }

@@ -19,6 +19,15 @@ fn fetches(r: &mut Plan, off: u64, idle: bool) -> (bool, Vec<Fetch>) {
     (plan.hit, plan.fetches.iter().collect())
 }
 
+/// A device whose reader read two windows one after the other, idle: the fetches of the
+/// blocks from 0 on that asked for (none landed yet).
+fn streaming() -> (Plan, Vec<Fetch>) {
+    let mut r = new(CAP);
+    fetches(&mut r, 0, true);
+    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    (r, f)
+}
+
 /// Completes every fetch in `f` successfully.
 fn land(r: &mut Plan, f: &[Fetch]) {
     for x in f {
@@ -99,9 +108,7 @@ fn a_busy_or_random_reader_gets_nothing_fetched() {
 
 #[test]
 fn a_write_makes_held_and_fetching_blocks_stale() {
-    let mut r = new(CAP);
-    fetches(&mut r, 0, true);
-    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    let (mut r, f) = streaming();
     // Block 1 arrives, then is overwritten; block 2 is overwritten while on its way.
     r.fetched(f[1].tag, true);
     r.invalidate(BLOCK + 4096, 4096);
@@ -122,9 +129,7 @@ fn a_write_makes_held_and_fetching_blocks_stale() {
 
 #[test]
 fn a_read_of_a_block_on_its_way_is_sent() {
-    let mut r = new(CAP);
-    fetches(&mut r, 0, true);
-    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    let (mut r, f) = streaming();
     // Block 0 (being fetched) and 1 (ready): sent; once block 0 landed, answered.
     r.fetched(f[1].tag, true);
     let at = BLOCK - u64::from(WINDOW) / 2;
@@ -135,9 +140,7 @@ fn a_read_of_a_block_on_its_way_is_sent() {
 
 #[test]
 fn a_failed_fetch_leaves_nothing() {
-    let mut r = new(CAP);
-    fetches(&mut r, 0, true);
-    let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
+    let (mut r, f) = streaming();
     r.fetched(f[0].tag, false);
     assert_eq!(r.locate(0), None);
     assert!(!r.read(0, WINDOW, false).hit);
