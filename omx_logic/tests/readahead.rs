@@ -50,7 +50,7 @@ fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
     // The stream's next reads are answered from the buffer, and keep the window ahead.
     let off = 2 * u64::from(WINDOW);
     let (hit, f) = fetches(&mut r, off, false);
-    assert!(hit && f.is_empty(), "block 0..8 already held");
+    assert!(hit && f.is_empty(), "the blocks ahead are already held");
     let at = r.locate(off).unwrap();
     let f0 = r.locate(0).unwrap();
     assert_eq!(
@@ -109,22 +109,21 @@ fn a_busy_or_random_reader_gets_nothing_fetched() {
 #[test]
 fn a_write_makes_held_and_fetching_blocks_stale() {
     let (mut r, f) = streaming();
-    // Block 1 arrives, then is overwritten; block 2 is overwritten while on its way.
-    r.fetched(f[1].tag, true);
+    // Block 0 arrives; block 1 is overwritten while on its way.
+    r.fetched(f[0].tag, true);
     r.invalidate(BLOCK + 4096, 4096);
-    r.invalidate(2 * BLOCK, 4096);
-    assert_eq!(r.locate(BLOCK), None);
     assert_eq!(
-        r.fill_target(f[2].tag),
+        r.fill_target(f[1].tag),
         None,
         "a late fetch's data is not taken"
     );
-    r.fetched(f[2].tag, true);
-    assert_eq!(r.locate(2 * BLOCK), None);
-    // Untouched blocks still serve.
-    r.fetched(f[3].tag, true);
-    assert!(r.locate(3 * BLOCK).is_some());
-    assert!(!r.read(BLOCK, WINDOW, true).hit);
+    r.fetched(f[1].tag, true);
+    assert_eq!(r.locate(BLOCK), None);
+    // The untouched block still serves, until it is overwritten too.
+    assert!(r.locate(0).is_some());
+    r.invalidate(4096, 4096);
+    assert_eq!(r.locate(0), None);
+    assert!(!r.read(0, WINDOW, true).hit);
 }
 
 #[test]
@@ -148,13 +147,14 @@ fn a_failed_fetch_leaves_nothing() {
 
 #[test]
 fn nothing_past_the_last_whole_block_is_fetched() {
-    let cap = 3 * BLOCK + 4096;
-    let mut r = new(cap);
+    // One whole block fewer than the reader would get fetched, and a partial one.
+    let whole = AHEAD as u64 - 1;
+    let mut r = new(whole * BLOCK + 4096);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
     assert_eq!(
         f.iter().map(|x| x.off / BLOCK).collect::<Vec<_>>(),
-        vec![0, 1, 2]
+        (0..whole).collect::<Vec<_>>()
     );
 }
 

@@ -32,7 +32,7 @@ pub(crate) struct Ahead {
 }
 
 impl Ahead {
-    /// An empty buffer (2 MiB) for a device of `capacity` bytes. Process context.
+    /// An empty buffer (1 MiB) for a device of `capacity` bytes. Process context.
     pub(crate) fn new(capacity: u64, shared: Arc<DevShared>) -> Result<Arc<Self>> {
         let buffer = zeroed_bytes(SLOTS * BLOCK as usize)?;
         let state = State {

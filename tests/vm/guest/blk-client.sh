@@ -28,7 +28,8 @@ cmp /tmp/pattern /tmp/back3
 hits=$(($(readahead hits) - hits))
 echo "read-ahead: $hits of 256 reads of 32 KiB answered from the buffer"
 [ "$hits" -ge 128 ] || { echo "only $hits of 256 sequential reads answered by the read-ahead"; exit 1; }
-# [3 MiB, 4 MiB) read: the blocks of [4 MiB, 5 MiB) are fetched; then written anew and read.
+# [3 MiB, 4 MiB) read: the blocks from 4 MiB on are fetched; then [4 MiB, 5 MiB) written anew
+# and read.
 head -c $((1 << 20)) /dev/urandom >/tmp/fresh
 dd if=/dev/omx0 of=/dev/null bs=32k skip=96 count=32 iflag=direct status=none
 dd if=/tmp/fresh of=/dev/omx0 bs=1M seek=4 oflag=direct status=none

@@ -50,9 +50,9 @@ wait_file "$S/lend.shown"
 touch "$S/relend"
 wait_file "$S/relent"
 wait_state up
-# The read is of a block the reads of 32 KiB above had fetched ahead (at 101.25 MiB): data
+# The read is of a block the reads of 32 KiB above had fetched ahead (at 101 MiB): data
 # read ahead from the node before it lost its contents is not used either.
-if dd if=/dev/omx0 of=/dev/null bs=128k skip=810 count=1 iflag=direct status=none; then
+if dd if=/dev/omx0 of=/dev/null bs=128k skip=808 count=1 iflag=direct status=none; then
 	echo "a read from a lending made again succeeded"; exit 1
 fi
 dmesg | grep -q "node 1: its memory contents were lost" || { echo "no contents-lost message"; exit 1; }
