@@ -24,7 +24,7 @@ const _: () = assert!(CHUNK % BLOCK == 0);
 /// Slots of a device: its buffer is `SLOTS * BLOCK` bytes (1 MiB).
 pub const SLOTS: usize = 8;
 /// Blocks fetched ahead of the reader (256 KiB). Enough: swap-in of the decode workload
-/// found 79-93 % of its reads fetched. More only fetches more that is never read (the
+/// found 76-93 % of its reads fetched. More only fetches more that is never read (the
 /// reader jumps every 1.5 MiB or so, leaving what was fetched past the jump) and queues
 /// it before the reads that wait: decode at 70 % RAM went from 0.267 / 0.393 tokens/s
 /// with 8 blocks to 0.291 / 0.413 with 4 and 0.315 / 0.453 with 2 (MTU 1500 / 9000),
