@@ -23,12 +23,10 @@ pub const BLOCK: u64 = 128 << 10;
 const _: () = assert!(CHUNK % BLOCK == 0);
 /// Slots of a device: its buffer is `SLOTS * BLOCK` bytes (1 MiB).
 pub const SLOTS: usize = 8;
-/// Blocks fetched ahead of the reader (256 KiB). Enough: swap-in of the decode workload
-/// found 76-93 % of its reads fetched. More only fetches more that is never read (the
-/// reader jumps every 1.5 MiB or so, leaving what was fetched past the jump) and queues
-/// it before the reads that wait: decode at 70 % RAM went from 0.267 / 0.393 tokens/s
-/// with 8 blocks to 0.291 / 0.413 with 4 and 0.315 / 0.453 with 2 (MTU 1500 / 9000),
-/// and 0.276 / 0.431 with 1.
+/// Blocks fetched ahead of the reader (256 KiB). More only fetches more that is never
+/// read (the reader jumps every 1.5 MiB or so, leaving what was fetched past the jump)
+/// and queues it before the reads that wait; decode was fastest with 2 (the sweep is in
+/// Documentation/benchmarks.md, "Two blocks ahead instead of eight").
 pub const AHEAD: usize = 2;
 
 /// What a slot holds.
