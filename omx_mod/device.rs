@@ -132,7 +132,7 @@ impl BlkOps for DevQueue {
             let (rq, ahead) = self.ahead.read(rq, idle);
             fetches = ahead;
             let Some(rq) = rq else {
-                // Answered from the read-ahead buffer.
+                // Answered from the read-ahead buffer, or waiting there for a fetch.
                 stats.reads.fetch_add(1, Relaxed);
                 stats.read_bytes.fetch_add(u64::from(len), Relaxed);
                 self.fetch_ahead(&fetches);
@@ -197,6 +197,9 @@ impl BlkOps for DevQueue {
     }
 
     fn timeout(&self, rq: &Request<Self>) -> TimeoutAction {
+        if self.ahead.expire(rq.id()) {
+            return TimeoutAction::Done;
+        }
         // Every node a leg of it may be on.
         let mut waiting = false;
         for member in self.members.iter() {

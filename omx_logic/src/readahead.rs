@@ -82,16 +82,34 @@ impl Fetches {
     }
 }
 
+/// Where the bytes of a read are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Every byte in ready slots: the read is answered from the buffer
+    /// ([`Readahead::locate`]) and never sent.
+    Ready,
+    /// Every byte in ready slots or on its way, some of it in the fetch `tag`: the read
+    /// waits for that fetch and is looked up again when it ends ([`Readahead::fetched`]);
+    /// sending it would ask the node for the same bytes twice.
+    OnItsWay(u64),
+    /// Some byte neither held nor on its way: the read is sent.
+    Missing,
+}
+
 /// What a read found, and the blocks to fetch now.
 #[derive(Debug)]
 pub struct ReadPlan {
-    /// Whether every byte of it is in ready slots: it is answered from the buffer
-    /// ([`Readahead::locate`]) and never sent. A read of a block still on its way is sent
-    /// (waiting for the fetch would need the block layer's requeue work to send it when
-    /// the fetch fails, and that work may not run while the reader's fault spins).
-    pub hit: bool,
+    /// Where its bytes are (before the fetches below).
+    pub found: Found,
     /// Blocks to fetch now.
     pub fetches: Fetches,
+}
+
+impl ReadPlan {
+    /// Whether the buffer answers the read now.
+    pub fn hit(&self) -> bool {
+        self.found == Found::Ready
+    }
 }
 
 /// The slots of one device and the reader's stream.
@@ -144,7 +162,8 @@ impl Readahead {
     pub fn read(&mut self, off: u64, len: u32, idle: bool) -> ReadPlan {
         self.clock += 1;
         let end = off.saturating_add(u64::from(len));
-        let hit = self.all_ready(off, len);
+        let found = self.find(off, len);
+        let hit = found == Found::Ready;
         if hit {
             let clock = self.clock;
             for s in self.slots.iter_mut() {
@@ -169,19 +188,28 @@ impl Readahead {
         if !self.queued && (hit || self.streak > 0) {
             self.plan_after(off, end, &mut fetches);
         }
-        ReadPlan { hit, fetches }
+        ReadPlan { found, fetches }
     }
 
-    /// Whether every byte of a read of `len` bytes at `off` is in ready slots.
-    fn all_ready(&self, off: u64, len: u32) -> bool {
+    /// Where the bytes of a read of `len` bytes at `off` are.
+    pub fn find(&self, off: u64, len: u32) -> Found {
         let Some(last) = off.saturating_add(u64::from(len)).checked_sub(1) else {
-            return false;
+            return Found::Missing;
         };
-        len > 0
-            && (off / BLOCK..=last / BLOCK).all(|b| {
-                self.slot_of(b)
-                    .is_some_and(|i| self.slots[i].held == Held::Ready)
-            })
+        if len == 0 {
+            return Found::Missing;
+        }
+        let mut found = Found::Ready;
+        for b in off / BLOCK..=last / BLOCK {
+            let Some(i) = self.slot_of(b) else {
+                return Found::Missing;
+            };
+            let s = &self.slots[i];
+            if s.held == Held::Fetching && found == Found::Ready {
+                found = Found::OnItsWay(tag(i, s.generation));
+            }
+        }
+        found
     }
 
     /// Fetches for the [`AHEAD`] blocks from the one holding byte `end` on, those not held

@@ -2,7 +2,7 @@
 //! fetched, which reads the buffer answers, and that a write or a late fetch never lets
 //! stale data through.
 
-use omx_logic::readahead::{Fetch, Readahead, AHEAD, BLOCK, SLOTS};
+use omx_logic::readahead::{Fetch, Found, Readahead, AHEAD, BLOCK, SLOTS};
 
 type Plan = Readahead;
 
@@ -16,7 +16,7 @@ const WINDOW: u32 = 32 << 10;
 
 fn fetches(r: &mut Plan, off: u64, idle: bool) -> (bool, Vec<Fetch>) {
     let plan = r.read(off, WINDOW, idle);
-    (plan.hit, plan.fetches.iter().collect())
+    (plan.hit(), plan.fetches.iter().collect())
 }
 
 /// A device whose reader read two windows one after the other, idle: the fetches of the
@@ -123,18 +123,29 @@ fn a_write_makes_held_and_fetching_blocks_stale() {
     assert!(r.locate(0).is_some());
     r.invalidate(4096, 4096);
     assert_eq!(r.locate(0), None);
-    assert!(!r.read(0, WINDOW, true).hit);
+    assert_eq!(r.read(0, WINDOW, true).found, Found::Missing);
 }
 
 #[test]
-fn a_read_of_a_block_on_its_way_is_sent() {
+fn a_read_of_a_block_on_its_way_waits_for_that_fetch() {
     let (mut r, f) = streaming();
-    // Block 0 (being fetched) and 1 (ready): sent; once block 0 landed, answered.
+    // Block 0 (being fetched) and 1 (ready): it waits for block 0's fetch; once that
+    // landed, it is answered.
     r.fetched(f[1].tag, true);
     let at = BLOCK - u64::from(WINDOW) / 2;
-    assert!(!r.read(at, WINDOW, false).hit);
+    assert_eq!(r.read(at, WINDOW, false).found, Found::OnItsWay(f[0].tag));
     r.fetched(f[0].tag, true);
-    assert!(r.read(at, WINDOW, false).hit);
+    assert_eq!(r.find(at, WINDOW), Found::Ready);
+    assert!(r.read(at, WINDOW, false).hit());
+}
+
+#[test]
+fn a_read_waiting_for_a_fetch_overtaken_by_a_write_is_sent() {
+    let (mut r, f) = streaming();
+    assert_eq!(r.find(0, WINDOW), Found::OnItsWay(f[0].tag));
+    r.invalidate(0, 4096);
+    r.fetched(f[0].tag, true);
+    assert_eq!(r.find(0, WINDOW), Found::Missing);
 }
 
 #[test]
@@ -142,7 +153,7 @@ fn a_failed_fetch_leaves_nothing() {
     let (mut r, f) = streaming();
     r.fetched(f[0].tag, false);
     assert_eq!(r.locate(0), None);
-    assert!(!r.read(0, WINDOW, false).hit);
+    assert_eq!(r.read(0, WINDOW, false).found, Found::Missing);
 }
 
 #[test]
@@ -191,13 +202,17 @@ proptest! {
         let mut buffer: Vec<Option<(u64, u32)>> = vec![None; SLOTS];
         // Fetches on their way: (fetch, the version the node answers with).
         let mut flying: Vec<(Fetch, u32)> = Vec::new();
+        // Reads waiting for a fetch: (offset, the fetch's tag).
+        let mut waiting: Vec<(u64, u64)> = Vec::new();
         for (op, at, idle, pick) in ops {
             let off = at * BLOCK / 4;
             match op {
                 0 | 1 => {
                     let plan = r.read(off, WINDOW, idle);
-                    if plan.hit {
-                        check(&r, off, &buffer, &version)?;
+                    match plan.found {
+                        Found::Ready => check(&r, off, &buffer, &version)?,
+                        Found::OnItsWay(tag) => waiting.push((off, tag)),
+                        Found::Missing => {}
                     }
                     for f in plan.fetches.iter() {
                         prop_assert!(f.buffer_off + f.len as usize <= SLOTS * BLOCK as usize);
@@ -210,6 +225,11 @@ proptest! {
                     version[(off / BLOCK) as usize] += 1;
                 }
                 _ => {
+                    // A read only ever waits for a fetch still on its way (else it
+                    // would wait forever).
+                    for (_, tag) in &waiting {
+                        prop_assert!(flying.iter().any(|(f, _)| f.tag == *tag));
+                    }
                     if !flying.is_empty() {
                         let (f, v) = flying.remove(pick % flying.len());
                         if let Some(pos) = r.fill_target(f.tag) {
@@ -217,6 +237,18 @@ proptest! {
                             buffer[pos / BLOCK as usize] = Some((f.off / BLOCK, v));
                         }
                         r.fetched(f.tag, pick % 5 != 0);
+                        // The reads waiting for it are looked up again.
+                        for (off, tag) in core::mem::take(&mut waiting) {
+                            if tag != f.tag {
+                                waiting.push((off, tag));
+                                continue;
+                            }
+                            match r.find(off, WINDOW) {
+                                Found::Ready => check(&r, off, &buffer, &version)?,
+                                Found::OnItsWay(t) => waiting.push((off, t)),
+                                Found::Missing => {}
+                            }
+                        }
                     }
                 }
             }
