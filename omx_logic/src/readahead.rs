@@ -23,11 +23,22 @@ pub const BLOCK: u64 = 128 << 10;
 const _: () = assert!(CHUNK % BLOCK == 0);
 /// Slots of a device: its buffer is `SLOTS * BLOCK` bytes (1 MiB).
 pub const SLOTS: usize = 8;
-/// Blocks fetched ahead of the reader (256 KiB). More only fetches more that is never
-/// read (the reader jumps every 1.5 MiB or so, leaving what was fetched past the jump)
-/// and queues it before the reads that wait; decode was fastest with 2 (the sweep is in
-/// Documentation/benchmarks.md, "Two blocks ahead instead of eight").
-pub const AHEAD: usize = 2;
+/// Blocks fetched ahead of a reader at most (512 KiB), once its stream is a few reads
+/// long; a stream's first fetches go [`START`] blocks ahead. A reader that streams only a
+/// few reads (a random fault that continued the previous one) then leaves little fetched
+/// unread in front of its next reads. The sweep is in Documentation/benchmarks.md.
+pub const AHEAD: usize = 4;
+/// Blocks fetched ahead of a stream's second read.
+pub const START: usize = 2;
+// Room for the reader's block and the blocks ahead of it.
+const _: () = assert!(START <= AHEAD && AHEAD < SLOTS);
+/// Swap hands out its slots in clusters of 2 MiB (the kernel's `SWAPFILE_CLUSTER` of 512
+/// pages), so a scan's swap-in reads a cluster to its end and then jumps to another,
+/// rarely the next on the device: a stream's fetches stop at the end of the cluster it
+/// started in (a stream that went on past it reads the device in order, and the fetches
+/// go on with it).
+pub const CLUSTER: u64 = 2 << 20;
+const _: () = assert!(CLUSTER % BLOCK == 0);
 
 /// What a slot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +133,8 @@ pub struct Readahead {
     next_off: u64,
     /// Reads in a row that continued the stream.
     streak: u32,
+    /// Where the stream began.
+    stream_start: u64,
     /// Whether a read of the stream came while other I/O was in flight: its reader keeps
     /// reads queued (fio at QD8, a 1 MiB `dd` split into requests) and has its own
     /// parallelism, which read-ahead would only replace by a smaller one (64 KiB reads at
@@ -143,6 +156,7 @@ impl Readahead {
             blocks: capacity / BLOCK,
             next_off: u64::MAX,
             streak: 0,
+            stream_start: 0,
             queued: false,
             clock: 0,
         }
@@ -180,6 +194,7 @@ impl Readahead {
             self.queued |= queued;
         } else {
             self.streak = 0;
+            self.stream_start = off;
             self.queued = queued;
         }
         self.next_off = end;
@@ -212,11 +227,17 @@ impl Readahead {
         found
     }
 
-    /// Fetches for the [`AHEAD`] blocks from the one holding byte `end` on, those not held
-    /// yet.
+    /// Fetches for the blocks from the one holding byte `end` on, as many as the stream's
+    /// window and not past the end of the cluster it started in, those not held yet.
     fn plan_after(&mut self, off: u64, end: u64, out: &mut Fetches) {
         let mut path = [u64::MAX; AHEAD];
-        for (p, block) in path.iter_mut().zip(end / BLOCK..self.blocks) {
+        let stop = if off / CLUSTER == self.stream_start / CLUSTER {
+            self.blocks.min((off / CLUSTER + 1) * (CLUSTER / BLOCK))
+        } else {
+            self.blocks
+        };
+        let window = (self.streak as usize + 1).clamp(START, AHEAD);
+        for (p, block) in path.iter_mut().take(window).zip(end / BLOCK..stop) {
             *p = block;
         }
         for block in path.into_iter().filter(|&b| b != u64::MAX) {

@@ -2,7 +2,7 @@
 //! fetched, which reads the buffer answers, and that a write or a late fetch never lets
 //! stale data through.
 
-use omx_logic::readahead::{Fetch, Found, Readahead, AHEAD, BLOCK, SLOTS};
+use omx_logic::readahead::{Fetch, Found, Readahead, AHEAD, BLOCK, CLUSTER, SLOTS, START};
 
 type Plan = Readahead;
 
@@ -44,13 +44,18 @@ fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
     let (hit, f) = fetches(&mut r, u64::from(WINDOW), true);
     assert!(!hit);
     let blocks: Vec<u64> = f.iter().map(|x| x.off / BLOCK).collect();
-    assert_eq!(blocks, (0..AHEAD as u64).collect::<Vec<_>>());
+    assert_eq!(blocks, (0..START as u64).collect::<Vec<_>>());
     assert!(f.iter().all(|x| u64::from(x.len) == BLOCK));
     land(&mut r, &f);
     // The stream's next reads are answered from the buffer, and keep the window ahead.
     let off = 2 * u64::from(WINDOW);
     let (hit, f) = fetches(&mut r, off, false);
-    assert!(hit && f.is_empty(), "the blocks ahead are already held");
+    assert!(hit);
+    assert!(
+        f.iter().all(|x| x.off / BLOCK >= START as u64),
+        "blocks already held are fetched again"
+    );
+    land(&mut r, &f);
     let at = r.locate(off).unwrap();
     let f0 = r.locate(0).unwrap();
     assert_eq!(
@@ -158,8 +163,8 @@ fn a_failed_fetch_leaves_nothing() {
 
 #[test]
 fn nothing_past_the_last_whole_block_is_fetched() {
-    // One whole block fewer than the reader would get fetched, and a partial one.
-    let whole = AHEAD as u64 - 1;
+    // One whole block fewer than a stream's start gets fetched, and a partial one.
+    let whole = START as u64 - 1;
     let mut r = new(whole * BLOCK + 4096);
     fetches(&mut r, 0, true);
     let (_, f) = fetches(&mut r, u64::from(WINDOW), true);
@@ -167,6 +172,56 @@ fn nothing_past_the_last_whole_block_is_fetched() {
         f.iter().map(|x| x.off / BLOCK).collect::<Vec<_>>(),
         (0..whole).collect::<Vec<_>>()
     );
+}
+
+/// Reads a stream of `WINDOW`s from `from` to `to`, idle, every fetch landing at once:
+/// the blocks fetched, in order.
+fn stream(r: &mut Plan, from: u64, to: u64) -> Vec<u64> {
+    let mut got = Vec::new();
+    for off in (from..to).step_by(WINDOW as usize) {
+        let (_, f) = fetches(r, off, true);
+        got.extend(f.iter().map(|x| x.off / BLOCK));
+        land(r, &f);
+    }
+    got
+}
+
+#[test]
+fn the_window_grows_with_the_stream() {
+    let mut r = new(CAP);
+    let mut furthest = 0;
+    for off in (0..CLUSTER / 2).step_by(WINDOW as usize) {
+        let (_, f) = fetches(&mut r, off, true);
+        let ahead = f.iter().map(|x| x.off / BLOCK).max();
+        land(&mut r, &f);
+        let Some(ahead) = ahead else { continue };
+        // Blocks ahead of the reader's: START at first, AHEAD once the stream is longer.
+        let lead = ahead - off / BLOCK;
+        if off == u64::from(WINDOW) {
+            assert_eq!(lead, START as u64 - 1 + u64::from(WINDOW) * 2 / BLOCK);
+        }
+        furthest = furthest.max(lead);
+    }
+    assert_eq!(
+        furthest, AHEAD as u64,
+        "the window reached AHEAD blocks past the reader's"
+    );
+}
+
+#[test]
+fn fetches_stop_at_the_end_of_a_swap_cluster() {
+    let mut r = new(CAP);
+    let fetched = stream(&mut r, CLUSTER - 4 * BLOCK, CLUSTER);
+    assert!(!fetched.is_empty());
+    assert!(
+        fetched.iter().all(|&b| b < CLUSTER / BLOCK),
+        "fetched past the cluster: {fetched:?}"
+    );
+    // A stream that goes on into the next cluster reads the device in order: its
+    // fetches go on past that cluster's end.
+    let fetched = stream(&mut r, CLUSTER, 2 * CLUSTER);
+    assert_eq!(fetched.first(), Some(&(CLUSTER / BLOCK)));
+    assert!(fetched.contains(&(2 * CLUSTER / BLOCK)), "{fetched:?}");
 }
 
 /// A read of `WINDOW` bytes at `off` answered from the buffer sees each block's latest

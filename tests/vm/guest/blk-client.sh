@@ -27,7 +27,9 @@ dd if=/dev/omx0 of=/tmp/back3 bs=32k skip=96 count=256 iflag=direct status=none
 cmp /tmp/pattern /tmp/back3
 hits=$(($(readahead hits) - hits))
 echo "read-ahead: $hits of 256 reads of 32 KiB answered from the buffer"
-[ "$hits" -ge 128 ] || { echo "only $hits of 256 sequential reads answered by the read-ahead"; exit 1; }
+# All but a few (the stream's first two, the first of the next swap cluster): a read of a
+# block still on its way waits for it (sent instead, 236 were answered).
+[ "$hits" -ge 250 ] || { echo "only $hits of 256 sequential reads answered by the read-ahead"; exit 1; }
 # [3 MiB, 4 MiB) read: the blocks from 4 MiB on are fetched; then [4 MiB, 5 MiB) written anew
 # and read.
 head -c $((1 << 20)) /dev/urandom >/tmp/fresh
