@@ -128,7 +128,7 @@ impl BlkOps for DevQueue {
             if !self.layout().copies_current(off) {
                 self.ahead.invalidate(off, len);
             }
-            let idle = stats.in_flight.load(Relaxed) == 0;
+            let idle = self.shared.reads_in_flight.load(Relaxed) == 0;
             let (rq, ahead) = self.ahead.read(rq, idle);
             fetches = ahead;
             let Some(rq) = rq else {
@@ -179,6 +179,11 @@ impl BlkOps for DevQueue {
             }
         }
         stats.in_flight.fetch_add(copies.len as u64, Relaxed);
+        if kind == IoKind::Read {
+            self.shared
+                .reads_in_flight
+                .fetch_add(copies.len as u64, Relaxed);
+        }
         let mut legs = rq.start().split(copies.len as u8);
         for (t, slot) in copies.copies.into_iter().flatten() {
             let Some(leg) = legs.next() else { break };

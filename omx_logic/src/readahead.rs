@@ -3,11 +3,12 @@
 //! whose round trip is long spends most of that time idle. When such a reader's reads
 //! follow each other, the device fetches the blocks after them into its own buffers and
 //! answers the next reads from there, as the link's bandwidth allows instead of one
-//! round trip per window.
+//! round trip per window; a read of a block still on its way waits for that fetch.
 //!
 //! This is the bookkeeping only: which blocks a device's buffer slots hold or are fetching,
-//! which read may be answered from them, what to fetch next, and what a write makes stale.
-//! The module owns the buffers, the lock and the fetches.
+//! which read may be answered from them or wait for which fetch, what to fetch next, and
+//! what a write makes stale. The module owns the buffers, the lock, the fetches and the
+//! waiting reads (looked up again with [`Readahead::find`] when their fetch ends).
 //!
 //! Correctness rests on two rules: a write (or discard, or write of zeroes) frees every
 //! slot it overlaps before it is sent, so a later read never sees older data from a slot;
@@ -135,7 +136,7 @@ pub struct Readahead {
     streak: u32,
     /// Where the stream began.
     stream_start: u64,
-    /// Whether a read of the stream came while other I/O was in flight: its reader keeps
+    /// Whether a read of the stream came while other reads were in flight: its reader keeps
     /// reads queued (fio at QD8, a 1 MiB `dd` split into requests) and has its own
     /// parallelism, which read-ahead would only replace by a smaller one (64 KiB reads at
     /// QD8 and MTU 1500: 91 MB/s without, 70 with). Until the stream breaks.
@@ -169,7 +170,7 @@ impl Readahead {
             .position(|s| s.held != Held::Nothing && s.block == block)
     }
 
-    /// A read of `len` bytes at `off`. `idle`: nothing else of the device is in flight, so
+    /// A read of `len` bytes at `off`. `idle`: no other read of the device is in flight, so
     /// the reader waits for this read alone. Fetches follow a read that continues the
     /// stream of an idle reader, and every read the buffer answers, unless a read of the
     /// stream came while others were in flight.

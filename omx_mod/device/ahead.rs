@@ -20,7 +20,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-/// Reads that may wait for fetches at once; one more is sent instead. A reader that waits
+/// Reads that may wait for fetches at once; further ones are sent. A reader that waits
 /// for each read has one at a time.
 const WAITERS: usize = 8;
 
@@ -70,7 +70,7 @@ impl Ahead {
 
     /// A read: answered here if the buffer holds all of it, or taken to wait for the fetch
     /// of a block it covers that is on its way (`None` back either way); else handed back
-    /// to be sent. `idle`: nothing else of the device is in flight. Either way, the blocks
+    /// to be sent. `idle`: no other read of the device is in flight. Either way, the blocks
     /// to fetch now. Atomic context.
     pub(crate) fn read<T: BlkOps>(
         &self,

@@ -58,11 +58,17 @@ pub(crate) struct DevShared {
     pub(super) replicas: u32,
     /// Members taken out of the mirror (bit per member index): their copies are stale.
     out_of_service: AtomicU64,
+    /// Reads on their way to nodes: none while the read-ahead's reader waits for each of
+    /// its reads (writes in flight, swap-out's, do not make it a reader with reads queued).
+    pub(super) reads_in_flight: AtomicU64,
 }
 
 impl LegOwner for DevShared {
     fn leg_done(&self, member: usize, read: bool, ok: bool) -> LegResult {
         self.stats.in_flight.fetch_sub(1, Relaxed);
+        if read {
+            self.reads_in_flight.fetch_sub(1, Relaxed);
+        }
         if ok {
             return LegResult::Ok;
         }
@@ -88,6 +94,7 @@ impl DevShared {
             member_ids,
             replicas,
             out_of_service: AtomicU64::new(0),
+            reads_in_flight: AtomicU64::new(0),
         }
     }
 
