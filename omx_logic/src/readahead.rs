@@ -27,7 +27,8 @@ pub const SLOTS: usize = 8;
 /// Blocks fetched ahead of a reader at most (512 KiB), once its stream is a few reads
 /// long; a stream's first fetches go [`START`] blocks ahead. A reader that streams only a
 /// few reads (a random fault that continued the previous one) then leaves little fetched
-/// unread in front of its next reads. The sweep is in Documentation/benchmarks.md.
+/// unread in front of its next reads. Measured in Documentation/benchmarks.md ("Reads that
+/// wait for their fetch, and a window bounded by swap clusters").
 pub const AHEAD: usize = 4;
 /// Blocks fetched ahead of a stream's second read.
 pub const START: usize = 2;
