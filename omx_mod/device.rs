@@ -196,6 +196,11 @@ impl BlkOps for DevQueue {
                 len,
             ));
         }
+        if kind != IoKind::Read {
+            // Again once it is on its way: a fetch another CPU planned between the drop
+            // above and the write's sending may have gone to the node before it.
+            self.ahead.invalidate(off, len);
+        }
         // After the read the reader waits for.
         self.fetch_ahead(&fetches);
         Ok(())

@@ -127,15 +127,21 @@ impl Ahead {
     }
 
     /// The block layer's timeout of request `id`: if it waits for a fetch, it is sent
-    /// again (requeued) and true comes back. A fetch ends when its node answers or is
-    /// found dead, so this only matters if one never ended.
+    /// again (requeued) and true comes back; the fetch is given up, so that the read goes
+    /// to the node this time. A fetch ends when its node answers or is found dead, so this
+    /// only matters if one never ended.
     pub(crate) fn expire(&self, id: usize) -> bool {
         let waiter = {
             let st = &mut *self.state.lock();
-            st.waiters
+            let waiter = st
+                .waiters
                 .iter_mut()
                 .find(|w| w.as_ref().is_some_and(|w| w.leg.id() == id))
-                .and_then(Option::take)
+                .and_then(Option::take);
+            if let Some(w) = &waiter {
+                st.plan.fetched(w.tag, false);
+            }
+            waiter
         };
         let Some(waiter) = waiter else {
             return false;
