@@ -124,6 +124,8 @@ impl BlkOps for DevQueue {
         }
         let stats = &self.shared.stats;
         let mut fetches = Fetches::default();
+        // A write drops the read-ahead's copies of what it overwrites when it is queued,
+        // below.
         let rq = if kind == IoKind::Read {
             if !self.layout().copies_current(off) {
                 self.ahead.invalidate(off, len);
@@ -140,9 +142,6 @@ impl BlkOps for DevQueue {
             };
             rq
         } else {
-            // Before it is sent: a fetch sent after it reads what it wrote (the node
-            // answers in order), one sent before is dropped when it lands.
-            self.ahead.invalidate(off, len);
             rq
         };
         let copies = match self.layout().reserve(off, kind) {
@@ -187,19 +186,17 @@ impl BlkOps for DevQueue {
         let mut legs = rq.start().split(copies.len as u8);
         for (t, slot) in copies.copies.into_iter().flatten() {
             let Some(leg) = legs.next() else { break };
-            slot.submit(IoEntry::new(
-                leg,
-                self.shared.clone(),
-                t.member,
-                kind,
-                t.addr,
-                len,
-            ));
-        }
-        if kind != IoKind::Read {
-            // Again once it is on its way: a fetch another CPU planned between the drop
-            // above and the write's sending may have gone to the node before it.
-            self.ahead.invalidate(off, len);
+            let entry = IoEntry::new(leg, self.shared.clone(), t.member, kind, t.addr, len);
+            slot.submit_then(entry, || {
+                // A write drops the read-ahead's blocks it overlaps once it is queued on
+                // each node holding a copy, under that node's lock: a fetch planned after
+                // the last drop is sent after it on whichever node it goes to (a node
+                // sends its requests in order) and reads what it wrote; one planned before
+                // is not taken when it lands.
+                if kind != IoKind::Read {
+                    self.ahead.invalidate(off, len);
+                }
+            });
         }
         // After the read the reader waits for.
         self.fetch_ahead(&fetches);

@@ -103,8 +103,15 @@ pub(crate) struct Slot<'a> {
 impl Slot<'_> {
     /// Hands the node a request (or leg) in this slot. Atomic context.
     pub(crate) fn submit(self, entry: IoEntry) {
+        self.submit_then(entry, || {});
+    }
+
+    /// As [`Slot::submit`]; `queued` runs under the node's lock once the request is in the
+    /// node's table and before any of it is sent: a request submitted to this node after
+    /// `queued` ran is sent after this one (the node answers in order).
+    pub(crate) fn submit_then(self, entry: IoEntry, queued: impl FnOnce()) {
         let this = core::mem::ManuallyDrop::new(self);
-        this.node.submit_reserved(this.epoch, entry);
+        this.node.submit_reserved(this.epoch, entry, queued);
     }
 }
 
@@ -219,7 +226,7 @@ impl Node {
 
     /// Puts a request (or leg) in the entry reserved for it and sends what can go; fails it
     /// (through the device's failure policy) if the node died or changed epoch meanwhile.
-    fn submit_reserved(&self, epoch: u64, entry: IoEntry) {
+    fn submit_reserved(&self, epoch: u64, entry: IoEntry, queued: impl FnOnce()) {
         let now = now_ns();
         {
             let mut link = self.link.lock();
@@ -230,6 +237,7 @@ impl Node {
                 return;
             }
             link.io.submit(entry, now);
+            queued();
             Self::pump(&mut link, now);
             self.flush(&mut link, now);
         }

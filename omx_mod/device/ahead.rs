@@ -5,7 +5,8 @@
 //! when the fetch they wait for lands. The fetches are the node's ordinary reads with the
 //! buffer as their destination ([`BufferSink`]).
 //!
-//! Lock order: a node's lock, then this one (a fetch's answer is copied in under both);
+//! Lock order: a node's lock, then this one (a fetch's answer is copied in under both, a
+//! write drops the blocks it overlaps under both);
 //! `queue_rq` never holds this lock while it takes a node's. Reads are completed after
 //! this lock is dropped (a waiting one possibly still under the node's, as the node's own
 //! reads are).
@@ -115,8 +116,9 @@ impl Ahead {
         }
     }
 
-    /// A write, write of zeroes or discard of `len` bytes at `off` is about to be sent, or
+    /// A write, write of zeroes or discard of `len` bytes at `off` is queued on a node, or
     /// the copies there may no longer be current: what the buffer holds there is dropped.
+    /// Possibly under a node's lock.
     pub(crate) fn invalidate(&self, off: u64, len: u32) {
         self.state.lock().plan.invalidate(off, len);
     }
