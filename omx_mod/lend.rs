@@ -262,21 +262,23 @@ impl Lend {
         }
     }
 
-    /// A frame from the client (payload after the Ethernet header). Softirq context.
-    pub(crate) fn receive(&self, payload: &[u8]) {
+    /// A frame from the client (payload after the Ethernet header), received at `now` (ns)
+    /// with others of a batch. Returns whether the timer is to be re-armed once the batch
+    /// is handled ([`Lend::end_batch`]; else the tasklet or the flush timer sends what is
+    /// due, and re-arms it). Softirq context.
+    pub(crate) fn receive(&self, payload: &[u8], now: u64) -> bool {
         self.rx_frames.fetch_add(1, Relaxed);
         let Some(h) = payload
             .first_chunk::<8>()
             .map(|f| TloeHeader::from_flit(u64::from_be_bytes(*f)))
         else {
-            return;
+            return false;
         };
-        let now = now_ns();
         let due = {
             let mut st = self.state.lock();
             if st.shut_down || h.vc != 0 {
                 // omx connections live on virtual channel 0.
-                return;
+                return false;
             }
             let before = st.client.as_ref().map(|c| c.requests().0);
             self.take_frame(&mut st, &h, payload, now);
@@ -296,9 +298,13 @@ impl Lend {
             }
             due
         };
-        if !due {
-            self.rearm();
-        }
+        !due
+    }
+
+    /// The frames of a receive batch from the client were handled: the timer is re-armed
+    /// for the connection's next deadline.
+    pub(crate) fn end_batch(&self) {
+        self.rearm();
     }
 
     /// Opens the client's connection when the frame opens one (a new one when a 1.1 client

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The receive path: every EtherType 0xAAAA frame lands here (NET_RX softirq) and goes to
-//! the node it comes from, or to the lending whose client sent it.
+//! the node it comes from, or to the lending whose client sent it. Frames arrive in
+//! batches (a NAPI poll's GRO list): a node's work that its frames make due is done once
+//! per batch.
 
 use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
@@ -11,6 +13,9 @@ use crate::nodes::Nodes;
 use crate::omx_proto::frame::MIN_PAYLOAD;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::sync::Arc;
+
+mod batch;
+pub(crate) use batch::RxBatch;
 
 /// Module-wide receive counters (`stats-get`).
 #[derive(Default)]
@@ -43,11 +48,13 @@ impl Receiver {
 }
 
 impl PacketHandler for Arc<Receiver> {
+    type Batch = RxBatch;
+
     /// Decides from the frame as received (its length and Ethernet header, read in place)
     /// and only then, for a frame of a known node or of a client lent to, makes it private and
     /// linear: frames of other namespaces, for other hosts, malformed or from unknown MACs
     /// cost no allocation.
-    fn receive(&self, frame: RxFrame, dev: &NetDevice) {
+    fn receive(&self, frame: RxFrame, dev: &NetDevice, batch: &mut RxBatch) {
         // Pool nodes and lendings live in the initial network namespace: a container's
         // interface, whatever its index, never reaches their connections.
         if !dev.in_initial_netns() {
@@ -68,22 +75,43 @@ impl PacketHandler for Arc<Receiver> {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         }
-        if let Some(node) = self.nodes.find(dev, from) {
-            match frame.into_payload() {
-                Some(payload) => node.receive(payload.data()),
-                None => {
-                    self.counters.dropped.fetch_add(1, Relaxed);
-                }
+        let ifindex = dev.ifindex();
+        if let Some(node) = batch
+            .nodes
+            .find(ifindex, from)
+            .or_else(|| self.nodes.find(dev, from))
+        {
+            let Some(payload) = frame.into_payload() else {
+                self.counters.dropped.fetch_add(1, Relaxed);
+                return;
+            };
+            let now = batch.now();
+            if node.receive(payload.data(), now) {
+                batch.nodes.add(node, now);
             }
-        } else if let Some(lend) = self.lends.find(dev, from) {
-            match frame.into_payload() {
-                Some(payload) => lend.receive(payload.data()),
-                None => {
-                    self.counters.dropped.fetch_add(1, Relaxed);
-                }
+        } else if let Some(lend) = batch
+            .lends
+            .find(ifindex, from)
+            .or_else(|| self.lends.find(dev, from))
+        {
+            let Some(payload) = frame.into_payload() else {
+                self.counters.dropped.fetch_add(1, Relaxed);
+                return;
+            };
+            let now = batch.now();
+            if lend.receive(payload.data(), now) {
+                batch.lends.add(lend, now);
             }
         } else {
             self.counters.unknown_peer.fetch_add(1, Relaxed);
         }
+    }
+
+    fn end_batch(&self, batch: RxBatch) {
+        let Some(now) = batch.now else {
+            return;
+        };
+        batch.nodes.done(now);
+        batch.lends.done(now);
     }
 }

@@ -11,11 +11,19 @@ use kernel::types::Opaque;
 
 /// What a registered EtherType hands its frames to.
 pub(crate) trait PacketHandler: Send + Sync {
+    /// What the frames of one receive batch leave to do once all of them are handled
+    /// (the work a frame makes due, done once for the batch).
+    type Batch: Default;
+
     /// Called in the NET_RX softirq for every frame of the EtherType that any device of any
     /// network namespace receives (including frames for other hosts seen in promiscuous
     /// mode): must not sleep. `frame` is the frame as received, its data starting after the
     /// Ethernet header, not yet copied or linearized; `dev` is the receiving device.
-    fn receive(&self, frame: RxFrame, dev: &NetDevice);
+    fn receive(&self, frame: RxFrame, dev: &NetDevice, batch: &mut Self::Batch);
+
+    /// The frames of a batch were all handed to [`PacketHandler::receive`]: the frames the
+    /// core delivers as a list (`netif_receive_skb_list`, GRO's batches), or a lone frame.
+    fn end_batch(&self, batch: Self::Batch);
 }
 
 /// Waits until every handler running when it was called has returned (`synchronize_net`):
@@ -56,6 +64,7 @@ impl<T: PacketHandler> PacketTypeRegistration<T> {
         unsafe {
             (*raw).type_ = ethertype.to_be();
             (*raw).func = Some(Self::receive_callback);
+            (*raw).list_func = Some(Self::receive_list_callback);
             sys::dev_add_pack(raw);
         }
         Ok(this)
@@ -80,9 +89,45 @@ impl<T: PacketHandler> PacketTypeRegistration<T> {
         if let Some(frame) = unsafe { RxFrame::from_raw(skb) } {
             // SAFETY: `dev` is valid for the duration of the callback.
             let dev = unsafe { NetDevice::from_raw(dev) };
-            this.handler.receive(frame, dev);
+            let mut batch = T::Batch::default();
+            this.handler.receive(frame, dev, &mut batch);
+            this.handler.end_batch(batch);
         }
         0 // NET_RX_SUCCESS: the core ignores the value of packet_type handlers
+    }
+
+    /// The `packet_type.list_func` trampoline: a list of frames for us, one batch.
+    ///
+    /// # Safety
+    ///
+    /// Called by the networking core with a list of valid skbs whose references it gives
+    /// us, each with its receiving device, and the `packet_type` embedded in a live
+    /// `PacketTypeRegistration<T>`.
+    unsafe extern "C" fn receive_list_callback(
+        head: *mut sys::list_head,
+        ptype: *mut sys::packet_type,
+        _orig_dev: *mut sys::net_device,
+    ) {
+        // SAFETY: as in `receive_callback`.
+        let this = unsafe { &*kernel::container_of!(ptype, Self, ptype).cast::<Self>() };
+        let mut batch = T::Batch::default();
+        loop {
+            // SAFETY: `head` is the core's list of skbs for us, valid during the call; each
+            // skb taken off it is ours.
+            let skb = unsafe { sys::omx_skb_list_pop(head) };
+            if skb.is_null() {
+                break;
+            }
+            // SAFETY: `skb` is a valid received skb; its device is live during the callback.
+            let dev = unsafe { sys::omx_skb_dev(skb) };
+            // SAFETY: the reference to `skb` is ours (taken off the list) and given away.
+            if let Some(frame) = unsafe { RxFrame::from_raw(skb) } {
+                // SAFETY: `dev` is valid for the duration of the callback.
+                let dev = unsafe { NetDevice::from_raw(dev) };
+                this.handler.receive(frame, dev, &mut batch);
+            }
+        }
+        this.handler.end_batch(batch);
     }
 
     /// The handler this registration feeds.

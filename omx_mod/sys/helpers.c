@@ -84,6 +84,21 @@ unsigned char omx_skb_pkt_type(const struct sk_buff *skb)
 	return skb->pkt_type;
 }
 
+/* The first skb of a receive list (packet_type.list_func), taken off it; NULL when empty. */
+struct sk_buff *omx_skb_list_pop(struct list_head *head)
+{
+	struct sk_buff *skb = list_first_entry_or_null(head, struct sk_buff, list);
+
+	if (skb)
+		skb_list_del_init(skb);
+	return skb;
+}
+
+struct net_device *omx_skb_dev(const struct sk_buff *skb)
+{
+	return skb->dev;
+}
+
 /* What dev_queue_xmit() expects of a frame built with its Ethernet header at skb->data. */
 void omx_skb_set_dev_protocol(struct sk_buff *skb, struct net_device *dev, __be16 protocol)
 {

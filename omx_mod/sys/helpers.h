@@ -33,6 +33,8 @@ unsigned char *omx_skb_data(const struct sk_buff *skb);
 unsigned int omx_skb_len(const struct sk_buff *skb);
 const unsigned char *omx_skb_eth_source(const struct sk_buff *skb);
 unsigned char omx_skb_pkt_type(const struct sk_buff *skb);
+struct sk_buff *omx_skb_list_pop(struct list_head *head);
+struct net_device *omx_skb_dev(const struct sk_buff *skb);
 void omx_skb_set_dev_protocol(struct sk_buff *skb, struct net_device *dev, __be16 protocol);
 int omx_dev_queue_xmit(struct sk_buff *skb);
 void omx_skb_set_queue_mapping(struct sk_buff *skb, unsigned short queue);

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A receive batch: the nodes and lendings its frames reached, whose work the frames make
+//! due (settling state, the next requests, re-arming timers) is done once after the batch
+//! instead of once per frame, and the batch's time, read once.
+
+use crate::clock::now_ns;
+use crate::lend::Lend;
+use crate::mac::MacAddr;
+use crate::node::Node;
+use kernel::sync::Arc;
+
+/// Nodes (or lendings) whose work is kept for the end of a batch; beyond that many, a
+/// peer's is done at once.
+const BATCH_PEERS: usize = 4;
+
+/// A node or a lending, as a receive batch sees it.
+pub(super) trait Peer {
+    /// Whether its frames come from `peer` on the interface `ifindex`.
+    fn is_at(&self, ifindex: i32, peer: MacAddr) -> bool;
+    /// The batch's frames from it were handled, at `now` (ns).
+    fn batch_done(&self, now: u64);
+}
+
+impl Peer for Node {
+    fn is_at(&self, ifindex: i32, peer: MacAddr) -> bool {
+        self.matches(ifindex, peer)
+    }
+    fn batch_done(&self, now: u64) {
+        self.end_batch(now);
+    }
+}
+
+impl Peer for Lend {
+    fn is_at(&self, ifindex: i32, peer: MacAddr) -> bool {
+        self.matches(ifindex, peer)
+    }
+    fn batch_done(&self, _now: u64) {
+        self.end_batch();
+    }
+}
+
+/// The peers a batch's frames reached, with work due after the batch.
+pub(super) struct Reached<T> {
+    peers: [Option<Arc<T>>; BATCH_PEERS],
+}
+
+impl<T> Default for Reached<T> {
+    fn default() -> Self {
+        Self {
+            peers: Default::default(),
+        }
+    }
+}
+
+impl<T: Peer> Reached<T> {
+    /// The peer of the batch at `from` on `ifindex`: frames after a peer's first need no
+    /// lookup in its table.
+    pub(super) fn find(&self, ifindex: i32, from: MacAddr) -> Option<Arc<T>> {
+        self.peers
+            .iter()
+            .flatten()
+            .find(|p| p.is_at(ifindex, from))
+            .cloned()
+    }
+
+    /// `peer` has work due after the batch (done now, at `now`, if the batch holds no more).
+    pub(super) fn add(&mut self, peer: Arc<T>, now: u64) {
+        if self.peers.iter().flatten().any(|p| Arc::ptr_eq(p, &peer)) {
+            return;
+        }
+        match self.peers.iter_mut().find(|p| p.is_none()) {
+            Some(free) => *free = Some(peer),
+            None => peer.batch_done(now),
+        }
+    }
+
+    pub(super) fn done(self, now: u64) {
+        for peer in self.peers.into_iter().flatten() {
+            peer.batch_done(now);
+        }
+    }
+}
+
+/// What a receive batch leaves to do: the peers it reached, and the batch's time.
+#[derive(Default)]
+pub(crate) struct RxBatch {
+    /// The time of the batch's frames (ns), read at its first frame from a peer.
+    pub(super) now: Option<u64>,
+    pub(super) nodes: Reached<Node>,
+    pub(super) lends: Reached<Lend>,
+}
+
+impl RxBatch {
+    pub(super) fn now(&mut self) -> u64 {
+        *self.now.get_or_insert_with(now_ns)
+    }
+}
