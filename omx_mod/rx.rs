@@ -15,6 +15,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::sync::Arc;
 
 mod batch;
+use batch::Origin;
 pub(crate) use batch::RxBatch;
 
 /// Module-wide receive counters (`stats-get`).
@@ -76,34 +77,27 @@ impl PacketHandler for Arc<Receiver> {
             return;
         }
         let ifindex = dev.ifindex();
-        if let Some(node) = batch
+        let origin = if let Some(node) = batch
             .nodes
             .find(ifindex, from)
             .or_else(|| self.nodes.find(dev, from))
         {
-            let Some(payload) = frame.into_payload() else {
-                self.counters.dropped.fetch_add(1, Relaxed);
-                return;
-            };
-            let now = batch.now();
-            if node.receive(payload.data(), now) {
-                batch.nodes.add(node, now);
-            }
+            Origin::Node(node)
         } else if let Some(lend) = batch
             .lends
             .find(ifindex, from)
             .or_else(|| self.lends.find(dev, from))
         {
-            let Some(payload) = frame.into_payload() else {
-                self.counters.dropped.fetch_add(1, Relaxed);
-                return;
-            };
-            let now = batch.now();
-            if lend.receive(payload.data(), now) {
-                batch.lends.add(lend, now);
-            }
+            Origin::Lend(lend)
         } else {
             self.counters.unknown_peer.fetch_add(1, Relaxed);
+            return;
+        };
+        match frame.into_payload() {
+            Some(payload) => batch.deliver(origin, payload.data()),
+            None => {
+                self.counters.dropped.fetch_add(1, Relaxed);
+            }
         }
     }
 

@@ -3,7 +3,9 @@
 //! whose round trip is long spends most of that time idle. When such a reader's reads
 //! follow each other, the device fetches the blocks after them into its own buffers and
 //! answers the next reads from there, as the link's bandwidth allows instead of one
-//! round trip per window; a read of a block still on its way waits for that fetch.
+//! round trip per window; a read of a block still on its way waits for that fetch, or
+//! only for its own bytes of it: a fetch's pieces land in order, and a read of bytes
+//! landed is answered before the rest of the block has come.
 //!
 //! This is the bookkeeping only: which blocks a device's buffer slots hold or are fetching,
 //! which read may be answered from them or wait for which fetch, what to fetch next, and
@@ -60,6 +62,9 @@ struct Slot {
     generation: u32,
     /// When a read last touched it, for choosing which slot to reuse.
     touched: u64,
+    /// While fetching: bytes from the block's start that have landed (pieces land in
+    /// order; one out of order waits for the end of the fetch).
+    landed: u32,
 }
 
 /// A fetch to send: `len` bytes at the device's byte `off`, into the device buffer at
@@ -154,6 +159,7 @@ impl Readahead {
                 held: Held::Nothing,
                 generation: 0,
                 touched: 0,
+                landed: 0,
             }; SLOTS],
             blocks: capacity / BLOCK,
             next_off: u64::MAX,
@@ -184,7 +190,7 @@ impl Readahead {
             let clock = self.clock;
             for s in self.slots.iter_mut() {
                 let (start, stop) = (s.block * BLOCK, (s.block + 1) * BLOCK);
-                if s.held == Held::Ready && start < end && off < stop {
+                if s.held != Held::Nothing && start < end && off < stop {
                     s.touched = clock;
                 }
             }
@@ -222,7 +228,10 @@ impl Readahead {
                 return Found::Missing;
             };
             let s = &self.slots[i];
-            if s.held == Held::Fetching && found == Found::Ready {
+            // The read's bytes of this block, from its start: up to `needed`.
+            let needed = (last + 1).min((b + 1) * BLOCK) - b * BLOCK;
+            let landed = s.held == Held::Ready || needed <= u64::from(s.landed);
+            if !landed && found == Found::Ready {
                 found = Found::OnItsWay(tag(i, s.generation));
             }
         }
@@ -257,6 +266,7 @@ impl Readahead {
                 held: Held::Fetching,
                 generation: s.generation,
                 touched: clock,
+                landed: 0,
             };
             out.push(Fetch {
                 tag: tag(i, s.generation),
@@ -282,11 +292,16 @@ impl Readahead {
             .map(|(i, _)| i)
     }
 
-    /// Where the byte `off` of a ready block is in the device's buffer (bytes up to the
-    /// block's end follow it there).
-    pub fn locate(&self, off: u64) -> Option<usize> {
+    /// Where the `len` bytes from the device's byte `off` (within one block) are in the
+    /// device's buffer, if all of them are there: a ready block, or bytes of a block on its
+    /// way that landed.
+    pub fn locate(&self, off: u64, len: u32) -> Option<usize> {
         let i = self.slot_of(off / BLOCK)?;
-        (self.slots[i].held == Held::Ready).then(|| i * BLOCK as usize + (off % BLOCK) as usize)
+        let s = &self.slots[i];
+        let in_block = off % BLOCK;
+        let end = in_block.checked_add(u64::from(len))?;
+        let there = end <= BLOCK && (s.held == Held::Ready || end <= u64::from(s.landed));
+        there.then(|| i * BLOCK as usize + in_block as usize)
     }
 
     /// A write, write of zeroes or discard of `len` bytes at `off` is about to be sent:
@@ -301,10 +316,18 @@ impl Readahead {
         }
     }
 
-    /// Where the answer to fetch `tag` goes in the buffer, if its slot still waits for it.
-    pub fn fill_target(&self, tag: u64) -> Option<usize> {
+    /// Where the bytes `offset..offset + len` of fetch `tag`'s block go in the buffer, if
+    /// its slot still waits for it. The caller copies them there under the same lock:
+    /// from then on they count as landed, and reads of them are answered before the fetch
+    /// ends.
+    pub fn land(&mut self, tag: u64, offset: u32, len: u32) -> Option<usize> {
         let i = self.waiting(tag)?;
-        Some(i * BLOCK as usize)
+        let end = offset.checked_add(len).filter(|&e| u64::from(e) <= BLOCK)?;
+        let s = &mut self.slots[i];
+        if offset <= s.landed {
+            s.landed = s.landed.max(end);
+        }
+        Some(i * BLOCK as usize + offset as usize)
     }
 
     /// Fetch `tag` ended: its block is ready if it succeeded and its slot still waits for it.

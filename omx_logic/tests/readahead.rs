@@ -31,7 +31,7 @@ fn streaming() -> (Plan, Vec<Fetch>) {
 /// Completes every fetch in `f` successfully.
 fn land(r: &mut Plan, f: &[Fetch]) {
     for x in f {
-        assert!(r.fill_target(x.tag).is_some());
+        assert!(r.land(x.tag, 0, x.len).is_some());
         r.fetched(x.tag, true);
     }
 }
@@ -56,8 +56,8 @@ fn an_idle_sequential_reader_gets_the_blocks_after_it_fetched() {
         "blocks already held are fetched again"
     );
     land(&mut r, &f);
-    let at = r.locate(off).unwrap();
-    let f0 = r.locate(0).unwrap();
+    let at = r.locate(off, 4096).unwrap();
+    let f0 = r.locate(0, 4096).unwrap();
     assert_eq!(
         at,
         f0 + off as usize,
@@ -118,16 +118,16 @@ fn a_write_makes_held_and_fetching_blocks_stale() {
     r.fetched(f[0].tag, true);
     r.invalidate(BLOCK + 4096, 4096);
     assert_eq!(
-        r.fill_target(f[1].tag),
+        r.land(f[1].tag, 0, 4096),
         None,
         "a late fetch's data is not taken"
     );
     r.fetched(f[1].tag, true);
-    assert_eq!(r.locate(BLOCK), None);
+    assert_eq!(r.locate(BLOCK, 4096), None);
     // The untouched block still serves, until it is overwritten too.
-    assert!(r.locate(0).is_some());
+    assert!(r.locate(0, 4096).is_some());
     r.invalidate(4096, 4096);
-    assert_eq!(r.locate(0), None);
+    assert_eq!(r.locate(0, 4096), None);
     assert_eq!(r.read(0, WINDOW, true).found, Found::Missing);
 }
 
@@ -145,6 +145,39 @@ fn a_read_of_a_block_on_its_way_waits_for_that_fetch() {
 }
 
 #[test]
+fn a_read_of_bytes_landed_is_answered_before_the_fetch_ends() {
+    let (mut r, f) = streaming();
+    let tag = f[0].tag;
+    assert_eq!(r.find(0, WINDOW), Found::OnItsWay(tag));
+    // The fetch's first pieces land, in order: a read of them is answered, one of bytes
+    // past them still waits.
+    assert_eq!(r.land(tag, 0, 16 << 10), Some(f[0].buffer_off));
+    assert_eq!(
+        r.land(tag, 16 << 10, 16 << 10),
+        Some(f[0].buffer_off + (16 << 10))
+    );
+    assert_eq!(r.find(0, WINDOW), Found::Ready);
+    assert_eq!(r.locate(4096, 4096), Some(f[0].buffer_off + 4096));
+    assert_eq!(r.locate(WINDOW as u64 - 4096, 8192), None);
+    assert_eq!(r.find(u64::from(WINDOW), WINDOW), Found::OnItsWay(tag));
+    // A piece out of order does not count until the fetch ends.
+    r.land(tag, 64 << 10, 16 << 10);
+    assert_eq!(r.find(64 << 10, 4096), Found::OnItsWay(tag));
+    r.fetched(tag, true);
+    assert_eq!(r.find(u64::from(WINDOW), WINDOW), Found::Ready);
+}
+
+#[test]
+fn bytes_landed_of_a_fetch_overtaken_by_a_write_are_not_read() {
+    let (mut r, f) = streaming();
+    r.land(f[0].tag, 0, WINDOW);
+    r.invalidate(BLOCK - 4096, 4096);
+    assert_eq!(r.locate(0, 4096), None);
+    assert_eq!(r.find(0, WINDOW), Found::Missing);
+    assert_eq!(r.land(f[0].tag, WINDOW, WINDOW), None);
+}
+
+#[test]
 fn a_read_waiting_for_a_fetch_overtaken_by_a_write_is_sent() {
     let (mut r, f) = streaming();
     assert_eq!(r.find(0, WINDOW), Found::OnItsWay(f[0].tag));
@@ -157,7 +190,7 @@ fn a_read_waiting_for_a_fetch_overtaken_by_a_write_is_sent() {
 fn a_failed_fetch_leaves_nothing() {
     let (mut r, f) = streaming();
     r.fetched(f[0].tag, false);
-    assert_eq!(r.locate(0), None);
+    assert_eq!(r.locate(0, 4096), None);
     assert_eq!(r.read(0, WINDOW, false).found, Found::Missing);
 }
 
@@ -224,39 +257,42 @@ fn fetches_stop_at_the_end_of_a_swap_cluster() {
     assert!(fetched.contains(&(2 * CLUSTER / BLOCK)), "{fetched:?}");
 }
 
+/// Pages of a block, as the model tracks the buffer's bytes.
+const PAGES: usize = (BLOCK / 4096) as usize;
+
+/// What each slot's pages hold, as (block, version).
+type Buffer = Vec<[Option<(u64, u32)>; PAGES]>;
+
 /// A read of `WINDOW` bytes at `off` answered from the buffer sees each block's latest
-/// version (`buffer`: what each slot's bytes hold, as (block, version)).
-fn check(
-    r: &Plan,
-    off: u64,
-    buffer: &[Option<(u64, u32)>],
-    version: &[u32],
-) -> Result<(), TestCaseError> {
+/// version (`buffer`: what each slot's pages hold).
+fn check(r: &Plan, off: u64, buffer: &Buffer, version: &[u32]) -> Result<(), TestCaseError> {
     for page in (off..off + u64::from(WINDOW)).step_by(4096) {
-        let pos = r.locate(page);
+        let pos = r.locate(page, 4096);
         prop_assert!(pos.is_some(), "a hit with byte {} not held", page);
+        let pos = pos.unwrap_or(0);
         let b = page / BLOCK;
-        let slot = pos.unwrap_or(0) / BLOCK as usize;
-        prop_assert_eq!(buffer[slot], Some((b, version[b as usize])));
+        let (slot, at) = (pos / BLOCK as usize, pos % BLOCK as usize / 4096);
+        prop_assert_eq!(buffer[slot][at], Some((b, version[b as usize])));
     }
     Ok(())
 }
 
 proptest! {
     /// Against a model of the device's bytes (a version per block), whatever reads, writes
-    /// and fetch answers come in whatever order: every read the buffer answers sees the
-    /// latest version of each block it covers, and fetches only go to slots in the buffer.
+    /// and fetch answers (a piece at a time, in order) come in whatever order: every read
+    /// the buffer answers, at once or while it waits for a fetch, sees the latest version
+    /// of each block it covers, and fetches only go to slots in the buffer.
     #[test]
     fn the_buffer_never_answers_with_stale_data(
-        ops in proptest::collection::vec((0u8..4, 0u64..96, any::<bool>(), 0usize..16), 1..300)
+        ops in proptest::collection::vec((0u8..4, 0u64..96, any::<bool>(), 0usize..64), 1..300)
     ) {
         let blocks = 24u64;
         let mut r = new(blocks * BLOCK);
-        // The device's current version of each block, and what each slot's bytes hold.
+        // The device's current version of each block, and what each slot's pages hold.
         let mut version = vec![0u32; blocks as usize];
-        let mut buffer: Vec<Option<(u64, u32)>> = vec![None; SLOTS];
-        // Fetches on their way: (fetch, the version the node answers with).
-        let mut flying: Vec<(Fetch, u32)> = Vec::new();
+        let mut buffer: Buffer = vec![[None; PAGES]; SLOTS];
+        // Fetches on their way: (fetch, the version the node answers with, pages landed).
+        let mut flying: Vec<(Fetch, u32, usize)> = Vec::new();
         // Reads waiting for a fetch: (offset, the fetch's tag).
         let mut waiting: Vec<(u64, u64)> = Vec::new();
         for (op, at, idle, pick) in ops {
@@ -272,7 +308,7 @@ proptest! {
                     for f in plan.fetches.iter() {
                         prop_assert!(f.buffer_off + f.len as usize <= SLOTS * BLOCK as usize);
                         prop_assert_eq!(f.buffer_off % BLOCK as usize, 0);
-                        flying.push((f, version[(f.off / BLOCK) as usize]));
+                        flying.push((f, version[(f.off / BLOCK) as usize], 0));
                     }
                 }
                 2 => {
@@ -283,15 +319,39 @@ proptest! {
                     // A read only ever waits for a fetch still on its way (else it
                     // would wait forever).
                     for (_, tag) in &waiting {
-                        prop_assert!(flying.iter().any(|(f, _)| f.tag == *tag));
+                        prop_assert!(flying.iter().any(|(f, _, _)| f.tag == *tag));
                     }
-                    if !flying.is_empty() {
-                        let (f, v) = flying.remove(pick % flying.len());
-                        if let Some(pos) = r.fill_target(f.tag) {
-                            prop_assert_eq!(pos, f.buffer_off);
-                            buffer[pos / BLOCK as usize] = Some((f.off / BLOCK, v));
+                    if flying.is_empty() {
+                        continue;
+                    }
+                    let k = pick % flying.len();
+                    let (f, v, landed) = flying[k];
+                    // The next pieces land (the node answers a fetch in order), or the
+                    // fetch fails (its node died) with some of them landed.
+                    let fails = pick % 7 == 0;
+                    let more = if fails { 0 } else { 1 + pick % (PAGES - landed) };
+                    if more > 0 {
+                        let from = landed as u32 * 4096;
+                        if let Some(pos) = r.land(f.tag, from, more as u32 * 4096) {
+                            prop_assert_eq!(pos, f.buffer_off + from as usize);
+                            let slot = f.buffer_off / BLOCK as usize;
+                            for p in &mut buffer[slot][landed..landed + more] {
+                                *p = Some((f.off / BLOCK, v));
+                            }
+                            // Reads waiting for it whose bytes all landed are answered.
+                            for (off, tag) in core::mem::take(&mut waiting) {
+                                if tag == f.tag && r.find(off, WINDOW) == Found::Ready {
+                                    check(&r, off, &buffer, &version)?;
+                                } else {
+                                    waiting.push((off, tag));
+                                }
+                            }
                         }
-                        r.fetched(f.tag, pick % 5 != 0);
+                        flying[k].2 += more;
+                    }
+                    if fails || flying[k].2 == PAGES {
+                        flying.remove(k);
+                        r.fetched(f.tag, !fails);
                         // The reads waiting for it are looked up again.
                         for (off, tag) in core::mem::take(&mut waiting) {
                             if tag != f.tag {

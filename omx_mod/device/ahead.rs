@@ -2,7 +2,7 @@
 
 //! A device's read-ahead buffer: blocks fetched ahead of a reader that waits for each read
 //! (`omx_logic::readahead` decides which), and the reads answered from them, at once or
-//! when the fetch they wait for lands. The fetches are the node's ordinary reads with the
+//! when the bytes of the fetch they wait for have landed. The fetches are the node's ordinary reads with the
 //! buffer as their destination ([`BufferSink`]).
 //!
 //! Lock order: a node's lock, then this one (a fetch's answer is copied in under both, a
@@ -173,7 +173,7 @@ fn copy_out(ra: &Readahead, buffer: &[u8], mut off: u64, dst: &mut [u8]) -> bool
     while done < dst.len() {
         let n = ((BLOCK - off % BLOCK) as usize).min(dst.len() - done);
         let src = ra
-            .locate(off)
+            .locate(off, n as u32)
             .and_then(|at| buffer.get(at..at.saturating_add(n)));
         match (src, dst.get_mut(done..done + n)) {
             (Some(src), Some(to)) => to.copy_from_slice(src),
@@ -186,18 +186,46 @@ fn copy_out(ra: &Readahead, buffer: &[u8], mut off: u64, dst: &mut [u8]) -> bool
 }
 
 impl BufferSink for Ahead {
+    /// Also answers the reads waiting for the fetch whose bytes have all landed now (the
+    /// node answers a fetch's pieces in order: a read near the block's start does not wait
+    /// for the rest of it).
     fn fill(&self, tag: u64, offset: usize, len: usize, fill: &mut dyn FnMut(&mut [u8])) {
-        let mut st = self.state.lock();
-        let State { plan, buffer, .. } = &mut *st;
-        let Some(base) = plan.fill_target(tag) else {
-            return;
-        };
-        if offset.saturating_add(len) > BLOCK as usize {
-            return;
-        }
-        if let Some(dst) = buffer.get_mut(base + offset..base + offset + len) {
+        let mut finished = Finished::default();
+        {
+            let st = &mut *self.state.lock();
+            let State {
+                plan,
+                buffer,
+                waiters,
+            } = st;
+            let (Ok(offset), Ok(len)) = (u32::try_from(offset), u32::try_from(len)) else {
+                return;
+            };
+            // Under the lock from here until the bytes are written: they count as landed.
+            let Some(at) = plan.land(tag, offset, len) else {
+                return;
+            };
+            let Some(dst) = buffer.get_mut(at..at.saturating_add(len as usize)) else {
+                return;
+            };
             fill(dst);
+            for (slot, out) in waiters.iter_mut().zip(finished.iter_mut()) {
+                let Some(w) = slot.as_mut().filter(|w| w.tag == tag) else {
+                    continue;
+                };
+                match plan.find(w.off, w.len) {
+                    Found::Ready => {
+                        let result = answer(plan, buffer, &mut w.leg, w.off, w.len);
+                        *out = slot.take().map(|w| (w.leg, result));
+                    }
+                    // Its bytes of this block landed; another block's are still on their way.
+                    Found::OnItsWay(next) => w.tag = next,
+                    // Settled when this fetch ends.
+                    Found::Missing => {}
+                }
+            }
         }
+        self.complete(finished.into_iter().flatten());
     }
 
     /// Also settles the reads waiting for the fetch: answered if the buffer now holds all

@@ -65,7 +65,7 @@ impl<T: Peer> Reached<T> {
     }
 
     /// `peer` has work due after the batch (done now, at `now`, if the batch holds no more).
-    pub(super) fn add(&mut self, peer: Arc<T>, now: u64) {
+    fn add(&mut self, peer: Arc<T>, now: u64) {
         if self.peers.iter().flatten().any(|p| Arc::ptr_eq(p, &peer)) {
             return;
         }
@@ -91,8 +91,28 @@ pub(crate) struct RxBatch {
     pub(super) lends: Reached<Lend>,
 }
 
+/// Who sent a frame: a pool node, or the client of a lending.
+pub(super) enum Origin {
+    Node(Arc<Node>),
+    Lend(Arc<Lend>),
+}
+
 impl RxBatch {
-    pub(super) fn now(&mut self) -> u64 {
-        *self.now.get_or_insert_with(now_ns)
+    /// Hands a frame's payload to whoever sent it, at the batch's time; the work it makes
+    /// due is kept for the end of the batch.
+    pub(super) fn deliver(&mut self, origin: Origin, payload: &[u8]) {
+        let now = *self.now.get_or_insert_with(now_ns);
+        match origin {
+            Origin::Node(node) => {
+                if node.receive(payload, now) {
+                    self.nodes.add(node, now);
+                }
+            }
+            Origin::Lend(lend) => {
+                if lend.receive(payload, now) {
+                    self.lends.add(lend, now);
+                }
+            }
+        }
     }
 }

@@ -30,12 +30,15 @@ echo "read-ahead: $hits of 256 reads of 32 KiB answered from the buffer"
 # All but a few (the stream's first two, the first of the next swap cluster): a read of a
 # block still on its way waits for it (sent instead, 236 were answered).
 [ "$hits" -ge 250 ] || { echo "only $hits of 256 sequential reads answered by the read-ahead"; exit 1; }
-# [3 MiB, 4 MiB) read: the blocks from 4 MiB on are fetched; then [4 MiB, 5 MiB) written anew
-# and read.
-head -c $((1 << 20)) /dev/urandom >/tmp/fresh
-dd if=/dev/omx0 of=/dev/null bs=32k skip=96 count=32 iflag=direct status=none
-dd if=/tmp/fresh of=/dev/omx0 bs=1M seek=4 oflag=direct status=none
-dd if=/dev/omx0 of=/tmp/back4 bs=32k skip=128 count=32 iflag=direct status=none
+# [4 MiB, 4.5 MiB) read (a new stream in the swap cluster [4 MiB, 6 MiB)): the blocks of
+# [4.5 MiB, 5 MiB) are fetched; then written anew and read.
+head -c $((512 << 10)) /dev/urandom >/tmp/fresh
+fetches=$(readahead fetches)
+dd if=/dev/omx0 of=/dev/null bs=32k skip=128 count=16 iflag=direct status=none
+fetches=$(($(readahead fetches) - fetches))
+[ "$fetches" -ge 4 ] || { echo "only $fetches blocks fetched ahead of [4 MiB, 4.5 MiB)"; exit 1; }
+dd if=/tmp/fresh of=/dev/omx0 bs=512k seek=9 oflag=direct status=none
+dd if=/dev/omx0 of=/tmp/back4 bs=32k skip=144 count=16 iflag=direct status=none
 cmp /tmp/fresh /tmp/back4 || { echo "a read after a write returned the data read ahead before it"; exit 1; }
 touch "$S/readahead.ok"
 
