@@ -76,18 +76,11 @@ impl PacketHandler for Arc<Receiver> {
             self.counters.malformed.fetch_add(1, Relaxed);
             return;
         }
-        let ifindex = dev.ifindex();
-        let origin = if let Some(node) = batch
-            .nodes
-            .find(ifindex, from)
-            .or_else(|| self.nodes.find(dev, from))
-        {
+        let origin = if let Some(origin) = batch.reached(dev.ifindex(), from) {
+            origin
+        } else if let Some(node) = self.nodes.find(dev, from) {
             Origin::Node(node)
-        } else if let Some(lend) = batch
-            .lends
-            .find(ifindex, from)
-            .or_else(|| self.lends.find(dev, from))
-        {
+        } else if let Some(lend) = self.lends.find(dev, from) {
             Origin::Lend(lend)
         } else {
             self.counters.unknown_peer.fetch_add(1, Relaxed);
@@ -102,10 +95,6 @@ impl PacketHandler for Arc<Receiver> {
     }
 
     fn end_batch(&self, batch: RxBatch) {
-        let Some(now) = batch.now else {
-            return;
-        };
-        batch.nodes.done(now);
-        batch.lends.done(now);
+        batch.finish();
     }
 }

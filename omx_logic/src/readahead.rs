@@ -10,7 +10,8 @@
 //! This is the bookkeeping only: which blocks a device's buffer slots hold or are fetching,
 //! which read may be answered from them or wait for which fetch, what to fetch next, and
 //! what a write makes stale. The module owns the buffers, the lock, the fetches and the
-//! waiting reads (looked up again with [`Readahead::find`] when their fetch ends).
+//! waiting reads (looked up again with [`Readahead::find`] as pieces of their fetch land
+//! and when it ends).
 //!
 //! Correctness rests on two rules: a write (or discard, or write of zeroes) frees every
 //! slot it overlaps before it is sent, so a later read never sees older data from a slot;
@@ -71,7 +72,7 @@ struct Slot {
 /// `buffer_off`; its answer is handed back with `tag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fetch {
-    /// Names the fetch to [`Readahead::fill_target`] and [`Readahead::fetched`].
+    /// Names the fetch to [`Readahead::land`] and [`Readahead::fetched`].
     pub tag: u64,
     /// Device byte of the block's start.
     pub off: u64,
@@ -103,12 +104,13 @@ impl Fetches {
 /// Where the bytes of a read are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
-    /// Every byte in ready slots: the read is answered from the buffer
-    /// ([`Readahead::locate`]) and never sent.
+    /// Every byte in ready slots or landed of a fetch on its way: the read is answered from
+    /// the buffer ([`Readahead::locate`]) and never sent.
     Ready,
-    /// Every byte in ready slots or on its way, some of it in the fetch `tag`: the read
-    /// waits for that fetch and is looked up again when it ends ([`Readahead::fetched`]);
-    /// sending it would ask the node for the same bytes twice.
+    /// Every byte there or on its way, some of it yet to land from the fetch `tag`: the
+    /// read waits for that fetch and is looked up again as its pieces land
+    /// ([`Readahead::land`]) and when it ends ([`Readahead::fetched`]); sending it would
+    /// ask the node for the same bytes twice.
     OnItsWay(u64),
     /// Some byte neither held nor on its way: the read is sent.
     Missing,

@@ -279,26 +279,32 @@ fn check(r: &Plan, off: u64, buffer: &Buffer, version: &[u32]) -> Result<(), Tes
 
 proptest! {
     /// Against a model of the device's bytes (a version per block), whatever reads, writes
-    /// and fetch answers (a piece at a time, in order) come in whatever order: every read
+    /// and fetch answers (a piece at a time, in order or one out of it) come in whatever order: every read
     /// the buffer answers, at once or while it waits for a fetch, sees the latest version
     /// of each block it covers, and fetches only go to slots in the buffer.
     #[test]
     fn the_buffer_never_answers_with_stale_data(
-        ops in proptest::collection::vec((0u8..4, 0u64..96, any::<bool>(), 0usize..64), 1..300)
+        ops in proptest::collection::vec((0u8..4, 0u64..768, any::<bool>(), 0usize..64), 1..300)
     ) {
         let blocks = 24u64;
         let mut r = new(blocks * BLOCK);
         // The device's current version of each block, and what each slot's pages hold.
         let mut version = vec![0u32; blocks as usize];
         let mut buffer: Buffer = vec![[None; PAGES]; SLOTS];
-        // Fetches on their way: (fetch, the version the node answers with, pages landed).
-        let mut flying: Vec<(Fetch, u32, usize)> = Vec::new();
+        // Fetches on their way: (fetch, the version the node answers with, pages landed in
+        // order, whether the page after those landed before them).
+        let mut flying: Vec<(Fetch, u32, usize, bool)> = Vec::new();
         // Reads waiting for a fetch: (offset, the fetch's tag).
         let mut waiting: Vec<(u64, u64)> = Vec::new();
+        let mut next_read = 0;
         for (op, at, idle, pick) in ops {
-            let off = at * BLOCK / 4;
+            // Any page: a read may span two blocks.
+            let off = at * 4096;
             match op {
                 0 | 1 => {
+                    // Half the reads continue the last one: streams that get fetches.
+                    let off = if op == 1 { next_read } else { off };
+                    next_read = off + u64::from(WINDOW);
                     let plan = r.read(off, WINDOW, idle);
                     match plan.found {
                         Found::Ready => check(&r, off, &buffer, &version)?,
@@ -308,7 +314,7 @@ proptest! {
                     for f in plan.fetches.iter() {
                         prop_assert!(f.buffer_off + f.len as usize <= SLOTS * BLOCK as usize);
                         prop_assert_eq!(f.buffer_off % BLOCK as usize, 0);
-                        flying.push((f, version[(f.off / BLOCK) as usize], 0));
+                        flying.push((f, version[(f.off / BLOCK) as usize], 0, false));
                     }
                 }
                 2 => {
@@ -319,35 +325,52 @@ proptest! {
                     // A read only ever waits for a fetch still on its way (else it
                     // would wait forever).
                     for (_, tag) in &waiting {
-                        prop_assert!(flying.iter().any(|(f, _, _)| f.tag == *tag));
+                        prop_assert!(flying.iter().any(|(f, ..)| f.tag == *tag));
                     }
                     if flying.is_empty() {
                         continue;
                     }
                     let k = pick % flying.len();
-                    let (f, v, landed) = flying[k];
-                    // The next pieces land (the node answers a fetch in order), or the
+                    let (f, v, landed, skipped) = flying[k];
+                    // The next pieces land (the node answers a fetch in order), sometimes
+                    // one out of order (the page after the next, then the next), or the
                     // fetch fails (its node died) with some of them landed.
                     let fails = pick % 7 == 0;
-                    let more = if fails { 0 } else { 1 + pick % (PAGES - landed) };
-                    if more > 0 {
-                        let from = landed as u32 * 4096;
-                        if let Some(pos) = r.land(f.tag, from, more as u32 * 4096) {
+                    let (first, pages) = if fails {
+                        (landed, 0)
+                    } else if skipped {
+                        (landed, 1)
+                    } else if pick % 11 == 1 && landed + 2 < PAGES {
+                        (landed + 1, 1)
+                    } else {
+                        (landed, 1 + pick % (PAGES - landed))
+                    };
+                    if pages > 0 {
+                        let from = first as u32 * 4096;
+                        if let Some(pos) = r.land(f.tag, from, pages as u32 * 4096) {
                             prop_assert_eq!(pos, f.buffer_off + from as usize);
                             let slot = f.buffer_off / BLOCK as usize;
-                            for p in &mut buffer[slot][landed..landed + more] {
+                            for p in &mut buffer[slot][first..first + pages] {
                                 *p = Some((f.off / BLOCK, v));
                             }
                             // Reads waiting for it whose bytes all landed are answered.
                             for (off, tag) in core::mem::take(&mut waiting) {
-                                if tag == f.tag && r.find(off, WINDOW) == Found::Ready {
-                                    check(&r, off, &buffer, &version)?;
-                                } else {
-                                    waiting.push((off, tag));
+                                match r.find(off, WINDOW) {
+                                    Found::Ready if tag == f.tag => {
+                                        check(&r, off, &buffer, &version)?
+                                    }
+                                    Found::OnItsWay(t) if tag == f.tag => waiting.push((off, t)),
+                                    _ => waiting.push((off, tag)),
                                 }
                             }
                         }
-                        flying[k].2 += more;
+                        flying[k] = match (skipped, first > landed) {
+                            // The page after the next landed first.
+                            (false, true) => (f, v, landed, true),
+                            // The next one, after it: both are in.
+                            (true, _) => (f, v, landed + 2, false),
+                            _ => (f, v, landed + pages, false),
+                        };
                     }
                     if fails || flying[k].2 == PAGES {
                         flying.remove(k);

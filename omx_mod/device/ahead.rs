@@ -2,8 +2,8 @@
 
 //! A device's read-ahead buffer: blocks fetched ahead of a reader that waits for each read
 //! (`omx_logic::readahead` decides which), and the reads answered from them, at once or
-//! when the bytes of the fetch they wait for have landed. The fetches are the node's ordinary reads with the
-//! buffer as their destination ([`BufferSink`]).
+//! when their bytes of the fetch they wait for have landed. The fetches are the node's
+//! ordinary reads with the buffer as their destination ([`BufferSink`]).
 //!
 //! Lock order: a node's lock, then this one (a fetch's answer is copied in under both, a
 //! write drops the blocks it overlaps under both);
@@ -201,7 +201,8 @@ impl BufferSink for Ahead {
             let (Ok(offset), Ok(len)) = (u32::try_from(offset), u32::try_from(len)) else {
                 return;
             };
-            // Under the lock from here until the bytes are written: they count as landed.
+            // They count as landed from here; written below, under the same lock (the
+            // buffer holds `SLOTS` whole blocks and `land` keeps within one).
             let Some(at) = plan.land(tag, offset, len) else {
                 return;
             };

@@ -15,7 +15,7 @@ use kernel::sync::Arc;
 const BATCH_PEERS: usize = 4;
 
 /// A node or a lending, as a receive batch sees it.
-pub(super) trait Peer {
+trait Peer {
     /// Whether its frames come from `peer` on the interface `ifindex`.
     fn is_at(&self, ifindex: i32, peer: MacAddr) -> bool;
     /// The batch's frames from it were handled, at `now` (ns).
@@ -41,7 +41,7 @@ impl Peer for Lend {
 }
 
 /// The peers a batch's frames reached, with work due after the batch.
-pub(super) struct Reached<T> {
+struct Reached<T> {
     peers: [Option<Arc<T>>; BATCH_PEERS],
 }
 
@@ -56,7 +56,7 @@ impl<T> Default for Reached<T> {
 impl<T: Peer> Reached<T> {
     /// The peer of the batch at `from` on `ifindex`: frames after a peer's first need no
     /// lookup in its table.
-    pub(super) fn find(&self, ifindex: i32, from: MacAddr) -> Option<Arc<T>> {
+    fn find(&self, ifindex: i32, from: MacAddr) -> Option<Arc<T>> {
         self.peers
             .iter()
             .flatten()
@@ -75,7 +75,7 @@ impl<T: Peer> Reached<T> {
         }
     }
 
-    pub(super) fn done(self, now: u64) {
+    fn done(self, now: u64) {
         for peer in self.peers.into_iter().flatten() {
             peer.batch_done(now);
         }
@@ -86,9 +86,9 @@ impl<T: Peer> Reached<T> {
 #[derive(Default)]
 pub(crate) struct RxBatch {
     /// The time of the batch's frames (ns), read at its first frame from a peer.
-    pub(super) now: Option<u64>,
-    pub(super) nodes: Reached<Node>,
-    pub(super) lends: Reached<Lend>,
+    now: Option<u64>,
+    nodes: Reached<Node>,
+    lends: Reached<Lend>,
 }
 
 /// Who sent a frame: a pool node, or the client of a lending.
@@ -98,6 +98,25 @@ pub(super) enum Origin {
 }
 
 impl RxBatch {
+    /// The node or lending at `from` on `ifindex` if the batch already reached it: frames
+    /// after a peer's first need no lookup in its table. (A lending is reached only after
+    /// the node table had no node there, so nodes keep their precedence.)
+    pub(super) fn reached(&self, ifindex: i32, from: MacAddr) -> Option<Origin> {
+        if let Some(node) = self.nodes.find(ifindex, from) {
+            return Some(Origin::Node(node));
+        }
+        self.lends.find(ifindex, from).map(Origin::Lend)
+    }
+
+    /// The batch is over: the work its frames made due is done, once per peer.
+    pub(super) fn finish(self) {
+        let Some(now) = self.now else {
+            return;
+        };
+        self.nodes.done(now);
+        self.lends.done(now);
+    }
+
     /// Hands a frame's payload to whoever sent it, at the batch's time; the work it makes
     /// due is kept for the end of the batch.
     pub(super) fn deliver(&mut self, origin: Origin, payload: &[u8]) {
