@@ -103,10 +103,10 @@ impl Nodes {
 
     /// Removes and returns the first node matching `pred`. Process context (may sleep).
     ///
-    /// The receive path clones a node's `Arc` for the length of one receive batch, inside the NET_RX
-    /// softirq; once those receivers are done, the reference returned here is the last one
-    /// outside the devices, so a node is freed in process context: its `Drop` kills its timer
-    /// and tasklet, which must not happen in softirq.
+    /// The receive path clones a node's `Arc` for the length of one receive batch, inside
+    /// the NET_RX softirq; once those receivers are done, the reference returned here is the
+    /// last one outside the devices, so a node is freed in process context: its `Drop` kills
+    /// its timer and tasklet, which must not happen in softirq.
     fn take_by(&self, pred: impl Fn(&Node) -> bool) -> Option<Arc<Node>> {
         let node = {
             let mut table = self.table.lock();
