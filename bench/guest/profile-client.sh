@@ -9,9 +9,9 @@ secs=${PROFILE_SECS:-15}
 ip link set eth0 mtu "${PROFILE_MTU:-1500}"
 insmod "$OMX_ROOT/omx_mod.ko"
 wait_file "$S/vm2.daemon-up"
-"$C" node add eth0 52:54:00:0a:aa:02 --size 160M --integrity "${PROFILE_INTEGRITY:-xxh64}"
+"$C" node add eth0 52:54:00:0a:aa:02 --size 256M --integrity "${PROFILE_INTEGRITY:-xxh64}"
 wait_up
-"$C" dev add omx0 --size 128M
+"$C" dev add omx0 --size 256M
 fio_run() { # NAME RW BS QD SECS [perf...]
 	local name=$1 rw=$2 bs=$3 qd=$4 t=$5
 	shift 5
@@ -19,13 +19,34 @@ fio_run() { # NAME RW BS QD SECS [perf...]
 		--ioengine=libaio --rw="$rw" --bs="$bs" --iodepth="$qd" --size=128M --time_based \
 		--runtime="$t" --randrepeat=0 --output-format=json --output="$S/$name.fio.json" >/dev/null
 }
+# decode_run NAME PCT SECS [perf...]: bench/llm-decode on 128 MiB of weights in a memory cgroup
+# of PCT % of them, swapping to /dev/omx0 (as make bench's decode-shaped workload).
+decode_run() {
+	local name=$1 pct=$2 t=$3 cg=/sys/fs/cgroup
+	shift 3
+	mountpoint -q $cg || mount -t cgroup2 none $cg
+	echo +memory >$cg/cgroup.subtree_control
+	mkdir -p $cg/profile
+	echo $((128 * pct / 100 << 20)) >$cg/profile/memory.max
+	mkswap /dev/omx0 >/dev/null
+	swapon /dev/omx0
+	grep -E '^pswp(in|out) ' /proc/vmstat >"$S/$name.vmstat.a"
+	"$@" bash -c 'echo $$ >'$cg'/profile/cgroup.procs && exec "$0" "$@"' \
+		"$PROFILE_TOOLS/llm-decode" 128 "$t" "$((2 * t))" >"$S/$name.decode.json"
+	grep -E '^pswp(in|out) ' /proc/vmstat >"$S/$name.vmstat.b"
+	swapoff /dev/omx0
+}
 LD_PRELOAD=$PROFILE_TOOLS/noshm.so fio --name=prefill --thread --filename=/dev/omx0 --direct=1 \
 	--rw=write --bs=1M --iodepth=8 --ioengine=libaio --size=128M --output=/dev/null >/dev/null
 for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
 	: >"$S/profile-$name"
-	fio_run "$name" "$rw" "$bs" "$qd" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
+	if [ "$rw" = decode ]; then
+		decode_run "$name" "$bs" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
+	else
+		fio_run "$name" "$rw" "$bs" "$qd" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
+	fi
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
 	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |

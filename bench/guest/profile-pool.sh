@@ -8,9 +8,9 @@ secs=${PROFILE_SECS:-15}
 ip link set eth0 mtu "${PROFILE_MTU:-1500}"
 if [ "${PROFILE_POOL:-kernel}" = kernel ]; then
 	insmod "$OMX_ROOT/omx_mod.ko"
-	"$C" lend add eth0 "$(node_mac 1)" --size 192M
+	"$C" lend add eth0 "$(node_mac 1)" --size 288M
 else
-	"$OMX_ROOT/target/release/omx-node" --iface eth0 --size 192M --first-come --log-level warn &
+	"$OMX_ROOT/target/release/omx-node" --iface eth0 --size 288M --first-come --log-level warn &
 	sleep 1
 fi
 touch "$S/vm2.daemon-up"

@@ -273,6 +273,126 @@ fn xxh64_finish(lanes: Option<[u64; 4]>, seed: u64, len: usize, rest: &[u8]) -> 
     h ^ (h >> 32)
 }
 
+/// [`xxh64`] (seed 0) of `len` bytes (a whole number of words) fed in order, a whole number
+/// of words at a time, each word handed on as it passes: a receiver checks a frame while it
+/// copies each message's data to where it goes ([`Xxh64Stream::feed_copy`]), so every byte
+/// is loaded once where a check and then a copy would load it twice.
+#[derive(Debug, Clone)]
+pub struct Xxh64Stream {
+    lanes: [u64; 4],
+    len: usize,
+    fed: usize,
+    /// Where the last whole stripe ends: words before it go into the lanes, the (at most
+    /// three) words after it into `rest`.
+    stripes_end: usize,
+    rest: [u8; 24],
+}
+
+impl Xxh64Stream {
+    /// A stream of `len` bytes; `None` unless `len` is a whole number of words.
+    pub fn new(len: usize) -> Option<Self> {
+        (len % 8 == 0).then(|| Self {
+            lanes: xxh64_lanes(0),
+            len,
+            fed: 0,
+            stripes_end: len / 32 * 32,
+            rest: [0; 24],
+        })
+    }
+
+    /// Bytes fed so far.
+    pub fn fed(&self) -> usize {
+        self.fed
+    }
+
+    /// Feeds `src`; false (nothing fed) if it is not a whole number of words or runs past
+    /// the stream's length.
+    pub fn feed(&mut self, src: &[u8]) -> bool {
+        self.feed_each(src, |_| {})
+    }
+
+    /// Feeds `src` and copies it to `dst` (as long), each word passed through `convert`
+    /// (a byte-order change) on its way; false (nothing fed or written) if `dst` is not as
+    /// long or as for [`Xxh64Stream::feed`].
+    pub fn feed_copy(
+        &mut self,
+        src: &[u8],
+        dst: &mut [u8],
+        convert: impl Fn([u8; 8]) -> [u8; 8],
+    ) -> bool {
+        if dst.len() != src.len() {
+            return false;
+        }
+        let mut out = dst.chunks_exact_mut(8);
+        self.feed_each(src, |w| {
+            if let Some(d) = out.next().and_then(|d| <&mut [u8; 8]>::try_from(d).ok()) {
+                *d = convert(w);
+            }
+        })
+    }
+
+    fn feed_each(&mut self, src: &[u8], mut each: impl FnMut([u8; 8])) -> bool {
+        let fits = self
+            .fed
+            .checked_add(src.len())
+            .is_some_and(|end| end <= self.len);
+        if src.len() % 8 != 0 || !fits {
+            return false;
+        }
+        let mut at = 0;
+        // Up to a stripe's start, a word at a time (a piece may start inside a stripe).
+        while self.fed % 32 != 0 && self.fed < self.stripes_end && at < src.len() {
+            self.word(&src[at..at + 8], &mut each);
+            at += 8;
+        }
+        // Whole stripes, four words in the four lanes at once.
+        let stripes = (self.stripes_end.saturating_sub(self.fed)).min(src.len() - at) / 32;
+        let body = &src[at..at + stripes * 32];
+        for s in body.chunks_exact(32) {
+            let w = stripe_words(s);
+            xxh64_stripe(&mut self.lanes, w);
+            for word in w {
+                each(word.to_le_bytes());
+            }
+        }
+        self.fed += body.len();
+        // The rest a word at a time: the end of a piece inside a stripe, or the words
+        // after the last stripe.
+        for w in src[at + body.len()..].chunks_exact(8) {
+            self.word(w, &mut each);
+        }
+        true
+    }
+
+    fn word(&mut self, w: &[u8], each: &mut impl FnMut([u8; 8])) {
+        let Ok(bytes) = <[u8; 8]>::try_from(w) else {
+            return;
+        };
+        if self.fed < self.stripes_end {
+            let lane = &mut self.lanes[self.fed / 8 % 4];
+            *lane = xxh64_round(*lane, u64::from_le_bytes(bytes));
+        } else if let Some(r) = self
+            .rest
+            .get_mut(self.fed - self.stripes_end..)
+            .and_then(|r| r.get_mut(..8))
+        {
+            r.copy_from_slice(&bytes);
+        }
+        self.fed += 8;
+        each(bytes);
+    }
+
+    /// The hash, once all `len` bytes were fed (`None` before).
+    pub fn finish(&self) -> Option<u64> {
+        if self.fed != self.len {
+            return None;
+        }
+        let lanes = (self.len >= 32).then_some(self.lanes);
+        let rest = self.rest.get(..self.len - self.stripes_end)?;
+        Some(xxh64_finish(lanes, 0, self.len, rest))
+    }
+}
+
 /// The trailer for TLoE payload `payload`.
 pub fn trailer(check: Check, payload: &[u8]) -> [u8; LEN] {
     let mut t = [0u8; LEN];
@@ -394,6 +514,49 @@ mod tests {
             assert_eq!(xxh64(&data[..len], seed), seeded, "{len} seeded");
         }
         assert_eq!(xxh64(b"abc", 0), 0x44bc_2cf5_ad77_0999);
+    }
+
+    #[test]
+    fn a_stream_fed_in_any_pieces_hashes_as_xxh64_and_copies_every_word() {
+        let data: [u8; 296] =
+            core::array::from_fn(|i| (i as u8).wrapping_mul(167).wrapping_add(13));
+        let swap = |w: [u8; 8]| u64::from_le_bytes(w).swap_bytes().to_le_bytes();
+        for len in (0..=data.len()).step_by(8) {
+            let src = &data[..len];
+            // Cut at every pair of word boundaries: three pieces, the middle one copied.
+            for a in (0..=len).step_by(8) {
+                for b in (a..=len).step_by(24) {
+                    let mut s = Xxh64Stream::new(len).unwrap();
+                    let mut dst = [0u8; 296];
+                    assert!(s.feed(&src[..a]));
+                    assert_eq!(s.finish(), (a == len).then(|| xxh64(src, 0)));
+                    assert!(s.feed_copy(&src[a..b], &mut dst[a..b], swap));
+                    assert!(s.feed(&src[b..]));
+                    assert_eq!(s.finish(), Some(xxh64(src, 0)), "{len}: {a}..{b}");
+                    for (i, (d, w)) in dst[a..b].chunks(8).zip(src[a..b].chunks(8)).enumerate() {
+                        assert_eq!(
+                            d,
+                            swap(w.try_into().unwrap()),
+                            "{len}: word {i} of {a}..{b}"
+                        );
+                    }
+                    assert!(dst[..a].iter().chain(&dst[b..]).all(|&x| x == 0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_refuses_what_is_not_whole_words_or_runs_past_its_length() {
+        assert!(Xxh64Stream::new(12).is_none());
+        let mut s = Xxh64Stream::new(16).unwrap();
+        assert!(!s.feed(&[0; 4]));
+        assert!(!s.feed(&[0; 24]));
+        assert!(!s.feed_copy(&[0; 8], &mut [0; 16], |w| w));
+        assert_eq!(s.fed(), 0);
+        assert!(s.feed(&[0; 16]));
+        assert!(!s.feed(&[0; 8]));
+        assert_eq!(s.finish(), Some(xxh64(&[0; 16], 0)));
     }
 
     #[test]

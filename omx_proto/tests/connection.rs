@@ -919,3 +919,78 @@ fn a_frame_in_pieces_is_the_frame_and_a_refused_one_goes_again() {
         assert_eq!(runs[0], runs[1], "{check:?}");
     }
 }
+
+/// A frame of responses checked while their data is copied out (`check_copying`): every
+/// byte of the data copied is the data's (in memory order), pieces may go anywhere in order,
+/// a message left uncopied is still checked, and a frame with one bit wrong anywhere is not
+/// valid, whatever was copied.
+#[test]
+fn a_frame_checked_while_its_data_is_copied_is_valid_only_if_intact() {
+    for order in [ByteOrder::Spec, ByteOrder::Raw] {
+        let (mut a, mut b) = pair(Version::V1_1, |c| {
+            c.integrity = Some(Check::Xxh64);
+            c.order = order;
+        });
+        a.open(0).unwrap();
+        let now = settle(&mut a, &mut b, 1);
+        let data: Vec<Vec<u8>> = (0..3u8)
+            .map(|k| (0..64u8).map(|i| i.wrapping_mul(31) ^ k).collect())
+            .collect();
+        for (k, d) in data.iter().enumerate() {
+            b.send(&Message::access_ack_data(10 + k as u32, 6, d), now)
+                .unwrap();
+        }
+        let frames = drain(&mut b, now);
+        let f = frames.last().unwrap();
+        let payload = &f[14..];
+        let mut out = vec![vec![0u8; 64]; 3];
+        let mut seen = Vec::new();
+        let tloe = a
+            .check_copying(payload, |i, m, pass| {
+                seen.push((i, m.source));
+                let k = (m.source - 10) as usize;
+                // The first in two pieces, the second whole, the third not at all.
+                match k {
+                    0 => {
+                        assert!(!pass.copy_to(8, &mut out[0][8..16]), "out of order");
+                        assert!(pass.copy_to(0, &mut out[0][..24]));
+                        assert!(!pass.copy_to(24, &mut out[0][24..27]), "not whole words");
+                        assert!(pass.copy_to(24, &mut out[0][24..]));
+                        assert!(pass.copied_all());
+                    }
+                    1 => assert!(pass.copy_to(0, &mut out[1])),
+                    _ => assert!(!pass.copied_all()),
+                }
+            })
+            .expect("an intact frame is valid");
+        assert_eq!(seen, [(0, 10), (1, 11), (2, 12)], "{order:?}");
+        assert_eq!(out[0], data[0], "{order:?}");
+        assert_eq!(out[1], data[1], "{order:?}");
+        assert_eq!(out[2], vec![0u8; 64]);
+        assert_eq!(Some(tloe), integrity::strip(Check::Xxh64, payload));
+        // Its messages, as the connection takes them, are the ones visited.
+        let rx = a.on_checked_payload(tloe, now).unwrap();
+        assert_eq!(
+            rx.messages().map(|m| m.source).collect::<Vec<_>>(),
+            [10, 11, 12]
+        );
+        // One bit wrong, in a header, in data copied or not, or in the trailer: not valid.
+        for at in [2, 30, 100, 170, payload.len() - 12, payload.len() - 1] {
+            let mut bad = payload.to_vec();
+            bad[at] ^= 0x10;
+            let mut sink = [0u8; 64];
+            let valid = a.check_copying(&bad, |_, _, pass| {
+                pass.copy_to(0, &mut sink);
+            });
+            assert_eq!(valid, None, "{order:?}: bit flipped at {at}");
+        }
+    }
+    // Without an XXH64 trailer there is nothing to check here.
+    let (mut a, mut b) = pair(Version::V1_1, |c| c.integrity = Some(Check::Crc32c));
+    a.open(0).unwrap();
+    let now = settle(&mut a, &mut b, 1);
+    b.send(&Message::access_ack_data(1, 6, &[0; 64]), now)
+        .unwrap();
+    let f = drain(&mut b, now).pop().unwrap();
+    assert_eq!(a.check_copying(&f[14..], |_, _, _| {}), None);
+}

@@ -3,7 +3,8 @@
 # fio jobs on /dev/omx0 while perf samples both VMs; prints each job's IOPS, the top symbols on
 # each side and the node's counters. For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
-#                                        randread:4k:1 read:1m:8)
+#                                        randread:4k:1 read:1m:8; "decode:PCT:1": bench/llm-decode
+#                                        swapping to /dev/omx0 with RAM for PCT % of its weights)
 # PROFILE_SECS (15) per job, PROFILE_MTU (1500: the segment's and both guests'),
 # PROFILE_POOL (kernel: omx_mod's in-kernel pool node, `omxctl lend`; node: omx-node),
 # PROFILE_INTEGRITY (xxh64|crc32c|none), PROFILE_CALLERS="SYM ..." (the
@@ -17,6 +18,7 @@ if [ "${1:-}" != --inside ]; then
 	export PROFILE_TOOLS=$OMX_CACHE/profile-tools
 	mkdir -p "$PROFILE_TOOLS"
 	gcc -shared -fPIC -O2 -o "$PROFILE_TOOLS/noshm.so" "$OMX_ROOT/tests/tools/noshm.c"
+	gcc -O2 -o "$PROFILE_TOOLS/llm-decode" "$OMX_ROOT/bench/llm-decode.c"
 	export OMX_TEST_DIR=$OMX_CACHE/profile/$(date +%Y%m%d-%H%M%S)
 	mkdir -p "$OMX_TEST_DIR"
 	exec unshare --net bash "$0" --inside
@@ -33,7 +35,8 @@ vm_wait
 for job in $PROFILE_JOBS; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
-	echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
+	[ "$rw" != decode ] || echo "== $name: $(jq -r '"\(.tokens_per_s // .) tokens/s"' "$SHARED/$name.decode.json" 2>/dev/null), $(join "$SHARED/$name.vmstat.a" "$SHARED/$name.vmstat.b" 2>/dev/null | awk '{printf "%s %d MiB ", $1, ($3 - $2) / 256}')"
+	[ "$rw" = decode ] || echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
 	jq -r '.stats | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node.json" 2>/dev/null || true
 	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
 	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
