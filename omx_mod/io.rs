@@ -7,9 +7,11 @@
 use crate::omx_logic::expiry::on_timeout;
 use crate::omx_logic::latency::Histogram;
 use crate::omx_logic::slots::SlotSet;
-use crate::omx_logic::sources::{piece_size, source_count, Source, SourceSlot, SourceTable};
+use crate::omx_logic::sources::{
+    piece_size, source_count, Answer, Source, SourceSlot, SourceTable,
+};
 use crate::omx_proto::tilelink::{INTENT_RELEASE, MAX_SIZE};
-use crate::omx_proto::{self as proto, ByteOrder, Message};
+use crate::omx_proto::{self as proto, ByteOrder, Message, Opcode};
 use kernel::prelude::*;
 
 /// Requests in flight per node (all devices together); beyond it queue_rq reports busy.
@@ -23,7 +25,6 @@ const MAX_RELEASE: u32 = 1 << MAX_SIZE;
 pub(crate) use crate::omx_logic::expiry::Expiry;
 
 mod entry;
-mod response;
 pub(crate) use entry::{BufferSink, IoEntry, IoKind, LegOwner};
 
 /// What `pump` needs from the connection.
@@ -279,6 +280,50 @@ impl IoState {
                 e.finish(ok);
             }
         }
+    }
+
+    /// A D-channel response from the node, received at `now` (ns; softirq).
+    pub(crate) fn on_response(&mut self, m: &Message<'_>, now: u64) {
+        let src = match self.sources.answer(m.source) {
+            Answer::For(src) => src,
+            Answer::Orphan => return,
+            Answer::Stray => {
+                self.stray = self.stray.wrapping_add(1);
+                return;
+            }
+        };
+        self.answered = self.answered.wrapping_add(1);
+        let idx = usize::from(src.entry);
+        let Some(Some(e)) = self.entries.get_mut(idx) else {
+            return;
+        };
+        e.outstanding = e.outstanding.saturating_sub(1);
+        let read = e.kind == IoKind::Read;
+        let expected = match e.kind {
+            IoKind::Read => Opcode::AccessAckData,
+            IoKind::Discard => Opcode::HintAck,
+            IoKind::Write | IoKind::Zeroes => Opcode::AccessAck,
+        };
+        let fine =
+            m.opcode == expected && m.err == 0 && u32::from(m.size) == src.len.trailing_zeros();
+        if !fine {
+            e.failed = true;
+        } else if read && !e.failed {
+            // Straight from the frame into the pages: one copy (with the byte-order swap).
+            let len = src.len as usize;
+            let ok = m.data.len() == len
+                && e.rq.fill(src.off as usize, len, |dst, at| {
+                    m.data.copy_range_to(at, dst);
+                    #[cfg(omx_mutation = "flip_read")]
+                    if src.off == 0 && at == 0 {
+                        crate::mutation::flip_one_in_n(dst);
+                    }
+                });
+            if !ok {
+                e.failed = true;
+            }
+        }
+        self.try_finish(idx, now);
     }
 
     /// The block-layer timer of the request with this identity expired: on a node that is

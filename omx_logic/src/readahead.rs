@@ -332,18 +332,6 @@ impl Readahead {
         Some(i * BLOCK as usize + offset as usize)
     }
 
-    /// Where the bytes `offset..offset + len` of fetch `tag`'s block go in the buffer, if
-    /// its slot still waits for it and none of them has landed. Nothing reads them until
-    /// they land, so a receiver may write them there before it knows its frame is intact
-    /// (under the same lock): the answer that lands them writes them again, or was that
-    /// frame.
-    pub fn place(&self, tag: u64, offset: u32, len: u32) -> Option<usize> {
-        let i = self.waiting(tag)?;
-        let end = offset.checked_add(len).filter(|&e| u64::from(e) <= BLOCK)?;
-        (offset >= self.slots[i].landed && end > offset)
-            .then(|| i * BLOCK as usize + offset as usize)
-    }
-
     /// Fetch `tag` ended: its block is ready if it succeeded and its slot still waits for it.
     pub fn fetched(&mut self, tag: u64, ok: bool) {
         if let Some(i) = self.waiting(tag) {

@@ -125,17 +125,6 @@ impl<S: DerefMut<Target = [SourceSlot]>> SourceTable<S> {
         }
     }
 
-    /// The message in flight under source id `id`, if any and if its request has not
-    /// failed: what an answer with this id would be for ([`SourceTable::answer`]), without
-    /// taking it.
-    pub fn pending(&self, id: u32) -> Option<Source> {
-        let base = self.generation as usize * self.slots.len() + 1;
-        let i = (id as usize)
-            .checked_sub(base)
-            .filter(|&i| i < self.slots.len())?;
-        self.slots.get(i)?.pending.filter(|src| src.entry != ORPHAN)
-    }
-
     /// An answer with source id `id` arrived: what it answers. Its id is free again.
     pub fn answer(&mut self, id: u32) -> Answer {
         let base = self.generation as usize * self.slots.len() + 1;

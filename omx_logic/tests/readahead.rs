@@ -167,32 +167,6 @@ fn a_read_of_bytes_landed_is_answered_before_the_fetch_ends() {
     assert_eq!(r.find(u64::from(WINDOW), WINDOW), Found::Ready);
 }
 
-/// Bytes may be placed before their frame is known intact only where no read looks yet:
-/// not over bytes landed (a fetch resent after a reconnect answers them again), nor for a
-/// fetch its slot no longer waits for.
-#[test]
-fn bytes_are_placed_unchecked_only_where_nothing_has_landed() {
-    let (mut r, f) = streaming();
-    let tag = f[0].tag;
-    assert_eq!(r.place(tag, 0, 4096), Some(f[0].buffer_off));
-    r.land(tag, 0, 16 << 10);
-    assert_eq!(r.place(tag, 0, 4096), None);
-    assert_eq!(r.place(tag, 12 << 10, 8192), None, "overlaps bytes landed");
-    assert_eq!(
-        r.place(tag, 16 << 10, 4096),
-        Some(f[0].buffer_off + (16 << 10))
-    );
-    assert_eq!(
-        r.place(tag, BLOCK as u32 - 4096, 8192),
-        None,
-        "past the block"
-    );
-    r.invalidate(0, 4096);
-    assert_eq!(r.place(tag, 16 << 10, 4096), None, "overtaken by a write");
-    r.fetched(f[1].tag, true);
-    assert_eq!(r.place(f[1].tag, 0, 4096), None, "already ended");
-}
-
 #[test]
 fn bytes_landed_of_a_fetch_overtaken_by_a_write_are_not_read() {
     let (mut r, f) = streaming();
@@ -305,8 +279,7 @@ fn check(r: &Plan, off: u64, buffer: &Buffer, version: &[u32]) -> Result<(), Tes
 
 proptest! {
     /// Against a model of the device's bytes (a version per block), whatever reads, writes
-    /// and fetch answers (a piece at a time, in order or one out of it, after corrupt frames'
-    /// bytes were written where pieces not landed go) come in whatever order: every read
+    /// and fetch answers (a piece at a time, in order or one out of it) come in whatever order: every read
     /// the buffer answers, at once or while it waits for a fetch, sees the latest version
     /// of each block it covers, and fetches only go to slots in the buffer.
     #[test]
@@ -359,22 +332,6 @@ proptest! {
                     }
                     let k = pick % flying.len();
                     let (f, v, landed, skipped) = flying[k];
-                    // Sometimes a corrupt frame's bytes are written where a piece not yet
-                    // landed goes, before its check fails: never where a read may look.
-                    if pick % 3 == 0 {
-                        let q = landed + pick % (PAGES - landed);
-                        let slot = f.buffer_off / BLOCK as usize;
-                        if !(skipped && q == landed + 1) {
-                            if let Some(pos) = r.place(f.tag, q as u32 * 4096, 4096) {
-                                prop_assert_eq!(pos, f.buffer_off + q * 4096);
-                                buffer[slot][q] = Some((u64::MAX, 0));
-                            }
-                        }
-                        // The first page lands in order: once it is in, it is read.
-                        if landed > 0 {
-                            prop_assert_eq!(r.place(f.tag, 0, 4096), None);
-                        }
-                    }
                     // The next pieces land (the node answers a fetch in order), sometimes
                     // one out of order (the page after the next, then the next), or the
                     // fetch fails (its node died) with some of them landed.

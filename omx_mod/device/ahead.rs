@@ -229,27 +229,6 @@ impl BufferSink for Ahead {
         self.complete(finished.into_iter().flatten());
     }
 
-    fn fill_unchecked(
-        &self,
-        tag: u64,
-        offset: usize,
-        len: usize,
-        fill: &mut dyn FnMut(&mut [u8]) -> bool,
-    ) -> bool {
-        let (Ok(offset), Ok(len)) = (u32::try_from(offset), u32::try_from(len)) else {
-            return false;
-        };
-        let st = &mut *self.state.lock();
-        // Written under the lock that `place` was asked under: the slot cannot go to another
-        // fetch, nor its bytes land, in between.
-        let Some(at) = st.plan.place(tag, offset, len) else {
-            return false;
-        };
-        st.buffer
-            .get_mut(at..at.saturating_add(len as usize))
-            .is_some_and(fill)
-    }
-
     /// Also settles the reads waiting for the fetch: answered if the buffer now holds all
     /// of each, waiting on for another fetch on its way, else sent again (requeued: the
     /// fetch failed, or a write overtook it).

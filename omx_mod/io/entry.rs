@@ -42,17 +42,6 @@ pub(crate) trait BufferSink: Send + Sync {
     /// Hands `fill` the bytes `offset..offset + len` of fetch `tag`'s block, if its buffer
     /// still waits for it (otherwise the data is dropped).
     fn fill(&self, tag: u64, offset: usize, len: usize, fill: &mut dyn FnMut(&mut [u8]));
-    /// Hands `fill` the bytes `offset..offset + len` of fetch `tag`'s block before their
-    /// frame is known intact, if its buffer still waits for it and none of them has landed
-    /// (nothing reads them until [`BufferSink::fill`] lands them). Returns whether `fill`
-    /// had them and returned true.
-    fn fill_unchecked(
-        &self,
-        tag: u64,
-        offset: usize,
-        len: usize,
-        fill: &mut dyn FnMut(&mut [u8]) -> bool,
-    ) -> bool;
     /// Fetch `tag` ended, with all its data (`ok`) or not.
     fn done(&self, tag: u64, ok: bool);
 }
@@ -70,40 +59,6 @@ impl Dest {
             Dest::Request(rq) => rq.fill_data(offset, len, fill).is_ok(),
             Dest::Buffer(sink, tag) => {
                 sink.fill(*tag, offset, len, &mut |dst| fill(dst, 0));
-                true
-            }
-        }
-    }
-
-    /// [`Dest::fill`] before the frame the bytes come in is known intact: only where
-    /// nothing reads them until the answer that lands them ([`Dest::landed`]) has been
-    /// written. Returns whether `fill` had every piece and returned true for each.
-    pub(super) fn fill_unchecked(
-        &mut self,
-        offset: usize,
-        len: usize,
-        mut fill: impl FnMut(&mut [u8], usize) -> bool,
-    ) -> bool {
-        match self {
-            Dest::Request(rq) => {
-                // The pages are the read's own: nothing reads them before it ends.
-                let mut ok = true;
-                let walked = rq.fill_data(offset, len, |dst, at| ok = ok && fill(dst, at));
-                walked.is_ok() && ok
-            }
-            Dest::Buffer(sink, tag) => {
-                sink.fill_unchecked(*tag, offset, len, &mut |dst| fill(dst, 0))
-            }
-        }
-    }
-
-    /// The bytes `offset..offset + len` written by [`Dest::fill_unchecked`] came in a frame
-    /// the connection took: they count as a read's data now.
-    pub(super) fn landed(&mut self, offset: usize, len: usize) -> bool {
-        match self {
-            Dest::Request(_) => true,
-            Dest::Buffer(sink, tag) => {
-                sink.fill(*tag, offset, len, &mut |_| {});
                 true
             }
         }

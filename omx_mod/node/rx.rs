@@ -25,38 +25,16 @@ impl Node {
         let Some(conn) = link.conn.as_mut() else {
             return false;
         };
-        // Reads' data goes to its pages as the frame's trailer is checked: each byte is
-        // read once. `copied` has a bit for each message (by index) copied so.
-        let mut copied = 0u64;
-        let io = &mut link.io;
-        let checked = conn.check_copying(payload, |i, m, pass| {
-            let answer =
-                m.chan == Channel::D && !matches!(m.source, KEEPALIVE_SOURCE | IDENTITY_SOURCE);
-            if i < 64 && answer && io.copy_unchecked(m, pass) {
-                copied |= 1 << i;
-            }
-        });
         // A refused frame is counted by the connection (rx_errors) and otherwise ignored.
-        let received = match checked {
-            Some(tloe) => conn.on_checked_payload(tloe, now),
-            // Not checked here (a wrong trailer, another check, none): checked and counted
-            // there, and nothing copied so far counts.
-            None => {
-                copied = 0;
-                conn.on_payload(payload, now)
-            }
-        };
-        if let Ok(received) = received {
+        if let Ok(received) = conn.on_payload(payload, now) {
             // Responses complete block I/O; keepalive answers (HintAck, source 0) need
             // nothing beyond the acknowledgement they carry.
-            for (i, m) in received.messages().enumerate() {
+            for m in received.messages() {
                 match m.source {
                     _ if m.chan != Channel::D => {}
                     KEEPALIVE_SOURCE => {}
                     IDENTITY_SOURCE => self.on_identity(link, &m),
-                    _ => link
-                        .io
-                        .on_response(&m, now, i < 64 && copied & (1 << i) != 0),
+                    _ => link.io.on_response(&m, now),
                 }
             }
         }

@@ -43,10 +43,8 @@ use super::seq::{Seq, SeqClass, MAX_WINDOW};
 use super::tilelink::{ByteOrder, Channel, Message};
 
 pub use super::stats::Stats;
-pub use check::DataPass;
 pub use transmit::OutFrame;
 
-mod check;
 mod transmit;
 
 /// Default [`Config::peer_window`]: 2^14 frames, above every known peer's window (omx's

@@ -98,7 +98,7 @@ pub mod stats;
 pub mod tilelink;
 pub mod wire;
 
-pub use connection::{Config, Connection, DataPass, Disposition, Received, State, Version};
+pub use connection::{Config, Connection, Disposition, Received, State, Version};
 pub use error::Error;
 pub use ethernet::{EthHeader, ETHERTYPE_OMNIXTEND};
 pub use frame::{FrameBuilder, FrameLimits, FrameView, Messages, Packer};
