@@ -12,6 +12,9 @@ use kernel::error::{code::*, Result};
 /// Headroom of a frame to send, for the device's link-layer needs in front of our Ethernet
 /// header.
 pub(crate) const TX_HEADROOM: u32 = 32;
+/// The largest buffer kmalloc serves from its caches on x86-64 (`KMALLOC_MAX_CACHE_SIZE`:
+/// two pages); above it, a page allocation of its own.
+const KMALLOC_LIMIT: u32 = 8192;
 
 const NET_XMIT_SUCCESS: i32 = 0;
 const NET_XMIT_CN: i32 = 2;
@@ -74,8 +77,11 @@ impl SkBuff {
         let len_u32 = u32::try_from(len).map_err(|_| EINVAL)?;
         let size = headroom.checked_add(len_u32).ok_or(EINVAL)?;
         let headroom_int = i32::try_from(headroom).map_err(|_| EINVAL)?;
-        // SAFETY: `omx_alloc_skb` may be called in any context with matching GFP flags.
-        let ptr = NonNull::new(unsafe { sys::omx_alloc_skb(size, gfp.raw()) }).ok_or(ENOMEM)?;
+        let ptr = match Self::alloc_frag(size) {
+            Some(ptr) => ptr,
+            // SAFETY: `omx_alloc_skb` may be called in any context with matching GFP flags.
+            None => NonNull::new(unsafe { sys::omx_alloc_skb(size, gfp.raw()) }).ok_or(ENOMEM)?,
+        };
         // INVARIANT: a fresh buffer is linear and owned; dropping it frees it.
         let skb = Self { ptr };
         // SAFETY: the buffer is fresh and has at least `headroom` bytes of tailroom.
@@ -96,6 +102,31 @@ impl SkBuff {
             return Err(EINVAL);
         }
         Ok(skb)
+    }
+
+    /// A buffer of `size` bytes whose head is a fragment of the per-CPU page cache the
+    /// receive path uses (`netdev_alloc_frag`, `build_skb`), for a frame too large for
+    /// kmalloc's caches: `alloc_skb` would take pages of order 2 from the page allocator for
+    /// each (a jumbo frame), and give them back at its end; a fragment costs a reference on
+    /// a 32 KiB page. `None` for smaller frames, or when no fragment can be had (atomically,
+    /// without the emergency reserves): the caller then uses `alloc_skb` with its own flags.
+    fn alloc_frag(size: u32) -> Option<NonNull<sys::sk_buff>> {
+        // SAFETY: only computes a size.
+        let fragsz = unsafe { sys::omx_skb_head_align(size) };
+        if fragsz <= KMALLOC_LIMIT {
+            return None;
+        }
+        // SAFETY: called in softirq or process context, never from a hard interrupt; the
+        // allocation is atomic.
+        let data = NonNull::new(unsafe { sys::omx_netdev_alloc_frag(fragsz) })?;
+        // SAFETY: `data` is a fresh fragment of `fragsz` bytes, room for the skb's head and
+        // its shared info; on success the buffer owns it, and frees it with itself.
+        let skb = NonNull::new(unsafe { sys::build_skb(data.as_ptr(), fragsz) });
+        if skb.is_none() {
+            // SAFETY: `data` is the fragment allocated above, which nothing else holds.
+            unsafe { sys::omx_skb_free_frag(data.as_ptr()) };
+        }
+        skb
     }
 
     /// Sets what a transmission expects: the device, the protocol, the MAC header at the

@@ -10,6 +10,21 @@ struct sk_buff *omx_alloc_skb(unsigned int size, gfp_t gfp)
 	return alloc_skb(size, gfp);
 }
 
+void *omx_netdev_alloc_frag(unsigned int fragsz)
+{
+	return netdev_alloc_frag(fragsz);
+}
+
+void omx_skb_free_frag(void *addr)
+{
+	skb_free_frag(addr);
+}
+
+unsigned int omx_skb_head_align(unsigned int size)
+{
+	return SKB_HEAD_ALIGN(size);
+}
+
 void omx_kfree_skb(struct sk_buff *skb)
 {
 	kfree_skb(skb);

@@ -19,6 +19,9 @@
 #include <net/genetlink.h>
 
 struct sk_buff *omx_alloc_skb(unsigned int size, gfp_t gfp);
+void *omx_netdev_alloc_frag(unsigned int fragsz);
+void omx_skb_free_frag(void *addr);
+unsigned int omx_skb_head_align(unsigned int size);
 void omx_kfree_skb(struct sk_buff *skb);
 void omx_skb_reserve(struct sk_buff *skb, int len);
 struct sk_buff *omx_skb_share_check(struct sk_buff *skb, gfp_t gfp);
