@@ -12,9 +12,6 @@ use kernel::error::{code::*, Result};
 /// Headroom of a frame to send, for the device's link-layer needs in front of our Ethernet
 /// header.
 pub(crate) const TX_HEADROOM: u32 = 32;
-/// The largest buffer kmalloc serves from its caches on x86-64 (`KMALLOC_MAX_CACHE_SIZE`:
-/// two pages); above it, a page allocation of its own.
-const KMALLOC_LIMIT: u32 = 8192;
 
 const NET_XMIT_SUCCESS: i32 = 0;
 const NET_XMIT_CN: i32 = 2;
@@ -113,7 +110,8 @@ impl SkBuff {
     fn alloc_frag(size: u32) -> Option<NonNull<sys::sk_buff>> {
         // SAFETY: only computes a size.
         let fragsz = unsafe { sys::omx_skb_head_align(size) };
-        if fragsz <= KMALLOC_LIMIT {
+        // The largest buffer kmalloc serves from its caches; above it, pages of its own.
+        if fragsz <= kernel::bindings::KMALLOC_MAX_CACHE_SIZE {
             return None;
         }
         // SAFETY: called in softirq or process context, never from a hard interrupt; the

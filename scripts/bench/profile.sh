@@ -35,8 +35,11 @@ vm_wait
 for job in $PROFILE_JOBS; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
-	[ "$rw" != decode ] || echo "== $name: $(jq -r '"\(.tokens_per_s // .) tokens/s"' "$SHARED/$name.decode.json" 2>/dev/null), $(join "$SHARED/$name.vmstat.a" "$SHARED/$name.vmstat.b" 2>/dev/null | awk '{printf "%s %d MiB ", $1, ($3 - $2) / 256}')"
-	[ "$rw" = decode ] || echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
+	if [ "$rw" = decode ]; then
+		echo "== $name: $(jq -r '"\(.tokens_per_s // .) tokens/s"' "$SHARED/$name.decode.json" 2>/dev/null), $(join "$SHARED/$name.vmstat.a" "$SHARED/$name.vmstat.b" 2>/dev/null | awk '{printf "%s %d MiB ", $1, ($3 - $2) / 256}')"
+	else
+		echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
+	fi
 	jq -r '.stats | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node.json" 2>/dev/null || true
 	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
 	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
