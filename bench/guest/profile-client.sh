@@ -49,6 +49,9 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	fi
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
+	# Inclusive shares (a function with all it calls): what a path costs in all.
+	perf report -i "/tmp/$name.data" --children --sort sym -g none --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | sed -n 1,100p >"$S/$name.client-children.txt"
 	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | sed -n 1,10p >"$S/$name.client-dso.txt"
 	: >"$S/$name.client-callers.txt"
@@ -56,6 +59,10 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 		perf report -i "/tmp/$name.data" --no-children --sort sym -S "$sym" -G --stdio 2>/dev/null |
 			grep -v -e '^$' -e '^#' | sed -n 1,40p >>"$S/$name.client-callers.txt"
 	done
+	# Self time spent under the functions matching PROFILE_UNDER (a regex), by function.
+	[ -z "${PROFILE_UNDER:-}" ] ||
+		perf report -i "/tmp/$name.data" --no-children -p "$PROFILE_UNDER" --sort parent,sym -g none --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | grep -v '\[other\]' | sed -n 1,40p >"$S/$name.client-under.txt" || true
 	wait_file "$S/$name.pool.txt"
 	"$C" -j node show 1 >"$S/$name.node.json"
 done

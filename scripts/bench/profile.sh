@@ -8,7 +8,9 @@
 # PROFILE_SECS (15) per job, PROFILE_MTU (1500: the segment's and both guests'),
 # PROFILE_POOL (kernel: omx_mod's in-kernel pool node, `omxctl lend`; node: omx-node),
 # PROFILE_INTEGRITY (xxh64|crc32c|none), PROFILE_CALLERS="SYM ..." (the
-# client's call chains into these symbols, e.g. __memcpy).
+# client's call chains into these symbols, e.g. __memcpy), PROFILE_CHILDREN=1 (the client's
+# functions by inclusive share: each with all it calls), PROFILE_UNDER=REGEX (the client's
+# samples under the functions matching REGEX, by the function they fell in).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 if [ "${1:-}" != --inside ]; then
@@ -28,7 +30,7 @@ segment_up "${PROFILE_MTU:-1500}"
 # The guests' environment comes from their kernel command line: settings go through a file.
 printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
 	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_MTU=${PROFILE_MTU:-1500}" "PROFILE_POOL=${PROFILE_POOL:-kernel}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-xxh64}" \
-	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" >"$SHARED/profile.env"
+	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" "PROFILE_UNDER='${PROFILE_UNDER:-}'" >"$SHARED/profile.env"
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
 vm_wait
@@ -45,5 +47,7 @@ for job in $PROFILE_JOBS; do
 	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
 	echo "-- pool:"; head -25 "$SHARED/$name.pool.txt" 2>/dev/null || true
 	[ -z "${PROFILE_CALLERS:-}" ] || { echo "-- client, callers:"; cat "$SHARED/$name.client-callers.txt"; }
+	[ -z "${PROFILE_CHILDREN:-}" ] || { echo "-- client, inclusive:"; cat "$SHARED/$name.client-children.txt"; }
+	[ -z "${PROFILE_UNDER:-}" ] || { echo "-- client, under $PROFILE_UNDER:"; cat "$SHARED/$name.client-under.txt"; }
 done
 echo "(full reports: $SHARED)"
