@@ -6,6 +6,7 @@
 
 pub(crate) mod blk;
 pub(crate) mod errno;
+pub(crate) mod gather;
 pub(crate) mod genl;
 pub(crate) mod hrtimer;
 pub(crate) mod netdev;

@@ -90,7 +90,7 @@ impl kernel::Module for OmxModule {
         let nodes = Nodes::new()?;
         let lends = Lends::new()?;
         let devices = Devices::new()?;
-        let receiver = Arc::new(Receiver::new(nodes.clone(), lends.clone()), GFP_KERNEL)?;
+        let receiver = Arc::new(Receiver::new(nodes.clone(), lends.clone())?, GFP_KERNEL)?;
         let rx = PacketTypeRegistration::new(ETHERTYPE_OMNIXTEND, receiver.clone())?;
         let control = Control {
             nodes: nodes.clone(),

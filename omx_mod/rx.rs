@@ -5,6 +5,7 @@
 //! batches (a NAPI poll's GRO list): a node's work that its frames make due is done once
 //! per batch.
 
+use crate::glue::gather::Gather;
 use crate::glue::netdev::NetDevice;
 use crate::glue::packet::PacketHandler;
 use crate::glue::skb::RxFrame;
@@ -12,6 +13,7 @@ use crate::lends::Lends;
 use crate::nodes::Nodes;
 use crate::omx_proto::frame::MIN_PAYLOAD;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::prelude::*;
 use kernel::sync::Arc;
 
 mod batch;
@@ -25,7 +27,7 @@ pub(crate) struct RxCounters {
     pub(crate) frames: AtomicU64,
     pub(crate) malformed: AtomicU64,
     pub(crate) unknown_peer: AtomicU64,
-    /// Frames from a node or a lending's client that could not be made private and linear
+    /// Frames from a node or a lending's client whose payload could not be made one slice
     /// (no memory).
     pub(crate) dropped: AtomicU64,
     /// Frames received by a device of another network namespace: ignored unread.
@@ -36,15 +38,19 @@ pub(crate) struct Receiver {
     nodes: Arc<Nodes>,
     lends: Arc<Lends>,
     pub(crate) counters: RxCounters,
+    /// Where frames that arrive in pieces are made one slice.
+    gather: Gather,
 }
 
 impl Receiver {
-    pub(crate) fn new(nodes: Arc<Nodes>, lends: Arc<Lends>) -> Self {
-        Self {
+    /// Process context (allocates the gather buffers).
+    pub(crate) fn new(nodes: Arc<Nodes>, lends: Arc<Lends>) -> Result<Self> {
+        Ok(Self {
             nodes,
             lends,
             counters: RxCounters::default(),
-        }
+            gather: Gather::new()?,
+        })
     }
 }
 
@@ -52,8 +58,8 @@ impl PacketHandler for Arc<Receiver> {
     type Batch = RxBatch;
 
     /// Decides from the frame as received (its length and Ethernet header, read in place)
-    /// and only then, for a frame of a known node or of a client lent to, makes it private and
-    /// linear: frames of other namespaces, for other hosts, malformed or from unknown MACs
+    /// and only then, for a frame of a known node or of a client lent to, makes its payload
+    /// one slice: frames of other namespaces, for other hosts, malformed or from unknown MACs
     /// cost no allocation.
     fn receive(&self, frame: RxFrame, dev: &NetDevice, batch: &mut RxBatch) {
         // Pool nodes and lendings live in the initial network namespace: a container's
@@ -86,7 +92,7 @@ impl PacketHandler for Arc<Receiver> {
             self.counters.unknown_peer.fetch_add(1, Relaxed);
             return;
         };
-        match frame.into_payload() {
+        match frame.into_payload(&self.gather) {
             Some(payload) => batch.deliver(origin, payload.data()),
             None => {
                 self.counters.dropped.fetch_add(1, Relaxed);

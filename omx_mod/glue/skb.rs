@@ -2,6 +2,7 @@
 
 //! Owned socket buffers (`struct sk_buff`).
 
+use crate::glue::gather::{Gather, Gathered, GATHER_BYTES};
 use crate::glue::netdev::NetDevice;
 use crate::mac::MacAddr;
 use crate::sys;
@@ -233,16 +234,30 @@ impl RxFrame {
 
     /// The payload as one slice: read in place when it already is one run of bytes (a linear
     /// buffer, or an empty head and one page fragment: virtio-net's mergeable buffers put only
-    /// the Ethernet header in the head), else made private and linear first, which allocates
-    /// (atomically) and copies: `None` (frame freed) when memory for that is lacking.
-    pub(crate) fn into_payload(self) -> Option<RxPayload> {
+    /// the Ethernet header in the head); else copied into a free buffer of `gather` (the frame
+    /// is freed at once), or, when none is free or the payload is larger, made private and
+    /// linear, which allocates (atomically) and copies. `None` (frame freed) when memory for
+    /// that is lacking.
+    pub(crate) fn into_payload(self, gather: &Gather) -> Option<RxPayload<'_>> {
         if let Some((data, len)) = self.contiguous() {
             // INVARIANT: `data` is `len` bytes of this buffer, which the payload now owns.
-            return Some(RxPayload {
+            return Some(RxPayload::InPlace {
                 _frame: self,
                 data,
                 len,
             });
+        }
+        let len = self.len();
+        if len <= GATHER_BYTES {
+            if let Some(mut buffer) = gather.take() {
+                let to = buffer.bytes_mut().get_mut(..len)?;
+                // SAFETY: the buffer is valid; its payload (from `data`, offset 0) is `len`
+                // bytes, which `to` has room for.
+                let copied = unsafe {
+                    sys::skb_copy_bits(self.ptr.as_ptr(), 0, to.as_mut_ptr().cast(), len as i32)
+                };
+                return (copied == 0).then_some(RxPayload::Gathered { buffer, len });
+            }
         }
         let raw = core::mem::ManuallyDrop::new(self).ptr.as_ptr();
         // SAFETY: we own the reference and give it to `skb_share_check`, which frees it and
@@ -258,7 +273,7 @@ impl RxFrame {
         }
         let (data, len) = frame.contiguous()?;
         // INVARIANT: as above.
-        Some(RxPayload {
+        Some(RxPayload::InPlace {
             _frame: frame,
             data,
             len,
@@ -302,24 +317,35 @@ impl RxFrame {
     }
 }
 
-/// A received frame's payload (the bytes after the Ethernet header), readable as one slice;
-/// the frame is freed on drop.
-///
-/// # Invariants
-///
-/// `data` points to `len` initialised bytes inside the buffer `_frame` owns (its head or its
-/// page fragment, which the buffer keeps referenced), never written while `_frame` lives.
-pub(crate) struct RxPayload {
-    /// Owns the buffer `data` points into (read through `data` only; freed on drop).
-    _frame: RxFrame,
-    data: NonNull<u8>,
-    len: usize,
+/// A received frame's payload (the bytes after the Ethernet header), readable as one slice.
+pub(crate) enum RxPayload<'g> {
+    /// Read in place; the frame is freed on drop.
+    ///
+    /// # Invariants
+    ///
+    /// `data` points to `len` initialised bytes inside the buffer `_frame` owns (its head or
+    /// its page fragment, which the buffer keeps referenced), never written while `_frame`
+    /// lives.
+    InPlace {
+        /// Owns the buffer `data` points into (read through `data` only; freed on drop).
+        _frame: RxFrame,
+        data: NonNull<u8>,
+        len: usize,
+    },
+    /// Copied into the first `len` bytes of a gather buffer (the frame is freed), given back
+    /// on drop.
+    Gathered { buffer: Gathered<'g>, len: usize },
 }
 
-impl RxPayload {
+impl RxPayload<'_> {
     pub(crate) fn data(&self) -> &[u8] {
-        // SAFETY: by the type invariant `data` is `len` bytes alive as long as `self`.
-        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+        match self {
+            // SAFETY: by the variant's invariant `data` is `len` bytes alive as long as `self`.
+            Self::InPlace { data, len, .. } => unsafe {
+                core::slice::from_raw_parts(data.as_ptr(), *len)
+            },
+            Self::Gathered { buffer, len } => buffer.bytes().get(..*len).unwrap_or_default(),
+        }
     }
 }
 
