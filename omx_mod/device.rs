@@ -88,7 +88,7 @@ impl DevQueue {
 }
 
 impl BlkOps for DevQueue {
-    fn queue_rq(&self, rq: NewRequest<Self>) -> Result<(), NewRequest<Self>> {
+    fn queue_rq(&self, mut rq: NewRequest<Self>) -> Result<(), NewRequest<Self>> {
         let kind = match rq.op() {
             Op::Read => IoKind::Read,
             Op::Write => IoKind::Write,
@@ -123,6 +123,23 @@ impl BlkOps for DevQueue {
             return Ok(());
         }
         let stats = &self.shared.stats;
+        // Counted once, when first offered: one requeued (a read sent again to the other copy,
+        // or no longer waiting for a fetch) or handed back busy comes here again.
+        if rq.first_offer() {
+            match kind {
+                IoKind::Read => {
+                    stats.reads.fetch_add(1, Relaxed);
+                    stats.read_bytes.fetch_add(u64::from(len), Relaxed);
+                }
+                IoKind::Discard => {
+                    stats.discards.fetch_add(1, Relaxed);
+                }
+                IoKind::Write | IoKind::Zeroes => {
+                    stats.writes.fetch_add(1, Relaxed);
+                    stats.write_bytes.fetch_add(u64::from(len), Relaxed);
+                }
+            }
+        }
         let mut fetches = Fetches::default();
         // A write drops the read-ahead's copies of what it overwrites when it is queued,
         // below.
@@ -135,8 +152,6 @@ impl BlkOps for DevQueue {
             fetches = ahead;
             let Some(rq) = rq else {
                 // Answered from the read-ahead buffer, or waiting there for a fetch.
-                stats.reads.fetch_add(1, Relaxed);
-                stats.read_bytes.fetch_add(u64::from(len), Relaxed);
                 self.fetch_ahead(&fetches);
                 return Ok(());
             };
@@ -164,19 +179,6 @@ impl BlkOps for DevQueue {
                 return Ok(());
             }
         };
-        match kind {
-            IoKind::Read => {
-                stats.reads.fetch_add(1, Relaxed);
-                stats.read_bytes.fetch_add(u64::from(len), Relaxed);
-            }
-            IoKind::Discard => {
-                stats.discards.fetch_add(1, Relaxed);
-            }
-            IoKind::Write | IoKind::Zeroes => {
-                stats.writes.fetch_add(1, Relaxed);
-                stats.write_bytes.fetch_add(u64::from(len), Relaxed);
-            }
-        }
         stats.in_flight.fetch_add(copies.len as u64, Relaxed);
         if kind == IoKind::Read {
             self.shared

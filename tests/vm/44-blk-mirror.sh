@@ -31,5 +31,12 @@ done
 jq -e '.failed_nodes == [2] and .stats.errors == 0 and .stats.in_flight == 0' "$SHARED/dev-after.json" >/dev/null ||
 	fail "unexpected degraded device: $(cat "$SHARED/dev-after.json")"
 echo "reads failed over: $(jq .stats.failovers "$SHARED/dev-after.json")"
+# Each request counted once, also a read sent again to the other copy: the device's counts are
+# the block layer's (/sys/block/omx0/stat: read I/Os, sectors; write I/Os, sectors).
+read -r rd_ios _ rd_sec _ wr_ios _ wr_sec _ <"$SHARED/blk-stat-after"
+jq -e --argjson r "$rd_ios" --argjson rs "$rd_sec" --argjson w "$wr_ios" --argjson ws "$wr_sec" \
+	'.stats.reads == $r and .stats.read_bytes == $rs * 512 and .stats.writes == $w and .stats.write_bytes == $ws * 512' \
+	"$SHARED/dev-after.json" >/dev/null ||
+	fail "device counts $(jq -c '.stats' "$SHARED/dev-after.json") against the block layer's $rd_ios reads ($rd_sec sectors), $wr_ios writes ($wr_sec sectors)"
 jq -e -s 'any(.[]; .event == "dev-error" and .dev.name == "omx0" and .dev.nodes == [2])' "$SHARED/monitor.jsonl" >/dev/null ||
 	fail "no dev-error event for node 2: $(cat "$SHARED/monitor.jsonl")"

@@ -180,6 +180,25 @@ impl<T: BlkOps> NewRequest<T> {
         }
     }
 
+    /// Whether blk-mq offers the request for the first time: false when it offers it again
+    /// (handed back busy, or requeued to be sent again). Marks it with `RQF_DONTPREP`, the
+    /// flag a driver sets on a request it has prepared (as SCSI does), which blk-mq keeps
+    /// until the request is freed, so this is true once per request.
+    pub(crate) fn first_offer(&mut self) -> bool {
+        const DONTPREP: bindings::req_flags_t = 1 << bindings::__RQF_DONTPREP;
+        let rq = self.ptr.as_ptr();
+        // SAFETY: the request is valid and ours during `queue_rq` (type invariant); its
+        // `rq_flags` are the driver's to set `RQF_DONTPREP` in, and nobody else writes them
+        // while the driver holds it.
+        unsafe {
+            if (*rq).rq_flags & DONTPREP != 0 {
+                return false;
+            }
+            (*rq).rq_flags |= DONTPREP;
+        }
+        true
+    }
+
     /// Starts the request (its timeout begins); the result must be completed.
     pub(crate) fn start(self) -> StartedRequest<T> {
         // SAFETY: a request offered to queue_rq may be started once.

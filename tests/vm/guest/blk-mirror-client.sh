@@ -66,6 +66,8 @@ fio_verify degraded 32M 24M randrw
 dd if=/dev/omx0 of=/tmp/back bs=1M count=32 iflag=direct status=none
 cmp /tmp/pattern /tmp/back
 "$C" -j dev show omx0 | tee "$S/dev-after.json"
+# The block layer's own count of the requests it completed, to compare the device's with.
+cat /sys/block/omx0/stat >"$S/blk-stat-after"
 "$C" dev show omx0
 touch "$S/mirror.ok"
 kill "$mon"
