@@ -279,9 +279,11 @@ impl Readahead {
         }
     }
 
-    /// A slot to fetch into: an empty one, else the least recently touched one holding
-    /// neither the reader's block `current` nor one of the blocks it reads next (`path`):
-    /// blocks it read past are the first to go.
+    /// A slot to fetch into: an empty one, else the least recently touched ready one
+    /// holding neither the reader's block `current` nor one of the blocks it reads next
+    /// (`path`): blocks it read past are the first to go. A slot whose fetch is on its way
+    /// is not taken: a read (another reader's) may wait for that fetch, and would be sent
+    /// again instead.
     fn victim(&self, current: u64, path: &[u64]) -> Option<usize> {
         if let Some(i) = self.slots.iter().position(|s| s.held == Held::Nothing) {
             return Some(i);
@@ -289,7 +291,9 @@ impl Readahead {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.block != current && !path.contains(&s.block))
+            .filter(|(_, s)| {
+                s.held == Held::Ready && s.block != current && !path.contains(&s.block)
+            })
             .min_by_key(|(_, s)| s.touched)
             .map(|(i, _)| i)
     }

@@ -257,6 +257,23 @@ fn fetches_stop_at_the_end_of_a_swap_cluster() {
     assert!(fetched.contains(&(2 * CLUSTER / BLOCK)), "{fetched:?}");
 }
 
+#[test]
+fn a_fetch_on_its_way_is_not_given_up_for_another_stream() {
+    let (mut r, f) = streaming();
+    assert_eq!(r.find(0, WINDOW), Found::OnItsWay(f[0].tag));
+    // Another reader streams through a cluster far away, twice as many blocks as the
+    // buffer holds, its fetches landing at once: it takes slots from its own blocks read
+    // past, not from the first reader's fetches still on their way.
+    let far = 4 * CLUSTER;
+    let fetched = stream(&mut r, far, far + CLUSTER);
+    assert!(fetched.len() > SLOTS, "{fetched:?}");
+    for x in &f {
+        assert_eq!(r.find(x.off, WINDOW), Found::OnItsWay(x.tag));
+    }
+    land(&mut r, &f);
+    assert!(r.read(0, WINDOW, true).hit());
+}
+
 /// Pages of a block, as the model tracks the buffer's bytes.
 const PAGES: usize = (BLOCK / 4096) as usize;
 
