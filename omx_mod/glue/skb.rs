@@ -241,11 +241,11 @@ impl RxFrame {
     pub(crate) fn into_payload(self, gather: &Gather) -> Option<RxPayload<'_>> {
         if let Some((data, len)) = self.contiguous() {
             // INVARIANT: `data` is `len` bytes of this buffer, which the payload now owns.
-            return Some(RxPayload::InPlace {
+            return Some(RxPayload(Payload::InPlace {
                 _frame: self,
                 data,
                 len,
-            });
+            }));
         }
         let len = self.len();
         if len <= GATHER_BYTES {
@@ -256,7 +256,7 @@ impl RxFrame {
                 let copied = unsafe {
                     sys::skb_copy_bits(self.ptr.as_ptr(), 0, to.as_mut_ptr().cast(), len as i32)
                 };
-                return (copied == 0).then_some(RxPayload::Gathered { buffer, len });
+                return (copied == 0).then_some(RxPayload(Payload::Gathered { buffer, len }));
             }
         }
         let raw = core::mem::ManuallyDrop::new(self).ptr.as_ptr();
@@ -273,11 +273,11 @@ impl RxFrame {
         }
         let (data, len) = frame.contiguous()?;
         // INVARIANT: as above.
-        Some(RxPayload::InPlace {
+        Some(RxPayload(Payload::InPlace {
             _frame: frame,
             data,
             len,
-        })
+        }))
     }
 
     /// Where the payload lies if it is one run of bytes in the buffer (head or single page
@@ -318,7 +318,10 @@ impl RxFrame {
 }
 
 /// A received frame's payload (the bytes after the Ethernet header), readable as one slice.
-pub(crate) enum RxPayload<'g> {
+pub(crate) struct RxPayload<'g>(Payload<'g>);
+
+/// Where a payload's bytes are (private: only this module makes payloads).
+enum Payload<'g> {
     /// Read in place; the frame is freed on drop.
     ///
     /// # Invariants
@@ -339,12 +342,12 @@ pub(crate) enum RxPayload<'g> {
 
 impl RxPayload<'_> {
     pub(crate) fn data(&self) -> &[u8] {
-        match self {
+        match &self.0 {
             // SAFETY: by the variant's invariant `data` is `len` bytes alive as long as `self`.
-            Self::InPlace { data, len, .. } => unsafe {
+            Payload::InPlace { data, len, .. } => unsafe {
                 core::slice::from_raw_parts(data.as_ptr(), *len)
             },
-            Self::Gathered { buffer, len } => buffer.bytes().get(..*len).unwrap_or_default(),
+            Payload::Gathered { buffer, len } => buffer.bytes().get(..*len).unwrap_or_default(),
         }
     }
 }
