@@ -105,7 +105,26 @@ impl BlkOps for DevQueue {
                 return Ok(());
             }
         };
+        let stats = &self.shared.stats;
         let (off, mut len) = (rq.offset(), rq.len());
+        // Counted once, when first offered, whole and whatever becomes of it (as the block
+        // layer counts): one requeued (a read sent again to the other copy, or no longer
+        // waiting for a fetch) or handed back busy comes here again.
+        if rq.first_offer() {
+            match kind {
+                IoKind::Read => {
+                    stats.reads.fetch_add(1, Relaxed);
+                    stats.read_bytes.fetch_add(u64::from(len), Relaxed);
+                }
+                IoKind::Discard => {
+                    stats.discards.fetch_add(1, Relaxed);
+                }
+                IoKind::Write | IoKind::Zeroes => {
+                    stats.writes.fetch_add(1, Relaxed);
+                    stats.write_bytes.fetch_add(u64::from(len), Relaxed);
+                }
+            }
+        }
         if kind == IoKind::Discard {
             // The block layer merges discards across chunks (it ignores `chunk_sectors` for
             // them): only the part in the first chunk is released. A discard is advice, so
@@ -121,24 +140,6 @@ impl BlkOps for DevQueue {
         if !fits {
             self.finish_now(rq, Status::IOERR);
             return Ok(());
-        }
-        let stats = &self.shared.stats;
-        // Counted once, when first offered: one requeued (a read sent again to the other copy,
-        // or no longer waiting for a fetch) or handed back busy comes here again.
-        if rq.first_offer() {
-            match kind {
-                IoKind::Read => {
-                    stats.reads.fetch_add(1, Relaxed);
-                    stats.read_bytes.fetch_add(u64::from(len), Relaxed);
-                }
-                IoKind::Discard => {
-                    stats.discards.fetch_add(1, Relaxed);
-                }
-                IoKind::Write | IoKind::Zeroes => {
-                    stats.writes.fetch_add(1, Relaxed);
-                    stats.write_bytes.fetch_add(u64::from(len), Relaxed);
-                }
-            }
         }
         let mut fetches = Fetches::default();
         // A write drops the read-ahead's copies of what it overwrites when it is queued,

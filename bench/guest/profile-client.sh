@@ -50,8 +50,9 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
 	# Inclusive shares (a function with all it calls): what a path costs in all.
-	perf report -i "/tmp/$name.data" --children --sort sym -g none --stdio 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | sed -n 1,100p >"$S/$name.client-children.txt"
+	[ -z "${PROFILE_CHILDREN:-}" ] ||
+		perf report -i "/tmp/$name.data" --children --sort sym -g none --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | sed -n 1,100p >"$S/$name.client-children.txt" || true
 	perf report -i "/tmp/$name.data" --no-children --sort dso --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | sed -n 1,10p >"$S/$name.client-dso.txt"
 	: >"$S/$name.client-callers.txt"

@@ -30,7 +30,7 @@ segment_up "${PROFILE_MTU:-1500}"
 # The guests' environment comes from their kernel command line: settings go through a file.
 printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOLS" \
 	"PROFILE_SECS=${PROFILE_SECS:-15}" "PROFILE_MTU=${PROFILE_MTU:-1500}" "PROFILE_POOL=${PROFILE_POOL:-kernel}" "PROFILE_INTEGRITY=${PROFILE_INTEGRITY:-xxh64}" \
-	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" "PROFILE_UNDER='${PROFILE_UNDER:-}'" >"$SHARED/profile.env"
+	"PROFILE_CALLERS='${PROFILE_CALLERS:-}'" "PROFILE_UNDER='${PROFILE_UNDER:-}'" "PROFILE_CHILDREN='${PROFILE_CHILDREN:-}'" >"$SHARED/profile.env"
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
 vm_wait

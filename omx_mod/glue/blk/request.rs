@@ -187,15 +187,12 @@ impl<T: BlkOps> NewRequest<T> {
     pub(crate) fn first_offer(&mut self) -> bool {
         const DONTPREP: bindings::req_flags_t = 1 << bindings::__RQF_DONTPREP;
         let rq = self.ptr.as_ptr();
-        // SAFETY: the request is valid and ours during `queue_rq` (type invariant); its
-        // `rq_flags` are the driver's to set `RQF_DONTPREP` in, and nobody else writes them
-        // while the driver holds it.
-        unsafe {
-            if (*rq).rq_flags & DONTPREP != 0 {
-                return false;
-            }
-            (*rq).rq_flags |= DONTPREP;
+        // SAFETY: ours during `queue_rq` (type invariant); only the driver writes `rq_flags` then.
+        let flags = unsafe { &mut (*rq).rq_flags };
+        if *flags & DONTPREP != 0 {
+            return false;
         }
+        *flags |= DONTPREP;
         true
     }
 
