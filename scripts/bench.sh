@@ -31,6 +31,8 @@
 #   BENCH_FIO_SECS=10 BENCH_FIO_RAMP=2 BENCH_LINK_SECS=5
 #   BENCH_WEIGHTS_MB=128 BENCH_DECODE_PCTS="70 50" BENCH_DECODE_SECS=30 BENCH_DECODE_MAX_SECS=120
 #   BENCH_KV_MB=128 BENCH_KV_SECS=20   BENCH_DISK_CACHE=none (QEMU cache mode of the disk)
+#   BENCH_PAGE_CLUSTER=3      the client's vm.page-cluster in the swap phase, the same for every
+#                             swap device (swap-in reads up to 2^N pages per fault)
 #   BENCH_OUT=Documentation/bench (quick or partial runs: the run directory, so full results stay)
 #   BENCH_POOL=kernel         how the pool VM lends omx's memory: kernel (omx_mod's in-kernel
 #                             pool node, `omxctl lend`) or node (the omx-node daemon)
@@ -50,6 +52,7 @@ DECODE_MAX_SECS=${BENCH_DECODE_MAX_SECS:-$(q 120 30)}
 KV_MB=${BENCH_KV_MB:-$(q 128 48)}
 KV_SECS=${BENCH_KV_SECS:-$(q 20 4)}
 DISK_CACHE=${BENCH_DISK_CACHE:-none}
+PAGE_CLUSTER=${BENCH_PAGE_CLUSTER:-3}
 PHASES=${BENCH_PHASES:-blk swap}
 POOL=${BENCH_POOL:-kernel}
 case $POOL in kernel | node) ;; *) echo "BENCH_POOL: kernel or node, not '$POOL'" >&2; exit 2 ;; esac
@@ -94,7 +97,7 @@ if [ "${1:-}" != --phase ]; then
 		 "omx_mod_ko": "$(sha256sum "$tools/omx_mod.ko" | cut -c1-16), built $(date -u -r "$tools/omx_mod.ko" +%FT%TZ)",
 		 "area_mb": $AREA_MB, "fio_secs": $FIO_SECS, "fio_ramp": $FIO_RAMP, "link_secs": $LINK_SECS,
 		 "weights_mb": $WEIGHTS_MB, "decode_pcts": "$DECODE_PCTS", "decode_secs": $DECODE_SECS,
-		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE",
+		 "kv_mb": $KV_MB, "kv_secs": $KV_SECS, "page_cluster": $PAGE_CLUSTER, "swap_mb": $SWAP_MB, "disk_cache": "$DISK_CACHE",
 		 "phases": "$PHASES", "pool": "$POOL", "blk_cfgs": "${BENCH_BLK_CFGS:-}", "swap_cfgs": "${BENCH_SWAP_CFGS:-}", "fio_jobs": "${BENCH_FIO_JOBS:-}", "partial": $partial}
 	EOF
 	start=$SECONDS
@@ -150,6 +153,7 @@ DECODE_MAX_SECS=$DECODE_MAX_SECS
 KV_MB=$KV_MB
 KV_SECS=$KV_SECS
 SWAP_MB=$SWAP_MB
+PAGE_CLUSTER=$PAGE_CLUSTER
 BLK_CFGS="${BENCH_BLK_CFGS:-}"
 SWAP_CFGS="${BENCH_SWAP_CFGS:-}"
 FIO_ONLY="${BENCH_FIO_JOBS:-}"

@@ -15,9 +15,18 @@ wait_up
 fio_run() { # NAME RW BS QD SECS [perf...]
 	local name=$1 rw=$2 bs=$3 qd=$4 t=$5
 	shift 5
-	LD_PRELOAD=$PROFILE_TOOLS/noshm.so "$@" fio --name="$name" --thread --filename=/dev/omx0 --direct=1 \
-		--ioengine=libaio --rw="$rw" --bs="$bs" --iodepth="$qd" --size=128M --time_based \
-		--runtime="$t" --randrepeat=0 --output-format=json --output="$S/$name.fio.json" >/dev/null
+	LD_PRELOAD=$PROFILE_TOOLS/noshm.so "$@" fio --thread --filename=/dev/omx0 --direct=1 \
+		--ioengine=libaio --size=128M --time_based --runtime="$t" --randrepeat=0 \
+		--output-format=json --output="$S/$name.fio.json" $(fio_jobs "$name" "$rw" "$bs" "$qd") >/dev/null
+}
+# fio_jobs NAME RW BS QD: the job, or for RW=probe a sequential read of BS at QD and beside it
+# a 4 KiB random read at QD1 (the probe: how long a lone read waits behind a stream).
+fio_jobs() {
+	if [ "$2" = probe ]; then
+		echo "--name=stream --rw=read --bs=$3 --iodepth=$4 --name=probe --rw=randread --bs=4k --iodepth=1"
+	else
+		echo "--name=$1 --rw=$2 --bs=$3 --iodepth=$4"
+	fi
 }
 # decode_run NAME PCT SECS [perf...]: bench/llm-decode on 128 MiB of weights in a memory cgroup
 # of PCT % of them, swapping to /dev/omx0 (as make bench's decode-shaped workload).

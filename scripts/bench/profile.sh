@@ -4,7 +4,9 @@
 # each side and the node's counters. For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
 #                                        randread:4k:1 read:1m:8; "decode:PCT:1": bench/llm-decode
-#                                        swapping to /dev/omx0 with RAM for PCT % of its weights)
+#                                        swapping to /dev/omx0 with RAM for PCT % of its weights;
+#                                        "probe:BS:QD": a sequential read of BS at QD and beside
+#                                        it a 4 KiB random read at QD1)
 # PROFILE_SECS (15) per job, PROFILE_MTU (1500: the segment's and both guests'),
 # PROFILE_POOL (kernel: omx_mod's in-kernel pool node, `omxctl lend`; node: omx-node),
 # PROFILE_INTEGRITY (xxh64|crc32c|none), PROFILE_CALLERS="SYM ..." (the
@@ -40,7 +42,7 @@ for job in $PROFILE_JOBS; do
 	if [ "$rw" = decode ]; then
 		echo "== $name: $(jq -r '"\(.tokens_per_s // .) tokens/s"' "$SHARED/$name.decode.json" 2>/dev/null), $(join "$SHARED/$name.vmstat.a" "$SHARED/$name.vmstat.b" 2>/dev/null | awk '{printf "%s %d MiB ", $1, ($3 - $2) / 256}')"
 	else
-		echo "== $name: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS, p50 \(.read.clat_ns.percentile["50.000000"] // .write.clat_ns.percentile["50.000000"] | . / 1000 | floor) us"' "$SHARED/$name.fio.json" 2>/dev/null)"
+		echo "== $name: $(jq -r '[.jobs[] | (if .read.io_bytes > 0 then .read else .write end) as $d | "\(.jobname) \(.read.iops + .write.iops | floor) IOPS, p50 \($d.clat_ns.percentile["50.000000"] / 1000 | floor) us, p99 \($d.clat_ns.percentile["99.000000"] / 1000 | floor) us"] | join("; ")' "$SHARED/$name.fio.json" 2>/dev/null)"
 	fi
 	jq -r '.stats | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node.json" 2>/dev/null || true
 	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
