@@ -56,6 +56,8 @@ PAGE_CLUSTER=${BENCH_PAGE_CLUSTER:-3}
 PHASES=${BENCH_PHASES:-blk swap}
 POOL=${BENCH_POOL:-kernel}
 case $POOL in kernel | node) ;; *) echo "BENCH_POOL: kernel or node, not '$POOL'" >&2; exit 2 ;; esac
+[[ $PAGE_CLUSTER =~ ^([0-9]|[12][0-9]|3[01])$ ]] ||
+	{ echo "BENCH_PAGE_CLUSTER: 0 to 31 (the kernel's vm.page-cluster), not '$PAGE_CLUSTER'" >&2; exit 2; }
 big=$((WEIGHTS_MB > KV_MB ? WEIGHTS_MB : KV_MB))
 SWAP_MB=$((2 * big))
 

@@ -261,7 +261,7 @@ wl_set() { # CFG DEV
 swap_phase() {
 	cg_setup || return
 	# Swap-in's read-ahead, the same for every swap device of the run.
-	echo "$PAGE_CLUSTER" >/proc/sys/vm/page-cluster
+	echo "$PAGE_CLUSTER" >/proc/sys/vm/page-cluster || err "vm.page-cluster $PAGE_CLUSTER refused"
 	if want_swap local; then
 		run_wl decode.local.100 0 none "$TOOLS/llm-decode" "$WEIGHTS_MB" "$DECODE_SECS" "$DECODE_MAX_SECS"
 		run_wl kv.local 0 none "$TOOLS/kv" "$KV_MB" "$KV_SECS"
