@@ -77,7 +77,7 @@ def summary(results, bars, out):
     md.append(f"Run {m.get('date', '?')} ({'quick' if m.get('quick') else 'full'} mode), git {m.get('git', '?')}, "
               f"host load {m.get('load_before', '?')} before / {m.get('load_after', '?')} after, "
               f"{m.get('minutes', '?')} min"
-              + (f", swap page-cluster {m['page_cluster']}" if m.get("page_cluster", 3) != 3 else "")
+              + (f", swap page-cluster {m['page_cluster']}" if "page_cluster" in m else "")
               + ".\n")
     md.append("### fio (ratios: IOPS against brd = all-local RAM, and against the virtio-blk disk)\n")
     md.append("| device | test | IOPS | MB/s | p50 us | p99 us | p99.9 us | x local | x disk | CPU client/pool | "
