@@ -51,11 +51,14 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
 	: >"$S/profile-$name"
+	"$C" -j node show 1 >"$S/$name.node-a.json"
+	! command -v ethtool >/dev/null || ethtool -S eth0 >"$S/$name.nic.a"
 	if [ "$rw" = decode ]; then
 		decode_run "$name" "$bs" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
 	else
 		fio_run "$name" "$rw" "$bs" "$qd" "$secs" perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" --
 	fi
+	! command -v ethtool >/dev/null || ethtool -S eth0 >"$S/$name.nic.b"
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -v '^$' | grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.client.txt"
 	# Inclusive shares (a function with all it calls): what a path costs in all.

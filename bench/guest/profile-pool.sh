@@ -18,7 +18,9 @@ for job in ${PROFILE_JOBS:-randread:4k:32 randread:4k:1 read:1m:8}; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
 	wait_file "$S/profile-$name" || break
+	! command -v ethtool >/dev/null || ethtool -S eth0 >"$S/$name.pool-nic.a"
 	perf record -q -a -g -e cpu-clock -F 1000 -o "/tmp/$name.data" -- sleep "$secs"
+	! command -v ethtool >/dev/null || ethtool -S eth0 >"$S/$name.pool-nic.b"
 	perf report -i "/tmp/$name.data" --no-children --sort sym --stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | sed -n 1,40p >"$S/$name.pool.tmp"
 	mv "$S/$name.pool.tmp" "$S/$name.pool.txt"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where omx's time goes: two VMs (client with omx_mod, pool lending from the kernel or with omx-node) on the test segment,
 # fio jobs on /dev/omx0 while perf samples both VMs; prints each job's IOPS, the top symbols on
-# each side and the node's counters. For Documentation/benchmarks.md's profile section.
+# each side, the node's counters over the job and both guests' doorbells (virtio-net kicks,
+# when the host has ethtool). For Documentation/benchmarks.md's profile section.
 #   scripts/bench/profile.sh [JOBS]     JOBS: "rw:bs:qd ..." (default: randread:4k:32
 #                                        randread:4k:1 read:1m:8; "decode:PCT:1": bench/llm-decode
 #                                        swapping to /dev/omx0 with RAM for PCT % of its weights;
@@ -36,6 +37,11 @@ printf 'export %s\n' "PROFILE_JOBS='$PROFILE_JOBS'" "PROFILE_TOOLS=$PROFILE_TOOL
 vm_start 1 "$OMX_ROOT/bench/guest/profile-client.sh"
 vm_start 2 "$OMX_ROOT/bench/guest/profile-pool.sh"
 vm_wait
+# kicks PREFIX: the virtio-net doorbells rung between PREFIX.a and PREFIX.b (`ethtool -S`).
+kicks() {
+	join <(sort "$1.a") <(sort "$1.b") 2>/dev/null |
+		awk '$1 == "tx_kicks:" { t = $3 - $2 } $1 == "rx_kicks:" { r = $3 - $2 } END { printf "%d transmit, %d receive", t, r }'
+}
 for job in $PROFILE_JOBS; do
 	IFS=: read -r rw bs qd <<<"$job"
 	name=$rw-$bs-qd$qd
@@ -44,7 +50,9 @@ for job in $PROFILE_JOBS; do
 	else
 		echo "== $name: $(jq -r '[.jobs[] | (if .read.io_bytes > 0 then .read else .write end) as $d | "\(.jobname) \(.read.iops + .write.iops | floor) IOPS, p50 \($d.clat_ns.percentile["50.000000"] / 1000 | floor) us, p99 \($d.clat_ns.percentile["99.000000"] / 1000 | floor) us"] | join("; ")' "$SHARED/$name.fio.json" 2>/dev/null)"
 	fi
-	jq -r '.stats | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node.json" 2>/dev/null || true
+	# The node's counters over the job (they count from `node add`, the prefill included).
+	jq -rs '(.[0].stats) as $a | (.[1].stats | with_entries(.value -= $a[.key])) | "   node: \(.tx_frames) frames out, \(.rx_frames) in, \(.retransmits) retransmits, \(.timeouts) timeouts, \(.naks_sent)/\(.naks_received) NAKs sent/received"' "$SHARED/$name.node-a.json" "$SHARED/$name.node.json" 2>/dev/null || true
+	[ ! -e "$SHARED/$name.nic.b" ] || echo "   doorbells (virtio-net kicks): client $(kicks "$SHARED/$name.nic"), pool $(kicks "$SHARED/$name.pool-nic")"
 	echo "-- client (by DSO):"; cat "$SHARED/$name.client-dso.txt" 2>/dev/null || true
 	echo "-- client:"; head -25 "$SHARED/$name.client.txt" 2>/dev/null || true
 	echo "-- pool:"; head -25 "$SHARED/$name.pool.txt" 2>/dev/null || true
